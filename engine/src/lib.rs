@@ -1,1 +1,6 @@
-//! posture engine.
+//! posture's engine: the HCL language, evaluation, dependency graph, plan,
+//! apply and state. It knows no provider: providers plug in through the
+//! provider trait.
+
+pub mod lang;
+pub mod value;

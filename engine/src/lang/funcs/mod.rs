@@ -1,0 +1,223 @@
+//! The function library: Terraform's built-in functions with Terraform's
+//! results. Each function declares typed parameters; [`call`] converts the
+//! arguments, short-circuits unknown arguments to an unknown result, and
+//! carries sensitive marks from the arguments to the result, so the
+//! implementations only see known, unmarked, converted values.
+//!
+//! `try` and `can` are not here: they take unevaluated expressions, so the
+//! evaluator implements them.
+
+use crate::value::{Type, Value, convert::convert};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+mod collections;
+
+/// What functions may reach beyond their arguments: the module directory
+/// (for `file`, `templatefile`) and the template renderer.
+pub struct FuncCtx<'a> {
+    /// Directory relative paths resolve against (`path.module`).
+    pub base_dir: &'a Path,
+    /// Renders templates for `templatefile`.
+    pub templates: &'a dyn TemplateRenderer,
+}
+
+/// Renders a template source with the given variables (the evaluator
+/// implements this; functions cannot parse HCL themselves).
+pub trait TemplateRenderer {
+    /// Renders `src` (read from `path`) with `vars` in scope.
+    ///
+    /// # Errors
+    /// A message describing the parse or evaluation failure, with its location.
+    fn render(
+        &self,
+        src: &str,
+        path: &Path,
+        vars: &BTreeMap<String, Value>,
+    ) -> Result<Value, String>;
+}
+
+/// A function call failure. `arg` is the index of the offending argument,
+/// so the diagnostic can underline it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FuncError {
+    /// Index of the argument at fault, when one is.
+    pub arg: Option<usize>,
+    /// What went wrong, in Terraform's words.
+    pub message: String,
+}
+
+impl FuncError {
+    /// An error not tied to one argument.
+    pub fn new(message: impl Into<String>) -> FuncError {
+        FuncError {
+            arg: None,
+            message: message.into(),
+        }
+    }
+    /// An error about argument `i`.
+    pub fn arg(i: usize, message: impl Into<String>) -> FuncError {
+        FuncError {
+            arg: Some(i),
+            message: message.into(),
+        }
+    }
+}
+
+/// The implementation of a function: receives converted, known, unmarked arguments.
+pub type FuncImpl = fn(&FuncCtx<'_>, Vec<Value>) -> Result<Value, FuncError>;
+
+/// A declared parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Name used in error messages (`Invalid value for "list" parameter`).
+    pub name: &'static str,
+    /// Arguments are converted to this type first (`Type::Dynamic`: as is).
+    pub ty: Type,
+    /// Whether null is accepted (else "argument must not be null").
+    pub allow_null: bool,
+    /// Whether the implementation wants to see unknown values (else the
+    /// call returns an unknown of the return type).
+    pub allow_unknown: bool,
+}
+
+impl Param {
+    /// A parameter of type `ty` that rejects null and unknown values.
+    pub const fn new(name: &'static str, ty: Type) -> Param {
+        Param {
+            name,
+            ty,
+            allow_null: false,
+            allow_unknown: false,
+        }
+    }
+    /// Accepts null.
+    pub const fn nullable(mut self) -> Param {
+        self.allow_null = true;
+        self
+    }
+    /// Accepts unknown values.
+    pub const fn unknowns(mut self) -> Param {
+        self.allow_unknown = true;
+        self
+    }
+}
+
+/// A function's signature and implementation.
+pub struct Function {
+    /// Fixed parameters.
+    pub params: Vec<Param>,
+    /// Repeated trailing parameter, if any.
+    pub variadic: Option<Param>,
+    /// Result type when it does not depend on the arguments (else Dynamic);
+    /// used for the unknown result of a call with unknown arguments.
+    pub ret: Type,
+    /// The implementation.
+    pub imp: FuncImpl,
+}
+
+fn table() -> &'static BTreeMap<&'static str, Function> {
+    static TABLE: OnceLock<BTreeMap<&'static str, Function>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = BTreeMap::new();
+        collections::register(&mut t);
+        t
+    })
+}
+
+/// Looks a function up by name.
+pub fn lookup(name: &str) -> Option<&'static Function> {
+    table().get(name)
+}
+
+/// Every function name, sorted (for "did you mean" suggestions and docs).
+pub fn names() -> impl Iterator<Item = &'static str> {
+    table().keys().copied()
+}
+
+/// Calls function `name` with `args`.
+///
+/// ```
+/// use posture_engine::lang::funcs::{call, FuncCtx, NoTemplates};
+/// use posture_engine::value::Value;
+/// let ctx = FuncCtx { base_dir: std::path::Path::new("."), templates: &NoTemplates };
+/// let n = call(&ctx, "length", vec![Value::from("héllo")]).unwrap();
+/// assert_eq!(n, Value::from(5));
+/// ```
+///
+/// # Errors
+/// Unknown function, wrong argument count, an argument that does not convert
+/// to its parameter's type, or the function's own failure.
+pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, FuncError> {
+    let f = lookup(name)
+        .ok_or_else(|| FuncError::new(format!("There is no function named \"{name}\".")))?;
+    let n = args.len();
+    if n < f.params.len() {
+        let missing = &f.params[n];
+        return Err(FuncError::new(format!(
+            "Function \"{name}\" expects {}{} argument(s). Missing value for \"{}\".",
+            if f.variadic.is_some() {
+                "at least "
+            } else {
+                ""
+            },
+            f.params.len(),
+            missing.name
+        )));
+    }
+    if f.variadic.is_none() && n > f.params.len() {
+        return Err(FuncError::arg(
+            f.params.len(),
+            format!(
+                "Function \"{name}\" expects only {} argument(s).",
+                f.params.len()
+            ),
+        ));
+    }
+    let mut sensitive = false;
+    let mut unknown = false;
+    let mut converted = Vec::with_capacity(n);
+    for (i, arg) in args.into_iter().enumerate() {
+        let p = f
+            .params
+            .get(i)
+            .or(f.variadic.as_ref())
+            .ok_or_else(|| FuncError::new("too many arguments"))?;
+        let (arg, marked) = arg.unmark_deep();
+        sensitive |= marked;
+        if arg.is_null() && !p.allow_null {
+            return Err(FuncError::arg(
+                i,
+                format!(
+                    "Invalid value for \"{}\" parameter: argument must not be null.",
+                    p.name
+                ),
+            ));
+        }
+        if !arg.is_wholly_known() && !p.allow_unknown {
+            unknown = true;
+        }
+        let arg = convert(arg, &p.ty).map_err(|e| {
+            FuncError::arg(
+                i,
+                format!("Invalid value for \"{}\" parameter: {e}.", p.name),
+            )
+        })?;
+        converted.push(arg);
+    }
+    if unknown {
+        return Ok(Value::Unknown(f.ret.clone()).mark_if(sensitive));
+    }
+    let out = (f.imp)(ctx, converted)?;
+    Ok(out.mark_if(sensitive))
+}
+
+/// A [`TemplateRenderer`] that refuses: for contexts where templates are not available.
+pub struct NoTemplates;
+
+impl TemplateRenderer for NoTemplates {
+    fn render(&self, _: &str, _: &Path, _: &BTreeMap<String, Value>) -> Result<Value, String> {
+        Err("templates are not available here".into())
+    }
+}

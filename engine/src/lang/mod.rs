@@ -1,0 +1,4 @@
+//! The expression language: evaluation of HCL expressions and templates
+//! with Terraform's semantics, and the function library.
+
+pub mod funcs;

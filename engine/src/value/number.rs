@@ -1,0 +1,195 @@
+//! Numbers with Terraform's arbitrary-precision semantics: `0.1 * 1.5` is
+//! `0.15`, integers beyond 2^53 stay exact, and `7 / 2` is `3.5`.
+
+use bigdecimal::{BigDecimal, RoundingMode, Signed, ToPrimitive, Zero};
+use std::fmt;
+use std::str::FromStr;
+
+/// Significant digits kept by division and other inexact operations.
+/// Terraform keeps 512 bits of mantissa (about 154 decimal digits).
+pub const PRECISION: u64 = 154;
+
+/// An arbitrary-precision decimal number.
+///
+/// ```
+/// use posture_engine::value::Number;
+/// let a: Number = "0.1".parse().unwrap();
+/// let b: Number = "1.5".parse().unwrap();
+/// assert_eq!(a.mul(&b).to_string(), "0.15");
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Number(BigDecimal);
+
+impl Number {
+    /// Wraps a [`BigDecimal`].
+    pub fn new(d: BigDecimal) -> Number {
+        Number(d.normalized())
+    }
+    /// The underlying decimal.
+    pub fn as_decimal(&self) -> &BigDecimal {
+        &self.0
+    }
+    /// Zero.
+    pub fn zero() -> Number {
+        Number(BigDecimal::zero())
+    }
+    /// From an integer.
+    pub fn from_i64(i: i64) -> Number {
+        Number(BigDecimal::from(i))
+    }
+    /// From a float; `None` for NaN and infinities.
+    pub fn from_f64(f: f64) -> Option<Number> {
+        if !f.is_finite() {
+            return None;
+        }
+        // Shortest round-trip text, so 0.1 stays 0.1.
+        BigDecimal::from_str(&format!("{f}")).ok().map(Number::new)
+    }
+    /// True when the number has no fractional part.
+    pub fn is_integer(&self) -> bool {
+        self.0.is_integer()
+    }
+    /// The value as i64 when it is an integer in range.
+    pub fn to_i64(&self) -> Option<i64> {
+        if self.is_integer() {
+            self.0.to_i64()
+        } else {
+            None
+        }
+    }
+    /// The nearest f64.
+    pub fn to_f64(&self) -> f64 {
+        self.0.to_f64().unwrap_or(f64::NAN)
+    }
+    /// a + b
+    pub fn add(&self, o: &Number) -> Number {
+        Number::new(&self.0 + &o.0)
+    }
+    /// a - b
+    pub fn sub(&self, o: &Number) -> Number {
+        Number::new(&self.0 - &o.0)
+    }
+    /// a * b
+    pub fn mul(&self, o: &Number) -> Number {
+        Number::new(&self.0 * &o.0)
+    }
+    /// a / b; `None` when b is zero.
+    pub fn div(&self, o: &Number) -> Option<Number> {
+        if o.0.is_zero() {
+            return None;
+        }
+        let q = (&self.0 / &o.0).with_precision_round(
+            std::num::NonZeroU64::new(PRECISION).unwrap_or(std::num::NonZeroU64::MIN),
+            RoundingMode::HalfEven,
+        );
+        Some(Number::new(q))
+    }
+    /// Terraform's `%`: the remainder of truncated division, sign of the dividend.
+    pub fn rem(&self, o: &Number) -> Option<Number> {
+        if o.0.is_zero() {
+            return None;
+        }
+        Some(Number::new(&self.0 % &o.0))
+    }
+    /// -a
+    pub fn neg(&self) -> Number {
+        Number::new(-&self.0)
+    }
+    /// |a|
+    pub fn abs(&self) -> Number {
+        Number::new(self.0.abs())
+    }
+    /// -1, 0 or 1.
+    pub fn signum(&self) -> i64 {
+        if self.0.is_zero() {
+            0
+        } else if self.0.is_positive() {
+            1
+        } else {
+            -1
+        }
+    }
+    /// Largest integer ≤ a.
+    pub fn floor(&self) -> Number {
+        Number::new(self.0.with_scale_round(0, RoundingMode::Floor))
+    }
+    /// Smallest integer ≥ a.
+    pub fn ceil(&self) -> Number {
+        Number::new(self.0.with_scale_round(0, RoundingMode::Ceiling))
+    }
+}
+
+impl FromStr for Number {
+    type Err = bigdecimal::ParseBigDecimalError;
+    fn from_str(s: &str) -> Result<Number, Self::Err> {
+        BigDecimal::from_str(s).map(Number::new)
+    }
+}
+
+impl fmt::Display for Number {
+    /// Plain decimal notation without exponent or trailing zeros, as Terraform prints.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0.normalized();
+        if d.is_zero() {
+            return f.write_str("0");
+        }
+        let (digits, scale) = d.as_bigint_and_exponent();
+        let neg = digits.is_negative();
+        let mut s = digits.abs().to_string();
+        if scale <= 0 {
+            s.extend(std::iter::repeat_n('0', (-scale) as usize));
+        } else {
+            let scale = scale as usize;
+            if s.len() <= scale {
+                let pad = "0".repeat(scale - s.len());
+                s = format!("0.{pad}{s}");
+            } else {
+                s.insert(s.len() - scale, '.');
+            }
+        }
+        if neg {
+            f.write_str("-")?;
+        }
+        f.write_str(&s)
+    }
+}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Number {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn decimal_arithmetic_is_exact() {
+        assert_eq!(n("0.1").add(&n("0.2")).to_string(), "0.3");
+        assert_eq!(n("7").div(&n("2")).unwrap().to_string(), "3.5");
+        assert_eq!(
+            n("9007199254740993").add(&n("1")).to_string(),
+            "9007199254740994"
+        );
+        assert_eq!(n("1e3").to_string(), "1000");
+        assert_eq!(n("-0.5").to_string(), "-0.5");
+    }
+
+    #[test]
+    fn remainder_takes_the_sign_of_the_dividend() {
+        assert_eq!(n("-7").rem(&n("3")).unwrap().to_string(), "-1");
+        assert_eq!(n("10").rem(&n("3")).unwrap().to_string(), "1");
+        assert!(n("1").rem(&n("0")).is_none());
+    }
+
+    #[test]
+    fn floor_and_ceil() {
+        assert_eq!(n("-1.5").floor().to_string(), "-2");
+        assert_eq!(n("1.2").ceil().to_string(), "2");
+    }
+}
