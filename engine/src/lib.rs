@@ -2,5 +2,6 @@
 //! apply and state. It knows no provider: providers plug in through the
 //! provider trait.
 
+pub mod diag;
 pub mod lang;
 pub mod value;

@@ -1,4 +1,5 @@
 //! The expression language: evaluation of HCL expressions and templates
 //! with Terraform's semantics, and the function library.
 
+pub mod eval;
 pub mod funcs;

@@ -1,0 +1,595 @@
+//! Expression evaluation with Terraform's semantics.
+//!
+//! The evaluator walks hcl-edit's syntax tree (which keeps byte spans) and
+//! produces [`Value`]s. Errors become [`Diagnostic`]s at the span of the
+//! offending sub-expression; evaluation goes on with an unknown value so
+//! one run reports every mistake. References (`var.x`, `local.y`, resource
+//! addresses) are resolved through a [`Scope`], so this module knows nothing
+//! about configuration or state.
+
+mod ops;
+mod template;
+mod traverse;
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
+use crate::lang::funcs::{self, FuncCtx, TemplateRenderer};
+use crate::value::{Number, Type, Value, convert};
+use hcl_edit::Span as _;
+use hcl_edit::expr::{Expression, ForExpr, ObjectKey, TraversalOperator};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Resolves the references an expression makes: everything rooted at a
+/// name that is not bound by a `for` expression.
+pub trait Scope {
+    /// Resolves the reference starting at `root`, followed by `ops`.
+    /// Returns the value and how many of `ops` the scope consumed (for
+    /// example one for `var.region`, two for `data.t.n`); the evaluator
+    /// applies the rest.
+    ///
+    /// # Errors
+    /// A diagnostic for an undeclared or invalid reference (the evaluator
+    /// sets the span when the diagnostic has none).
+    fn resolve(
+        &self,
+        root: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        span: Span,
+    ) -> Result<(Value, usize), Diagnostic>;
+}
+
+/// A scope with nothing in it except names given as values (tests, console).
+#[derive(Default)]
+pub struct MapScope(pub BTreeMap<String, Value>);
+
+impl Scope for MapScope {
+    fn resolve(
+        &self,
+        root: &str,
+        _: &[hcl_edit::Decorated<TraversalOperator>],
+        span: Span,
+    ) -> Result<(Value, usize), Diagnostic> {
+        match self.0.get(root) {
+            Some(v) => Ok((v.clone(), 0)),
+            None => Err(unknown_variable(root, self.0.keys().map(String::as_str)).at(span)),
+        }
+    }
+}
+
+/// The diagnostic for a root name nothing declares.
+pub fn unknown_variable<'a>(root: &str, known: impl IntoIterator<Item = &'a str>) -> Diagnostic {
+    let hint = crate::diag::suggest(root, known)
+        .map(|s| format!(" Did you mean \"{s}\"?"))
+        .unwrap_or_default();
+    Diagnostic::error(
+        "Unknown variable",
+        format!("There is no variable named \"{root}\".{hint}"),
+    )
+}
+
+/// Evaluates expressions of one file against a scope.
+pub struct Evaluator<'a> {
+    file: FileId,
+    src: &'a str,
+    scope: &'a dyn Scope,
+    base_dir: &'a Path,
+    templates: &'a dyn TemplateRenderer,
+    /// Names bound by enclosing `for` expressions and template `%{for}`s, innermost last.
+    bindings: Vec<(String, Value)>,
+    context: Option<String>,
+    diags: Diagnostics,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator for expressions parsed from `file`, whose text is `src`.
+    pub fn new(
+        file: FileId,
+        src: &'a str,
+        scope: &'a dyn Scope,
+        base_dir: &'a Path,
+        templates: &'a dyn TemplateRenderer,
+    ) -> Evaluator<'a> {
+        Evaluator {
+            file,
+            src,
+            scope,
+            base_dir,
+            templates,
+            bindings: Vec::new(),
+            context: None,
+            diags: Diagnostics::default(),
+        }
+    }
+
+    /// Sets the enclosing block shown in diagnostics (`resource "t" "n"`).
+    pub fn with_context(mut self, ctx: Option<String>) -> Evaluator<'a> {
+        self.context = ctx;
+        self
+    }
+
+    /// Binds a name for the expressions evaluated next (like `each`).
+    pub fn bind(&mut self, name: &str, v: Value) {
+        self.bindings.push((name.to_string(), v));
+    }
+
+    /// The diagnostics collected so far.
+    pub fn take_diags(&mut self) -> Diagnostics {
+        std::mem::take(&mut self.diags)
+    }
+
+    /// True when an error has been reported.
+    pub fn has_errors(&self) -> bool {
+        self.diags.has_errors()
+    }
+
+    /// The span of an expression in this file.
+    pub fn span_of(&self, e: &Expression) -> Span {
+        let r = e.span().unwrap_or(0..0);
+        Span::new(self.file, r)
+    }
+
+    pub(crate) fn span_range(&self, r: Option<std::ops::Range<usize>>) -> Span {
+        Span::new(self.file, r.unwrap_or(0..0))
+    }
+
+    /// Records an error and returns an unknown value to go on with.
+    pub(crate) fn error(&mut self, d: Diagnostic, span: Span) -> Value {
+        let d = d.at_opt(Some(span));
+        let d = match &self.context {
+            Some(c) => d.in_context(c.clone()),
+            None => d,
+        };
+        self.diags.push(d);
+        Value::Unknown(Type::Dynamic)
+    }
+
+    /// Evaluates an expression.
+    pub fn eval(&mut self, e: &Expression) -> Value {
+        match e {
+            Expression::Null(_) => Value::NULL,
+            Expression::Bool(b) => Value::Bool(*b.value()),
+            Expression::Number(n) => self.number(e, n.value()),
+            Expression::String(s) => Value::String(s.value().clone()),
+            Expression::Array(a) => {
+                let items = a.iter().map(|x| self.eval(x)).collect();
+                Value::Tuple(items)
+            }
+            Expression::Object(o) => self.object(o),
+            Expression::StringTemplate(t) => self.template(t, e),
+            Expression::HeredocTemplate(h) => self.template(&h.template, e),
+            Expression::Parenthesis(p) => self.eval(p.inner()),
+            Expression::Variable(v) => {
+                let name = v.value().as_str();
+                let span = self.span_of(e);
+                self.reference(name, &[], span)
+            }
+            Expression::Conditional(c) => self.conditional(c),
+            Expression::FuncCall(f) => self.func_call(f, e),
+            Expression::Traversal(t) => self.traversal(t, e),
+            Expression::UnaryOp(u) => self.unary(u, e),
+            Expression::BinaryOp(b) => self.binary(b, e),
+            Expression::ForExpr(f) => self.for_expr(f, e),
+        }
+    }
+
+    fn number(&mut self, e: &Expression, n: &hcl_edit::Number) -> Value {
+        // The parsed f64 would lose precision: read the literal's own text.
+        let _ = n;
+        let text = e
+            .span()
+            .and_then(|r| self.source_text(r))
+            .unwrap_or_default();
+        match text.trim().parse::<Number>() {
+            Ok(num) => Value::Number(num),
+            Err(_) => match n.as_f64().and_then(Number::from_f64) {
+                Some(num) => Value::Number(num),
+                None => {
+                    let span = self.span_of(e);
+                    self.error(
+                        Diagnostic::error(
+                            "Invalid number literal",
+                            "This number cannot be represented.",
+                        ),
+                        span,
+                    )
+                }
+            },
+        }
+    }
+
+    fn source_text(&self, r: std::ops::Range<usize>) -> Option<String> {
+        self.src.get(r).map(str::to_string)
+    }
+
+    pub(crate) fn reference(
+        &mut self,
+        name: &str,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        span: Span,
+    ) -> Value {
+        if let Some((_, v)) = self.bindings.iter().rev().find(|(n, _)| n == name) {
+            let v = v.clone();
+            return self.apply_ops(v, ops);
+        }
+        match self.scope.resolve(name, ops, span) {
+            Ok((v, used)) => {
+                let rest = ops.get(used..).unwrap_or(&[]);
+                self.apply_ops(v, rest)
+            }
+            Err(d) => {
+                // Underline the whole reference, not just its root.
+                self.error(d, span)
+            }
+        }
+    }
+
+    fn object(&mut self, o: &hcl_edit::expr::Object) -> Value {
+        let mut out: BTreeMap<String, Value> = BTreeMap::new();
+        let mut unknown_key = false;
+        let mut sensitive_key = false;
+        for (k, v) in o.iter() {
+            let (key, kspan) = match k {
+                ObjectKey::Ident(id) => {
+                    (Value::from(id.value().as_str()), self.span_range(id.span()))
+                }
+                ObjectKey::Expression(ke) => (self.eval(ke), self.span_of(ke)),
+            };
+            let (key, marked) = key.unmark();
+            sensitive_key |= marked;
+            let val = self.eval(v.expr());
+            if key.is_unknown() {
+                unknown_key = true;
+                continue;
+            }
+            match convert::convert(key, &Type::String) {
+                Ok(Value::String(s)) => {
+                    if out.contains_key(&s) {
+                        self.error(
+                            Diagnostic::error(
+                                "Duplicate object attribute",
+                                format!(
+                                    "An attribute named \"{s}\" was already defined in this object."
+                                ),
+                            ),
+                            kspan,
+                        );
+                    }
+                    out.insert(s, val);
+                }
+                _ => {
+                    self.error(
+                        Diagnostic::error(
+                            "Incorrect key type",
+                            "Can't use this value as a key: string required.",
+                        ),
+                        kspan,
+                    );
+                }
+            }
+        }
+        if unknown_key {
+            return Value::Unknown(Type::Dynamic).mark_if(sensitive_key);
+        }
+        Value::Object(out).mark_if(sensitive_key)
+    }
+
+    fn conditional(&mut self, c: &hcl_edit::expr::Conditional) -> Value {
+        let cond = self.eval(&c.cond_expr);
+        let t = self.eval(&c.true_expr);
+        let f = self.eval(&c.false_expr);
+        let span = self.span_of(&c.cond_expr);
+        let (cond, marked) = cond.unmark();
+        let result_ty = match convert::unify(&[t.ty(), f.ty()]) {
+            Some(ty) => ty,
+            None => {
+                let d = Diagnostic::error(
+                    "Inconsistent conditional result types",
+                    format!(
+                        "The true and false result expressions must have consistent types. The 'true' value is {}, but the 'false' value is {}.",
+                        t.ty().friendly_name(),
+                        f.ty().friendly_name()
+                    ),
+                );
+                return self.error(d, span);
+            }
+        };
+        if cond.is_null() {
+            let d = Diagnostic::error(
+                "Null condition",
+                "The condition value is null. Conditions must either be true or false.",
+            );
+            return self.error(d, span);
+        }
+        if cond.is_unknown() {
+            return Value::Unknown(result_ty).mark_if(marked);
+        }
+        let b = match convert::convert(cond, &Type::Bool) {
+            Ok(Value::Bool(b)) => b,
+            _ => {
+                let d = Diagnostic::error(
+                    "Incorrect condition type",
+                    "The condition expression must be of type bool.",
+                );
+                return self.error(d, span);
+            }
+        };
+        let chosen = if b { t } else { f };
+        match convert::convert(chosen, &result_ty) {
+            Ok(v) => v.mark_if(marked),
+            Err(e) => self.error(
+                Diagnostic::error("Inconsistent conditional result types", e.to_string()),
+                span,
+            ),
+        }
+    }
+
+    fn func_call(&mut self, f: &hcl_edit::expr::FuncCall, e: &Expression) -> Value {
+        let name = f.name.name.value().as_str();
+        let span = self.span_of(e);
+        match name {
+            "try" => return self.try_fn(f, span),
+            "can" => return self.can_fn(f, span),
+            _ => {}
+        }
+        if funcs::lookup(name).is_none() {
+            let hint = crate::diag::suggest(name, funcs::names().chain(["try", "can"]))
+                .map(|s| format!(" Did you mean \"{s}\"?"))
+                .unwrap_or_default();
+            let nspan = self.span_range(f.name.name.span());
+            return self.error(
+                Diagnostic::error(
+                    "Call to unknown function",
+                    format!("There is no function named \"{name}\".{hint}"),
+                ),
+                nspan,
+            );
+        }
+        let arg_exprs: Vec<&Expression> = f.args.iter().collect();
+        let mut args: Vec<Value> = arg_exprs.iter().map(|a| self.eval(a)).collect();
+        let mut arg_spans: Vec<Span> = arg_exprs.iter().map(|a| self.span_of(a)).collect();
+        if f.args.expand_final() {
+            if let Some(last) = args.pop() {
+                let lspan = arg_spans.pop().unwrap_or(span);
+                let (last, marked) = last.unmark();
+                match last {
+                    Value::List(_, items) | Value::Set(_, items) | Value::Tuple(items) => {
+                        for it in items {
+                            args.push(it.mark_if(marked));
+                            arg_spans.push(lspan);
+                        }
+                    }
+                    Value::Unknown(_) => return Value::Unknown(Type::Dynamic),
+                    _ => {
+                        return self.error(
+                            Diagnostic::error("Invalid expanding argument value", "The expanding argument (indicated by ...) must be of a tuple, list, or set type."),
+                            lspan,
+                        );
+                    }
+                }
+            }
+        }
+        let ctx = FuncCtx {
+            base_dir: self.base_dir,
+            templates: self.templates,
+        };
+        match funcs::call(&ctx, name, args) {
+            Ok(v) => v,
+            Err(fe) => {
+                let at = fe
+                    .arg
+                    .and_then(|i| arg_spans.get(i).copied())
+                    .unwrap_or(span);
+                let summary = if fe.arg.is_some() {
+                    "Invalid function argument"
+                } else {
+                    "Error in function call"
+                };
+                let detail = if fe.arg.is_some() {
+                    fe.message
+                } else {
+                    format!("Call to function \"{name}\" failed: {}", fe.message)
+                };
+                self.error(Diagnostic::error(summary, detail), at)
+            }
+        }
+    }
+
+    fn try_fn(&mut self, f: &hcl_edit::expr::FuncCall, span: Span) -> Value {
+        if f.args.is_empty() {
+            return self.error(
+                Diagnostic::error(
+                    "Not enough function arguments",
+                    "Function \"try\" expects at least one argument.",
+                ),
+                span,
+            );
+        }
+        for arg in f.args.iter() {
+            let before = self.diags.0.len();
+            let v = self.eval(arg);
+            let failed = self.diags.0[before..]
+                .iter()
+                .any(|d| d.severity == crate::diag::Severity::Error);
+            if failed {
+                self.diags.0.truncate(before);
+                continue;
+            }
+            if v.is_unknown() {
+                // An unknown value might yet fail: decide after apply.
+                return Value::Unknown(Type::Dynamic);
+            }
+            return v;
+        }
+        self.error(
+            Diagnostic::error(
+                "Error in function call",
+                "Call to function \"try\" failed: no expression succeeded.",
+            ),
+            span,
+        )
+    }
+
+    fn can_fn(&mut self, f: &hcl_edit::expr::FuncCall, span: Span) -> Value {
+        let args: Vec<&Expression> = f.args.iter().collect();
+        if args.len() != 1 {
+            return self.error(
+                Diagnostic::error(
+                    "Invalid function arguments",
+                    "Function \"can\" expects exactly one argument.",
+                ),
+                span,
+            );
+        }
+        let before = self.diags.0.len();
+        let v = self.eval(args[0]);
+        let failed = self.diags.0[before..]
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error);
+        self.diags.0.truncate(before);
+        if failed {
+            Value::Bool(false)
+        } else if !v.is_wholly_known() {
+            Value::Unknown(Type::Bool)
+        } else {
+            Value::Bool(true)
+        }
+    }
+
+    fn for_expr(&mut self, f: &ForExpr, e: &Expression) -> Value {
+        let span = self.span_of(e);
+        let coll = self.eval(&f.intro.collection_expr);
+        let cspan = self.span_of(&f.intro.collection_expr);
+        let (coll, marked) = coll.unmark();
+        let pairs: Vec<(Value, Value)> = match coll {
+            Value::Null(_) => {
+                return self.error(
+                    Diagnostic::error(
+                        "Iteration over null value",
+                        "A null value cannot be used as the collection in a 'for' expression.",
+                    ),
+                    cspan,
+                );
+            }
+            Value::Unknown(_) => return Value::Unknown(Type::Dynamic).mark_if(marked),
+            Value::List(_, items) | Value::Tuple(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::from(i as i64), v))
+                .collect(),
+            Value::Set(_, items) => items.into_iter().map(|v| (v.clone(), v)).collect(),
+            Value::Map(_, m) | Value::Object(m) => {
+                m.into_iter().map(|(k, v)| (Value::from(k), v)).collect()
+            }
+            other => {
+                return self.error(
+                    Diagnostic::error("Iteration over non-iterable value", format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.ty().friendly_name())),
+                    cspan,
+                );
+            }
+        };
+        let kname = f
+            .intro
+            .key_var
+            .as_ref()
+            .map(|k| k.value().as_str().to_string());
+        let vname = f.intro.value_var.value().as_str().to_string();
+        let is_object = f.key_expr.is_some();
+        let mut tuple = Vec::new();
+        let mut obj: BTreeMap<String, Value> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut unknown = false;
+        for (k, v) in pairs {
+            let depth = self.bindings.len();
+            if let Some(kn) = &kname {
+                self.bindings.push((kn.clone(), k));
+            }
+            self.bindings.push((vname.clone(), v));
+            let include = match &f.cond {
+                Some(c) => {
+                    let cv = self.eval(&c.expr);
+                    let cs = self.span_of(&c.expr);
+                    match cv.unmarked() {
+                        Value::Bool(b) => *b,
+                        Value::Unknown(_) => {
+                            unknown = true;
+                            false
+                        }
+                        other => match convert::convert(other.clone(), &Type::Bool) {
+                            Ok(Value::Bool(b)) => b,
+                            _ => {
+                                self.error(
+                                    Diagnostic::error(
+                                        "Invalid 'for' condition",
+                                        "The 'if' clause value is invalid: bool required.",
+                                    ),
+                                    cs,
+                                );
+                                false
+                            }
+                        },
+                    }
+                }
+                None => true,
+            };
+            if include {
+                if let Some(ke) = &f.key_expr {
+                    let kv = self.eval(ke);
+                    let kspan = self.span_of(ke);
+                    let vv = self.eval(&f.value_expr);
+                    match kv.unmarked() {
+                        Value::Unknown(_) => unknown = true,
+                        Value::Null(_) => {
+                            self.error(Diagnostic::error("Invalid object key", "Key expression in 'for' expression must not produce a null value."), kspan);
+                        }
+                        other => match convert::convert(other.clone(), &Type::String) {
+                            Ok(Value::String(s)) => {
+                                if f.grouping {
+                                    groups.entry(s).or_default().push(vv);
+                                } else if obj.contains_key(&s) {
+                                    self.error(
+                                        Diagnostic::error(
+                                            "Duplicate object key",
+                                            format!("Two different items produced the key \"{s}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                                        ),
+                                        kspan,
+                                    );
+                                } else {
+                                    obj.insert(s, vv);
+                                }
+                            }
+                            _ => {
+                                self.error(Diagnostic::error("Invalid object key", "The key expression produced an invalid result: string required."), kspan);
+                            }
+                        },
+                    }
+                } else {
+                    let vv = self.eval(&f.value_expr);
+                    tuple.push(vv);
+                }
+            }
+            self.bindings.truncate(depth);
+        }
+        let _ = span;
+        if unknown {
+            return Value::Unknown(Type::Dynamic).mark_if(marked);
+        }
+        let out = if is_object {
+            if f.grouping {
+                Value::Object(
+                    groups
+                        .into_iter()
+                        .map(|(k, v)| (k, Value::Tuple(v)))
+                        .collect(),
+                )
+            } else {
+                Value::Object(obj)
+            }
+        } else {
+            Value::Tuple(tuple)
+        };
+        out.mark_if(marked)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,195 @@
+//! String templates: interpolation, `%{if}` and `%{for}` directives, and
+//! the `~` strip markers that trim whitespace next to them.
+
+use super::Evaluator;
+use crate::diag::Diagnostic;
+use crate::value::{Type, Value, convert};
+use hcl_edit::expr::Expression;
+use hcl_edit::template::{Directive, Element, Template};
+
+/// Whether an element strips the whitespace before it / after it.
+fn strips(el: &Element) -> (bool, bool) {
+    match el {
+        Element::Literal(_) => (false, false),
+        Element::Interpolation(i) => (i.strip.strip_start(), i.strip.strip_end()),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(d) => (
+                d.if_expr.strip.strip_start(),
+                d.endif_expr.strip.strip_end(),
+            ),
+            Directive::For(d) => (
+                d.for_expr.strip.strip_start(),
+                d.endfor_expr.strip.strip_end(),
+            ),
+        },
+    }
+}
+
+#[derive(Default)]
+struct Out {
+    text: String,
+    unknown: bool,
+    sensitive: bool,
+}
+
+impl Evaluator<'_> {
+    pub(super) fn template(&mut self, t: &Template, e: &Expression) -> Value {
+        // "${x}" alone yields x itself, not its string form (HCL's template unwrapping).
+        let elements: Vec<&Element> = t.iter().collect();
+        if let [Element::Interpolation(i)] = elements.as_slice() {
+            return self.eval(&i.expr);
+        }
+        let _ = e;
+        let mut out = Out::default();
+        self.render(t, false, false, &mut out);
+        if out.unknown {
+            return Value::Unknown(Type::String).mark_if(out.sensitive);
+        }
+        Value::String(out.text).mark_if(out.sensitive)
+    }
+
+    fn render(&mut self, t: &Template, strip_first: bool, strip_last: bool, out: &mut Out) {
+        let elements: Vec<&Element> = t.iter().collect();
+        let n = elements.len();
+        for (i, el) in elements.iter().enumerate() {
+            match el {
+                Element::Literal(s) => {
+                    let mut lit: &str = s.value();
+                    let trim_start =
+                        (i == 0 && strip_first) || (i > 0 && strips(elements[i - 1]).1);
+                    let trim_end =
+                        (i + 1 == n && strip_last) || (i + 1 < n && strips(elements[i + 1]).0);
+                    if trim_start {
+                        lit = lit.trim_start();
+                    }
+                    if trim_end {
+                        lit = lit.trim_end();
+                    }
+                    out.text.push_str(lit);
+                }
+                Element::Interpolation(interp) => {
+                    let v = self.eval(&interp.expr);
+                    let span = self.span_of(&interp.expr);
+                    self.append(v, span, out);
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(d) => {
+                        let cv = self.eval(&d.if_expr.cond_expr);
+                        let span = self.span_of(&d.if_expr.cond_expr);
+                        let (cv, marked) = cv.unmark();
+                        out.sensitive |= marked;
+                        if cv.is_unknown() {
+                            out.unknown = true;
+                            continue;
+                        }
+                        let b = match convert::convert(cv, &Type::Bool) {
+                            Ok(Value::Bool(b)) => b,
+                            _ => {
+                                self.error(
+                                    Diagnostic::error(
+                                        "Invalid template if directive",
+                                        "The condition must be a bool.",
+                                    ),
+                                    span,
+                                );
+                                continue;
+                            }
+                        };
+                        let end_strip = d.endif_expr.strip.strip_start();
+                        if b {
+                            let last = match &d.else_expr {
+                                Some(e) => e.strip.strip_start(),
+                                None => end_strip,
+                            };
+                            self.render(
+                                &d.if_expr.template,
+                                d.if_expr.strip.strip_end(),
+                                last,
+                                out,
+                            );
+                        } else if let Some(e) = &d.else_expr {
+                            self.render(&e.template, e.strip.strip_end(), end_strip, out);
+                        }
+                    }
+                    Directive::For(d) => {
+                        let fe = &d.for_expr;
+                        let cv = self.eval(&fe.collection_expr);
+                        let span = self.span_of(&fe.collection_expr);
+                        let (cv, marked) = cv.unmark();
+                        out.sensitive |= marked;
+                        let pairs: Vec<(Value, Value)> = match cv {
+                            Value::Unknown(_) => {
+                                out.unknown = true;
+                                continue;
+                            }
+                            Value::List(_, items) | Value::Tuple(items) => items
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, v)| (Value::from(i as i64), v))
+                                .collect(),
+                            Value::Set(_, items) => {
+                                items.into_iter().map(|v| (v.clone(), v)).collect()
+                            }
+                            Value::Map(_, m) | Value::Object(m) => {
+                                m.into_iter().map(|(k, v)| (Value::from(k), v)).collect()
+                            }
+                            _ => {
+                                self.error(
+                                    Diagnostic::error("Invalid template for directive", "The 'for' directive needs a list, set, map or object to iterate over."),
+                                    span,
+                                );
+                                continue;
+                            }
+                        };
+                        for (k, v) in pairs {
+                            let depth = self.bindings.len();
+                            if let Some(kv) = &fe.key_var {
+                                self.bindings.push((kv.value().as_str().to_string(), k));
+                            }
+                            self.bindings
+                                .push((fe.value_var.value().as_str().to_string(), v));
+                            self.render(
+                                &fe.template,
+                                fe.strip.strip_end(),
+                                d.endfor_expr.strip.strip_start(),
+                                out,
+                            );
+                            self.bindings.truncate(depth);
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    fn append(&mut self, v: Value, span: crate::diag::Span, out: &mut Out) {
+        let (v, marked) = v.unmark_deep();
+        out.sensitive |= marked;
+        if v.is_null() {
+            self.error(
+                Diagnostic::error(
+                    "Invalid template interpolation value",
+                    "The expression result is null. Cannot include a null value in a string template.",
+                ),
+                span,
+            );
+            return;
+        }
+        if v.is_unknown() {
+            out.unknown = true;
+            return;
+        }
+        match convert::convert(v.clone(), &Type::String) {
+            Ok(Value::String(s)) => out.text.push_str(&s),
+            _ => {
+                self.error(
+                    Diagnostic::error(
+                        "Invalid template interpolation value",
+                        format!("Cannot include the given value in a string template: string required, but have {}.", v.ty().friendly_name()),
+                    ),
+                    span,
+                );
+            }
+        }
+    }
+}
