@@ -2,6 +2,12 @@
 //! apply and state. It knows no provider: providers plug in through the
 //! provider trait.
 
+pub mod addrs;
+pub mod builtin;
+pub mod config;
 pub mod diag;
 pub mod lang;
+pub mod schema;
+pub mod scope;
 pub mod value;
+pub mod workspace;

@@ -112,6 +112,11 @@ impl<'a> Evaluator<'a> {
         self.bindings.push((name.to_string(), v));
     }
 
+    /// Removes the innermost name bound with [`Evaluator::bind`].
+    pub fn unbind(&mut self) {
+        self.bindings.pop();
+    }
+
     /// The diagnostics collected so far.
     pub fn take_diags(&mut self) -> Diagnostics {
         std::mem::take(&mut self.diags)
@@ -128,12 +133,12 @@ impl<'a> Evaluator<'a> {
         Span::new(self.file, r)
     }
 
-    pub(crate) fn span_range(&self, r: Option<std::ops::Range<usize>>) -> Span {
+    pub fn span_range(&self, r: Option<std::ops::Range<usize>>) -> Span {
         Span::new(self.file, r.unwrap_or(0..0))
     }
 
     /// Records an error and returns an unknown value to go on with.
-    pub(crate) fn error(&mut self, d: Diagnostic, span: Span) -> Value {
+    pub fn error(&mut self, d: Diagnostic, span: Span) -> Value {
         let d = d.at_opt(Some(span));
         let d = match &self.context {
             Some(c) => d.in_context(c.clone()),
@@ -243,17 +248,7 @@ impl<'a> Evaluator<'a> {
             }
             match convert::convert(key, &Type::String) {
                 Ok(Value::String(s)) => {
-                    if out.contains_key(&s) {
-                        self.error(
-                            Diagnostic::error(
-                                "Duplicate object attribute",
-                                format!(
-                                    "An attribute named \"{s}\" was already defined in this object."
-                                ),
-                            ),
-                            kspan,
-                        );
-                    }
+                    // Terraform lets a later attribute of the same name win.
                     out.insert(s, val);
                 }
                 _ => {

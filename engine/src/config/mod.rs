@@ -1,0 +1,13 @@
+//! Configuration: `*.hcl` files of a directory turned into a typed model of
+//! blocks, with expressions kept unevaluated (and their spans), and the tree
+//! of local modules. Loading reports every mistake it finds at once.
+
+mod load;
+mod model;
+pub mod typeexpr;
+pub mod vars;
+mod version;
+
+pub use load::{ModuleTree, load_tree};
+pub use model::*;
+pub use version::check_required_version;

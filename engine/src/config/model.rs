@@ -1,0 +1,210 @@
+//! The configuration model: one [`Module`] per directory.
+
+use super::typeexpr::TypeConstraint;
+use crate::addrs::{Mode, ResourceAddr};
+use crate::diag::{FileId, Span};
+use hcl_edit::Span as _;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::Body;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// An unevaluated expression and the file it came from.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    /// The file.
+    pub file: FileId,
+    /// The syntax tree (with byte spans into the file).
+    pub expr: Expression,
+}
+
+impl Expr {
+    /// Where the expression is.
+    pub fn span(&self) -> Span {
+        Span::new(self.file, self.expr.span().unwrap_or(0..0))
+    }
+}
+
+/// A block body kept for later decoding against a schema.
+#[derive(Debug, Clone)]
+pub struct BodyRef {
+    /// The file.
+    pub file: FileId,
+    /// The body, without the meta-arguments posture itself handles.
+    pub body: Body,
+}
+
+/// `posture { ... }`
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `required_version = "..."` and where it is.
+    pub required_version: Option<(String, Span)>,
+    /// `backend "local" { path = "..." }`
+    pub backend: Option<Backend>,
+}
+
+/// A state backend setting.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    /// Backend type (only `local` now).
+    pub kind: String,
+    /// `path`, when set.
+    pub path: Option<String>,
+    /// Where the block is.
+    pub span: Span,
+}
+
+/// A `variable` block.
+#[derive(Debug, Clone)]
+pub struct Variable {
+    /// Its name.
+    pub name: String,
+    /// `type`, or `any` when absent.
+    pub ty: TypeConstraint,
+    /// `default`
+    pub default: Option<Expr>,
+    /// `description`
+    pub description: Option<String>,
+    /// `validation` blocks.
+    pub validations: Vec<Validation>,
+    /// `sensitive`
+    pub sensitive: bool,
+    /// `nullable` (default true)
+    pub nullable: bool,
+    /// Where the block starts.
+    pub span: Span,
+}
+
+/// A `validation { condition, error_message }` block.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    /// Must be true for the value to be accepted.
+    pub condition: Expr,
+    /// Shown when the condition is false.
+    pub error_message: Expr,
+}
+
+/// A `locals` entry.
+#[derive(Debug, Clone)]
+pub struct Local {
+    /// Its name.
+    pub name: String,
+    /// Its expression.
+    pub value: Expr,
+}
+
+/// An `output` block.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Its name.
+    pub name: String,
+    /// `value`
+    pub value: Expr,
+    /// `description`
+    pub description: Option<String>,
+    /// `sensitive`
+    pub sensitive: bool,
+    /// `depends_on`
+    pub depends_on: Vec<Expr>,
+    /// Where the block starts.
+    pub span: Span,
+}
+
+/// `lifecycle { ... }`
+#[derive(Debug, Clone, Default)]
+pub struct Lifecycle {
+    /// Create the replacement before destroying the old object.
+    pub create_before_destroy: bool,
+    /// Refuse any plan that destroys this resource.
+    pub prevent_destroy: bool,
+    /// Attribute paths whose changes are ignored (or every attribute, with `all`).
+    pub ignore_changes: IgnoreChanges,
+    /// References whose change replaces this resource.
+    pub replace_triggered_by: Vec<Expr>,
+}
+
+/// What `ignore_changes` names.
+#[derive(Debug, Clone, Default)]
+pub enum IgnoreChanges {
+    /// Nothing ignored.
+    #[default]
+    None,
+    /// `ignore_changes = all`
+    All,
+    /// Attribute paths, as traversals like `tags["env"]`.
+    Paths(Vec<Expr>),
+}
+
+/// A `resource` or `data` block.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// Its address within the module.
+    pub addr: ResourceAddr,
+    /// `count`
+    pub count: Option<Expr>,
+    /// `for_each`
+    pub for_each: Option<Expr>,
+    /// `depends_on`
+    pub depends_on: Vec<Expr>,
+    /// `lifecycle`
+    pub lifecycle: Lifecycle,
+    /// `provider`, as written.
+    pub provider: Option<Expr>,
+    /// The body without meta-arguments.
+    pub body: BodyRef,
+    /// Where the block starts (its type and labels).
+    pub span: Span,
+}
+
+impl Resource {
+    /// `resource "t" "n"` or `data "t" "n"`, as diagnostics name the block.
+    pub fn describe(&self) -> String {
+        let kw = match self.addr.mode {
+            Mode::Managed => "resource",
+            Mode::Data => "data",
+        };
+        format!("{kw} \"{}\" \"{}\"", self.addr.type_name, self.addr.name)
+    }
+}
+
+/// A `module "NAME" { source = "./dir" ... }` block.
+#[derive(Debug, Clone)]
+pub struct ModuleCall {
+    /// Its name.
+    pub name: String,
+    /// `source` as written.
+    pub source: String,
+    /// The directory the source resolves to.
+    pub source_dir: PathBuf,
+    /// `count`
+    pub count: Option<Expr>,
+    /// `for_each`
+    pub for_each: Option<Expr>,
+    /// Input variables for the child module.
+    pub inputs: BTreeMap<String, Expr>,
+    /// `depends_on`
+    pub depends_on: Vec<Expr>,
+    /// Where the block starts.
+    pub span: Span,
+}
+
+/// Everything declared in one directory.
+#[derive(Debug, Clone, Default)]
+pub struct Module {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The files, in load order.
+    pub files: Vec<FileId>,
+    /// The `posture` block, root module only.
+    pub settings: Settings,
+    /// `variable` blocks by name.
+    pub variables: BTreeMap<String, Variable>,
+    /// `locals` entries by name.
+    pub locals: BTreeMap<String, Local>,
+    /// `output` blocks by name.
+    pub outputs: BTreeMap<String, Output>,
+    /// `resource` and `data` blocks by address.
+    pub resources: BTreeMap<ResourceAddr, Resource>,
+    /// `module` blocks by name.
+    pub module_calls: BTreeMap<String, ModuleCall>,
+}

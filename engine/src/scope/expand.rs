@@ -1,0 +1,387 @@
+//! `count` and `for_each`: expanding resources and module calls into instances.
+
+use super::{Evaluation, Node, Strictness};
+use crate::addrs::{InstanceKey, ModuleInstance, ResourceAddr};
+use crate::config::Expr;
+use crate::diag::Diagnostic;
+use crate::lang::eval::Evaluator;
+use crate::lang::funcs::NoTemplates;
+use crate::schema::decode_body;
+use crate::value::{Type, Value, convert};
+use std::collections::BTreeMap;
+
+/// The instances of a resource or module call.
+#[derive(Debug, Clone)]
+pub enum Expansion {
+    /// Neither count nor for_each: one instance.
+    Single,
+    /// `count = N`
+    Count(usize),
+    /// `for_each`: keys and their `each.value`.
+    ForEach(BTreeMap<String, Value>),
+    /// Not known yet (validate only), or invalid (already reported).
+    Unknown,
+}
+
+impl Expansion {
+    /// Instance keys with the binding (`each` or `count`) each one sees.
+    pub fn instances(&self) -> Vec<(InstanceKey, Option<(String, Value)>)> {
+        match self {
+            Expansion::Single => vec![(InstanceKey::None, None)],
+            Expansion::Count(n) => (0..*n)
+                .map(|i| {
+                    let b = Value::Object(BTreeMap::from([(
+                        "index".to_string(),
+                        Value::from(i as i64),
+                    )]));
+                    (InstanceKey::Int(i as i64), Some(("count".to_string(), b)))
+                })
+                .collect(),
+            Expansion::ForEach(m) => m
+                .iter()
+                .map(|(k, v)| {
+                    let b = Value::Object(BTreeMap::from([
+                        ("key".to_string(), Value::from(k.as_str())),
+                        ("value".to_string(), v.clone()),
+                    ]));
+                    (InstanceKey::Str(k.clone()), Some(("each".to_string(), b)))
+                })
+                .collect(),
+            Expansion::Unknown => Vec::new(),
+        }
+    }
+}
+
+impl Evaluation<'_> {
+    /// Evaluates `count` / `for_each` of a resource or module call.
+    pub fn expansion(
+        &self,
+        path: &ModuleInstance,
+        count: Option<&Expr>,
+        for_each: Option<&Expr>,
+        ctx: &str,
+    ) -> Expansion {
+        if let Some(c) = count {
+            let v = self.eval_expr(path, c, &[], Some(ctx.to_string()));
+            let (v, _) = v.unmark();
+            if v.is_unknown() {
+                if self.strictness == Strictness::Full {
+                    self.push_diags(
+                        Diagnostic::error(
+                            "Invalid count argument",
+                            "The \"count\" value depends on values that cannot be determined until apply, so posture cannot predict how many instances will be created. Use literal values or values known at plan time.",
+                        )
+                        .at(c.span())
+                        .in_context(ctx)
+                        .into(),
+                    );
+                }
+                return Expansion::Unknown;
+            }
+            return match convert::convert(v, &Type::Number) {
+                Ok(Value::Number(n)) => match n.to_i64() {
+                    Some(i) if i >= 0 => Expansion::Count(i as usize),
+                    _ => {
+                        self.push_diags(
+                            Diagnostic::error("Invalid count argument", "The given \"count\" argument value is unsuitable: must be a whole number, greater than or equal to zero.")
+                                .at(c.span())
+                                .in_context(ctx)
+                                .into(),
+                        );
+                        Expansion::Unknown
+                    }
+                },
+                Ok(Value::Null(_)) | Err(_) | Ok(_) => {
+                    self.push_diags(
+                        Diagnostic::error("Invalid count argument", "The given \"count\" argument value is unsuitable: a whole number is required.")
+                            .at(c.span())
+                            .in_context(ctx)
+                            .into(),
+                    );
+                    Expansion::Unknown
+                }
+            };
+        }
+        let Some(fe) = for_each else {
+            return Expansion::Single;
+        };
+        let v = self.eval_expr(path, fe, &[], Some(ctx.to_string()));
+        if v.is_sensitive() {
+            self.push_diags(
+                Diagnostic::error("Invalid for_each argument", "Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments: they would be disclosed as resource instance keys.")
+                    .at(fe.span())
+                    .in_context(ctx)
+                    .into(),
+            );
+            return Expansion::Unknown;
+        }
+        let bad = |what: String| {
+            Diagnostic::error(
+                "Invalid for_each argument",
+                format!("The given \"for_each\" argument value is unsuitable: the \"for_each\" argument must be a map, or set of strings, and you have provided a value of type {what}."),
+            )
+            .at(fe.span())
+            .in_context(ctx)
+        };
+        if !v.is_wholly_known() {
+            if self.strictness == Strictness::Full {
+                self.push_diags(
+                    Diagnostic::error(
+                        "Invalid for_each argument",
+                        "The \"for_each\" value depends on values that cannot be determined until apply, so posture cannot predict how many instances will be created. Use keys that are known at plan time (for example from variables), and values that may be known only after apply.",
+                    )
+                    .at(fe.span())
+                    .in_context(ctx)
+                    .into(),
+                );
+            }
+            return Expansion::Unknown;
+        }
+        match v {
+            Value::Map(_, m) | Value::Object(m) => Expansion::ForEach(m),
+            Value::Set(et, items) => {
+                if et != Type::String && et != Type::Dynamic {
+                    self.push_diags(bad(format!("set of {}", et.friendly_name())).into());
+                    return Expansion::Unknown;
+                }
+                let mut out = BTreeMap::new();
+                for it in items {
+                    match it.as_str() {
+                        Some(s) => {
+                            out.insert(s.to_string(), it.clone());
+                        }
+                        None => {
+                            self.push_diags(
+                                Diagnostic::error("Invalid for_each set argument", "The given \"for_each\" argument value is unsuitable: \"for_each\" sets must not contain null values.")
+                                    .at(fe.span())
+                                    .in_context(ctx)
+                                    .into(),
+                            );
+                            return Expansion::Unknown;
+                        }
+                    }
+                }
+                Expansion::ForEach(out)
+            }
+            Value::Null(_) => {
+                self.push_diags(
+                    Diagnostic::error("Invalid for_each argument", "The given \"for_each\" argument value is null. A map, or set of strings is allowed.")
+                        .at(fe.span())
+                        .in_context(ctx)
+                        .into(),
+                );
+                Expansion::Unknown
+            }
+            other => {
+                let what = match other.ty() {
+                    Type::Tuple(_) => "tuple".to_string(),
+                    t => t.friendly_name(),
+                };
+                let mut d = bad(what);
+                if matches!(other, Value::Tuple(_) | Value::List(..)) {
+                    d.detail.push_str(" Convert a list of strings with toset(...), or build a map with a for expression.");
+                }
+                self.push_diags(d.into());
+                Expansion::Unknown
+            }
+        }
+    }
+
+    pub(super) fn compute_resource(&self, path: &ModuleInstance, addr: &ResourceAddr) -> Value {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Value::NULL;
+        };
+        let Some(r) = t.module.resources.get(addr) else {
+            return Value::NULL;
+        };
+        let ctx = r.describe();
+        let Some(schema) = self.schemas.schema(addr.mode, &addr.type_name) else {
+            let names = self.schemas.type_names(addr.mode);
+            let hint = crate::diag::suggest(&addr.type_name, names.iter().map(String::as_str))
+                .map(|s| format!(" Did you mean \"{s}\"?"))
+                .unwrap_or_default();
+            let kind = if addr.mode == crate::addrs::Mode::Data {
+                "data source"
+            } else {
+                "resource"
+            };
+            self.push_diags(
+                Diagnostic::error(
+                    format!("Invalid {kind} type"),
+                    format!(
+                        "No provider supports {kind} type \"{}\".{hint}",
+                        addr.type_name
+                    ),
+                )
+                .at(r.span)
+                .into(),
+            );
+            return Value::Unknown(Type::Dynamic);
+        };
+        for d in &r.depends_on {
+            self.eval_expr(path, d, &[], Some(ctx.clone()));
+        }
+        let expansion = self.expansion(path, r.count.as_ref(), r.for_each.as_ref(), &ctx);
+        let decode = |binding: Option<(String, Value)>| -> Value {
+            let scope = super::ModuleScope {
+                eval: self,
+                path: path.clone(),
+            };
+            let mut ev = Evaluator::new(
+                r.body.file,
+                self.sources.text(r.body.file),
+                &scope,
+                &t.module.dir,
+                &NoTemplates,
+            )
+            .with_context(Some(ctx.clone()));
+            if let Some((n, v)) = binding {
+                ev.bind(&n, v);
+            }
+            let v = decode_body(&mut ev, &r.body.body, &schema, r.span);
+            self.push_diags(ev.take_diags());
+            v
+        };
+        match &expansion {
+            Expansion::Single => decode(None),
+            Expansion::Count(_) => Value::Tuple(
+                expansion
+                    .instances()
+                    .into_iter()
+                    .map(|(_, b)| decode(b))
+                    .collect(),
+            ),
+            Expansion::ForEach(_) => Value::Object(
+                expansion
+                    .instances()
+                    .into_iter()
+                    .map(|(k, b)| {
+                        (
+                            if let InstanceKey::Str(s) = k {
+                                s
+                            } else {
+                                String::new()
+                            },
+                            decode(b),
+                        )
+                    })
+                    .collect(),
+            ),
+            Expansion::Unknown => {
+                // Still check the body once, with each/count unknown.
+                let unknown_each = Value::Object(BTreeMap::from([
+                    ("key".to_string(), Value::Unknown(Type::String)),
+                    ("value".to_string(), Value::Unknown(Type::Dynamic)),
+                ]));
+                let binding = if r.for_each.is_some() {
+                    Some(("each".to_string(), unknown_each))
+                } else if r.count.is_some() {
+                    Some((
+                        "count".to_string(),
+                        Value::Object(BTreeMap::from([(
+                            "index".to_string(),
+                            Value::Unknown(Type::Number),
+                        )])),
+                    ))
+                } else {
+                    None
+                };
+                decode(binding);
+                Value::Unknown(Type::Dynamic)
+            }
+        }
+    }
+
+    pub(super) fn module_instance_keys(
+        &self,
+        path: &ModuleInstance,
+        name: &str,
+    ) -> Vec<InstanceKey> {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Vec::new();
+        };
+        let Some(call) = t.module.module_calls.get(name) else {
+            return Vec::new();
+        };
+        let ctx = format!("module \"{name}\"");
+        let expansion = self.expansion(path, call.count.as_ref(), call.for_each.as_ref(), &ctx);
+        let mut keys = Vec::new();
+        for (k, b) in expansion.instances() {
+            if let Some(b) = b {
+                self.set_instance_binding(path.child(name, k.clone()), b);
+            }
+            keys.push(k);
+        }
+        keys
+    }
+
+    pub(super) fn compute_module_call(&self, path: &ModuleInstance, name: &str) -> Value {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Value::NULL;
+        };
+        let Some(call) = t.module.module_calls.get(name) else {
+            return Value::NULL;
+        };
+        let Some(child) = t.children.get(name) else {
+            return Value::Unknown(Type::Dynamic);
+        };
+        let ctx = format!("module \"{name}\"");
+        for d in &call.depends_on {
+            self.eval_expr(path, d, &[], Some(ctx.clone()));
+        }
+        let keys = self.module_instance_keys(path, name);
+        let outputs_of = |inst: ModuleInstance| -> Value {
+            Value::Object(
+                child
+                    .module
+                    .outputs
+                    .keys()
+                    .map(|o| (o.clone(), self.get(&Node::Output(inst.clone(), o.clone()))))
+                    .collect(),
+            )
+        };
+        if call.count.is_none() && call.for_each.is_none() {
+            return outputs_of(path.child(name, InstanceKey::None));
+        }
+        if keys.is_empty() && (call.count.is_some() || call.for_each.is_some()) {
+            // Unknown expansion, or zero instances.
+            let known_empty = matches!(self.expansion_cached_empty(path, name), Some(true));
+            if !known_empty {
+                return Value::Unknown(Type::Dynamic);
+            }
+        }
+        if call.count.is_some() {
+            Value::Tuple(
+                keys.into_iter()
+                    .map(|k| outputs_of(path.child(name, k)))
+                    .collect(),
+            )
+        } else {
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| {
+                        let s = if let InstanceKey::Str(s) = &k {
+                            s.clone()
+                        } else {
+                            String::new()
+                        };
+                        (s, outputs_of(path.child(name, k)))
+                    })
+                    .collect(),
+            )
+        }
+    }
+
+    fn expansion_cached_empty(&self, path: &ModuleInstance, name: &str) -> Option<bool> {
+        let t = self.tree.descendant(&path.static_path())?;
+        let call = t.module.module_calls.get(name)?;
+        let ctx = format!("module \"{name}\"");
+        Some(
+            match self.expansion(path, call.count.as_ref(), call.for_each.as_ref(), &ctx) {
+                Expansion::Count(0) => true,
+                Expansion::ForEach(m) => m.is_empty(),
+                _ => false,
+            },
+        )
+    }
+}

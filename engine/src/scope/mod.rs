@@ -1,0 +1,493 @@
+//! Evaluation of a whole configuration: variables, locals, outputs, module
+//! calls and resources of every module instance, computed lazily on first
+//! reference and memoised, with reference cycles reported by name.
+//!
+//! Each expression is evaluated by [`crate::lang::eval::Evaluator`] against a
+//! [`ModuleScope`], which resolves `var.`, `local.`, `module.`, resource and
+//! data references, `path.` and (through bindings) `each.` and `count.`.
+//! Resource values come from decoding their bodies against the provider's
+//! schema, with computed attributes unknown until apply.
+
+mod expand;
+mod resolve;
+
+pub use expand::Expansion;
+pub use resolve::ModuleScope;
+
+use crate::addrs::{InstanceKey, ModuleInstance, ResourceAddr};
+use crate::config::vars::RawVar;
+use crate::config::{Expr, ModuleTree};
+use crate::diag::{Diagnostic, Diagnostics, SourceMap, Span};
+use crate::lang::eval::Evaluator;
+use crate::lang::funcs::NoTemplates;
+use crate::schema::Schemas;
+use crate::value::{Type, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::PathBuf;
+
+/// How strict evaluation is about values not known yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// `validate`: missing root variables are unknown, and so may be
+    /// `count`/`for_each`; only the configuration's own mistakes are errors.
+    Validate,
+    /// `console`/`plan`: every required variable must have a value and
+    /// `count`/`for_each` must be known.
+    Full,
+}
+
+/// A value-producing item of one module instance.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Node {
+    /// `var.NAME`
+    Var(ModuleInstance, String),
+    /// `local.NAME`
+    Local(ModuleInstance, String),
+    /// `output.NAME`
+    Output(ModuleInstance, String),
+    /// A resource, all instances.
+    Resource(ModuleInstance, ResourceAddr),
+    /// `module.NAME`, all instances.
+    ModuleCall(ModuleInstance, String),
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (m, rest) = match self {
+            Node::Var(m, n) => (m, format!("var.{n}")),
+            Node::Local(m, n) => (m, format!("local.{n}")),
+            Node::Output(m, n) => (m, format!("output.{n}")),
+            Node::Resource(m, a) => (m, a.to_string()),
+            Node::ModuleCall(m, n) => (m, format!("module.{n}")),
+        };
+        if m.is_root() {
+            f.write_str(&rest)
+        } else {
+            write!(f, "{m}.{rest}")
+        }
+    }
+}
+
+/// A configuration being evaluated.
+pub struct Evaluation<'c> {
+    tree: &'c ModuleTree,
+    sources: &'c SourceMap,
+    schemas: &'c dyn Schemas,
+    root_dir: PathBuf,
+    raw_vars: BTreeMap<String, RawVar>,
+    strictness: Strictness,
+    memo: RefCell<HashMap<Node, Value>>,
+    stack: RefCell<Vec<Node>>,
+    reported_cycles: RefCell<HashSet<Vec<String>>>,
+    /// `each`/`count` objects of module instances, set when their call expands.
+    instance_bindings: RefCell<HashMap<ModuleInstance, (String, Value)>>,
+    diags: RefCell<Diagnostics>,
+}
+
+impl<'c> Evaluation<'c> {
+    /// Prepares evaluation of `tree`; `raw_vars` are the root module's inputs.
+    pub fn new(
+        tree: &'c ModuleTree,
+        sources: &'c SourceMap,
+        schemas: &'c dyn Schemas,
+        raw_vars: BTreeMap<String, RawVar>,
+        strictness: Strictness,
+    ) -> Evaluation<'c> {
+        Evaluation {
+            tree,
+            sources,
+            schemas,
+            root_dir: tree.module.dir.clone(),
+            raw_vars,
+            strictness,
+            memo: RefCell::default(),
+            stack: RefCell::default(),
+            reported_cycles: RefCell::default(),
+            instance_bindings: RefCell::default(),
+            diags: RefCell::default(),
+        }
+    }
+
+    /// The diagnostics so far, sorted and without duplicates.
+    pub fn diagnostics(&self) -> Diagnostics {
+        let mut d = self.diags.borrow().clone();
+        d.sort_dedup();
+        d
+    }
+
+    pub(crate) fn push_diags(&self, d: Diagnostics) {
+        self.diags.borrow_mut().extend(d);
+    }
+
+    /// Evaluates every item of every module instance (what `validate` does).
+    pub fn evaluate_all(&self) {
+        self.evaluate_module(&ModuleInstance::root());
+    }
+
+    fn evaluate_module(&self, path: &ModuleInstance) {
+        let Some(tree) = self.tree.descendant(&path.static_path()) else {
+            return;
+        };
+        let m = &tree.module;
+        for name in m.variables.keys() {
+            self.get(&Node::Var(path.clone(), name.clone()));
+        }
+        for name in m.locals.keys() {
+            self.get(&Node::Local(path.clone(), name.clone()));
+        }
+        for addr in m.resources.keys() {
+            self.get(&Node::Resource(path.clone(), addr.clone()));
+        }
+        for name in m.outputs.keys() {
+            self.get(&Node::Output(path.clone(), name.clone()));
+        }
+        for name in m.module_calls.keys() {
+            self.get(&Node::ModuleCall(path.clone(), name.clone()));
+            for key in self.module_instance_keys(path, name) {
+                self.evaluate_module(&path.child(name, key));
+            }
+        }
+    }
+
+    /// Evaluates `src` (an expression typed at the console) in the root module.
+    ///
+    /// # Errors
+    /// The diagnostics of a syntax error or of the evaluation.
+    pub fn eval_str(&self, src: &str) -> Result<Value, Diagnostics> {
+        let expr = hcl_edit::parser::parse_expr(src).map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "Invalid expression",
+                e.message().to_string(),
+            ))
+        })?;
+        let scope = ModuleScope {
+            eval: self,
+            path: ModuleInstance::root(),
+        };
+        let mut ev = Evaluator::new(
+            crate::diag::FileId(u32::MAX),
+            src,
+            &scope,
+            &self.root_dir,
+            &NoTemplates,
+        );
+        let v = ev.eval(&expr);
+        let d = ev.take_diags();
+        let mut all = self.diagnostics();
+        all.extend(d);
+        if all.has_errors() { Err(all) } else { Ok(v) }
+    }
+
+    /// The value of a node, computed once.
+    pub fn get(&self, node: &Node) -> Value {
+        if let Some(v) = self.memo.borrow().get(node) {
+            return v.clone();
+        }
+        let on_stack = self.stack.borrow().iter().position(|n| n == node);
+        if let Some(pos) = on_stack {
+            self.report_cycle(pos, node);
+            return Value::Unknown(Type::Dynamic);
+        }
+        self.stack.borrow_mut().push(node.clone());
+        let v = self.compute(node);
+        self.stack.borrow_mut().pop();
+        self.memo.borrow_mut().insert(node.clone(), v.clone());
+        v
+    }
+
+    fn report_cycle(&self, pos: usize, node: &Node) {
+        let stack = self.stack.borrow();
+        let members: Vec<String> = stack[pos..].iter().map(Node::to_string).collect();
+        let mut key = members.clone();
+        key.sort();
+        if !self.reported_cycles.borrow_mut().insert(key) {
+            return;
+        }
+        let chain = members
+            .iter()
+            .chain(std::iter::once(&node.to_string()))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" → ");
+        let span = self.node_span(node);
+        self.diags.borrow_mut().push(
+            Diagnostic::error(
+                "Cycle in references",
+                format!("These items refer to each other in a cycle, so none of them can be evaluated: {}. Cycle: {chain}.", members.join(", ")),
+            )
+            .at_opt(span),
+        );
+    }
+
+    fn node_span(&self, node: &Node) -> Option<Span> {
+        let (path, f): (
+            &ModuleInstance,
+            Box<dyn Fn(&crate::config::Module) -> Option<Span>>,
+        ) = match node {
+            Node::Var(p, n) => (p, Box::new(move |m| m.variables.get(n).map(|v| v.span))),
+            Node::Local(p, n) => (
+                p,
+                Box::new(move |m| m.locals.get(n).map(|l| l.value.span())),
+            ),
+            Node::Output(p, n) => (p, Box::new(move |m| m.outputs.get(n).map(|o| o.span))),
+            Node::Resource(p, a) => (p, Box::new(move |m| m.resources.get(a).map(|r| r.span))),
+            Node::ModuleCall(p, n) => (p, Box::new(move |m| m.module_calls.get(n).map(|c| c.span))),
+        };
+        self.tree
+            .descendant(&path.static_path())
+            .and_then(|t| f(&t.module))
+    }
+
+    /// Evaluates an expression of module instance `path`, with extra bindings.
+    pub(crate) fn eval_expr(
+        &self,
+        path: &ModuleInstance,
+        e: &Expr,
+        bindings: &[(String, Value)],
+        context: Option<String>,
+    ) -> Value {
+        let scope = ModuleScope {
+            eval: self,
+            path: path.clone(),
+        };
+        let dir = self
+            .tree
+            .descendant(&path.static_path())
+            .map(|t| t.module.dir.clone())
+            .unwrap_or_else(|| self.root_dir.clone());
+        let mut ev = Evaluator::new(
+            e.file,
+            self.sources.text(e.file),
+            &scope,
+            &dir,
+            &NoTemplates,
+        )
+        .with_context(context);
+        for (n, v) in self
+            .bindings_for(path)
+            .into_iter()
+            .chain(bindings.iter().cloned())
+        {
+            ev.bind(&n, v);
+        }
+        let v = ev.eval(&e.expr);
+        self.push_diags(ev.take_diags());
+        v
+    }
+
+    fn bindings_for(&self, _path: &ModuleInstance) -> Vec<(String, Value)> {
+        // each/count of a module instance apply only to its call's
+        // arguments (evaluated in the parent), never inside the child.
+        Vec::new()
+    }
+
+    fn compute(&self, node: &Node) -> Value {
+        match node {
+            Node::Var(p, n) => self.compute_var(p, n),
+            Node::Local(p, n) => {
+                let Some(t) = self.tree.descendant(&p.static_path()) else {
+                    return Value::NULL;
+                };
+                let Some(l) = t.module.locals.get(n) else {
+                    return Value::NULL;
+                };
+                self.eval_expr(p, &l.value, &[], Some("locals".into()))
+            }
+            Node::Output(p, n) => self.compute_output(p, n),
+            Node::Resource(p, a) => self.compute_resource(p, a),
+            Node::ModuleCall(p, n) => self.compute_module_call(p, n),
+        }
+    }
+
+    fn compute_var(&self, path: &ModuleInstance, name: &str) -> Value {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Value::NULL;
+        };
+        let Some(decl) = t.module.variables.get(name) else {
+            return Value::NULL;
+        };
+        let ctx = format!("variable \"{name}\"");
+        let ty = decl.ty.ty();
+        let (raw, span) = if path.is_root() {
+            match self.raw_vars.get(name) {
+                Some(r) => (
+                    Some(r.value.clone()),
+                    match &r.source {
+                        crate::config::vars::VarSource::File(s) => Some(*s),
+                        _ => Some(decl.span),
+                    },
+                ),
+                None => (None, Some(decl.span)),
+            }
+        } else {
+            let (parent, (call, _key)) = split_last(path);
+            let ptree = self.tree.descendant(&parent.static_path());
+            let input = ptree
+                .and_then(|pt| pt.module.module_calls.get(&call))
+                .and_then(|c| c.inputs.get(name));
+            match input {
+                Some(e) => {
+                    let binding = self.instance_bindings.borrow().get(path).cloned();
+                    let b: Vec<(String, Value)> = binding.into_iter().collect();
+                    (
+                        Some(self.eval_expr(&parent, e, &b, Some(format!("module \"{call}\"")))),
+                        Some(e.span()),
+                    )
+                }
+                None => (None, Some(decl.span)),
+            }
+        };
+        let raw = match raw {
+            Some(v)
+                if !(v.is_null() && decl.default.is_some() && decl.nullable) || !decl.nullable =>
+            {
+                Some(v)
+            }
+            Some(v) if v.is_null() => None,
+            other => other,
+        };
+        let value = match raw {
+            Some(v) => v,
+            None => match &decl.default {
+                Some(d) => self.eval_expr(path, d, &[], Some(ctx.clone())),
+                None => {
+                    if self.strictness == Strictness::Validate || !path.is_root() {
+                        return Value::Unknown(ty).mark_if(decl.sensitive);
+                    }
+                    self.diags.borrow_mut().push(
+                        Diagnostic::error(
+                            "No value for required variable",
+                            format!("The root module input variable \"{name}\" is not set, and has no default value. Use a --var or --var-file command line argument, a POSTURE_VAR_{name} environment variable, or a *.auto.vars.hcl file to provide a value for this variable."),
+                        )
+                        .at(decl.span),
+                    );
+                    return Value::Unknown(ty);
+                }
+            },
+        };
+        let value = match decl.ty.apply(value) {
+            Ok(v) => v,
+            Err(e) => {
+                self.diags.borrow_mut().push(
+                    Diagnostic::error(
+                        "Invalid value for input variable",
+                        format!("The given value is not suitable for var.{name}, which is declared as {}: {e}.", decl.ty.ty()),
+                    )
+                    .at_opt(span)
+                    .in_context(ctx.clone()),
+                );
+                return Value::Unknown(ty);
+            }
+        };
+        if value.is_null() && !decl.nullable {
+            self.diags.borrow_mut().push(
+                Diagnostic::error("Required variable not set", format!("Unsuitable value for var.{name}: this variable is not nullable, and null was given."))
+                    .at_opt(span),
+            );
+            return Value::Unknown(ty);
+        }
+        let value = value.mark_if(decl.sensitive);
+        for v in &decl.validations {
+            // The condition sees this variable's value as var.NAME.
+            self.memo
+                .borrow_mut()
+                .insert(Node::Var(path.clone(), name.to_string()), value.clone());
+            let ok = self.eval_expr(path, &v.condition, &[], Some(ctx.clone()));
+            match ok.unmarked() {
+                Value::Bool(true) | Value::Unknown(_) => {}
+                Value::Bool(false) => {
+                    let msg = self.eval_expr(path, &v.error_message, &[], Some(ctx.clone()));
+                    let msg = if msg.is_sensitive() {
+                        "(sensitive value)".to_string()
+                    } else {
+                        msg.as_str().unwrap_or("").to_string()
+                    };
+                    self.diags.borrow_mut().push(
+                        Diagnostic::error(
+                            "Invalid value for variable",
+                            format!(
+                                "{msg}\n\nThis was checked by the validation rule at {}.",
+                                self.describe_span(v.condition.span())
+                            ),
+                        )
+                        .at_opt(span)
+                        .in_context(ctx.clone()),
+                    );
+                }
+                _ => {
+                    self.diags.borrow_mut().push(
+                        Diagnostic::error(
+                            "Invalid validation result",
+                            "The condition must produce true or false.",
+                        )
+                        .at(v.condition.span()),
+                    );
+                }
+            }
+        }
+        value
+    }
+
+    /// "file:line:col" of a span.
+    pub fn describe_span(&self, s: Span) -> String {
+        let p = self.sources.pos(s.file, s.start);
+        format!("{}:{}:{}", self.sources.name(s.file), p.line, p.column)
+    }
+
+    fn compute_output(&self, path: &ModuleInstance, name: &str) -> Value {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Value::NULL;
+        };
+        let Some(o) = t.module.outputs.get(name) else {
+            return Value::NULL;
+        };
+        let ctx = format!("output \"{name}\"");
+        for d in &o.depends_on {
+            self.eval_expr(path, d, &[], Some(ctx.clone()));
+        }
+        let v = self.eval_expr(path, &o.value, &[], Some(ctx.clone()));
+        if v.contains_sensitive() && !o.sensitive {
+            self.diags.borrow_mut().push(
+                Diagnostic::error(
+                    "Output refers to sensitive values",
+                    "To reduce the risk of accidentally exporting sensitive data, output values that refer to sensitive values must be declared sensitive: add sensitive = true to this output block.",
+                )
+                .at(o.value.span())
+                .in_context(ctx),
+            );
+        }
+        v.mark_if(o.sensitive)
+    }
+
+    /// The schemas resource bodies are decoded against.
+    pub fn schemas(&self) -> &dyn Schemas {
+        self.schemas
+    }
+
+    /// The configuration.
+    pub fn tree(&self) -> &ModuleTree {
+        self.tree
+    }
+
+    /// The strictness in force.
+    pub fn strictness(&self) -> Strictness {
+        self.strictness
+    }
+
+    pub(crate) fn set_instance_binding(&self, inst: ModuleInstance, binding: (String, Value)) {
+        self.instance_bindings.borrow_mut().insert(inst, binding);
+    }
+}
+
+fn split_last(path: &ModuleInstance) -> (ModuleInstance, (String, InstanceKey)) {
+    let mut v = path.0.clone();
+    let last = v
+        .pop()
+        .unwrap_or_else(|| (String::new(), InstanceKey::None));
+    (ModuleInstance(v), last)
+}
+
+#[cfg(test)]
+mod tests;
