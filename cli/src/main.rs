@@ -1,1 +1,53 @@
-fn main() {}
+//! The `posture` command line: parses arguments, runs a command, prints,
+//! and picks the exit code. The engine does the work.
+
+mod cmd;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// posture keeps many Kubernetes clusters and their Route53 records in the
+/// posture you declare in HCL: plan, apply, drift checks and rollouts.
+#[derive(Parser, Debug)]
+#[command(name = "posture", version, about, long_about = None)]
+struct Cli {
+    /// Switch to DIR before doing anything else (like terraform -chdir).
+    #[arg(long, global = true, value_name = "DIR")]
+    chdir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check that the configuration is valid: syntax, references, types.
+    Validate(cmd::validate::Args),
+    /// Rewrite configuration files to the canonical format.
+    Fmt(cmd::fmt::Args),
+    /// Evaluate expressions against the configuration (reads stdin when it is not a terminal).
+    Console(cmd::console::Args),
+    /// Print the posture version.
+    Version(cmd::version::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(dir) = &cli.chdir {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            eprintln!(
+                "Error: Invalid --chdir option\n\nThe directory {} cannot be used: {e}.",
+                dir.display()
+            );
+            return ExitCode::from(1);
+        }
+    }
+    let code = match cli.command {
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Fmt(a) => cmd::fmt::run(a),
+        Command::Console(a) => cmd::console::run(a),
+        Command::Version(a) => cmd::version::run(a),
+    };
+    ExitCode::from(code)
+}

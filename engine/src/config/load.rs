@@ -449,9 +449,15 @@ impl Decoder<'_> {
                     }
                 }
                 "locals" => {
-                    let (attrs, _) = self.content(&b.body, &[], &[], "in a locals block");
-                    let _ = attrs;
                     for s in b.body.iter() {
+                        if let Structure::Block(inner) = s {
+                            let bspan = self.span(inner.ident.span());
+                            self.err(
+                                "Unsupported block type",
+                                format!("Blocks of type \"{}\" are not expected in a locals block: locals holds only NAME = EXPRESSION entries.", inner.ident.value().as_str()),
+                                bspan,
+                            );
+                        }
                         if let Structure::Attribute(a) = s {
                             let name = a.key.value().as_str().to_string();
                             let aspan = self.span(a.key.span());

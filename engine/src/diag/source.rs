@@ -40,6 +40,7 @@ pub struct Pos {
     pub byte: usize,
 }
 
+#[derive(Clone)]
 struct SourceFile {
     name: String,
     path: PathBuf,
@@ -48,7 +49,7 @@ struct SourceFile {
 }
 
 /// Every source file read in a run, so diagnostics can quote them.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
 }

@@ -151,28 +151,24 @@ impl<'c> Evaluation<'c> {
         }
     }
 
-    /// Evaluates `src` (an expression typed at the console) in the root module.
+    /// Evaluates `src` (an expression typed at the console, which
+    /// diagnostics call `file`) in the root module.
     ///
     /// # Errors
     /// The diagnostics of a syntax error or of the evaluation.
-    pub fn eval_str(&self, src: &str) -> Result<Value, Diagnostics> {
+    pub fn eval_str(&self, src: &str, file: crate::diag::FileId) -> Result<Value, Diagnostics> {
         let expr = hcl_edit::parser::parse_expr(src).map_err(|e| {
-            Diagnostics::from(Diagnostic::error(
-                "Invalid expression",
-                e.message().to_string(),
-            ))
+            let off = e.location().offset().min(src.len());
+            Diagnostics::from(
+                Diagnostic::error("Invalid expression", e.message().to_string())
+                    .at(Span::new(file, off..(off + 1).min(src.len()))),
+            )
         })?;
         let scope = ModuleScope {
             eval: self,
             path: ModuleInstance::root(),
         };
-        let mut ev = Evaluator::new(
-            crate::diag::FileId(u32::MAX),
-            src,
-            &scope,
-            &self.root_dir,
-            &NoTemplates,
-        );
+        let mut ev = Evaluator::new(file, src, &scope, &self.root_dir, &NoTemplates);
         let v = ev.eval(&expr);
         let d = ev.take_diags();
         let mut all = self.diagnostics();
