@@ -136,10 +136,17 @@ pub fn parse_file(
                 .next()
                 .map(|c| off + c.len_utf8())
                 .unwrap_or(off);
-            diags.push(
+            // hcl-edit rejects a repeated argument while parsing; report
+            // it as the mistake it is rather than as a syntax error.
+            let d = if e.message().contains("redefined attribute") {
+                Diagnostic::error(
+                    "Attribute redefined",
+                    "This argument was already set earlier in the same block. Each argument may be set only once.",
+                )
+            } else {
                 Diagnostic::error("Invalid syntax", syntax_detail(e.message()))
-                    .at(Span::new(id, off..end)),
-            );
+            };
+            diags.push(d.at(Span::new(id, off..end)));
             None
         }
     }
