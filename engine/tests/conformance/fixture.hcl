@@ -109,6 +109,14 @@ EOT
     done
   EOT
 
+  heredoc_for_plain = <<-EOT
+    start
+    %{for i in [1, 2]}
+    item${i}
+    %{endfor}
+    end
+  EOT
+
   yaml_doc = <<-EOT
     name: app
     replicas: 3
