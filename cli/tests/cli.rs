@@ -23,7 +23,12 @@ fn posture(dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Out 
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn posture");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     let out = child.wait_with_output().expect("wait");
     Out {
         code: out.status.code().unwrap_or(-1),
@@ -48,7 +53,12 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .expect("read dir")
         .filter_map(|e| e.ok())
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap_or_default()))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
         .collect();
     v.sort();
     v
@@ -59,31 +69,58 @@ fn check_invalid(files: &[(&str, &str)], summary: &str, loc: &str) {
     let d = dir_with(files);
     let before = snapshot(d.path());
     let o = posture(d.path(), &["validate"], "", &[]);
-    assert_eq!(o.code, 1, "expected exit 1 for {summary}; stderr:\n{}", o.stderr);
-    assert!(o.stderr.contains(&format!("Error: {summary}")), "missing {summary:?} in:\n{}", o.stderr);
-    assert!(o.stderr.contains(&format!("on {loc}")), "missing location {loc} in:\n{}", o.stderr);
+    assert_eq!(
+        o.code, 1,
+        "expected exit 1 for {summary}; stderr:\n{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains(&format!("Error: {summary}")),
+        "missing {summary:?} in:\n{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains(&format!("on {loc}")),
+        "missing location {loc} in:\n{}",
+        o.stderr
+    );
     assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
     assert_eq!(snapshot(d.path()), before, "validate must write nothing");
 }
 
 #[test]
 fn syntax_error() {
-    check_invalid(&[("main.hcl", "locals {\n  a = [1, 2\n}\n")], "Invalid syntax", "main.hcl:3:1");
+    check_invalid(
+        &[("main.hcl", "locals {\n  a = [1, 2\n}\n")],
+        "Invalid syntax",
+        "main.hcl:3:1",
+    );
 }
 
 #[test]
 fn unterminated_string() {
-    check_invalid(&[("main.hcl", "locals {\n  a = \"abc\n}\n")], "Invalid syntax", "main.hcl:2:");
+    check_invalid(
+        &[("main.hcl", "locals {\n  a = \"abc\n}\n")],
+        "Invalid syntax",
+        "main.hcl:2:",
+    );
 }
 
 #[test]
 fn unknown_block_type() {
-    check_invalid(&[("main.hcl", "resorce \"posture_data\" \"x\" {}\n")], "Unsupported block type", "main.hcl:1:1");
+    check_invalid(
+        &[("main.hcl", "resorce \"posture_data\" \"x\" {}\n")],
+        "Unsupported block type",
+        "main.hcl:1:1",
+    );
 }
 
 #[test]
 fn unknown_argument_suggests_the_right_one() {
-    let files = [("main.hcl", "resource \"posture_data\" \"x\" {\n  inptu = 1\n}\n")];
+    let files = [(
+        "main.hcl",
+        "resource \"posture_data\" \"x\" {\n  inptu = 1\n}\n",
+    )];
     check_invalid(&files, "Unsupported argument", "main.hcl:2:3");
     let d = dir_with(&files);
     let o = posture(d.path(), &["validate"], "", &[]);
@@ -93,7 +130,10 @@ fn unknown_argument_suggests_the_right_one() {
 #[test]
 fn duplicate_argument() {
     check_invalid(
-        &[("main.hcl", "variable \"a\" {\n  default = 1\n  default = 2\n}\n")],
+        &[(
+            "main.hcl",
+            "variable \"a\" {\n  default = 1\n  default = 2\n}\n",
+        )],
         "Attribute redefined",
         "main.hcl:3:3",
     );
@@ -101,10 +141,17 @@ fn duplicate_argument() {
 
 #[test]
 fn wrong_type_for_variable() {
-    let d = dir_with(&[("main.hcl", "variable \"n\" {\n  type = number\n}\noutput \"o\" {\n  value = var.n\n}\n")]);
+    let d = dir_with(&[(
+        "main.hcl",
+        "variable \"n\" {\n  type = number\n}\noutput \"o\" {\n  value = var.n\n}\n",
+    )]);
     let o = posture(d.path(), &["validate", "--var", "n=abc"], "", &[]);
     assert_eq!(o.code, 1, "{}", o.stderr);
-    assert!(o.stderr.contains("Error: Invalid value for input variable"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Error: Invalid value for input variable"),
+        "{}",
+        o.stderr
+    );
     assert!(o.stderr.contains("a number is required"), "{}", o.stderr);
     assert!(o.stderr.contains("on main.hcl:1:1"), "{}", o.stderr);
 }
@@ -112,7 +159,10 @@ fn wrong_type_for_variable() {
 #[test]
 fn wrong_type_for_argument() {
     check_invalid(
-        &[("main.hcl", "variable \"v\" {\n  type    = list(string)\n  default = {}\n}\n")],
+        &[(
+            "main.hcl",
+            "variable \"v\" {\n  type    = list(string)\n  default = {}\n}\n",
+        )],
         "Invalid default value for variable",
         "main.hcl:3:13",
     );
@@ -123,39 +173,74 @@ fn missing_required_variable() {
     let d = dir_with(&[("main.hcl", "variable \"region\" {\n  type = string\n}\n")]);
     let o = posture(d.path(), &["console"], "var.region\n", &[]);
     assert_eq!(o.code, 1, "{}", o.stderr);
-    assert!(o.stderr.contains("Error: No value for required variable"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Error: No value for required variable"),
+        "{}",
+        o.stderr
+    );
     assert!(o.stderr.contains("on main.hcl:1:1"), "{}", o.stderr);
     // Given by the environment it works.
-    let o = posture(d.path(), &["console"], "var.region\n", &[("POSTURE_VAR_region", "eu-west-1")]);
+    let o = posture(
+        d.path(),
+        &["console"],
+        "var.region\n",
+        &[("POSTURE_VAR_region", "eu-west-1")],
+    );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(o.stdout.trim(), "\"eu-west-1\"");
 }
 
 #[test]
 fn undefined_reference_suggests_the_closest_name() {
-    let files = [("main.hcl", "locals {\n  region = \"eu\"\n  b      = local.regin\n}\n")];
-    check_invalid(&files, "Reference to undeclared local value", "main.hcl:3:12");
+    let files = [(
+        "main.hcl",
+        "locals {\n  region = \"eu\"\n  b      = local.regin\n}\n",
+    )];
+    check_invalid(
+        &files,
+        "Reference to undeclared local value",
+        "main.hcl:3:12",
+    );
     let d = dir_with(&files);
     let o = posture(d.path(), &["validate"], "", &[]);
-    assert!(o.stderr.contains("Did you mean local.region?"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Did you mean local.region?"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
 fn reference_cycle_among_locals_names_every_member() {
-    let d = dir_with(&[("main.hcl", "locals {\n  a = local.b\n  b = local.c\n  c = local.a\n}\n")]);
+    let d = dir_with(&[(
+        "main.hcl",
+        "locals {\n  a = local.b\n  b = local.c\n  c = local.a\n}\n",
+    )]);
     let o = posture(d.path(), &["validate"], "", &[]);
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("Error: Cycle in references"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Error: Cycle in references"),
+        "{}",
+        o.stderr
+    );
     for name in ["local.a", "local.b", "local.c"] {
         assert!(o.stderr.contains(name), "{name} missing: {}", o.stderr);
     }
-    assert_eq!(o.stderr.matches("Cycle in references").count(), 1, "reported once: {}", o.stderr);
+    assert_eq!(
+        o.stderr.matches("Cycle in references").count(),
+        1,
+        "reported once: {}",
+        o.stderr
+    );
 }
 
 #[test]
 fn for_each_over_a_list() {
     check_invalid(
-        &[("main.hcl", "resource \"posture_data\" \"x\" {\n  for_each = [\"a\", \"b\"]\n  input    = each.key\n}\n")],
+        &[(
+            "main.hcl",
+            "resource \"posture_data\" \"x\" {\n  for_each = [\"a\", \"b\"]\n  input    = each.key\n}\n",
+        )],
         "Invalid for_each argument",
         "main.hcl:2:14",
     );
@@ -171,15 +256,26 @@ fn for_each_over_an_unknown_value() {
     let _ = o;
     let o = posture(d.path(), &["console"], "posture_data.b\n", &[]);
     assert_eq!(o.code, 1, "{}", o.stderr);
-    assert!(o.stderr.contains("Error: Invalid for_each argument"), "{}", o.stderr);
-    assert!(o.stderr.contains("cannot be determined until apply"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Error: Invalid for_each argument"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("cannot be determined until apply"),
+        "{}",
+        o.stderr
+    );
     assert!(o.stderr.contains("on main.hcl:3:14"), "{}", o.stderr);
 }
 
 #[test]
 fn count_and_for_each_together() {
     check_invalid(
-        &[("main.hcl", "resource \"posture_data\" \"x\" {\n  count    = 1\n  for_each = {}\n}\n")],
+        &[(
+            "main.hcl",
+            "resource \"posture_data\" \"x\" {\n  count    = 1\n  for_each = {}\n}\n",
+        )],
         "Invalid combination of \"count\" and \"for_each\"",
         "main.hcl:2:3",
     );
@@ -188,7 +284,10 @@ fn count_and_for_each_together() {
 #[test]
 fn each_outside_for_each() {
     check_invalid(
-        &[("main.hcl", "resource \"posture_data\" \"x\" {\n  input = each.key\n}\n")],
+        &[(
+            "main.hcl",
+            "resource \"posture_data\" \"x\" {\n  input = each.key\n}\n",
+        )],
         "Reference to \"each\" in context without for_each",
         "main.hcl:2:11",
     );
@@ -197,7 +296,10 @@ fn each_outside_for_each() {
 #[test]
 fn duplicate_resource_and_variable_names() {
     check_invalid(
-        &[("a.hcl", "resource \"posture_data\" \"x\" {}\n"), ("b.hcl", "resource \"posture_data\" \"x\" {}\n")],
+        &[
+            ("a.hcl", "resource \"posture_data\" \"x\" {}\n"),
+            ("b.hcl", "resource \"posture_data\" \"x\" {}\n"),
+        ],
         "Duplicate resource declaration",
         "b.hcl:1:1",
     );
@@ -234,8 +336,16 @@ fn failing_validation_rule_shows_its_message() {
     )]);
     let o = posture(d.path(), &["validate", "--var", "env=staging"], "", &[]);
     assert_eq!(o.code, 1, "{}", o.stderr);
-    assert!(o.stderr.contains("Error: Invalid value for variable"), "{}", o.stderr);
-    assert!(o.stderr.contains("env must be prod or dev."), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("Error: Invalid value for variable"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("env must be prod or dev."),
+        "{}",
+        o.stderr
+    );
     let o = posture(d.path(), &["validate", "--var", "env=prod"], "", &[]);
     assert_eq!(o.code, 0, "{}", o.stderr);
 }
@@ -244,14 +354,22 @@ fn failing_validation_rule_shows_its_message() {
 fn every_error_of_a_run_is_reported_together() {
     let d = dir_with(&[
         ("a.hcl", "locals {\n  a = local.nope\n}\n"),
-        ("b.hcl", "resource \"posture_data\" \"x\" {\n  bogus = 1\n}\n"),
+        (
+            "b.hcl",
+            "resource \"posture_data\" \"x\" {\n  bogus = 1\n}\n",
+        ),
     ]);
     let o = posture(d.path(), &["validate", "--json"], "", &[]);
     assert_eq!(o.code, 1);
     let doc: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
     assert_eq!(doc["valid"], false);
     assert_eq!(doc["error_count"], 2, "{doc}");
-    let files: Vec<&str> = doc["diagnostics"].as_array().expect("array").iter().filter_map(|d| d["range"]["filename"].as_str()).collect();
+    let files: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|d| d["range"]["filename"].as_str())
+        .collect();
     assert_eq!(files, ["a.hcl", "b.hcl"]);
 }
 
@@ -267,9 +385,19 @@ fn variable_precedence_follows_terraform() {
     let env = [("POSTURE_VAR_v", "env")];
     let o = posture(d.path(), &["console"], "var.v\n", &env);
     assert_eq!(o.stdout.trim(), "\"auto-b\"", "{}", o.stderr);
-    let o = posture(d.path(), &["console", "--var", "v=cli", "--var-file", "extra.vars.hcl"], "var.v\n", &env);
+    let o = posture(
+        d.path(),
+        &["console", "--var", "v=cli", "--var-file", "extra.vars.hcl"],
+        "var.v\n",
+        &env,
+    );
     assert_eq!(o.stdout.trim(), "\"var-file\"", "{}", o.stderr);
-    let o = posture(d.path(), &["console", "--var-file", "extra.vars.hcl", "--var", "v=cli"], "var.v\n", &env);
+    let o = posture(
+        d.path(),
+        &["console", "--var-file", "extra.vars.hcl", "--var", "v=cli"],
+        "var.v\n",
+        &env,
+    );
     assert_eq!(o.stdout.trim(), "\"cli\"", "{}", o.stderr);
     std::fs::remove_file(d.path().join("a.auto.vars.hcl")).expect("rm");
     std::fs::remove_file(d.path().join("b.auto.vars.hcl")).expect("rm");
@@ -305,8 +433,17 @@ fn sensitive_values_are_never_shown() {
     )]);
     let o = posture(d.path(), &["validate"], "", &[]);
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("Output refers to sensitive values"), "{}", o.stderr);
-    let o = posture(d.path(), &["console"], "var.token\n\"x${var.token}\"\n", &[]);
+    assert!(
+        o.stderr.contains("Output refers to sensitive values"),
+        "{}",
+        o.stderr
+    );
+    let o = posture(
+        d.path(),
+        &["console"],
+        "var.token\n\"x${var.token}\"\n",
+        &[],
+    );
     assert!(!o.stdout.contains("s3cr3t"), "{}", o.stdout);
     assert!(!o.stderr.contains("s3cr3t"), "{}", o.stderr);
     assert!(o.stdout.contains("(sensitive value)"), "{}", o.stdout);
@@ -316,5 +453,8 @@ fn sensitive_values_are_never_shown() {
 fn version_prints_the_crate_version() {
     let d = dir_with(&[]);
     let o = posture(d.path(), &["version"], "", &[]);
-    assert_eq!(o.stdout.trim(), format!("posture v{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        o.stdout.trim(),
+        format!("posture v{}", env!("CARGO_PKG_VERSION"))
+    );
 }

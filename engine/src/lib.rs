@@ -7,6 +7,7 @@ pub mod builtin;
 pub mod config;
 pub mod diag;
 pub mod lang;
+pub mod provider;
 pub mod schema;
 pub mod scope;
 pub mod value;

@@ -23,9 +23,13 @@ fn same_json(got: &serde_json::Value, want: &serde_json::Value) -> bool {
                 _ => a.as_f64() == b.as_f64() || a.to_string() == b.to_string(),
             }
         }
-        (J::Array(a), J::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_json(x, y)),
+        (J::Array(a), J::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_json(x, y))
+        }
         (J::Object(a), J::Object(b)) => {
-            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same_json(v, w)))
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| same_json(v, w)))
         }
         _ => got == want,
     }
@@ -35,7 +39,8 @@ fn same_json(got: &serde_json::Value, want: &serde_json::Value) -> bool {
 fn expressions_match_terraform() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
     let cases: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).expect("cases.json")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).expect("cases.json"))
+            .expect("json");
     let known: BTreeSet<String> = std::fs::read_to_string(dir.join("known-divergences.txt"))
         .unwrap_or_default()
         .lines()
@@ -43,7 +48,11 @@ fn expressions_match_terraform() {
         .filter(|l| !l.is_empty())
         .collect();
     let ws = Workspace::load(&dir, &[], &BTreeMap::new());
-    assert!(!ws.diags.has_errors(), "fixture.hcl must load: {:?}", ws.diags);
+    assert!(
+        !ws.diags.has_errors(),
+        "fixture.hcl must load: {:?}",
+        ws.diags
+    );
     let ev = ws.evaluation(&Builtins, Strictness::Full);
     let mut sources: SourceMap = ws.sources.clone();
     let mut failures = Vec::new();
@@ -56,8 +65,17 @@ fn expressions_match_terraform() {
         let got = ev.eval_str(expr, file);
         let problem = match (&got, c.get("error")) {
             (Err(_), Some(_)) => None,
-            (Ok(v), Some(e)) => Some(format!("expected error {e}, got {}", posture_engine::value::render(v))),
-            (Err(d), None) => Some(format!("unexpected error: {}", d.iter().map(|x| x.detail.clone()).collect::<Vec<_>>().join("; "))),
+            (Ok(v), Some(e)) => Some(format!(
+                "expected error {e}, got {}",
+                posture_engine::value::render(v)
+            )),
+            (Err(d), None) => Some(format!(
+                "unexpected error: {}",
+                d.iter()
+                    .map(|x| x.detail.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
             (Ok(v), None) => {
                 let (plain, _) = v.clone().unmark_deep();
                 let vj = plain.to_json();
@@ -80,7 +98,19 @@ fn expressions_match_terraform() {
             (Some(_), true) => {}
         }
     }
-    eprintln!("conformance: {passed} of {} cases match Terraform; {} known divergences", cases.len(), known.len());
-    assert!(failures.is_empty(), "{} cases differ from Terraform:\n{}", failures.len(), failures.join("\n"));
-    assert!(now_passing.is_empty(), "these cases now match; remove them from known-divergences.txt: {now_passing:?}");
+    eprintln!(
+        "conformance: {passed} of {} cases match Terraform; {} known divergences",
+        cases.len(),
+        known.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} cases differ from Terraform:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        now_passing.is_empty(),
+        "these cases now match; remove them from known-divergences.txt: {now_passing:?}"
+    );
 }
