@@ -1,1 +1,3 @@
 //! posture engine.
+
+pub mod fmt;

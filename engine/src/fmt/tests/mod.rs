@@ -1,0 +1,4 @@
+//! Tests of `posture fmt`: formatting cases and the `run` behaviour.
+
+mod cases;
+mod run;
