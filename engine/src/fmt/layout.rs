@@ -191,9 +191,7 @@ fn space_after(subject: &Token, before: Option<&Token>, after: &Token) -> bool {
         _ if is_template_text(s) || s == OQuote || s == OHeredoc => false,
         _ if is_template_text(a) || a == CQuote || a == CHeredoc => false,
         // `for x in [y]`: `in` is a keyword here, not a reference to index.
-        _ if s == Ident && subject.text == "in" && before.is_some_and(|b| b.kind == Ident) => {
-            true
-        }
+        _ if s == Ident && subject.text == "in" && before.is_some_and(|b| b.kind == Ident) => true,
         // Indexing: `a[0]`, `f()[0]`, `[1][0]`.
         _ if a == OBrack && (s == Ident || s == Number || subject.bracket_change() < 0) => false,
         _ if s == Bang => false,

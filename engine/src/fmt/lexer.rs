@@ -235,20 +235,21 @@ impl Lexer<'_> {
     }
 
     fn heredoc(&mut self) {
-        if let Some(Ctx::Heredoc { marker, line_start }) = self.stack.last_mut() {
-            if *line_start {
-                *line_start = false;
-                let rest = &self.src[self.pos..];
-                let indent = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-                let after = &rest[indent..];
-                if let Some(tail) = after.strip_prefix(marker.as_str())
-                    && !tail.chars().next().is_some_and(is_id_continue)
-                {
-                    let len = indent + marker.len();
-                    self.push(Kind::CHeredoc, len);
-                    self.stack.pop();
-                    return;
-                }
+        if let Some(Ctx::Heredoc { marker, line_start }) = self.stack.last_mut()
+            && *line_start
+        {
+            *line_start = false;
+            let rest = &self.src[self.pos..];
+            let indent = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+            // Like hcl-edit: the marker ends the heredoc unless an
+            // identifier character follows it (`EOTX` is body text).
+            if let Some(tail) = rest[indent..].strip_prefix(marker.as_str())
+                && !tail.chars().next().is_some_and(is_id_continue)
+            {
+                let len = indent + marker.len();
+                self.push(Kind::CHeredoc, len);
+                self.stack.pop();
+                return;
             }
         }
         if self.template_opener() {

@@ -194,7 +194,9 @@ fn verify(input: &[lexer::Token], out: &str) -> Result<(), FmtError> {
     let key = |t: &lexer::Token| {
         let text = if t.kind == lexer::Kind::Comment {
             // A last-line comment gains the file's final newline.
-            layout::trim_comment(&t.text).trim_end_matches('\n').to_string()
+            layout::trim_comment(&t.text)
+                .trim_end_matches('\n')
+                .to_string()
         } else {
             t.text.clone()
         };

@@ -1,10 +1,341 @@
-use crate::fmt::format_source;
+//! Input → expected cases derived from hclwrite's formatting rules (the rules
+//! of `terraform fmt`), each also checked for idempotence.
+
+use crate::fmt::{FmtError, format_source};
+
+/// (name, input, expected). Inputs that start with a newline keep it: like
+/// hclwrite, fmt keeps leading blank lines.
+const CASES: &[(&str, &str, &str)] = &[
+    ("empty input", "", ""),
+    ("only blank lines", "\n\n\n", ""),
+    ("spaces around =", "a=1\n", "a = 1\n"),
+    ("final newline added", "a = 1", "a = 1\n"),
+    (
+        "trailing blank lines collapse to one newline",
+        "a = 1\n\n\n",
+        "a = 1\n",
+    ),
+    ("CRLF becomes LF", "a = 1\r\nbb = 2\r\n", "a  = 1\nbb = 2\n"),
+    (
+        "trailing whitespace removed, comments included",
+        "a = 1   \n# note   \nb {  \n}  \n",
+        "a = 1\n# note\nb {\n}\n",
+    ),
+    (
+        "tabs between tokens become one space",
+        "\ta\t=\t1\n",
+        "a = 1\n",
+    ),
+    ("over-indented top level", "      a = 1\n", "a = 1\n"),
+    (
+        "consecutive attributes align",
+        "a = 1\nbungle = 2\nxy=3\n",
+        "a      = 1\nbungle = 2\nxy     = 3\n",
+    ),
+    (
+        "a blank line breaks the alignment run",
+        "a = 1\n\nbungle = 2\n",
+        "a = 1\n\nbungle = 2\n",
+    ),
+    (
+        "a comment line breaks the alignment run",
+        "a = 1\n# about bungle\nbungle = 2\n",
+        "a = 1\n# about bungle\nbungle = 2\n",
+    ),
+    (
+        "blank lines in the middle are kept, not collapsed",
+        "a = 1\n\n\n\nb = 2\n",
+        "a = 1\n\n\n\nb = 2\n",
+    ),
+    ("leading blank lines are kept", "\n\na = 1\n", "\n\na = 1\n"),
+    (
+        "nested blocks indent and break alignment",
+        r#"
+resource "k8s_deployment" "web" {
+name = "web"
+replicas=3
+spec {
+image="nginx"
+}
+namespace = "default"
+}
+"#,
+        r#"
+resource "k8s_deployment" "web" {
+  name     = "web"
+  replicas = 3
+  spec {
+    image = "nginx"
+  }
+  namespace = "default"
+}
+"#,
+    ),
+    (
+        "block header spacing",
+        "resource   \"a\"   \"b\"{\nx=1\n}\n",
+        "resource \"a\" \"b\" {\n  x = 1\n}\n",
+    ),
+    ("empty block", "b{}\n", "b {}\n"),
+    ("empty block with a line break", "b {\n}\n", "b {\n}\n"),
+    ("one-line block", "b {a = 1}\n", "b { a = 1 }\n"),
+    (
+        "multi-line object aligns its keys",
+        r#"
+locals {
+labels = {
+app = "web"
+"app.kubernetes.io/name" = "web"
+}
+}
+"#,
+        r#"
+locals {
+  labels = {
+    app                      = "web"
+    "app.kubernetes.io/name" = "web"
+  }
+}
+"#,
+    ),
+    (
+        "one-line object and empty object",
+        "x = {a=1, b=2}\ny = { }\n",
+        "x = { a = 1, b = 2 }\ny = {}\n",
+    ),
+    (
+        "colon-style object keys get spaces and no alignment",
+        "x = {\na: 1\nbb:2\n}\n",
+        "x = {\n  a : 1\n  bb : 2\n}\n",
+    ),
+    (
+        "tuples",
+        "x = [ 1,2 ,3 ]\ny = [ ]\n",
+        "x = [1, 2, 3]\ny = []\n",
+    ),
+    ("nested empty tuples", "x = [ [ ] ]\n", "x = [[]]\n"),
+    (
+        "multi-line tuple of objects",
+        "x = [\n{\na = 1\n},\n{ b = 2 },\n]\n",
+        "x = [\n  {\n    a = 1\n  },\n  { b = 2 },\n]\n",
+    ),
+    (
+        "brackets opened together indent once",
+        "x = [[\na\n]]\n",
+        "x = [[\n  a\n]]\n",
+    ),
+    (
+        "asymmetric brackets stay stable",
+        "x = [[\n[\na\n]]\n]\n",
+        "x = [[\n  [\n    a\n  ]]\n]\n",
+    ),
+    (
+        "multi-line function call arguments",
+        "x = merge(\nlocal.a,\n{\nb = 1\n},\n)\n",
+        "x = merge(\n  local.a,\n  {\n    b = 1\n  },\n)\n",
+    ),
+    (
+        "function call spacing",
+        "x = f (a ,b,c)\ny = f(a ...)\n",
+        "x = f(a, b, c)\ny = f(a...)\n",
+    ),
+    (
+        "provider-namespaced function",
+        "x = provider :: k8s :: quote(1)\n",
+        "x = provider::k8s::quote(1)\n",
+    ),
+    (
+        "binary operators",
+        "x = a&&b||c\ny = a==b\nz = a<=b+1*2%3/4\n",
+        "x = a && b || c\ny = a == b\nz = a <= b + 1 * 2 % 3 / 4\n",
+    ),
+    ("conditional", "x = a?b:c\n", "x = a ? b : c\n"),
+    (
+        "unary minus and not",
+        "a = -1\nb = x -1\nc = [-1, - 2]\nd = x*-y\ne = ! z\nf = (-2+1)\ng = x ? -1 : - 2\n",
+        "a = -1\nb = x - 1\nc = [-1, -2]\nd = x * -y\ne = !z\nf = (-2 + 1)\ng = x ? -1 : -2\n",
+    ),
+    (
+        "unary minus at the start of a line",
+        "x = [\n- 2,\n3\n]\n",
+        "x = [\n  -2,\n  3\n]\n",
+    ),
+    (
+        "traversals, indexes and splats",
+        "a = b . c [ 0 ]\nd = e [ * ].f\ng = h.*.i\nj = k.0.l\nm = f()[0]\nn = [\"x\"][0]\n",
+        "a = b.c[0]\nd = e[*].f\ng = h.*.i\nj = k.0.l\nm = f()[0]\nn = [\"x\"][0]\n",
+    ),
+    (
+        "for expressions",
+        "a = [for s in var.list: upper(s) if s != \"\"]\nb = {for k,v in m: k=>v}\nc = [for x in [1,2]: x]\nd = {for k, v in m : k => v...}\n",
+        "a = [for s in var.list : upper(s) if s != \"\"]\nb = { for k, v in m : k => v }\nc = [for x in [1, 2] : x]\nd = { for k, v in m : k => v... }\n",
+    ),
+    (
+        "multi-line for expression",
+        "x = {\nfor k, v in m :\nk => v\n}\n",
+        "x = {\n  for k, v in m :\n  k => v\n}\n",
+    ),
+    (
+        "interpolation contents are spaced, literal text is not",
+        "a = \"hello ${ var.name }!  a  =  b\"\nb = \"${~ x ~}\"\nc = \"${ 1+2 }${ y }\"\n",
+        "a = \"hello ${var.name}!  a  =  b\"\nb = \"${~x~}\"\nc = \"${1 + 2}${y}\"\n",
+    ),
+    (
+        "template directives",
+        "a = \"%{ if x }yes%{ else }no%{ endif }\"\n",
+        "a = \"%{if x}yes%{else}no%{endif}\"\n",
+    ),
+    (
+        "escapes in strings are kept",
+        "a = \"say \\\"hi\\\" $${literal} %%{literal}\"\n",
+        "a = \"say \\\"hi\\\" $${literal} %%{literal}\"\n",
+    ),
+    (
+        "object constructor inside an interpolation",
+        "a = \"${ {a=1} }\"\n",
+        "a = \"${ { a = 1 } }\"\n",
+    ),
+    (
+        "multi-line interpolation is indented",
+        "a = \"${\nhello\n}\"\n",
+        "a = \"${\n  hello\n}\"\n",
+    ),
+    (
+        "heredoc body and marker are kept verbatim",
+        "b {\ntext = <<EOT\n  hello ${ name }   \n    world\nEOT\nother = 1\n}\n",
+        "b {\n  text  = <<EOT\n  hello ${name}   \n    world\nEOT\n  other = 1\n}\n",
+    ),
+    (
+        "indented heredoc keeps its closing marker indentation",
+        "b {\nx = <<-EOT\n      a\n      EOT\n}\n",
+        "b {\n  x = <<-EOT\n      a\n      EOT\n}\n",
+    ),
+    (
+        "heredoc with template directives",
+        "t = <<EOT\n%{ for x in xs ~}\n${x}\n%{ endfor ~}\nEOT\n",
+        "t = <<EOT\n%{for x in xs~}\n${x}\n%{endfor~}\nEOT\n",
+    ),
+    (
+        "heredoc as a function argument",
+        "x = join(\",\", [\n<<EOT\na\nEOT\n])\n",
+        "x = join(\",\", [\n  <<EOT\na\nEOT\n])\n",
+    ),
+    (
+        "trailing comments align",
+        "a = 1 # foo\nbungle = \"bonce\" # baz\nzebra = \"striped\" // qux\n",
+        "a      = 1         # foo\nbungle = \"bonce\"   # baz\nzebra  = \"striped\" // qux\n",
+    ),
+    (
+        "trailing comment after a block header",
+        "foo {} # here\na = 1 # foo\n",
+        "foo {} # here\na = 1  # foo\n",
+    ),
+    (
+        "multi-line value breaks = alignment but not comment alignment",
+        "a = 1 # foo\nbungle = (\n\"bonce\"\n) # baz\nzebra = \"striped\" # baz\n",
+        "a = 1 # foo\nbungle = (\n  \"bonce\"\n)                 # baz\nzebra = \"striped\" # baz\n",
+    ),
+    (
+        "whole-line comments follow the indentation",
+        "foo {\n# one\n  // two\nbar = [\n# three\n]\n}\n",
+        "foo {\n  # one\n  // two\n  bar = [\n    # three\n  ]\n}\n",
+    ),
+    (
+        "block comments keep their inner lines",
+        "b {\n/* a\n   b */\nx = 1 /* inline */ + 2\n}\n",
+        "b {\n  /* a\n   b */\n  x = 1 /* inline */ + 2\n}\n",
+    ),
+    (
+        "comment on the last line without a newline",
+        "a = 1\n# last",
+        "a = 1\n# last\n",
+    ),
+    (
+        "alignment counts characters, not bytes",
+        "𝒜 = 1 # foo\nbungle = \"🇬🇧\" # baz\nzebra = \"striped\" # baz\n",
+        "𝒜      = 1         # foo\nbungle = \"🇬🇧\"       # baz\nzebra  = \"striped\" # baz\n",
+    ),
+    (
+        "vars file",
+        "replicas=3\nimage = \"nginx:1.27\"\nlabels={team=\"web\"}\n",
+        "replicas = 3\nimage    = \"nginx:1.27\"\nlabels   = { team = \"web\" }\n",
+    ),
+];
 
 #[test]
-fn scratch() {
-    let src = std::fs::read_to_string("/tmp/fmtscratch/in.hcl").unwrap_or_default();
-    match format_source(&src) {
-        Ok(s) => print!("{s}"),
-        Err(e) => print!("ERR {e}"),
+fn formats_every_case_as_hclwrite_does() {
+    let mut failures = Vec::new();
+    for (name, input, want) in CASES {
+        match format_source(input) {
+            Ok(got) if got == *want => {}
+            Ok(got) => failures.push(format!(
+                "{name}:\n--- input\n{input}\n--- want\n{want}\n--- got\n{got}"
+            )),
+            Err(e) => failures.push(format!("{name}: error {e}")),
+        }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn formatting_is_idempotent_for_every_case() {
+    let mut failures = Vec::new();
+    for (name, input, _) in CASES {
+        let Ok(once) = format_source(input) else {
+            failures.push(format!("{name}: first pass failed"));
+            continue;
+        };
+        match format_source(&once) {
+            Ok(twice) if twice == once => {}
+            Ok(twice) => failures.push(format!("{name}:\n{once}\n--- became\n{twice}")),
+            Err(e) => failures.push(format!("{name}: second pass error {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn syntax_error_reports_line_and_column() {
+    let err = format_source("a = 1\nb {\n  c = \n}\n");
+    let Err(FmtError::Syntax {
+        path,
+        line,
+        column,
+        message,
+    }) = err
+    else {
+        panic!("expected a syntax error, got {err:?}");
+    };
+    assert_eq!(path, None);
+    assert_eq!((line, column), (3, 7), "message: {message}");
+    assert!(!message.is_empty());
+}
+
+#[test]
+fn unclosed_block_is_a_syntax_error() {
+    let err = format_source("b {\n  a = 1\n");
+    assert!(
+        matches!(
+            err,
+            Err(FmtError::Syntax {
+                line: 2,
+                column: 9,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn syntax_error_message_names_the_position() {
+    let Err(err) = format_source("a = [1,\n") else {
+        panic!("expected an error");
+    };
+    let text = err.to_string();
+    assert!(
+        text.starts_with("<input>:1:9: syntax error: expected `]`"),
+        "{text}"
+    );
+    assert!(text.contains("fix the syntax error"), "{text}");
 }
