@@ -152,8 +152,9 @@ fn display_path(path: Option<&PathBuf>) -> String {
 /// let want = "resource \"k8s_namespace\" \"web\" {\n  name   = \"web\"\n  labels = { team = \"a\" }\n}\n";
 /// assert_eq!(format_source(src).unwrap(), want);
 ///
-/// let err = format_source("a = {\n").unwrap_err();
-/// assert!(matches!(err, posture_engine::fmt::FmtError::Syntax { line: 2, .. }));
+/// // A value is missing on line 2: nothing is formatted.
+/// let err = format_source("b {\n  c = \n}\n").unwrap_err();
+/// assert!(matches!(err, posture_engine::fmt::FmtError::Syntax { line: 2, column: 7, .. }));
 /// ```
 pub fn format_source(src: &str) -> Result<String, FmtError> {
     if let Err(e) = hcl_edit::parser::parse_body(src) {
