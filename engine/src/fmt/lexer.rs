@@ -67,13 +67,27 @@ pub(crate) enum Kind {
     Other,
 }
 
-/// One token: its kind, its exact text and the number of spaces the
-/// formatter decided to put before it.
+/// One token: its kind, its exact text, its byte offset in the lexed source
+/// (for tokens added by a rewrite: the offset of the token they replace) and
+/// the number of spaces the formatter decided to put before it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Token {
     pub(crate) kind: Kind,
     pub(crate) text: String,
+    pub(crate) start: usize,
     pub(crate) spaces_before: usize,
+}
+
+impl Token {
+    /// A token made by a rewrite rather than read from the source.
+    pub(crate) fn new(kind: Kind, text: &str, start: usize) -> Self {
+        Token {
+            kind,
+            text: text.to_string(),
+            start,
+            spaces_before: 0,
+        }
+    }
 }
 
 impl Token {
@@ -151,6 +165,7 @@ impl Lexer<'_> {
         self.tokens.push(Token {
             kind,
             text,
+            start: self.pos,
             spaces_before: 0,
         });
         self.pos += len;

@@ -6,12 +6,19 @@
 //! `=`, none inside `()` and `[]`, one inside non-empty `{ }`, the `=` of
 //! consecutive single-line attributes aligned into one column, trailing
 //! comments of consecutive lines aligned too. Comments, blank lines, string
-//! contents and heredoc bodies are kept as they are.
+//! contents and heredoc bodies are kept as they are. Like `terraform fmt`,
+//! it also quotes bare block labels and unwraps attribute values that are a
+//! lone `"${...}"` (see `canonical.rs`).
 //!
-//! What this module must not do: change anything but whitespace, or format a
-//! file that does not parse. Every result is checked before it is returned:
-//! it must parse, and it must hold the same tokens, in the same order, as the
-//! input. A file is only ever replaced whole (temp file and rename).
+//! What this module must not do: change anything but whitespace beyond those
+//! two rewrites, or format a file that does not parse. Every result is
+//! checked before it is returned: it must parse, and it must hold the same
+//! tokens, in the same order, as the rewritten input. A file is only ever
+//! replaced whole (temp file and rename).
+//!
+//! Pipeline: hcl-edit parses (syntax errors stop here) → `lexer` cuts tokens
+//! → `canonical` rewrites labels and lone interpolations → `layout` sets the
+//! spaces before every token, following hclwrite → `verify`.
 //!
 //! It does not print for the user nor pick exit codes: [`run`] writes file
 //! names and diffs to the writer it is given and returns a [`FmtReport`];
@@ -19,6 +26,7 @@
 //!
 //! Entry points: [`format_source`] for a string, [`run`] for paths.
 
+mod canonical;
 mod layout;
 mod lexer;
 mod run;
@@ -157,16 +165,16 @@ fn display_path(path: Option<&PathBuf>) -> String {
 /// assert!(matches!(err, posture_engine::fmt::FmtError::Syntax { line: 2, column: 7, .. }));
 /// ```
 pub fn format_source(src: &str) -> Result<String, FmtError> {
-    if let Err(e) = hcl_edit::parser::parse_body(src) {
-        return Err(FmtError::Syntax {
-            path: None,
-            line: e.location().line(),
-            column: e.location().column(),
-            message: e.message().to_string(),
-        });
-    }
+    // Line breaks move no line or column, so errors point at the original.
     let src = src.replace("\r\n", "\n");
-    let mut tokens = lexer::lex(&src);
+    let body = hcl_edit::parser::parse_body(&src).map_err(|e| FmtError::Syntax {
+        path: None,
+        line: e.location().line(),
+        column: e.location().column(),
+        message: e.message().to_string(),
+    })?;
+    let tokens = lexer::lex(&src);
+    let mut tokens = canonical::rewrite(tokens, &canonical::sites(&body));
     layout::format_tokens(&mut tokens);
     let mut out = layout::render(&tokens);
     let kept = out.trim_end_matches('\n').len();

@@ -177,8 +177,8 @@ locals {
     ),
     (
         "interpolation contents are spaced, literal text is not",
-        "a = \"hello ${ var.name }!  a  =  b\"\nb = \"${~ x ~}\"\nc = \"${ 1+2 }${ y }\"\n",
-        "a = \"hello ${var.name}!  a  =  b\"\nb = \"${~x~}\"\nc = \"${1 + 2}${y}\"\n",
+        "a = \"hello ${ var.name }!  a  =  b\"\nb = [\"${~ x ~}\"]\nc = \"${ 1+2 }${ y }\"\n",
+        "a = \"hello ${var.name}!  a  =  b\"\nb = [\"${~x~}\"]\nc = \"${1 + 2}${y}\"\n",
     ),
     (
         "template directives",
@@ -192,13 +192,13 @@ locals {
     ),
     (
         "object constructor inside an interpolation",
-        "a = \"${ {a=1} }\"\n",
-        "a = \"${ { a = 1 } }\"\n",
+        "a = [\"${ {a=1} }\"]\n",
+        "a = [\"${ { a = 1 } }\"]\n",
     ),
     (
         "multi-line interpolation is indented",
-        "a = \"${\nhello\n}\"\n",
-        "a = \"${\n  hello\n}\"\n",
+        "a = \"x${\nhello\n}\"\n",
+        "a = \"x${\n  hello\n}\"\n",
     ),
     (
         "heredoc body and marker are kept verbatim",
@@ -259,6 +259,31 @@ locals {
         "vars file",
         "replicas=3\nimage = \"nginx:1.27\"\nlabels={team=\"web\"}\n",
         "replicas = 3\nimage    = \"nginx:1.27\"\nlabels   = { team = \"web\" }\n",
+    ),
+    (
+        "bare block labels are quoted, as terraform fmt does",
+        "resource k8s_namespace web {\n}\nmodule \"a\" {}\n",
+        "resource \"k8s_namespace\" \"web\" {\n}\nmodule \"a\" {}\n",
+    ),
+    (
+        "an attribute that is one interpolation is unwrapped",
+        "b {\nname = \"${var.name}\"\nstrip = \"${~ x ~}\"\nobj = \"${ {a=1} }\"\n}\n",
+        "b {\n  name  = var.name\n  strip = x\n  obj   = { a = 1 }\n}\n",
+    ),
+    (
+        "unwrapping drops line breaks at the ends of the interpolation",
+        "a = \"${\nhello\n}\"\n",
+        "a = hello\n",
+    ),
+    (
+        "unwrapping a multi-line expression adds parentheses (a line that closes a bracket dedents)",
+        "a = \"${x ?\ny : z}\"\nb = \"${(x ?\ny : z)}\"\nc = \"${(x)\n+ (y)}\"\n",
+        "a = (x ?\ny : z)\nb = (x ?\ny : z)\nc = ((x)\n+ (y))\n",
+    ),
+    (
+        "templates with text, several parts or nested values are not unwrapped",
+        "a = \"${x}-${y}\"\nb = \"v${x}\"\nc = \"${x}${y}\"\nd = { k = \"${x}\" }\ne = [\"${x}\"]\nf = \"${f(\"${x}\")}\"\n",
+        "a = \"${x}-${y}\"\nb = \"v${x}\"\nc = \"${x}${y}\"\nd = { k = \"${x}\" }\ne = [\"${x}\"]\nf = f(\"${x}\")\n",
     ),
 ];
 
