@@ -263,7 +263,7 @@ fn visit_dir(
     let mut entries: Vec<(PathBuf, bool)> = entries
         .iter()
         .map(|e| {
-            let path = e.path();
+            let path = child_path(dir, &e.file_name());
             // Follows symlinks, so a linked directory counts as a directory.
             let is_dir = path.is_dir();
             (path, is_dir)
@@ -288,6 +288,16 @@ fn visit_dir(
         }
     }
     Ok(())
+}
+
+/// `dir/name`, but plain `name` in `.`: file names are printed as the user
+/// would type them (`main.hcl`, not `./main.hcl`), as terraform fmt does.
+fn child_path(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
+    if dir == Path::new(".") {
+        PathBuf::from(name)
+    } else {
+        dir.join(name)
+    }
 }
 
 fn format_file(
@@ -360,4 +370,39 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_in_the_current_directory_are_named_without_dot_slash() {
+        assert_eq!(
+            child_path(Path::new("."), "a.hcl".as_ref()),
+            PathBuf::from("a.hcl")
+        );
+        assert_eq!(
+            child_path(Path::new("envs"), "a.hcl".as_ref()),
+            PathBuf::from("envs/a.hcl")
+        );
+    }
+
+    #[test]
+    fn ignored_names() {
+        for (name, is_dir) in [
+            (".posture", true),
+            ("target", true),
+            ("a.hcl~", false),
+            ("#a.hcl#", false),
+        ] {
+            assert!(is_ignored(name, is_dir), "{name}");
+        }
+        for (name, is_dir) in [("envs", true), ("target.hcl", false), ("#", false)] {
+            assert!(!is_ignored(name, is_dir), "{name}");
+        }
+        assert!(is_hcl_name(Path::new("prod.vars.hcl")));
+        assert!(!is_hcl_name(Path::new(".hcl")));
+        assert!(!is_hcl_name(Path::new("main.tf")));
+    }
 }

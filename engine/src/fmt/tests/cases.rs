@@ -364,3 +364,81 @@ fn syntax_error_message_names_the_position() {
     );
     assert!(text.contains("fix the syntax error"), "{text}");
 }
+
+/// Re-renders canonical text with extra spaces and tabs in every gap where
+/// whitespace is not content (never inside strings, heredocs or comments).
+fn scramble(canonical: &str, seed: u64) -> String {
+    use crate::fmt::lexer::{Kind, lex};
+    let mut state = seed;
+    let mut next = move || {
+        // A small LCG: deterministic, so a failure is reproducible.
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let tokens = lex(canonical);
+    let mut out = String::new();
+    let mut prev = Kind::Newline;
+    for (i, t) in tokens.iter().enumerate() {
+        // The canonical spaces before this token, recovered from the text.
+        let end = if i + 1 < tokens.len() {
+            tokens[i + 1].start
+        } else {
+            canonical.len()
+        };
+        let template_text = |k| {
+            matches!(
+                k,
+                Kind::OQuote | Kind::QuotedLit | Kind::StringLit | Kind::OHeredoc
+            )
+        };
+        let in_template = template_text(prev)
+            || matches!(
+                t.kind,
+                Kind::QuotedLit
+                    | Kind::StringLit
+                    | Kind::CQuote
+                    | Kind::CHeredoc
+                    | Kind::TemplateInterp
+                    | Kind::TemplateControl
+            )
+            || (prev == Kind::TemplateSeqEnd);
+        if !in_template {
+            for _ in 0..next() % 4 {
+                out.push(if next() % 3 == 0 { '\t' } else { ' ' });
+            }
+        }
+        out.push_str(&canonical[t.start..end]);
+        prev = t.kind;
+    }
+    out
+}
+
+#[test]
+fn extra_whitespace_anywhere_formats_back_to_the_canonical_text() {
+    let mut failures = Vec::new();
+    let mut scrambled = 0;
+    for (name, _, want) in CASES {
+        for seed in 0..20 {
+            let messy = scramble(want, seed);
+            scrambled += usize::from(messy != *want);
+            match format_source(&messy) {
+                Ok(got) if got == *want => {}
+                Ok(got) => {
+                    failures.push(format!("{name} (seed {seed}):\n{messy}\n--- got\n{got}"));
+                    break;
+                }
+                Err(e) => {
+                    failures.push(format!("{name} (seed {seed}): {e}\n{messy}"));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(
+        scrambled > 20 * (CASES.len() - 5),
+        "only {scrambled} inputs were scrambled"
+    );
+}
