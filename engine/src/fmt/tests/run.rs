@@ -331,4 +331,3 @@ fn rewriting_keeps_permissions_and_follows_symlinks() {
     let mode = fs::metadata(&real).expect("stat").permissions().mode();
     assert_eq!(mode & 0o777, 0o640);
 }
-
