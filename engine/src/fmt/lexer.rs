@@ -323,7 +323,7 @@ impl Lexer<'_> {
                 let len = number_len(rest);
                 self.push(Kind::Number, len);
             }
-            c if c == '_' || c.is_alphabetic() => {
+            c if is_id_start(c) => {
                 let len = rest
                     .char_indices()
                     .find(|&(_, ch)| !is_id_continue(ch))
@@ -366,8 +366,14 @@ impl Lexer<'_> {
     }
 }
 
+// Identifier characters as hcl-edit defines them (Unicode XID, plus `_`
+// and `-`), so both cut identifiers in the same places.
+fn is_id_start(c: char) -> bool {
+    c == '_' || unicode_ident::is_xid_start(c)
+}
+
 fn is_id_continue(c: char) -> bool {
-    c == '_' || c == '-' || c.is_alphanumeric()
+    c == '-' || unicode_ident::is_xid_continue(c)
 }
 
 /// Length of a number literal: digits, an optional fraction and exponent.

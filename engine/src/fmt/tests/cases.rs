@@ -285,6 +285,11 @@ locals {
         "a = \"${x}-${y}\"\nb = \"v${x}\"\nc = \"${x}${y}\"\nd = { k = \"${x}\" }\ne = [\"${x}\"]\nf = \"${f(\"${x}\")}\"\n",
         "a = \"${x}-${y}\"\nb = \"v${x}\"\nc = \"${x}${y}\"\nd = { k = \"${x}\" }\ne = [\"${x}\"]\nf = f(\"${x}\")\n",
     ),
+    (
+        "identifiers with combining marks stay whole and count as one column each",
+        "cafe\u{301} = 1\nx=cafe\u{301}\n",
+        "cafe\u{301} = 1\nx    = cafe\u{301}\n",
+    ),
 ];
 
 #[test]
