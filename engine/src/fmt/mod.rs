@@ -37,7 +37,22 @@ pub use run::{FmtOptions, FmtReport, run, run_with_stdin};
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong while formatting.
+/// Everything that can go wrong while formatting. Each message says what to
+/// do next; a syntax error carries its position.
+///
+/// # Examples
+///
+/// ```
+/// use posture_engine::fmt::{FmtError, format_source};
+///
+/// match format_source("replicas = \n") {
+///     Err(FmtError::Syntax { line, column, message, .. }) => {
+///         assert_eq!((line, column), (1, 12));
+///         assert!(message.contains("expected"));
+///     }
+///     other => panic!("expected a syntax error, got {other:?}"),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum FmtError {
     /// The source does not parse; nothing was formatted or written.

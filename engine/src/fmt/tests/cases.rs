@@ -286,7 +286,7 @@ locals {
         "a = \"${x}-${y}\"\nb = \"v${x}\"\nc = \"${x}${y}\"\nd = { k = \"${x}\" }\ne = [\"${x}\"]\nf = f(\"${x}\")\n",
     ),
     (
-        "identifiers with combining marks stay whole and count as one column each",
+        "identifiers with combining marks stay whole; a mark shares its letter's column",
         "cafe\u{301} = 1\nx=cafe\u{301}\n",
         "cafe\u{301} = 1\nx    = cafe\u{301}\n",
     ),
@@ -446,4 +446,19 @@ fn extra_whitespace_anywhere_formats_back_to_the_canonical_text() {
         scrambled > 20 * (CASES.len() - 5),
         "only {scrambled} inputs were scrambled"
     );
+}
+
+#[test]
+fn verify_rejects_output_that_changed_a_token_or_does_not_parse() {
+    use crate::fmt::{lexer::lex, verify};
+    let tokens = lex("a = 1\n");
+    assert!(verify(&tokens, "a = 1\n").is_ok());
+    assert!(matches!(
+        verify(&tokens, "a = 2\n"),
+        Err(FmtError::Internal { .. })
+    ));
+    assert!(matches!(
+        verify(&tokens, "a = \"1\n"),
+        Err(FmtError::Internal { .. })
+    ));
 }
