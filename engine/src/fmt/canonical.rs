@@ -75,7 +75,12 @@ pub(crate) fn rewrite(tokens: Vec<Token>, sites: &Sites) -> Vec<Token> {
             let j = (i..tokens.len())
                 .find(|&j| tokens[j].start >= end)
                 .unwrap_or(tokens.len());
-            if let Some(inner) = unwrap_interpolation(&tokens[i..j]) {
+            if let Some(mut inner) = unwrap_interpolation(&tokens[i..j]) {
+                // `"${"${x}"}"` unwraps twice, so that a second run of fmt
+                // finds nothing left to do (terraform fmt stops after one).
+                while let Some(deeper) = unwrap_interpolation(&inner) {
+                    inner = deeper;
+                }
                 out.extend(inner);
                 i = j;
                 continue;

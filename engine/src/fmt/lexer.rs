@@ -195,9 +195,10 @@ impl Lexer<'_> {
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            // `$${` and `%%{` are escaped openers: literal text.
-            if (b == b'$' || b == b'%') && bytes.get(i + 1) == Some(&b) {
-                i += 2;
+            // `$${` and `%%{` are escaped openers: literal text. Checked at
+            // every byte, as hcl-edit does: `$$${x}` is `$` then `$${x}`.
+            if bytes[i..].starts_with(b"$${") || bytes[i..].starts_with(b"%%{") {
+                i += 3;
                 continue;
             }
             if (b == b'$' || b == b'%') && bytes.get(i + 1) == Some(&b'{') {
@@ -439,6 +440,59 @@ fn operator(s: &str) -> (Kind, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pseudo-random strings over the characters that steer the lexer.
+    fn tricky_inputs() -> impl Iterator<Item = String> {
+        const ALPHABET: [&str; 24] = [
+            "$", "%", "{", "}", "\"", "\\", "<<", "EOT", "-", "~", "\n", "#", "/", "*", "é", "🇬🇧",
+            " ", "\t", "\r\n", "a", "1", ".", "=", "<<-EOT\n",
+        ];
+        let mut state: u64 = 7;
+        (0..3000).map(move |_| {
+            let mut s = String::new();
+            for _ in 0..24 {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(ALPHABET[(state >> 33) as usize % ALPHABET.len()]);
+            }
+            s
+        })
+    }
+
+    #[test]
+    fn lexing_any_input_loses_nothing_but_spaces() {
+        for src in tricky_inputs() {
+            let mut covered = 0;
+            for t in lex(&src) {
+                assert!(t.start >= covered, "overlap in {src:?}");
+                let gap = &src[covered..t.start];
+                assert!(
+                    gap.chars().all(|c| matches!(c, ' ' | '\t' | '\r')),
+                    "lost {gap:?} in {src:?}"
+                );
+                assert_eq!(&src[t.start..t.start + t.text.len()], t.text);
+                covered = t.start + t.text.len();
+            }
+            let tail = &src[covered..];
+            assert!(
+                tail.chars().all(|c| matches!(c, ' ' | '\t' | '\r')),
+                "lost {tail:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn formatting_any_input_never_panics_and_is_idempotent() {
+        // Few of these parse (generated HCL is tested in `tests/generated.rs`);
+        // the point here is that none of them makes fmt panic.
+        for src in tricky_inputs() {
+            if let Ok(once) = crate::fmt::format_source(&src) {
+                let twice = crate::fmt::format_source(&once);
+                assert_eq!(twice.ok().as_ref(), Some(&once), "input {src:?}");
+            }
+        }
+    }
 
     fn kinds(src: &str) -> Vec<(Kind, String)> {
         lex(src).into_iter().map(|t| (t.kind, t.text)).collect()

@@ -3,6 +3,7 @@
 //! checked for idempotence and against scrambled whitespace. `run.rs`: the
 //! command's behaviour on temporary directories.
 
+mod generated;
 mod run;
 
 use crate::fmt::{FmtError, format_source};
@@ -303,6 +304,16 @@ locals {
         "hclwrite's unary-minus guess is kept: after => or ${ a minus is spaced",
         "a = [\"${-x}\"]\nb = { for k, v in m : k => -v }\n",
         "a = [\"${- x}\"]\nb = { for k, v in m : k => - v }\n",
+    ),
+    (
+        "escaped template openers are literal text, as hcl-edit reads them",
+        "a = [\"$$${ x }\", \"%%%{ y }\", \"$${ z }\"]\n",
+        "a = [\"$$${ x }\", \"%%%{ y }\", \"$${ z }\"]\n",
+    ),
+    (
+        "nested lone interpolations unwrap all the way",
+        "a = \"${ \"${x}\" }\"\n",
+        "a = x\n",
     ),
 ];
 
