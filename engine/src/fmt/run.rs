@@ -64,9 +64,11 @@ impl Default for FmtOptions {
 /// Per-file problems (a syntax error, an unreadable or unwritable file, a
 /// named file that is not `.hcl`) do not stop the run: they are collected in
 /// `errors` and the other files are still processed, as with
-/// `terraform fmt`. The CLI should then exit 2 if `errors` is not empty,
-/// else 3 if `--check` was given and [`needs_formatting`](Self::needs_formatting),
-/// else 0.
+/// `terraform fmt`. The CLI should print each error (its `Display` says
+/// where and what to do) to standard error, then exit 2 if `errors` is not
+/// empty, else 3 if `--check` was given and
+/// [`needs_formatting`](Self::needs_formatting), else 0. An `Err` from
+/// [`run`] itself also means exit 2.
 ///
 /// # Examples
 ///
