@@ -175,8 +175,17 @@ pub fn run_with_stdin(
     // Check every path first, so a typo in the last one does not leave the
     // first ones half-processed.
     for path in &paths {
-        if fs::metadata(path).is_err() {
-            return Err(FmtError::NotFound { path: path.clone() });
+        match fs::metadata(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(FmtError::NotFound { path: path.clone() });
+            }
+            Err(source) => {
+                return Err(FmtError::Read {
+                    path: path.clone(),
+                    source,
+                });
+            }
         }
     }
     for path in &paths {
@@ -266,8 +275,9 @@ fn visit_dir(
         .iter()
         .map(|e| {
             let path = child_path(dir, &e.file_name());
-            // Follows symlinks, so a linked directory counts as a directory.
-            let is_dir = path.is_dir();
+            // Not following symlinks (as terraform fmt): a link to a parent
+            // directory must not send `--recursive` round in circles.
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
             (path, is_dir)
         })
         .collect();

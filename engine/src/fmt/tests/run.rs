@@ -331,3 +331,19 @@ fn rewriting_keeps_permissions_and_follows_symlinks() {
     let mode = fs::metadata(&real).expect("stat").permissions().mode();
     assert_eq!(mode & 0o777, 0o640);
 }
+
+#[cfg(unix)]
+#[test]
+fn recursive_does_not_follow_directory_symlinks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sub = write(dir.path(), "sub/main.hcl", UNFORMATTED);
+    // A loop: sub/up -> the top directory.
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/up")).expect("symlink");
+    let (report, _) = fmt(FmtOptions {
+        check: true,
+        recursive: true,
+        ..opts(&[dir.path()])
+    });
+    assert_eq!(report.changed, vec![sub]);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+}
