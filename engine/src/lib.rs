@@ -6,6 +6,7 @@ pub mod addrs;
 pub mod builtin;
 pub mod config;
 pub mod diag;
+pub mod fmt;
 pub mod lang;
 pub mod provider;
 pub mod schema;
