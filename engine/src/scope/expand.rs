@@ -5,7 +5,7 @@ use crate::addrs::{InstanceKey, ModuleInstance, ResourceAddr};
 use crate::config::Expr;
 use crate::diag::Diagnostic;
 use crate::lang::eval::Evaluator;
-use crate::lang::funcs::NoTemplates;
+
 use crate::schema::decode_body;
 use crate::value::{Type, Value, convert};
 use std::collections::BTreeMap;
@@ -232,7 +232,7 @@ impl Evaluation<'_> {
                 self.sources.text(r.body.file),
                 &scope,
                 &t.module.dir,
-                &NoTemplates,
+                &crate::lang::eval::FileTemplates,
             )
             .with_context(Some(ctx.clone()));
             if let Some((n, v)) = binding {

@@ -19,7 +19,7 @@ use crate::config::vars::RawVar;
 use crate::config::{Expr, ModuleTree};
 use crate::diag::{Diagnostic, Diagnostics, SourceMap, Span};
 use crate::lang::eval::Evaluator;
-use crate::lang::funcs::NoTemplates;
+
 use crate::schema::Schemas;
 use crate::value::{Type, Value};
 use std::cell::RefCell;
@@ -168,7 +168,7 @@ impl<'c> Evaluation<'c> {
             eval: self,
             path: ModuleInstance::root(),
         };
-        let mut ev = Evaluator::new(file, src, &scope, &self.root_dir, &NoTemplates);
+        let mut ev = Evaluator::new(file, src, &scope, &self.root_dir, &crate::lang::eval::FileTemplates);
         let v = ev.eval(&expr);
         let d = ev.take_diags();
         let mut all = self.diagnostics();
@@ -258,7 +258,7 @@ impl<'c> Evaluation<'c> {
             self.sources.text(e.file),
             &scope,
             &dir,
-            &NoTemplates,
+            &crate::lang::eval::FileTemplates,
         )
         .with_context(context);
         for (n, v) in self
