@@ -1,6 +1,7 @@
 //! Values and types of posture's language: Terraform's type system (cty) in
 //! Rust. This module knows nothing of HCL syntax, configuration or providers.
 
+pub mod codec;
 pub mod convert;
 mod number;
 mod render;
