@@ -1,1 +1,4 @@
 //! posture engine.
+
+pub mod graph;
+pub mod state;
