@@ -74,8 +74,7 @@ pub trait Backend: Send + Sync {
     ///
     /// # Errors
     /// Lock lost, or a storage failure (then nothing was committed).
-    fn commit(&self, outputs: Option<BTreeMap<String, OutputValue>>, summary: &str)
-    -> Result<u64>;
+    fn commit(&self, outputs: Option<BTreeMap<String, OutputValue>>, summary: &str) -> Result<u64>;
 
     /// Every committed serial, oldest first.
     ///

@@ -42,7 +42,11 @@ pub fn decode(text: &str, what: &str) -> Result<State> {
     let probe: VersionProbe =
         serde_json::from_str(text).map_err(|e| corrupt(describe_json_error(&e)))?;
     let version = match probe.format_version {
-        None => return Err(corrupt("no format_version field: not a posture state".into())),
+        None => {
+            return Err(corrupt(
+                "no format_version field: not a posture state".into(),
+            ));
+        }
         Some(v) => v
             .as_u64()
             .ok_or_else(|| corrupt("format_version is not a positive integer".into()))?,

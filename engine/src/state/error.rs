@@ -9,7 +9,9 @@ use super::lock::LockInfo;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// A file or directory could not be read or written.
-    #[error("cannot access {path}: {source}; check that it exists and that you may read and write it")]
+    #[error(
+        "cannot access {path}: {source}; check that it exists and that you may read and write it"
+    )]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -169,7 +171,11 @@ pub(crate) fn describe_json_error(err: &serde_json::Error) -> String {
     let full = err.to_string();
     let message = full.split(" at line ").next().unwrap_or(&full);
     let message = if message.starts_with("invalid type") || message.starts_with("invalid value") {
-        let kind = if message.starts_with("invalid type") { "invalid type" } else { "invalid value" };
+        let kind = if message.starts_with("invalid type") {
+            "invalid type"
+        } else {
+            "invalid value"
+        };
         match message.find(", expected") {
             Some(i) => format!("{kind}{}", &message[i..]),
             None => kind.to_string(),
@@ -177,6 +183,14 @@ pub(crate) fn describe_json_error(err: &serde_json::Error) -> String {
     } else {
         message.to_string()
     };
-    let place = if err.is_eof() { "unexpected end of file" } else { "error" };
-    format!("{place} at line {} column {}: {message}", err.line(), err.column())
+    let place = if err.is_eof() {
+        "unexpected end of file"
+    } else {
+        "error"
+    };
+    format!(
+        "{place} at line {} column {}: {message}",
+        err.line(),
+        err.column()
+    )
 }

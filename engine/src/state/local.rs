@@ -65,7 +65,11 @@ fn db_err(path: &Path) -> impl Fn(sled::Error) -> StateError + '_ {
             what: path.display().to_string(),
             detail: "the database reports corruption".into(),
         },
-        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+        // sled wraps the OS lock failure in its own message.
+        sled::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock") =>
+        {
             StateError::DatabaseInUse {
                 path: path.to_path_buf(),
             }
@@ -152,7 +156,11 @@ impl LocalBackend {
         })
     }
 
-    fn read_tree<T: DeserializeOwned>(&self, name: &str, tree: &sled::Tree) -> Result<Vec<(String, T)>> {
+    fn read_tree<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        tree: &sled::Tree,
+    ) -> Result<Vec<(String, T)>> {
         let mut out = Vec::with_capacity(tree.len());
         for item in tree.iter() {
             let (k, v) = item.map_err(db_err(&self.store.path))?;
@@ -185,8 +193,14 @@ impl LocalBackend {
             posture_version: env!("CARGO_PKG_VERSION").to_string(),
             lineage: self.lineage()?,
             serial: self.serial()?,
-            instances: self.read_tree("instances", &self.store.instances)?.into_iter().collect(),
-            outputs: self.read_tree("outputs", &self.store.outputs)?.into_iter().collect(),
+            instances: self
+                .read_tree("instances", &self.store.instances)?
+                .into_iter()
+                .collect(),
+            outputs: self
+                .read_tree("outputs", &self.store.outputs)?
+                .into_iter()
+                .collect(),
         })
     }
 
@@ -206,17 +220,33 @@ impl LocalBackend {
     /// `serial` with `lineage`, in one transaction.
     fn replace_all(&self, state: &State, serial: u64, summary: &str) -> Result<()> {
         let s = &self.store;
-        let old_instances: Vec<sled::IVec> = s.instances.iter().keys().collect::<sled::Result<_>>().map_err(db_err(&s.path))?;
-        let old_outputs: Vec<sled::IVec> = s.outputs.iter().keys().collect::<sled::Result<_>>().map_err(db_err(&s.path))?;
+        let old_instances: Vec<sled::IVec> = s
+            .instances
+            .iter()
+            .keys()
+            .collect::<sled::Result<_>>()
+            .map_err(db_err(&s.path))?;
+        let old_outputs: Vec<sled::IVec> = s
+            .outputs
+            .iter()
+            .keys()
+            .collect::<sled::Result<_>>()
+            .map_err(db_err(&s.path))?;
         let mut committed = state.clone();
         committed.serial = serial;
         committed.format_version = FORMAT_VERSION;
         let snapshot = encode_compact(&committed);
         let entry = to_json(&self.history_entry(serial, summary, committed.instances.len()));
-        let records: Vec<(String, Vec<u8>)> =
-            committed.instances.iter().map(|(k, r)| (k.clone(), to_json(r))).collect();
-        let outputs: Vec<(String, Vec<u8>)> =
-            committed.outputs.iter().map(|(k, o)| (k.clone(), to_json(o))).collect();
+        let records: Vec<(String, Vec<u8>)> = committed
+            .instances
+            .iter()
+            .map(|(k, r)| (k.clone(), to_json(r)))
+            .collect();
+        let outputs: Vec<(String, Vec<u8>)> = committed
+            .outputs
+            .iter()
+            .map(|(k, o)| (k.clone(), to_json(o)))
+            .collect();
         (&s.meta, &s.instances, &s.outputs, &s.snapshots, &s.history)
             .transaction(|(meta, inst, outs, snaps, hist)| {
                 for k in &old_instances {
@@ -318,7 +348,11 @@ impl Store {
             what: self.path.display().to_string(),
             detail: format!("metadata {key} is missing or malformed"),
         };
-        let raw = self.meta.get(key).map_err(db_err(&self.path))?.ok_or_else(corrupt)?;
+        let raw = self
+            .meta
+            .get(key)
+            .map_err(db_err(&self.path))?
+            .ok_or_else(corrupt)?;
         let bytes: [u8; 8] = raw.as_ref().try_into().map_err(|_| corrupt())?;
         Ok(u64::from_be_bytes(bytes))
     }
@@ -373,7 +407,11 @@ impl Backend for LocalBackend {
                     };
                     let intent: Intent = match serde_json::from_slice(&raw) {
                         Ok(i) => i,
-                        Err(e) => return abort(self.corrupt(format!("intent {id}: {}", describe_json_error(&e)))),
+                        Err(e) => {
+                            return abort(
+                                self.corrupt(format!("intent {id}: {}", describe_json_error(&e))),
+                            );
+                        }
                     };
                     match (&outcome, &record) {
                         (Outcome::Upsert(_), Some((address, json))) => {
@@ -404,7 +442,9 @@ impl Backend for LocalBackend {
             .into_iter()
             .map(|(_, i)| i)
             .collect();
-        intents.sort_by(|a: &Intent, b: &Intent| a.recorded_at.cmp(&b.recorded_at).then(a.id.cmp(&b.id)));
+        intents.sort_by(|a: &Intent, b: &Intent| {
+            a.recorded_at.cmp(&b.recorded_at).then(a.id.cmp(&b.id))
+        });
         Ok(intents)
     }
 
@@ -437,7 +477,10 @@ impl Backend for LocalBackend {
             .ok_or(StateError::NoSnapshot { serial })?;
         let text = std::str::from_utf8(&raw)
             .map_err(|_| self.corrupt(format!("snapshot {serial} is not UTF-8")))?;
-        decode(text, &format!("snapshot {serial} in {}", self.store.path.display()))
+        decode(
+            text,
+            &format!("snapshot {serial} in {}", self.store.path.display()),
+        )
     }
 
     fn pull(&self) -> Result<String> {

@@ -183,7 +183,7 @@ pub fn force_unlock(dir: &Path, lock_id: &str) -> Result<LockInfo> {
     })
 }
 
-fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
@@ -286,15 +286,21 @@ impl HeldLock {
         &self.info
     }
 
-    /// Fails if the lock was force-unlocked or taken over.
+    /// Fails if the lock was force-unlocked or taken over. Reads `lock.json`
+    /// (one small read, no guard needed: it is only ever replaced by rename)
+    /// so a force-unlock stops the very next write, not the next renewal.
     pub(crate) fn check(&self) -> Result<()> {
-        if self.lost.load(Ordering::SeqCst) {
-            Err(StateError::LockLost {
-                lock_id: self.info.id.clone(),
-            })
-        } else {
-            Ok(())
+        if !self.lost.load(Ordering::SeqCst) {
+            match read_lock(&self.dir) {
+                Ok(Some(current)) if current.id == self.info.id => return Ok(()),
+                // An unreadable lock file is not proof of loss; the renewal decides.
+                Err(StateError::Io { .. }) => return Ok(()),
+                _ => self.lost.store(true, Ordering::SeqCst),
+            }
         }
+        Err(StateError::LockLost {
+            lock_id: self.info.id.clone(),
+        })
     }
 
     /// Stops renewing and removes `lock.json` if it is still ours.

@@ -33,8 +33,8 @@ pub use model::{
 };
 
 #[cfg(test)]
+mod encoding_tests;
+#[cfg(test)]
 mod local_tests;
 #[cfg(test)]
 mod lock_tests;
-#[cfg(test)]
-mod encoding_tests;
