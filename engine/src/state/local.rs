@@ -3,25 +3,21 @@
 //!
 //! Layout of the directory:
 //! - `lock.json`, `lock.guard`: the lock (see [`super::lock`]);
-//! - `db/`: the sled database, opened only by the lock holder. Trees:
-//!   `meta` (format, lineage, serial), `instances` (address → record JSON),
-//!   `outputs` (name → output JSON), `intents` (id → intent JSON),
-//!   `snapshots` (serial, big-endian → compact state JSON) and `history`
-//!   (serial → entry JSON).
+//! - `db/`: the sled database, opened only by the lock holder (see [`super::store`]);
+//! - `db.seal.json`: written at each clean close (see [`super::seal`]).
 //!
-//! Invariants: every write is a single sled transaction followed by a
-//! flush; a database that exists but cannot be read is reported, never
-//! recreated or overwritten.
+//! Invariants: every write is one sled transaction, then a flush, before the
+//! call returns; a database that exists but cannot be read is reported,
+//! never recreated or overwritten.
 
 use std::collections::BTreeMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError, abort};
+use sled::transaction::abort;
 
 use super::backend::Backend;
 use super::clock::{now_unix_ms, rfc3339};
@@ -31,61 +27,20 @@ use super::lock::{HeldLock, LockInfo, LockOptions};
 use super::model::{
     FORMAT_VERSION, HistoryEntry, Intent, IntentId, NewIntent, Outcome, OutputValue, State,
 };
+use super::store::{Sealer, Store, TxResult, db_err, tx_err};
 
 /// The default state directory, relative to the working directory.
 pub const DEFAULT_STATE_DIR: &str = ".posture";
 
-/// The open database and its trees. Declared before the lock in
-/// [`LocalBackend`] so it is closed before the lock is released.
-struct Store {
-    path: PathBuf,
-    db: sled::Db,
-    meta: sled::Tree,
-    instances: sled::Tree,
-    outputs: sled::Tree,
-    intents: sled::Tree,
-    snapshots: sled::Tree,
-    history: sled::Tree,
-}
-
 /// A local state directory, opened under its lock. See [`Backend`] for the
 /// protocol; this type adds opening and the storage details.
 pub struct LocalBackend {
-    // Field order matters: the database must close before the lock goes.
+    // Field order is drop order: database closed, then sealed, then unlocked.
     store: Store,
-    // Serialises compound writes (read, then one transaction) within this process.
+    sealer: Sealer,
+    // Serialises writes (and reads that must see one moment) in this process.
     write: Mutex<()>,
     lock: HeldLock,
-}
-
-/// A storage failure, as an error naming the database.
-fn db_err(path: &Path) -> impl Fn(sled::Error) -> StateError + '_ {
-    move |e| match e {
-        sled::Error::Corruption { .. } => StateError::Corrupt {
-            what: path.display().to_string(),
-            detail: "the database reports corruption".into(),
-        },
-        // sled wraps the OS lock failure in its own message.
-        sled::Error::Io(io)
-            if io.kind() == std::io::ErrorKind::WouldBlock
-                || io.to_string().contains("could not acquire lock") =>
-        {
-            StateError::DatabaseInUse {
-                path: path.to_path_buf(),
-            }
-        }
-        other => StateError::Database {
-            path: path.to_path_buf(),
-            detail: other.to_string(),
-        },
-    }
-}
-
-fn tx_err(path: &Path, e: TransactionError<StateError>) -> StateError {
-    match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => db_err(path)(e),
-    }
 }
 
 impl LocalBackend {
@@ -96,7 +51,8 @@ impl LocalBackend {
     /// # Errors
     /// [`StateError::Locked`] naming the holder when the lock is held past
     /// `options.timeout`; [`StateError::Corrupt`] / [`StateError::FutureFormat`]
-    /// for an unreadable database (left untouched); I/O errors.
+    /// for an unreadable database (left byte-for-byte untouched);
+    /// [`StateError::DatabaseInUse`]; I/O errors.
     pub fn open(dir: &Path, options: &LockOptions) -> Result<LocalBackend> {
         std::fs::create_dir_all(dir).map_err(|source| StateError::Io {
             path: dir.to_path_buf(),
@@ -105,6 +61,7 @@ impl LocalBackend {
         let lock = HeldLock::acquire(dir, options)?;
         let store = Store::open(&dir.join("db"))?;
         Ok(LocalBackend {
+            sealer: store.sealer(),
             store,
             write: Mutex::new(()),
             lock,
@@ -116,13 +73,23 @@ impl LocalBackend {
         &self.store.path
     }
 
-    /// Flushes and releases the lock (same as [`Backend::close`] on a box).
+    /// Flushes, closes the database, seals it and releases the lock (same as
+    /// [`Backend::close`] on a box).
     ///
     /// # Errors
-    /// A flush or lock-file failure.
-    pub fn close(mut self) -> Result<()> {
-        self.store.db.flush().map_err(db_err(&self.store.path))?;
-        self.lock.release()
+    /// A flush, seal or lock-file failure (the lock is released anyway).
+    pub fn close(self) -> Result<()> {
+        let LocalBackend {
+            store,
+            mut sealer,
+            write: _,
+            mut lock,
+        } = self;
+        let flushed = store.flush();
+        drop(store);
+        let sealed = flushed.and_then(|()| sealer.seal());
+        let released = lock.release();
+        sealed.and(released)
     }
 
     fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -131,24 +98,9 @@ impl LocalBackend {
         self.write.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn flush(&self) -> Result<()> {
-        self.store
-            .db
-            .flush()
-            .map(|_| ())
-            .map_err(db_err(&self.store.path))
-    }
-
-    fn corrupt(&self, detail: String) -> StateError {
-        StateError::Corrupt {
-            what: self.store.path.display().to_string(),
-            detail,
-        }
-    }
-
     fn decode_json<T: DeserializeOwned>(&self, tree: &str, key: &[u8], bytes: &[u8]) -> Result<T> {
         serde_json::from_slice(bytes).map_err(|e| {
-            self.corrupt(format!(
+            self.store.corrupt(&format!(
                 "entry {} of {tree}: {}",
                 String::from_utf8_lossy(key),
                 describe_json_error(&e)
@@ -165,15 +117,11 @@ impl LocalBackend {
         for item in tree.iter() {
             let (k, v) = item.map_err(db_err(&self.store.path))?;
             let key = String::from_utf8(k.to_vec())
-                .map_err(|_| self.corrupt(format!("a key of {name} is not UTF-8")))?;
+                .map_err(|_| self.store.corrupt(&format!("a key of {name} is not UTF-8")))?;
             let value = self.decode_json(name, &k, &v)?;
             out.push((key, value));
         }
         Ok(out)
-    }
-
-    fn serial(&self) -> Result<u64> {
-        self.store.meta_u64("serial")
     }
 
     fn lineage(&self) -> Result<String> {
@@ -182,8 +130,8 @@ impl LocalBackend {
             .meta
             .get("lineage")
             .map_err(db_err(&self.store.path))?
-            .ok_or_else(|| self.corrupt("no lineage in the database".into()))?;
-        String::from_utf8(raw.to_vec()).map_err(|_| self.corrupt("lineage is not UTF-8".into()))
+            .ok_or_else(|| self.store.corrupt("no lineage in the database"))?;
+        String::from_utf8(raw.to_vec()).map_err(|_| self.store.corrupt("lineage is not UTF-8"))
     }
 
     /// The working state; the caller holds the write mutex.
@@ -192,7 +140,7 @@ impl LocalBackend {
             format_version: FORMAT_VERSION,
             posture_version: env!("CARGO_PKG_VERSION").to_string(),
             lineage: self.lineage()?,
-            serial: self.serial()?,
+            serial: self.store.meta_u64("serial")?,
             instances: self
                 .read_tree("instances", &self.store.instances)?
                 .into_iter()
@@ -217,36 +165,32 @@ impl LocalBackend {
     }
 
     /// Replaces instances and outputs with `state`'s and commits it as
-    /// `serial` with `lineage`, in one transaction.
+    /// `serial`, in one transaction; the caller holds the write mutex.
     fn replace_all(&self, state: &State, serial: u64, summary: &str) -> Result<()> {
         let s = &self.store;
-        let old_instances: Vec<sled::IVec> = s
-            .instances
-            .iter()
-            .keys()
-            .collect::<sled::Result<_>>()
-            .map_err(db_err(&s.path))?;
-        let old_outputs: Vec<sled::IVec> = s
-            .outputs
-            .iter()
-            .keys()
-            .collect::<sled::Result<_>>()
-            .map_err(db_err(&s.path))?;
+        let keys = |tree: &sled::Tree| -> Result<Vec<sled::IVec>> {
+            tree.iter()
+                .keys()
+                .collect::<sled::Result<_>>()
+                .map_err(db_err(&s.path))
+        };
+        let (old_instances, old_outputs) = (keys(&s.instances)?, keys(&s.outputs)?);
         let mut committed = state.clone();
         committed.serial = serial;
         committed.format_version = FORMAT_VERSION;
         let snapshot = encode_compact(&committed);
         let entry = to_json(&self.history_entry(serial, summary, committed.instances.len()));
-        let records: Vec<(String, Vec<u8>)> = committed
+        let records: Vec<(&String, Vec<u8>)> = committed
             .instances
             .iter()
-            .map(|(k, r)| (k.clone(), to_json(r)))
+            .map(|(k, r)| (k, to_json(r)))
             .collect();
-        let outputs: Vec<(String, Vec<u8>)> = committed
+        let outputs: Vec<(&String, Vec<u8>)> = committed
             .outputs
             .iter()
-            .map(|(k, o)| (k.clone(), to_json(o)))
+            .map(|(k, o)| (k, to_json(o)))
             .collect();
+        let op_seq = s.next_op_seq();
         (&s.meta, &s.instances, &s.outputs, &s.snapshots, &s.history)
             .transaction(|(meta, inst, outs, snaps, hist)| {
                 for k in &old_instances {
@@ -263,99 +207,20 @@ impl LocalBackend {
                 }
                 meta.insert("lineage", committed.lineage.as_bytes())?;
                 meta.insert("serial", &serial.to_be_bytes())?;
+                meta.insert("op_seq", &op_seq.to_be_bytes())?;
                 snaps.insert(&serial.to_be_bytes(), snapshot.as_bytes())?;
                 hist.insert(&serial.to_be_bytes(), entry.as_slice())?;
-                Ok::<(), ConflictableTransactionError<StateError>>(())
+                TxResult::Ok(())
             })
             .map_err(|e| tx_err(&s.path, e))?;
-        self.flush()
+        s.committed(op_seq);
+        s.flush()
     }
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     // Model types contain only strings, numbers, maps and JSON values.
     serde_json::to_vec(value).unwrap_or_default()
-}
-
-impl Store {
-    fn open(path: &Path) -> Result<Store> {
-        // A non-empty directory means a state existed: it must read back whole.
-        let existed = std::fs::read_dir(path)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(false);
-        let config = sled::Config::new().path(path);
-        // sled may panic on some damaged files instead of returning an error.
-        let db = match catch_unwind(AssertUnwindSafe(|| config.open())) {
-            Ok(result) => result.map_err(db_err(path))?,
-            Err(_) => {
-                return Err(StateError::Corrupt {
-                    what: path.display().to_string(),
-                    detail: "the database could not be opened".into(),
-                });
-            }
-        };
-        let tree = |name: &str| db.open_tree(name).map_err(db_err(path));
-        let store = Store {
-            path: path.to_path_buf(),
-            meta: tree("meta")?,
-            instances: tree("instances")?,
-            outputs: tree("outputs")?,
-            intents: tree("intents")?,
-            snapshots: tree("snapshots")?,
-            history: tree("history")?,
-            db,
-        };
-        match store.meta.get("format_version").map_err(db_err(path))? {
-            Some(_) => {
-                let found = store.meta_u64("format_version")?;
-                if found > FORMAT_VERSION {
-                    return Err(StateError::FutureFormat {
-                        what: path.display().to_string(),
-                        found,
-                        supported: FORMAT_VERSION,
-                    });
-                }
-            }
-            None if existed => {
-                return Err(StateError::Corrupt {
-                    what: path.display().to_string(),
-                    detail: "the database has no posture metadata (truncated or not a posture \
-                             state; if it holds nothing you need, delete the directory)"
-                        .into(),
-                });
-            }
-            None => store.initialise()?,
-        }
-        Ok(store)
-    }
-
-    fn initialise(&self) -> Result<()> {
-        let lineage = uuid::Uuid::new_v4().to_string();
-        self.meta
-            .transaction(|meta| {
-                meta.insert("lineage", lineage.as_bytes())?;
-                meta.insert("serial", &0u64.to_be_bytes())?;
-                // Written last: its presence marks a complete initialisation.
-                meta.insert("format_version", &FORMAT_VERSION.to_be_bytes())?;
-                Ok::<(), ConflictableTransactionError<StateError>>(())
-            })
-            .map_err(|e| tx_err(&self.path, e))?;
-        self.db.flush().map(|_| ()).map_err(db_err(&self.path))
-    }
-
-    fn meta_u64(&self, key: &str) -> Result<u64> {
-        let corrupt = || StateError::Corrupt {
-            what: self.path.display().to_string(),
-            detail: format!("metadata {key} is missing or malformed"),
-        };
-        let raw = self
-            .meta
-            .get(key)
-            .map_err(db_err(&self.path))?
-            .ok_or_else(corrupt)?;
-        let bytes: [u8; 8] = raw.as_ref().try_into().map_err(|_| corrupt())?;
-        Ok(u64::from_be_bytes(bytes))
-    }
 }
 
 impl Backend for LocalBackend {
@@ -380,14 +245,20 @@ impl Backend for LocalBackend {
             recorded_at: rfc3339(now_unix_ms()),
             lock_id: self.lock.info().id.clone(),
         };
+        let json = to_json(&record);
         {
             let _g = self.guard();
-            self.store
-                .intents
-                .insert(id.0.as_bytes(), to_json(&record))
-                .map_err(db_err(&self.store.path))?;
+            let op_seq = self.store.next_op_seq();
+            (&self.store.meta, &self.store.intents)
+                .transaction(|(meta, intents)| {
+                    intents.insert(id.0.as_bytes(), json.as_slice())?;
+                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
+                    TxResult::Ok(())
+                })
+                .map_err(|e| tx_err(&self.store.path, e))?;
+            self.store.committed(op_seq);
         }
-        self.flush()?;
+        self.store.flush()?;
         Ok(id)
     }
 
@@ -400,8 +271,9 @@ impl Backend for LocalBackend {
         };
         {
             let _g = self.guard();
-            (&s.intents, &s.instances)
-                .transaction(|(intents, instances)| {
+            let op_seq = s.next_op_seq();
+            (&s.meta, &s.intents, &s.instances)
+                .transaction(|(meta, intents, instances)| {
                     let Some(raw) = intents.remove(id.0.as_bytes())? else {
                         return abort(StateError::UnknownIntent { id: id.0.clone() });
                     };
@@ -409,7 +281,7 @@ impl Backend for LocalBackend {
                         Ok(i) => i,
                         Err(e) => {
                             return abort(
-                                self.corrupt(format!("intent {id}: {}", describe_json_error(&e))),
+                                s.corrupt(&format!("intent {id}: {}", describe_json_error(&e))),
                             );
                         }
                     };
@@ -429,11 +301,13 @@ impl Backend for LocalBackend {
                         }
                         _ => {}
                     }
+                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
                     Ok(())
                 })
                 .map_err(|e| tx_err(&s.path, e))?;
+            s.committed(op_seq);
         }
-        self.flush()
+        s.flush()
     }
 
     fn pending_intents(&self) -> Result<Vec<Intent>> {
@@ -455,7 +329,7 @@ impl Backend for LocalBackend {
         if let Some(outputs) = outputs {
             state.outputs = outputs;
         }
-        let serial = self.serial()? + 1;
+        let serial = self.store.meta_u64("serial")? + 1;
         self.replace_all(&state, serial, summary)?;
         Ok(serial)
     }
@@ -475,8 +349,10 @@ impl Backend for LocalBackend {
             .get(serial.to_be_bytes())
             .map_err(db_err(&self.store.path))?
             .ok_or(StateError::NoSnapshot { serial })?;
-        let text = std::str::from_utf8(&raw)
-            .map_err(|_| self.corrupt(format!("snapshot {serial} is not UTF-8")))?;
+        let text = std::str::from_utf8(&raw).map_err(|_| {
+            self.store
+                .corrupt(&format!("snapshot {serial} is not UTF-8"))
+        })?;
         decode(
             text,
             &format!("snapshot {serial} in {}", self.store.path.display()),

@@ -60,8 +60,11 @@ pub struct LockOptions {
     pub lease: Duration,
     /// Called once when the lock is held by someone else and the call starts
     /// waiting, so the CLI can say who it waits for.
-    pub on_wait: Option<Box<dyn Fn(&LockInfo) + Send + Sync>>,
+    pub on_wait: Option<WaitCallback>,
 }
+
+/// The callback type of [`LockOptions::on_wait`].
+pub type WaitCallback = Box<dyn Fn(&LockInfo) + Send + Sync>;
 
 impl LockOptions {
     /// Options for `operation`: no waiting, a 30-second lease.

@@ -21,12 +21,14 @@ mod error;
 mod local;
 mod lock;
 mod model;
+mod seal;
+mod store;
 
 pub use backend::Backend;
 pub use encoding::{decode, encode, encode_compact};
 pub use error::{Result, StateError};
 pub use local::{DEFAULT_STATE_DIR, LocalBackend};
-pub use lock::{LockInfo, LockOptions, force_unlock, read_lock};
+pub use lock::{LockInfo, LockOptions, WaitCallback, force_unlock, read_lock};
 pub use model::{
     Action, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, Mode, NewIntent,
     Outcome, OutputValue, State,

@@ -261,7 +261,7 @@ impl fmt::Debug for Intent {
 pub enum Outcome {
     /// The object exists as described: insert or replace the record at the
     /// intent's address (the record's address must match).
-    Upsert(InstanceRecord),
+    Upsert(Box<InstanceRecord>),
     /// The object is gone: remove the record at the intent's address.
     Remove,
     /// Nothing changed (the operation failed before touching anything).
