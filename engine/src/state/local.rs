@@ -164,9 +164,17 @@ impl LocalBackend {
         }
     }
 
-    /// Replaces instances and outputs with `state`'s and commits it as
-    /// `serial`, in one transaction; the caller holds the write mutex.
-    fn replace_all(&self, state: &State, serial: u64, summary: &str) -> Result<()> {
+    /// Commits `state` as `serial` in one transaction: snapshot, history,
+    /// meta and outputs; the instance records too when `with_instances`
+    /// (a push), otherwise they already are the working state (a commit).
+    /// The caller holds the write mutex.
+    fn replace_all(
+        &self,
+        state: &State,
+        serial: u64,
+        summary: &str,
+        with_instances: bool,
+    ) -> Result<()> {
         let s = &self.store;
         let keys = |tree: &sled::Tree| -> Result<Vec<sled::IVec>> {
             tree.iter()
@@ -174,7 +182,12 @@ impl LocalBackend {
                 .collect::<sled::Result<_>>()
                 .map_err(db_err(&s.path))
         };
-        let (old_instances, old_outputs) = (keys(&s.instances)?, keys(&s.outputs)?);
+        let old_instances = if with_instances {
+            keys(&s.instances)?
+        } else {
+            Vec::new()
+        };
+        let old_outputs = keys(&s.outputs)?;
         let mut committed = state.clone();
         committed.serial = serial;
         committed.format_version = FORMAT_VERSION;
@@ -330,7 +343,7 @@ impl Backend for LocalBackend {
             state.outputs = outputs;
         }
         let serial = self.store.meta_u64("serial")? + 1;
-        self.replace_all(&state, serial, summary)?;
+        self.replace_all(&state, serial, summary, false)?;
         Ok(serial)
     }
 
@@ -391,7 +404,7 @@ impl Backend for LocalBackend {
             }
         }
         let serial = pushed.serial.max(current.serial + 1);
-        self.replace_all(&pushed, serial, "state push")?;
+        self.replace_all(&pushed, serial, "state push", true)?;
         Ok(serial)
     }
 
