@@ -34,8 +34,17 @@ fn bench_state() -> Result<(), Box<dyn std::error::Error>> {
     time("state: push (bulk load + commit) 10,000 instances", || {
         backend.push(&text, true)
     })?;
+    let address = "route53_record.r[\"svc-00005\"]".to_string();
+    let id = backend.record_intent(NewIntent {
+        address: address.clone(),
+        action: Action::Update,
+        planned: serde_json::json!({ "ttl": 30 }),
+    })?;
+    let mut changed = state.instances[&address].clone();
+    changed.attributes["ttl"] = serde_json::json!(30);
+    backend.complete_intent(&id, Outcome::Upsert(Box::new(changed)))?;
     time(
-        "state: commit 10,000 instances (snapshot + history)",
+        "state: commit 10,000 instances, 1 changed (snapshot + history)",
         || backend.commit(None, "bench"),
     )?;
     let loaded = time("state: load 10,000 instances", || backend.load())?;

@@ -5,7 +5,9 @@ mod support;
 
 use std::path::PathBuf;
 
-use posture_engine::state::{Backend, LocalBackend, LockOptions, decode, encode_compact};
+use posture_engine::state::{
+    Backend, LocalBackend, LockOptions, OutputValue, decode, encode_compact,
+};
 use support::large_state::{LARGE_LINEAGE, large_state};
 
 fn large_fixture() -> PathBuf {
@@ -43,13 +45,32 @@ fn a_ten_thousand_instance_state_pushes_commits_and_loads_back() {
             .expect("forced push into a new state"),
         1
     );
-    assert_eq!(backend.commit(None, "apply: 0 changed").expect("commit"), 2);
+    // Nothing changed: no new serial.
+    assert_eq!(
+        backend.commit(None, "apply: no changes").expect("commit"),
+        1
+    );
+    let mut outputs = state.outputs.clone();
+    outputs.insert(
+        "zone".into(),
+        OutputValue {
+            value: serde_json::json!("Z0123456789ABC"),
+            sensitive: false,
+            type_name: "string".into(),
+        },
+    );
+    assert_eq!(
+        backend
+            .commit(Some(outputs.clone()), "apply: outputs")
+            .expect("commit"),
+        2
+    );
     backend.close().expect("close");
 
     let reopened = LocalBackend::open(dir.path(), &LockOptions::new("plan")).expect("reopen");
     let loaded = reopened.load().expect("load");
     assert_eq!(loaded.instances, state.instances);
-    assert_eq!(loaded.outputs, state.outputs);
+    assert_eq!(loaded.outputs, outputs);
     assert_eq!(loaded.serial, 2);
     assert_eq!(
         reopened.snapshot(1).expect("snapshot 1").instances.len(),

@@ -70,7 +70,9 @@ pub trait Backend: Send + Sync {
 
     /// Commits the working state as a new snapshot with serial + 1 and
     /// returns that serial. `outputs`, when given, replace the stored
-    /// outputs first. `summary` is shown by `state history`.
+    /// outputs first. `summary` is shown by `state history`. When no record
+    /// and no output changed since the last commit, nothing is written and
+    /// the current serial is returned (a serial marks a change).
     ///
     /// # Errors
     /// Lock lost, or a storage failure (then nothing was committed).

@@ -25,7 +25,8 @@ use super::encoding::{decode, encode, encode_compact};
 use super::error::{Result, StateError, describe_json_error};
 use super::lock::{HeldLock, LockInfo, LockOptions};
 use super::model::{
-    FORMAT_VERSION, HistoryEntry, Intent, IntentId, NewIntent, Outcome, OutputValue, State,
+    FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, NewIntent, Outcome,
+    OutputValue, State,
 };
 use super::store::{Sealer, Store, TxResult, db_err, tx_err};
 
@@ -164,17 +165,52 @@ impl LocalBackend {
         }
     }
 
-    /// Commits `state` as `serial` in one transaction: snapshot, history,
-    /// meta and outputs; the instance records too when `with_instances`
-    /// (a push), otherwise they already are the working state (a commit).
-    /// The caller holds the write mutex.
-    fn replace_all(
+    /// The compact JSON of the working state at `serial` with `outputs`,
+    /// assembled from the stored record bytes (each already the record's
+    /// JSON) instead of decoding and re-encoding 10,000 records. Returns the
+    /// text and the instance count; the caller holds the write mutex.
+    fn raw_snapshot(
         &self,
-        state: &State,
+        lineage: &str,
         serial: u64,
-        summary: &str,
-        with_instances: bool,
-    ) -> Result<()> {
+        outputs: &BTreeMap<String, OutputValue>,
+    ) -> Result<(Vec<u8>, usize)> {
+        let s = &self.store;
+        let mut out = Vec::with_capacity(s.instances.len() * 512 + 256);
+        // Same fields, same order as `State`, so `decode` reads it back.
+        out.extend_from_slice(b"{\"format_version\":");
+        out.extend_from_slice(FORMAT_VERSION.to_string().as_bytes());
+        out.extend_from_slice(b",\"posture_version\":");
+        out.extend_from_slice(&to_json(&env!("CARGO_PKG_VERSION")));
+        out.extend_from_slice(b",\"lineage\":");
+        out.extend_from_slice(&to_json(&lineage));
+        out.extend_from_slice(b",\"serial\":");
+        out.extend_from_slice(serial.to_string().as_bytes());
+        out.extend_from_slice(b",\"instances\":{");
+        let mut count = 0;
+        for item in s.instances.iter() {
+            let (k, v) = item.map_err(db_err(&s.path))?;
+            let key = std::str::from_utf8(&k)
+                .map_err(|_| s.corrupt("a key of instances is not UTF-8"))?;
+            if count > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&to_json(&key));
+            out.push(b':');
+            out.extend_from_slice(&v);
+            count += 1;
+        }
+        out.extend_from_slice(b"},\"outputs\":");
+        out.extend_from_slice(&to_json(outputs));
+        out.push(b'}');
+        Ok((out, count))
+    }
+
+    /// Writes a commit in one transaction: snapshot, history, meta and
+    /// outputs, and the instance records when `write.instances` is given (a
+    /// push; a commit's records already are the working state). The caller
+    /// holds the write mutex.
+    fn write_commit(&self, write: CommitWrite<'_>) -> Result<()> {
         let s = &self.store;
         let keys = |tree: &sled::Tree| -> Result<Vec<sled::IVec>> {
             tree.iter()
@@ -182,27 +218,19 @@ impl LocalBackend {
                 .collect::<sled::Result<_>>()
                 .map_err(db_err(&s.path))
         };
-        let old_instances = if with_instances {
-            keys(&s.instances)?
-        } else {
-            Vec::new()
+        let old_instances = match write.instances {
+            Some(_) => keys(&s.instances)?,
+            None => Vec::new(),
         };
         let old_outputs = keys(&s.outputs)?;
-        let mut committed = state.clone();
-        committed.serial = serial;
-        committed.format_version = FORMAT_VERSION;
-        let snapshot = encode_compact(&committed);
-        let entry = to_json(&self.history_entry(serial, summary, committed.instances.len()));
-        let records: Vec<(&String, Vec<u8>)> = committed
+        let serial = write.serial;
+        let entry = to_json(&self.history_entry(serial, write.summary, write.instance_count));
+        let records: Vec<(&String, Vec<u8>)> = write
             .instances
-            .iter()
-            .map(|(k, r)| (k, to_json(r)))
-            .collect();
-        let outputs: Vec<(&String, Vec<u8>)> = committed
-            .outputs
-            .iter()
-            .map(|(k, o)| (k, to_json(o)))
-            .collect();
+            .map(|m| m.iter().map(|(k, r)| (k, to_json(r))).collect())
+            .unwrap_or_default();
+        let outputs: Vec<(&String, Vec<u8>)> =
+            write.outputs.iter().map(|(k, o)| (k, to_json(o))).collect();
         let op_seq = s.next_op_seq();
         (&s.meta, &s.instances, &s.outputs, &s.snapshots, &s.history)
             .transaction(|(meta, inst, outs, snaps, hist)| {
@@ -218,10 +246,11 @@ impl LocalBackend {
                 for (k, v) in &outputs {
                     outs.insert(k.as_bytes(), v.as_slice())?;
                 }
-                meta.insert("lineage", committed.lineage.as_bytes())?;
+                meta.insert("lineage", write.lineage.as_bytes())?;
                 meta.insert("serial", &serial.to_be_bytes())?;
                 meta.insert("op_seq", &op_seq.to_be_bytes())?;
-                snaps.insert(&serial.to_be_bytes(), snapshot.as_bytes())?;
+                meta.remove("dirty")?;
+                snaps.insert(&serial.to_be_bytes(), write.snapshot.as_slice())?;
                 hist.insert(&serial.to_be_bytes(), entry.as_slice())?;
                 TxResult::Ok(())
             })
@@ -229,6 +258,17 @@ impl LocalBackend {
         s.committed(op_seq);
         s.flush()
     }
+}
+
+/// What [`LocalBackend::write_commit`] writes.
+struct CommitWrite<'a> {
+    lineage: &'a str,
+    serial: u64,
+    summary: &'a str,
+    snapshot: Vec<u8>,
+    instance_count: usize,
+    outputs: &'a BTreeMap<String, OutputValue>,
+    instances: Option<&'a BTreeMap<String, InstanceRecord>>,
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
@@ -307,10 +347,16 @@ impl Backend for LocalBackend {
                                     found: address.clone(),
                                 });
                             }
-                            instances.insert(address.as_bytes(), json.as_slice())?;
+                            let old = instances.insert(address.as_bytes(), json.as_slice())?;
+                            if old.as_deref() != Some(json.as_slice()) {
+                                meta.insert("dirty", &[1u8])?;
+                            }
                         }
                         (Outcome::Remove, _) => {
-                            instances.remove(intent.address.as_bytes())?;
+                            let removed = instances.remove(intent.address.as_bytes())?;
+                            if removed.is_some() {
+                                meta.insert("dirty", &[1u8])?;
+                            }
                         }
                         _ => {}
                     }
@@ -338,12 +384,29 @@ impl Backend for LocalBackend {
     fn commit(&self, outputs: Option<BTreeMap<String, OutputValue>>, summary: &str) -> Result<u64> {
         self.lock.check()?;
         let _g = self.guard();
-        let mut state = self.load_unlocked()?;
-        if let Some(outputs) = outputs {
-            state.outputs = outputs;
+        let s = &self.store;
+        let serial = s.meta_u64("serial")?;
+        let current: BTreeMap<String, OutputValue> =
+            self.read_tree("outputs", &s.outputs)?.into_iter().collect();
+        let dirty = s.meta.contains_key("dirty").map_err(db_err(&s.path))?;
+        let outputs_changed = outputs.as_ref().is_some_and(|o| *o != current);
+        // Like Terraform, a serial marks a change: nothing new, nothing committed.
+        if !dirty && !outputs_changed {
+            return Ok(serial);
         }
-        let serial = self.store.meta_u64("serial")? + 1;
-        self.replace_all(&state, serial, summary, false)?;
+        let outputs = outputs.unwrap_or(current);
+        let lineage = self.lineage()?;
+        let serial = serial + 1;
+        let (snapshot, instance_count) = self.raw_snapshot(&lineage, serial, &outputs)?;
+        self.write_commit(CommitWrite {
+            lineage: &lineage,
+            serial,
+            summary,
+            snapshot,
+            instance_count,
+            outputs: &outputs,
+            instances: None,
+        })?;
         Ok(serial)
     }
 
@@ -404,7 +467,18 @@ impl Backend for LocalBackend {
             }
         }
         let serial = pushed.serial.max(current.serial + 1);
-        self.replace_all(&pushed, serial, "state push", true)?;
+        let mut committed = pushed;
+        committed.serial = serial;
+        committed.format_version = FORMAT_VERSION;
+        self.write_commit(CommitWrite {
+            lineage: &committed.lineage,
+            serial,
+            summary: "state push",
+            snapshot: encode_compact(&committed).into_bytes(),
+            instance_count: committed.instances.len(),
+            outputs: &committed.outputs,
+            instances: Some(&committed.instances),
+        })?;
         Ok(serial)
     }
 

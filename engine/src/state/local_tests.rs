@@ -186,6 +186,44 @@ fn every_commit_keeps_its_snapshot_and_history_entry() {
 }
 
 #[test]
+fn a_commit_without_changes_keeps_the_serial() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backend = open(dir.path());
+    let a = intent(&backend, "route53_record.a", Action::Create);
+    backend
+        .complete_intent(&a, upsert("route53_record.a", 60))
+        .expect("a");
+    assert_eq!(backend.commit(None, "apply: 1 added").expect("commit"), 1);
+    assert_eq!(
+        backend.commit(None, "apply: no changes").expect("commit"),
+        1
+    );
+    // Rewriting an identical record is not a change either.
+    let same = intent(&backend, "route53_record.a", Action::Update);
+    backend
+        .complete_intent(&same, upsert("route53_record.a", 60))
+        .expect("same");
+    let gone = intent(&backend, "route53_record.zzz", Action::Delete);
+    backend
+        .complete_intent(&gone, Outcome::Remove)
+        .expect("remove absent");
+    assert_eq!(
+        backend.commit(None, "apply: no changes").expect("commit"),
+        1
+    );
+    assert_eq!(backend.history().expect("history").len(), 1);
+    let del = intent(&backend, "route53_record.a", Action::Delete);
+    backend
+        .complete_intent(&del, Outcome::Remove)
+        .expect("remove");
+    assert_eq!(
+        backend.commit(None, "apply: 1 destroyed").expect("commit"),
+        2
+    );
+    assert!(backend.snapshot(2).expect("snapshot").instances.is_empty());
+}
+
+#[test]
 fn pull_gives_versioned_json_and_push_checks_lineage_and_serial() {
     let dir = tempfile::tempdir().expect("tempdir");
     let backend = open(dir.path());

@@ -42,6 +42,10 @@ pub struct LockInfo {
     pub host: String,
     /// The holder's process id.
     pub pid: u32,
+    /// The holder's PID namespace (Linux, e.g. `pid:[4026531836]`): a pid
+    /// only identifies a process within its namespace (containers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_namespace: Option<String>,
     /// The holder's posture version.
     pub version: String,
     /// When the lock was taken (RFC 3339, UTC).
@@ -205,15 +209,24 @@ fn user_name() -> String {
         .unwrap_or_else(|_| "unknown-user".to_string())
 }
 
+pub(crate) fn pid_namespace() -> Option<String> {
+    fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+}
+
 /// Whether the lock may be taken over: lease expired, or (Linux) a holder on
-/// this host whose process is gone.
+/// this host and in this PID namespace whose process is gone. Two
+/// containers with the same host name but separate PID namespaces never
+/// judge each other's pids.
 fn is_stale(info: &LockInfo, now_ms: u64) -> bool {
     if now_ms > info.lease_expires_unix_ms {
         return true;
     }
-    let proc_fs = Path::new("/proc/self");
-    info.host == host_name()
-        && proc_fs.exists()
+    let ours = pid_namespace();
+    ours.is_some()
+        && info.pid_namespace == ours
+        && info.host == host_name()
         && !Path::new(&format!("/proc/{}", info.pid)).exists()
 }
 
@@ -239,6 +252,7 @@ impl HeldLock {
                 who: format!("{}@{}", user_name(), host_name()),
                 host: host_name(),
                 pid: std::process::id(),
+                pid_namespace: pid_namespace(),
                 version: env!("CARGO_PKG_VERSION").to_string(),
                 created: rfc3339(now),
                 lease_expires_unix_ms: now + options.lease.as_millis() as u64,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::lock::host_name;
+use super::lock::{host_name, pid_namespace};
 use super::{
     Action, Backend, LocalBackend, LockInfo, LockOptions, NewIntent, StateError, force_unlock,
     read_lock,
@@ -19,6 +19,7 @@ fn foreign_lock(host: &str, pid: u32, lease_expires_unix_ms: u64) -> LockInfo {
         who: format!("alice@{host}"),
         host: host.into(),
         pid,
+        pid_namespace: pid_namespace(),
         version: "0.1.0".into(),
         created: "2026-01-01T00:00:00Z".into(),
         lease_expires_unix_ms,
@@ -119,6 +120,24 @@ fn a_lock_whose_holder_process_died_on_this_host_is_taken_over() {
         read_lock(dir.path()).expect("readable").map(|l| l.id),
         Some(backend.lock_info().id.clone())
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_dead_pid_from_another_pid_namespace_is_not_judged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
+    let dead_pid = child.id();
+    child.wait().expect("reap child");
+    let mut planted = foreign_lock(&host_name(), dead_pid, u64::MAX);
+    planted.pid_namespace = Some("pid:[1]".into());
+    plant(dir.path(), &planted);
+    let err = LocalBackend::open(dir.path(), &LockOptions::new("apply"))
+        .err()
+        .expect("locked");
+    assert!(matches!(err, StateError::Locked { holder } if *holder == planted));
 }
 
 #[test]
