@@ -290,18 +290,18 @@ impl Backend for LocalBackend {
     fn record_intent(&self, intent: NewIntent) -> Result<IntentId> {
         self.lock.check()?;
         let id = IntentId(uuid::Uuid::new_v4().to_string());
-        let record = Intent {
-            id: id.clone(),
-            address: intent.address,
-            action: intent.action,
-            planned: intent.planned,
-            recorded_at: rfc3339(now_unix_ms()),
-            lock_id: self.lock.info().id.clone(),
-        };
-        let json = to_json(&record);
         {
             let _g = self.guard();
             let op_seq = self.store.next_op_seq();
+            let json = to_json(&Intent {
+                id: id.clone(),
+                address: intent.address,
+                action: intent.action,
+                planned: intent.planned,
+                recorded_at: rfc3339(now_unix_ms()),
+                seq: op_seq,
+                lock_id: self.lock.info().id.clone(),
+            });
             (&self.store.meta, &self.store.intents)
                 .transaction(|(meta, intents)| {
                     intents.insert(id.0.as_bytes(), json.as_slice())?;
@@ -375,9 +375,7 @@ impl Backend for LocalBackend {
             .into_iter()
             .map(|(_, i)| i)
             .collect();
-        intents.sort_by(|a: &Intent, b: &Intent| {
-            a.recorded_at.cmp(&b.recorded_at).then(a.id.cmp(&b.id))
-        });
+        intents.sort_by_key(|i: &Intent| i.seq);
         Ok(intents)
     }
 

@@ -386,3 +386,34 @@ fn a_deleted_database_is_not_silently_replaced_by_an_empty_state() {
     let err = LocalBackend::open(dir.path(), &LockOptions::new("plan")).err();
     assert!(matches!(&err, Some(StateError::Corrupt { detail, .. }) if detail.contains("missing")));
 }
+
+#[test]
+fn an_interrupted_recovery_is_reported_instead_of_starting_empty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    populated_state(dir.path());
+    let db = dir.path().join("db");
+    let rescue = dir.path().join("db.rescue-interrupted");
+    std::fs::rename(&db, &rescue).expect("simulate a kill between remove and rename");
+    std::fs::remove_file(dir.path().join("db.seal.json")).expect("no seal either");
+    let err = LocalBackend::open(dir.path(), &LockOptions::new("plan")).err();
+    assert!(
+        matches!(&err, Some(StateError::Corrupt { detail, .. }) if detail.contains("db.rescue-interrupted")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn pending_intents_come_back_in_recording_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backend = open(dir.path());
+    let ids: Vec<_> = (0..20)
+        .map(|i| intent(&backend, &format!("route53_record.r{i}"), Action::Create))
+        .collect();
+    let pending: Vec<_> = backend
+        .pending_intents()
+        .expect("pending")
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(pending, ids);
+}

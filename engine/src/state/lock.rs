@@ -348,6 +348,18 @@ impl Drop for HeldLock {
     }
 }
 
+/// Extends the lease of lock `id` by `lease` from now. `Ok(false)` when the
+/// lock is no longer ours (force-unlocked or taken over).
+pub(crate) fn renew_once(dir: &Path, id: &str, lease: Duration) -> Result<bool> {
+    with_guard(dir, || match read_lock(dir)? {
+        Some(mut current) if current.id == id => {
+            current.lease_expires_unix_ms = now_unix_ms() + lease.as_millis() as u64;
+            write_lock(dir, &current).map(|()| true)
+        }
+        _ => Ok(false),
+    })
+}
+
 fn renew_until_stopped(
     dir: &Path,
     id: &str,
@@ -358,14 +370,7 @@ fn renew_until_stopped(
     // recv_timeout doubles as the renewal timer and the stop signal
     // (the sender is dropped on release).
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(lease / 3) {
-        let renewed = with_guard(dir, || match read_lock(dir)? {
-            Some(mut current) if current.id == id => {
-                current.lease_expires_unix_ms = now_unix_ms() + lease.as_millis() as u64;
-                write_lock(dir, &current).map(|()| true)
-            }
-            _ => Ok(false),
-        });
-        match renewed {
+        match renew_once(dir, id, lease) {
             Ok(true) => {}
             // Force-unlocked or taken over: stop, and make every write fail.
             Ok(false) => {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::lock::{host_name, pid_namespace};
+use super::lock::{host_name, pid_namespace, renew_once};
 use super::{
     Action, Backend, LocalBackend, LockInfo, LockOptions, NewIntent, StateError, force_unlock,
     read_lock,
@@ -186,4 +186,18 @@ fn force_unlock_needs_the_right_id_and_stops_the_old_holder_writing() {
 
     let none = force_unlock(tempfile::tempdir().expect("tempdir").path(), &id).expect_err("none");
     assert!(matches!(none, StateError::NotLocked { .. }));
+}
+
+#[test]
+fn renewing_extends_only_our_own_lease() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backend = LocalBackend::open(dir.path(), &LockOptions::new("apply")).expect("open");
+    let id = backend.lock_info().id.clone();
+    let before = read_lock(dir.path()).expect("readable").expect("locked");
+    let hour = Duration::from_secs(3600);
+    assert!(renew_once(dir.path(), &id, hour).expect("renewed"));
+    let after = read_lock(dir.path()).expect("readable").expect("locked");
+    assert!(after.lease_expires_unix_ms > before.lease_expires_unix_ms);
+    assert_eq!(after.id, before.id);
+    assert!(!renew_once(dir.path(), "someone-else", hour).expect("not ours"));
 }

@@ -239,6 +239,9 @@ pub struct Intent {
     pub planned: Value,
     /// When it was recorded (RFC 3339, UTC).
     pub recorded_at: String,
+    /// Position in the backend's sequence of writes: orders intents exactly.
+    #[serde(default)]
+    pub seq: u64,
     /// The id of the lock held by the run that recorded it.
     pub lock_id: String,
 }
@@ -251,6 +254,7 @@ impl fmt::Debug for Intent {
             .field("address", &self.address)
             .field("action", &self.action)
             .field("recorded_at", &self.recorded_at)
+            .field("seq", &self.seq)
             .field("lock_id", &self.lock_id)
             .finish_non_exhaustive()
     }

@@ -36,6 +36,20 @@ pub(crate) struct Store {
     pub(crate) healthy: Arc<AtomicBool>,
 }
 
+/// A rescue copy left next to `db` by an interrupted open, if any.
+fn leftover_rescue(db: &Path) -> Option<PathBuf> {
+    let parent = db.parent()?;
+    let prefix = format!("{}.rescue-", db.file_name()?.to_string_lossy());
+    std::fs::read_dir(parent)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        })
+}
+
 /// A storage failure, as an error naming the database.
 pub(crate) fn db_err(path: &Path) -> impl Fn(sled::Error) -> StateError + '_ {
     move |e| match e {
@@ -79,6 +93,17 @@ impl Store {
             .map(|mut d| d.next().is_some())
             .unwrap_or(false);
         if !existed {
+            if let Some(rescue) = leftover_rescue(path) {
+                return Err(StateError::Corrupt {
+                    what: path.display().to_string(),
+                    detail: format!(
+                        "the database files are missing and a recovery was interrupted; move {} \
+                         back to {} and retry",
+                        rescue.display(),
+                        path.display()
+                    ),
+                });
+            }
             if read_seal(path).is_some() {
                 return Err(StateError::Corrupt {
                     what: path.display().to_string(),
