@@ -113,3 +113,31 @@ pub trait Backend: Send + Sync {
     /// A storage or I/O failure while flushing or removing the lock.
     fn close(self: Box<Self>) -> Result<()>;
 }
+
+/// Where a state lives, before its lock is taken: what the CLI resolves from
+/// configuration (`.posture/` by default), so commands like `state list`,
+/// `force-unlock` and `apply` work the same on every backend.
+pub trait StateLocation: Send + Sync {
+    /// A description for messages, e.g. `local state in .posture`.
+    fn describe(&self) -> String;
+
+    /// Takes the lock (waiting as `options` says) and opens the state.
+    ///
+    /// # Errors
+    /// [`StateError::Locked`](super::StateError::Locked) naming the holder;
+    /// corrupt, future-format or unreachable state.
+    fn open(&self, options: &super::LockOptions) -> Result<Box<dyn Backend>>;
+
+    /// Who holds the lock now, without taking it.
+    ///
+    /// # Errors
+    /// An unreadable lock record, or an unreachable store.
+    fn lock_holder(&self) -> Result<Option<LockInfo>>;
+
+    /// Removes the lock if its id is `lock_id` (the CLI confirms first
+    /// unless `--force`), returning who held it.
+    ///
+    /// # Errors
+    /// Not locked, another id, or an unreachable store.
+    fn force_unlock(&self, lock_id: &str) -> Result<LockInfo>;
+}

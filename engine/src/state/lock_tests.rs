@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::lock::{host_name, pid_namespace, renew_once};
 use super::{
-    Action, Backend, LocalBackend, LockInfo, LockOptions, NewIntent, StateError, force_unlock,
-    read_lock,
+    Action, Backend, LocalBackend, LocalLocation, LockInfo, LockOptions, NewIntent, StateError,
+    StateLocation, force_unlock, read_lock,
 };
 
 fn foreign_lock(host: &str, pid: u32, lease_expires_unix_ms: u64) -> LockInfo {
@@ -200,4 +200,21 @@ fn renewing_extends_only_our_own_lease() {
     assert!(after.lease_expires_unix_ms > before.lease_expires_unix_ms);
     assert_eq!(after.id, before.id);
     assert!(!renew_once(dir.path(), "someone-else", hour).expect("not ours"));
+}
+
+#[test]
+fn a_location_opens_reports_the_holder_and_force_unlocks_through_the_trait() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let location: Box<dyn StateLocation> =
+        Box::new(LocalLocation::new(dir.path().join(".posture")));
+    assert!(location.describe().starts_with("local state in "));
+    assert_eq!(location.lock_holder().expect("readable"), None);
+    let backend = location.open(&LockOptions::new("apply")).expect("open");
+    let holder = location.lock_holder().expect("readable").expect("held");
+    assert_eq!(&holder, backend.lock_info());
+    assert_eq!(
+        location.force_unlock(&holder.id).expect("unlocked").id,
+        holder.id
+    );
+    assert_eq!(location.lock_holder().expect("readable"), None);
 }
