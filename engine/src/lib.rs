@@ -9,6 +9,7 @@ pub mod diag;
 pub mod fmt;
 pub mod graph;
 pub mod lang;
+pub mod plan;
 pub mod provider;
 pub mod schema;
 pub mod scope;

@@ -24,7 +24,13 @@ pub struct Args {
 
 /// Runs the command: 0 done, 3 with --check when files need formatting, 2 on errors.
 pub fn run(a: Args) -> u8 {
-    let opts = FmtOptions { check: a.check, diff: a.diff, write: a.write, recursive: a.recursive, paths: a.paths };
+    let opts = FmtOptions {
+        check: a.check,
+        diff: a.diff,
+        write: a.write,
+        recursive: a.recursive,
+        paths: a.paths,
+    };
     let mut out = std::io::stdout().lock();
     match fmt_run(&opts, &mut out) {
         Ok(report) => {

@@ -24,7 +24,10 @@ struct Collector {
 impl Visit for Collector {
     fn visit_expr(&mut self, e: &Expression) {
         match e {
-            Expression::Variable(v) => self.refs.push(Reference { root: v.value().as_str().to_string(), attrs: Vec::new() }),
+            Expression::Variable(v) => self.refs.push(Reference {
+                root: v.value().as_str().to_string(),
+                attrs: Vec::new(),
+            }),
             Expression::Traversal(t) => {
                 if let Expression::Variable(v) = &t.expr {
                     let attrs = t
@@ -36,7 +39,10 @@ impl Visit for Collector {
                         })
                         .take(2)
                         .collect();
-                    self.refs.push(Reference { root: v.value().as_str().to_string(), attrs });
+                    self.refs.push(Reference {
+                        root: v.value().as_str().to_string(),
+                        attrs,
+                    });
                 } else {
                     self.visit_expr(&t.expr);
                 }

@@ -196,11 +196,18 @@ impl Evaluation<'_> {
             let hint = crate::diag::suggest(&addr.type_name, names.iter().map(String::as_str))
                 .map(|s| format!(" Did you mean \"{s}\"?"))
                 .unwrap_or_default();
-            let kind = if addr.mode == crate::addrs::Mode::Data { "data source" } else { "resource" };
+            let kind = if addr.mode == crate::addrs::Mode::Data {
+                "data source"
+            } else {
+                "resource"
+            };
             self.push_diags(
                 Diagnostic::error(
                     format!("Invalid {kind} type"),
-                    format!("No provider supports {kind} type \"{}\".{hint}", addr.type_name),
+                    format!(
+                        "No provider supports {kind} type \"{}\".{hint}",
+                        addr.type_name
+                    ),
                 )
                 .at(r.span)
                 .into(),
@@ -211,20 +218,44 @@ impl Evaluation<'_> {
 
     /// The instances of a resource in one module instance.
     pub fn resource_expansion(&self, path: &ModuleInstance, addr: &ResourceAddr) -> Expansion {
-        let Some(t) = self.tree.descendant(&path.static_path()) else { return Expansion::Unknown };
-        let Some(r) = t.module.resources.get(addr) else { return Expansion::Unknown };
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Expansion::Unknown;
+        };
+        let Some(r) = t.module.resources.get(addr) else {
+            return Expansion::Unknown;
+        };
         self.expansion(path, r.count.as_ref(), r.for_each.as_ref(), &r.describe())
     }
 
     /// One instance's configuration decoded against its schema, with
     /// computed attributes unknown (what the provider is asked to plan).
-    pub fn instance_config(&self, path: &ModuleInstance, addr: &ResourceAddr, binding: Option<(String, Value)>) -> Value {
-        let Some(t) = self.tree.descendant(&path.static_path()) else { return Value::NULL };
-        let Some(r) = t.module.resources.get(addr) else { return Value::NULL };
-        let Some(schema) = self.resource_schema(r) else { return Value::Unknown(Type::Dynamic) };
-        let scope = super::ModuleScope { eval: self, path: path.clone() };
-        let mut ev = Evaluator::new(r.body.file, self.sources.text(r.body.file), &scope, &t.module.dir, &crate::lang::eval::FileTemplates)
-            .with_context(Some(r.describe()));
+    pub fn instance_config(
+        &self,
+        path: &ModuleInstance,
+        addr: &ResourceAddr,
+        binding: Option<(String, Value)>,
+    ) -> Value {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Value::NULL;
+        };
+        let Some(r) = t.module.resources.get(addr) else {
+            return Value::NULL;
+        };
+        let Some(schema) = self.resource_schema(r) else {
+            return Value::Unknown(Type::Dynamic);
+        };
+        let scope = super::ModuleScope {
+            eval: self,
+            path: path.clone(),
+        };
+        let mut ev = Evaluator::new(
+            r.body.file,
+            self.sources.text(r.body.file),
+            &scope,
+            &t.module.dir,
+            &crate::lang::eval::FileTemplates,
+        )
+        .with_context(Some(r.describe()));
         if let Some((n, v)) = binding {
             ev.bind(&n, v);
         }
@@ -234,8 +265,12 @@ impl Evaluation<'_> {
     }
 
     pub(super) fn compute_resource(&self, path: &ModuleInstance, addr: &ResourceAddr) -> Value {
-        let Some(t) = self.tree.descendant(&path.static_path()) else { return Value::NULL };
-        let Some(r) = t.module.resources.get(addr) else { return Value::NULL };
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Value::NULL;
+        };
+        let Some(r) = t.module.resources.get(addr) else {
+            return Value::NULL;
+        };
         let ctx = r.describe();
         if self.resource_schema(r).is_none() {
             return Value::Unknown(Type::Dynamic);
@@ -244,7 +279,12 @@ impl Evaluation<'_> {
             self.eval_expr(path, d, &[], Some(ctx.clone()));
         }
         let expansion = self.expansion(path, r.count.as_ref(), r.for_each.as_ref(), &ctx);
-        let overrides = self.overrides.borrow().get(&(path.clone(), addr.clone())).cloned().unwrap_or_default();
+        let overrides = self
+            .overrides
+            .borrow()
+            .get(&(path.clone(), addr.clone()))
+            .cloned()
+            .unwrap_or_default();
         let value_of = |key: &InstanceKey, binding: Option<(String, Value)>| -> Value {
             match overrides.get(key) {
                 Some(v) => v.clone(),
@@ -253,14 +293,27 @@ impl Evaluation<'_> {
         };
         match &expansion {
             Expansion::Single => value_of(&InstanceKey::None, None),
-            Expansion::Count(_) => Value::Tuple(expansion.instances().into_iter().map(|(k, b)| value_of(&k, b)).collect()),
+            Expansion::Count(_) => Value::Tuple(
+                expansion
+                    .instances()
+                    .into_iter()
+                    .map(|(k, b)| value_of(&k, b))
+                    .collect(),
+            ),
             Expansion::ForEach(_) => Value::Object(
                 expansion
                     .instances()
                     .into_iter()
                     .map(|(k, b)| {
                         let v = value_of(&k, b);
-                        (if let InstanceKey::Str(s) = k { s } else { String::new() }, v)
+                        (
+                            if let InstanceKey::Str(s) = k {
+                                s
+                            } else {
+                                String::new()
+                            },
+                            v,
+                        )
                     })
                     .collect(),
             ),
@@ -275,7 +328,13 @@ impl Evaluation<'_> {
                         ])),
                     ))
                 } else if r.count.is_some() {
-                    Some(("count".to_string(), Value::Object(BTreeMap::from([("index".to_string(), Value::Unknown(Type::Number))]))))
+                    Some((
+                        "count".to_string(),
+                        Value::Object(BTreeMap::from([(
+                            "index".to_string(),
+                            Value::Unknown(Type::Number),
+                        )])),
+                    ))
                 } else {
                     None
                 };

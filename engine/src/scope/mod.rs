@@ -86,7 +86,8 @@ pub struct Evaluation<'c> {
     diags: RefCell<Diagnostics>,
     /// Values of resource instances known better than their configuration
     /// (planned at plan time, applied at apply time).
-    pub(crate) overrides: RefCell<HashMap<(ModuleInstance, ResourceAddr), BTreeMap<InstanceKey, Value>>>,
+    pub(crate) overrides:
+        RefCell<HashMap<(ModuleInstance, ResourceAddr), BTreeMap<InstanceKey, Value>>>,
     /// For each node, the nodes whose computation read it.
     dependents: RefCell<HashMap<Node, HashSet<Node>>>,
 }
@@ -175,7 +176,13 @@ impl<'c> Evaluation<'c> {
             eval: self,
             path: ModuleInstance::root(),
         };
-        let mut ev = Evaluator::new(file, src, &scope, &self.root_dir, &crate::lang::eval::FileTemplates);
+        let mut ev = Evaluator::new(
+            file,
+            src,
+            &scope,
+            &self.root_dir,
+            &crate::lang::eval::FileTemplates,
+        );
         let v = ev.eval(&expr);
         let d = ev.take_diags();
         let mut all = self.diagnostics();
@@ -186,7 +193,11 @@ impl<'c> Evaluation<'c> {
     /// The value of a node, computed once.
     pub fn get(&self, node: &Node) -> Value {
         if let Some(reader) = self.stack.borrow().last() {
-            self.dependents.borrow_mut().entry(node.clone()).or_default().insert(reader.clone());
+            self.dependents
+                .borrow_mut()
+                .entry(node.clone())
+                .or_default()
+                .insert(reader.clone());
         }
         if let Some(v) = self.memo.borrow().get(node) {
             return v.clone();
@@ -206,8 +217,18 @@ impl<'c> Evaluation<'c> {
     /// Records the value of one resource instance (planned or applied):
     /// later references see it, and every value computed from the old one
     /// is forgotten so it is computed again.
-    pub fn set_instance_value(&self, path: &ModuleInstance, addr: &ResourceAddr, key: InstanceKey, v: Value) {
-        self.overrides.borrow_mut().entry((path.clone(), addr.clone())).or_default().insert(key, v);
+    pub fn set_instance_value(
+        &self,
+        path: &ModuleInstance,
+        addr: &ResourceAddr,
+        key: InstanceKey,
+        v: Value,
+    ) {
+        self.overrides
+            .borrow_mut()
+            .entry((path.clone(), addr.clone()))
+            .or_default()
+            .insert(key, v);
         self.invalidate(&Node::Resource(path.clone(), addr.clone()));
     }
 

@@ -19,11 +19,19 @@ pub fn encode(v: &Value) -> J {
         Value::Bool(b) => json!({"bool": b}),
         Value::Number(n) => json!({"number": n.to_string()}),
         Value::String(s) => json!({"string": s}),
-        Value::List(t, items) => json!({"list": t.to_json(), "items": items.iter().map(encode).collect::<Vec<_>>()}),
-        Value::Set(t, items) => json!({"set": t.to_json(), "items": items.iter().map(encode).collect::<Vec<_>>()}),
+        Value::List(t, items) => {
+            json!({"list": t.to_json(), "items": items.iter().map(encode).collect::<Vec<_>>()})
+        }
+        Value::Set(t, items) => {
+            json!({"set": t.to_json(), "items": items.iter().map(encode).collect::<Vec<_>>()})
+        }
         Value::Tuple(items) => json!({"tuple": items.iter().map(encode).collect::<Vec<_>>()}),
-        Value::Map(t, m) => json!({"map": t.to_json(), "entries": m.iter().map(|(k, v)| (k.clone(), encode(v))).collect::<serde_json::Map<_, _>>()}),
-        Value::Object(m) => json!({"object": m.iter().map(|(k, v)| (k.clone(), encode(v))).collect::<serde_json::Map<_, _>>()}),
+        Value::Map(t, m) => {
+            json!({"map": t.to_json(), "entries": m.iter().map(|(k, v)| (k.clone(), encode(v))).collect::<serde_json::Map<_, _>>()})
+        }
+        Value::Object(m) => {
+            json!({"object": m.iter().map(|(k, v)| (k.clone(), encode(v))).collect::<serde_json::Map<_, _>>()})
+        }
         Value::Sensitive(v) => json!({"sensitive": encode(v)}),
     }
 }
@@ -33,7 +41,10 @@ fn items(j: &J) -> Option<Vec<Value>> {
 }
 
 fn entries(j: &J) -> Option<BTreeMap<String, Value>> {
-    j.as_object()?.iter().map(|(k, v)| Some((k.clone(), decode(v)?))).collect()
+    j.as_object()?
+        .iter()
+        .map(|(k, v)| Some((k.clone(), decode(v)?)))
+        .collect()
 }
 
 /// Decodes what [`encode`] wrote; `None` for anything else.

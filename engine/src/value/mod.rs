@@ -4,7 +4,7 @@
 pub mod codec;
 pub mod convert;
 mod number;
-mod render;
+pub mod render;
 mod types;
 #[allow(clippy::module_inception)]
 mod value;

@@ -207,12 +207,24 @@ impl crate::lang::funcs::TemplateRenderer for FileTemplates {
         vars: &std::collections::BTreeMap<String, Value>,
     ) -> Result<Value, String> {
         let tpl = hcl_edit::parser::parse_template(src).map_err(|e| {
-            format!("{}:{}:{}: {}", path.display(), e.location().line(), e.location().column(), e.message())
+            format!(
+                "{}:{}:{}: {}",
+                path.display(),
+                e.location().line(),
+                e.location().column(),
+                e.message()
+            )
         })?;
         let scope = super::MapScope(vars.clone());
         let dir = path.parent().unwrap_or(std::path::Path::new("."));
         // Templates may not call templatefile themselves (as in Terraform).
-        let mut ev = Evaluator::new(crate::diag::FileId(u32::MAX), src, &scope, dir, &crate::lang::funcs::NoTemplates);
+        let mut ev = Evaluator::new(
+            crate::diag::FileId(u32::MAX),
+            src,
+            &scope,
+            dir,
+            &crate::lang::funcs::NoTemplates,
+        );
         let mut out = Out::default();
         ev.render(&tpl, false, false, &mut out);
         if let Some(d) = ev.take_diags().0.into_iter().next() {
