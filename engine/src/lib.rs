@@ -3,6 +3,7 @@
 //! provider trait.
 
 pub mod addrs;
+pub mod apply;
 pub mod builtin;
 pub mod config;
 pub mod diag;

@@ -114,7 +114,7 @@ fn render_change(out: &mut String, c: &ResourceChange, drift: bool) {
         let _ = writeln!(out, "  # note: {n}");
     }
     let (kw, name) = split_address(c);
-    let _ = writeln!(out, "{:>4} {kw} \"{}\" \"{name}\" {{", sym, c.type_name);
+    let _ = writeln!(out, "{:>3} {kw} \"{}\" \"{name}\" {{", sym, c.type_name);
     render_attrs(out, &c.before, &c.after, c.action, &c.replace_paths, 3);
     out.push_str("    }\n\n");
 }
