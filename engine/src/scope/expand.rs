@@ -62,7 +62,12 @@ impl Evaluation<'_> {
         ctx: &str,
     ) -> Expansion {
         if let Some(c) = count {
+            let before = self.error_count();
             let v = self.eval_expr(path, c, &[], Some(ctx.to_string()));
+            if self.error_count() > before {
+                // Already reported; an unknown here is its consequence.
+                return Expansion::Unknown;
+            }
             let (v, _) = v.unmark();
             if v.is_unknown() {
                 if self.strictness == Strictness::Full {

@@ -125,6 +125,10 @@ impl<'c> Evaluation<'c> {
         d
     }
 
+    pub(crate) fn error_count(&self) -> usize {
+        self.diags.borrow().iter().filter(|d| d.severity == crate::diag::Severity::Error).count()
+    }
+
     pub(crate) fn push_diags(&self, d: Diagnostics) {
         self.diags.borrow_mut().extend(d);
     }
