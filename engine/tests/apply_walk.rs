@@ -24,7 +24,9 @@ struct Fake {
 }
 
 fn attr(v: &Value, k: &str) -> Value {
-    v.as_map().and_then(|m| m.get(k).cloned()).unwrap_or(Value::NULL)
+    v.as_map()
+        .and_then(|m| m.get(k).cloned())
+        .unwrap_or(Value::NULL)
 }
 
 #[async_trait::async_trait]
@@ -42,7 +44,10 @@ impl Provider for Fake {
             ]),
             ..Schema::default()
         };
-        ProviderSchema { resources: BTreeMap::from([("fake_thing".to_string(), s)]), ..Default::default() }
+        ProviderSchema {
+            resources: BTreeMap::from([("fake_thing".to_string(), s)]),
+            ..Default::default()
+        }
     }
     fn batch_key(&self, _t: &str, v: &Value) -> Option<String> {
         attr(v, "group").as_str().map(str::to_string)
@@ -52,9 +57,17 @@ impl Provider for Fake {
     }
     async fn plan(&self, r: PlanRequest) -> Result<PlanResponse, ProviderError> {
         let mut m = r.config.as_map().cloned().unwrap_or_default();
-        let id = if r.prior.is_null() { Value::Unknown(Type::String) } else { attr(&r.prior, "id") };
+        let id = if r.prior.is_null() {
+            Value::Unknown(Type::String)
+        } else {
+            attr(&r.prior, "id")
+        };
         m.insert("id".into(), id);
-        Ok(PlanResponse { planned: Value::Object(m), requires_replace: vec![], notes: vec![] })
+        Ok(PlanResponse {
+            planned: Value::Object(m),
+            requires_replace: vec![],
+            notes: vec![],
+        })
     }
     async fn apply(&self, reqs: Vec<ApplyRequest>) -> Vec<ApplyResult> {
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
@@ -70,7 +83,10 @@ impl Provider for Fake {
             .into_iter()
             .map(|r| {
                 if attr(&r.planned, "fail").as_bool() == Some(true) {
-                    return ApplyResult::Failed(ProviderError::new(format!("{} refused by the fake API", r.address)));
+                    return ApplyResult::Failed(ProviderError::new(format!(
+                        "{} refused by the fake API",
+                        r.address
+                    )));
                 }
                 match r.operation {
                     Operation::Delete => ApplyResult::Applied(Value::NULL),
@@ -100,21 +116,49 @@ impl Run {
     fn new(hcl: &str) -> Run {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("main.hcl"), hcl).expect("write");
-        Run { dir, fake: Arc::new(Fake::default()) }
+        Run {
+            dir,
+            fake: Arc::new(Fake::default()),
+        }
     }
 
-    async fn plan_apply(&self, parallelism: usize) -> (posture_engine::plan::Plan, posture_engine::apply::ApplyReport) {
+    async fn plan_apply(
+        &self,
+        parallelism: usize,
+    ) -> (
+        posture_engine::plan::Plan,
+        posture_engine::apply::ApplyReport,
+    ) {
         let ws = Workspace::load(self.dir.path(), &[], &BTreeMap::new());
         assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
         let providers = Providers::new(vec![self.fake.clone() as Arc<dyn Provider>]);
         let loc = LocalLocation::new(self.dir.path().join(".posture"));
-        let backend: Arc<dyn Backend> = Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
+        let backend: Arc<dyn Backend> =
+            Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
         let state = backend.load().expect("load");
         let g = graph::build(&ws.tree).expect("graph");
-        let ev = Evaluation::new(&ws.tree, &ws.sources, &providers, ws.raw_vars.clone(), Strictness::Full);
-        let (p, _) = plan(&ev, &g, &providers, &state, &PlanOptions::default()).await.expect("plan");
-        let ev = Evaluation::new(&ws.tree, &ws.sources, &providers, ws.raw_vars.clone(), Strictness::Full);
-        let opts = ApplyOptions { parallelism, cancel: Default::default(), progress: None };
+        let ev = Evaluation::new(
+            &ws.tree,
+            &ws.sources,
+            &providers,
+            ws.raw_vars.clone(),
+            Strictness::Full,
+        );
+        let (p, _) = plan(&ev, &g, &providers, &state, &PlanOptions::default())
+            .await
+            .expect("plan");
+        let ev = Evaluation::new(
+            &ws.tree,
+            &ws.sources,
+            &providers,
+            ws.raw_vars.clone(),
+            Strictness::Full,
+        );
+        let opts = ApplyOptions {
+            parallelism,
+            cancel: Default::default(),
+            progress: None,
+        };
         let report = apply(&ev, &providers, backend, &p, &opts).await;
         (p, report)
     }
@@ -143,7 +187,11 @@ resource "fake_thing" "rec" {
     let (_, report) = run.plan_apply(10).await;
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     let calls = run.fake.calls.lock().expect("lock").clone();
-    assert_eq!(calls.len(), 2, "the zone, then all records in one call: {calls:?}");
+    assert_eq!(
+        calls.len(),
+        2,
+        "the zone, then all records in one call: {calls:?}"
+    );
     assert_eq!(calls[0], vec!["fake_thing.zone".to_string()]);
     assert_eq!(calls[1].len(), 4);
     assert_eq!(run.state_addresses().len(), 5);
@@ -174,7 +222,10 @@ resource "fake_thing" "independent" {
     assert!(report.failed[0].1.contains("refused by the fake API"));
     let mut skipped: Vec<&str> = report.skipped.iter().map(|(a, _)| a.as_str()).collect();
     skipped.sort();
-    assert_eq!(skipped, ["fake_thing.needs_bad", "fake_thing.needs_needs_bad"]);
+    assert_eq!(
+        skipped,
+        ["fake_thing.needs_bad", "fake_thing.needs_needs_bad"]
+    );
     assert_eq!(run.state_addresses(), ["fake_thing.independent"]);
 }
 
@@ -209,14 +260,25 @@ resource "fake_thing" "b" {
     let run = Run::new(hcl);
     run.plan_apply(10).await;
     let (p, _) = run.plan_apply(10).await;
-    assert!(p.changes.iter().all(|c| c.action == Action::NoOp), "{:?}", p.changes);
+    assert!(
+        p.changes.iter().all(|c| c.action == Action::NoOp),
+        "{:?}",
+        p.changes
+    );
     // Remove everything from the configuration: b must go before a.
     std::fs::write(run.dir.path().join("main.hcl"), "").expect("write");
     let (p, report) = run.plan_apply(10).await;
     assert!(p.changes.iter().all(|c| c.action == Action::Delete));
     assert!(report.failed.is_empty());
     let calls = run.fake.calls.lock().expect("lock").clone();
-    let last_two: Vec<String> = calls.iter().rev().take(2).rev().flatten().cloned().collect();
+    let last_two: Vec<String> = calls
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .flatten()
+        .cloned()
+        .collect();
     assert_eq!(last_two, ["fake_thing.b", "fake_thing.a"]);
     assert!(run.state_addresses().is_empty());
     let _ = Mode::Managed;

@@ -126,7 +126,11 @@ impl<'c> Evaluation<'c> {
     }
 
     pub(crate) fn error_count(&self) -> usize {
-        self.diags.borrow().iter().filter(|d| d.severity == crate::diag::Severity::Error).count()
+        self.diags
+            .borrow()
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .count()
     }
 
     pub(crate) fn push_diags(&self, d: Diagnostics) {
