@@ -12,7 +12,21 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
+mod cidr;
 mod collections;
+mod conversion;
+mod encoding;
+mod filesystem;
+mod format;
+mod numeric;
+mod regexes;
+mod sequences;
+mod sets;
+mod strings;
+#[cfg(test)]
+mod testing;
+mod util;
+mod yaml;
 
 /// What functions may reach beyond their arguments: the module directory
 /// (for `file`, `templatefile`) and the template renderer.
@@ -115,13 +129,42 @@ pub struct Function {
     pub ret: Type,
     /// The implementation.
     pub imp: FuncImpl,
+    /// When true, the implementation sees sensitive marks on its arguments
+    /// and decides the marks of its result itself (`sensitive`,
+    /// `nonsensitive`, `issensitive`); otherwise [`call`] strips them and
+    /// marks the whole result.
+    pub sees_marks: bool,
+}
+
+impl Function {
+    /// A function whose result is marked when any argument is.
+    pub fn new(params: Vec<Param>, variadic: Option<Param>, ret: Type, imp: FuncImpl) -> Function {
+        Function {
+            params,
+            variadic,
+            ret,
+            imp,
+            sees_marks: false,
+        }
+    }
 }
 
 fn table() -> &'static BTreeMap<&'static str, Function> {
     static TABLE: OnceLock<BTreeMap<&'static str, Function>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut t = BTreeMap::new();
+        cidr::register(&mut t);
         collections::register(&mut t);
+        conversion::register(&mut t);
+        encoding::register(&mut t);
+        filesystem::register(&mut t);
+        format::register(&mut t);
+        numeric::register(&mut t);
+        regexes::register(&mut t);
+        sequences::register(&mut t);
+        sets::register(&mut t);
+        strings::register(&mut t);
+        yaml::register(&mut t);
         t
     })
 }
@@ -177,6 +220,9 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
     }
     let mut sensitive = false;
     let mut unknown = false;
+    // Quoted forms of sensitive string arguments, redacted from error
+    // messages so a secret never reaches a diagnostic.
+    let mut secrets: Vec<String> = Vec::new();
     let mut converted = Vec::with_capacity(n);
     for (i, arg) in args.into_iter().enumerate() {
         let p = f
@@ -184,8 +230,15 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
             .get(i)
             .or(f.variadic.as_ref())
             .ok_or_else(|| FuncError::new("too many arguments"))?;
+        if f.sees_marks {
+            converted.push(arg);
+            continue;
+        }
         let (arg, marked) = arg.unmark_deep();
         sensitive |= marked;
+        if marked && let Some(s) = arg.as_str() {
+            secrets.push(util::quote_go(s));
+        }
         if arg.is_null() && !p.allow_null {
             return Err(FuncError::arg(
                 i,
@@ -209,7 +262,12 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
     if unknown {
         return Ok(Value::Unknown(f.ret.clone()).mark_if(sensitive));
     }
-    let out = (f.imp)(ctx, converted)?;
+    let out = (f.imp)(ctx, converted).map_err(|mut e| {
+        for s in &secrets {
+            e.message = e.message.replace(s.as_str(), "(sensitive value)");
+        }
+        e
+    })?;
     Ok(out.mark_if(sensitive))
 }
 

@@ -1,0 +1,3 @@
+//! placeholder
+
+pub(super) fn register(_: &mut super::util::Table) {}
