@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 mod cidr;
 mod collections;
 mod conversion;
+mod crypto;
 mod encoding;
 mod filesystem;
 mod format;
@@ -156,6 +157,7 @@ fn table() -> &'static BTreeMap<&'static str, Function> {
         cidr::register(&mut t);
         collections::register(&mut t);
         conversion::register(&mut t);
+        crypto::register(&mut t);
         encoding::register(&mut t);
         filesystem::register(&mut t);
         format::register(&mut t);
