@@ -19,6 +19,7 @@ mod crypto;
 mod encoding;
 mod filesystem;
 mod format;
+mod gofmt;
 mod numeric;
 mod regexes;
 mod sequences;

@@ -120,10 +120,6 @@ pub(super) fn seq(v: &Value) -> &[Value] {
     v.as_seq().unwrap_or(&[])
 }
 
-/// A list of element type `et`, keeping the declared element type when empty.
-pub(super) fn list_of(et: Type, items: Vec<Value>) -> Value {
-    Value::List(et, items)
-}
 
 /// Whether `v` is a list, set or tuple.
 pub(super) fn is_seq(v: &Value) -> bool {
