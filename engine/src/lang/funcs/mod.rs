@@ -21,6 +21,7 @@ mod filesystem;
 mod format;
 mod gofmt;
 mod numeric;
+mod paths;
 mod regexes;
 mod sequences;
 mod sets;
