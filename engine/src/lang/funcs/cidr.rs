@@ -11,7 +11,13 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 pub(super) fn register(t: &mut Table) {
     let s = || Type::String;
     let nu = || Type::Number;
-    reg(t, "cidrhost", vec![p("prefix", s()), p("hostnum", nu())], s(), cidrhost);
+    reg(
+        t,
+        "cidrhost",
+        vec![p("prefix", s()), p("hostnum", nu())],
+        s(),
+        cidrhost,
+    );
     reg(t, "cidrnetmask", vec![p("prefix", s())], s(), cidrnetmask);
     reg(
         t,
@@ -40,7 +46,13 @@ struct Net {
 }
 
 fn mask(bits: u32, prefix: u32) -> u128 {
-    let ones = |n: u32| if n >= 128 { u128::MAX } else { (1u128 << n) - 1 };
+    let ones = |n: u32| {
+        if n >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << n) - 1
+        }
+    };
     ones(bits) & !ones(bits - prefix)
 }
 
@@ -72,7 +84,10 @@ fn parse_cidr(s: &str) -> Result<Net, String> {
     let prefix: u32 = len.parse().map_err(|_| bad())?;
     let (value, bits) = match parse_v4(addr) {
         Some(v) => (u128::from(v), 32),
-        None => (u128::from(addr.parse::<Ipv6Addr>().map_err(|_| bad())?), 128),
+        None => (
+            u128::from(addr.parse::<Ipv6Addr>().map_err(|_| bad())?),
+            128,
+        ),
     };
     if prefix > bits {
         return Err(bad());
@@ -168,7 +183,11 @@ fn subnet(net: &Net, newbits: i64, num: i128) -> Result<Net, String> {
         ));
     }
     let shift = net.bits as i64 - new_prefix;
-    let add = if shift >= 128 { 0 } else { (num as u128) << shift };
+    let add = if shift >= 128 {
+        0
+    } else {
+        (num as u128) << shift
+    };
     Ok(Net {
         addr: net.addr | add,
         bits: net.bits,
@@ -194,10 +213,18 @@ fn cidrsubnets(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let top = |a: u128, prefix: u32| -> u128 {
         // The last address of the network `a/prefix`.
         let host = net.bits - prefix;
-        let span = if host == 128 { u128::MAX } else { (1u128 << host) - 1 };
+        let span = if host == 128 {
+            u128::MAX
+        } else {
+            (1u128 << host) - 1
+        };
         (a & mask(net.bits, prefix)) | span
     };
-    let width_max = if net.bits == 128 { u128::MAX } else { (1u128 << net.bits) - 1 };
+    let width_max = if net.bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << net.bits) - 1
+    };
     let first = whole(&lens[0]).map_err(|e| arg_err(1, "newbits", e))? + net.prefix as i64;
     // Start just below the base network, as go-cidr's PreviousSubnet does.
     let first = first.clamp(0, net.bits as i64) as u32;
@@ -210,10 +237,18 @@ fn cidrsubnets(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     for (i, l) in lens.iter().enumerate() {
         let n = whole(l).map_err(|e| arg_err(i + 1, "newbits", e))?;
         if n < 1 {
-            return Err(arg_err(i + 1, "newbits", "must extend prefix by at least one bit"));
+            return Err(arg_err(
+                i + 1,
+                "newbits",
+                "must extend prefix by at least one bit",
+            ));
         }
         if n > 32 {
-            return Err(arg_err(i + 1, "newbits", "may not extend prefix by more than 32 bits"));
+            return Err(arg_err(
+                i + 1,
+                "newbits",
+                "may not extend prefix by more than 32 bits",
+            ));
         }
         let len = n + net.prefix as i64;
         if len > net.bits as i64 {
@@ -221,7 +256,9 @@ fn cidrsubnets(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
             return Err(arg_err(
                 i + 1,
                 "newbits",
-                format!("would extend prefix to {len} bits, which is too long for an {proto} address"),
+                format!(
+                    "would extend prefix to {len} bits, which is too long for an {proto} address"
+                ),
             ));
         }
         let len = len as u32;
@@ -258,32 +295,162 @@ mod tests {
     #[test]
     fn cidr_functions_match_terraform() {
         run(vec![
-            ("cidrhost", "cidrhost", vec![s("10.12.112.0/20"), n("16")], ok(s("10.12.112.16"))),
-            ("cidrhost large", "cidrhost", vec![s("10.12.112.0/20"), n("268")], ok(s("10.12.113.12"))),
-            ("cidrhost ipv6", "cidrhost", vec![s("fd00:fd12:3456:7890:00a2::/72"), n("34")], ok(s("fd00:fd12:3456:7890::22"))),
-            ("cidrhost masks the address", "cidrhost", vec![s("10.0.0.7/24"), n("1")], ok(s("10.0.0.1"))),
-            ("cidrhost negative counts from the end", "cidrhost", vec![s("10.0.0.0/24"), n("-1")], ok(s("10.0.0.255"))),
-            ("cidrhost out of range", "cidrhost", vec![s("10.0.0.0/30"), n("4")], err("prefix of 30 does not accommodate a host numbered 4")),
-            ("cidrhost negative out of range", "cidrhost", vec![s("10.0.0.0/30"), n("-5")], err("prefix of 30 does not accommodate a host numbered -1")),
-            ("cidrhost leading zeros", "cidrhost", vec![s("010.000.000.000/8"), n("1")], ok(s("10.0.0.1"))),
-            ("cidrhost bad prefix", "cidrhost", vec![s("10.0.0.0"), n("1")], err("invalid CIDR expression: invalid CIDR address: 10.0.0.0")),
-            ("cidrnetmask", "cidrnetmask", vec![s("172.16.0.0/12")], ok(s("255.240.0.0"))),
-            ("cidrnetmask /0", "cidrnetmask", vec![s("0.0.0.0/0")], ok(s("0.0.0.0"))),
-            ("cidrnetmask ipv6", "cidrnetmask", vec![s("fd00::/8")], err("IPv6 addresses cannot have a netmask: fd00::/8")),
-            ("cidrsubnet", "cidrsubnet", vec![s("172.16.0.0/12"), n("4"), n("2")], ok(s("172.18.0.0/16"))),
-            ("cidrsubnet /24s", "cidrsubnet", vec![s("10.1.2.0/24"), n("4"), n("15")], ok(s("10.1.2.240/28"))),
-            ("cidrsubnet ipv6", "cidrsubnet", vec![s("fd00:fd12:3456:7890::/56"), n("16"), n("162")], ok(s("fd00:fd12:3456:7800:a200::/72"))),
-            ("cidrsubnet too many bits", "cidrsubnet", vec![s("10.0.0.0/30"), n("3"), n("0")], err("insufficient address space to extend prefix of 30 by 3")),
-            ("cidrsubnet number too big", "cidrsubnet", vec![s("10.0.0.0/16"), n("2"), n("4")], err("prefix extension of 2 does not accommodate a subnet numbered 4")),
-            ("cidrsubnets", "cidrsubnets", vec![s("10.1.0.0/16"), n("4"), n("4"), n("8"), n("4")],
-                ok(strs(&["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"]))),
-            ("cidrsubnets ipv6", "cidrsubnets", vec![s("fd00:fd12:3456:7890::/56"), n("16"), n("16"), n("16"), n("32")],
-                ok(strs(&["fd00:fd12:3456:7800::/72", "fd00:fd12:3456:7800:100::/72", "fd00:fd12:3456:7800:200::/72", "fd00:fd12:3456:7800:300::/88"]))),
-            ("cidrsubnets none", "cidrsubnets", vec![s("10.0.0.0/8")], ok(strs(&[]))),
-            ("cidrsubnets full", "cidrsubnets", vec![s("10.0.0.0/24"), n("1"), n("1"), n("1")],
-                err("not enough remaining address space for a subnet with a prefix of 25 bits after 10.0.0.128/25")),
-            ("cidrsubnets zero bits", "cidrsubnets", vec![s("10.0.0.0/24"), n("0")], err("must extend prefix by at least one bit")),
-            ("cidrsubnets too long", "cidrsubnets", vec![s("10.0.0.0/24"), n("9")], err("would extend prefix to 33 bits, which is too long for an IPv4 address")),
+            (
+                "cidrhost",
+                "cidrhost",
+                vec![s("10.12.112.0/20"), n("16")],
+                ok(s("10.12.112.16")),
+            ),
+            (
+                "cidrhost large",
+                "cidrhost",
+                vec![s("10.12.112.0/20"), n("268")],
+                ok(s("10.12.113.12")),
+            ),
+            (
+                "cidrhost ipv6",
+                "cidrhost",
+                vec![s("fd00:fd12:3456:7890:00a2::/72"), n("34")],
+                ok(s("fd00:fd12:3456:7890::22")),
+            ),
+            (
+                "cidrhost masks the address",
+                "cidrhost",
+                vec![s("10.0.0.7/24"), n("1")],
+                ok(s("10.0.0.1")),
+            ),
+            (
+                "cidrhost negative counts from the end",
+                "cidrhost",
+                vec![s("10.0.0.0/24"), n("-1")],
+                ok(s("10.0.0.255")),
+            ),
+            (
+                "cidrhost out of range",
+                "cidrhost",
+                vec![s("10.0.0.0/30"), n("4")],
+                err("prefix of 30 does not accommodate a host numbered 4"),
+            ),
+            (
+                "cidrhost negative out of range",
+                "cidrhost",
+                vec![s("10.0.0.0/30"), n("-5")],
+                err("prefix of 30 does not accommodate a host numbered -1"),
+            ),
+            (
+                "cidrhost leading zeros",
+                "cidrhost",
+                vec![s("010.000.000.000/8"), n("1")],
+                ok(s("10.0.0.1")),
+            ),
+            (
+                "cidrhost bad prefix",
+                "cidrhost",
+                vec![s("10.0.0.0"), n("1")],
+                err("invalid CIDR expression: invalid CIDR address: 10.0.0.0"),
+            ),
+            (
+                "cidrnetmask",
+                "cidrnetmask",
+                vec![s("172.16.0.0/12")],
+                ok(s("255.240.0.0")),
+            ),
+            (
+                "cidrnetmask /0",
+                "cidrnetmask",
+                vec![s("0.0.0.0/0")],
+                ok(s("0.0.0.0")),
+            ),
+            (
+                "cidrnetmask ipv6",
+                "cidrnetmask",
+                vec![s("fd00::/8")],
+                err("IPv6 addresses cannot have a netmask: fd00::/8"),
+            ),
+            (
+                "cidrsubnet",
+                "cidrsubnet",
+                vec![s("172.16.0.0/12"), n("4"), n("2")],
+                ok(s("172.18.0.0/16")),
+            ),
+            (
+                "cidrsubnet /24s",
+                "cidrsubnet",
+                vec![s("10.1.2.0/24"), n("4"), n("15")],
+                ok(s("10.1.2.240/28")),
+            ),
+            (
+                "cidrsubnet ipv6",
+                "cidrsubnet",
+                vec![s("fd00:fd12:3456:7890::/56"), n("16"), n("162")],
+                ok(s("fd00:fd12:3456:7800:a200::/72")),
+            ),
+            (
+                "cidrsubnet too many bits",
+                "cidrsubnet",
+                vec![s("10.0.0.0/30"), n("3"), n("0")],
+                err("insufficient address space to extend prefix of 30 by 3"),
+            ),
+            (
+                "cidrsubnet number too big",
+                "cidrsubnet",
+                vec![s("10.0.0.0/16"), n("2"), n("4")],
+                err("prefix extension of 2 does not accommodate a subnet numbered 4"),
+            ),
+            (
+                "cidrsubnets",
+                "cidrsubnets",
+                vec![s("10.1.0.0/16"), n("4"), n("4"), n("8"), n("4")],
+                ok(strs(&[
+                    "10.1.0.0/20",
+                    "10.1.16.0/20",
+                    "10.1.32.0/24",
+                    "10.1.48.0/20",
+                ])),
+            ),
+            (
+                "cidrsubnets ipv6",
+                "cidrsubnets",
+                vec![
+                    s("fd00:fd12:3456:7890::/56"),
+                    n("16"),
+                    n("16"),
+                    n("16"),
+                    n("32"),
+                ],
+                ok(strs(&[
+                    "fd00:fd12:3456:7800::/72",
+                    "fd00:fd12:3456:7800:100::/72",
+                    "fd00:fd12:3456:7800:200::/72",
+                    "fd00:fd12:3456:7800:300::/88",
+                ])),
+            ),
+            (
+                "cidrsubnets none",
+                "cidrsubnets",
+                vec![s("10.0.0.0/8")],
+                ok(strs(&[])),
+            ),
+            (
+                "cidrsubnets full",
+                "cidrsubnets",
+                vec![s("10.0.0.0/24"), n("1"), n("1"), n("1")],
+                err(
+                    "not enough remaining address space for a subnet with a prefix of 25 bits after 10.0.0.128/25",
+                ),
+            ),
+            (
+                "cidrsubnets zero bits",
+                "cidrsubnets",
+                vec![s("10.0.0.0/24"), n("0")],
+                err("must extend prefix by at least one bit"),
+            ),
+            (
+                "cidrsubnets too long",
+                "cidrsubnets",
+                vec![s("10.0.0.0/24"), n("9")],
+                err("would extend prefix to 33 bits, which is too long for an IPv4 address"),
+            ),
         ]);
     }
 }

@@ -4,8 +4,7 @@
 //! Whole-sequence reshaping (concat, slice, sort, ...) is in `sequences`.
 
 use super::util::{
-    Table, arg_err, equal, fail, grapheme_len, is_seq, list, map, num, p, reg, reg_var, seq,
-    whole,
+    Table, arg_err, equal, fail, grapheme_len, is_seq, list, map, num, p, reg, reg_var, seq, whole,
 };
 use super::{FuncCtx, FuncError};
 use crate::value::convert::{convert, unify};
@@ -25,7 +24,14 @@ pub(super) fn register(t: &mut Table) {
         Type::Dynamic,
         lookup,
     );
-    reg_var(t, "merge", vec![], p("maps", dy()).nullable(), Type::Dynamic, merge);
+    reg_var(
+        t,
+        "merge",
+        vec![],
+        p("maps", dy()).nullable(),
+        Type::Dynamic,
+        merge,
+    );
     reg(
         t,
         "zipmap",
@@ -44,9 +50,28 @@ pub(super) fn register(t: &mut Table) {
         matchkeys,
     );
     reg(t, "one", vec![p("list", dy())], Type::Dynamic, one);
-    reg(t, "alltrue", vec![p("list", list(Type::Bool))], Type::Bool, alltrue);
-    reg(t, "anytrue", vec![p("list", list(Type::Bool))], Type::Bool, anytrue);
-    reg_var(t, "coalesce", vec![], p("vals", dy()).nullable(), Type::Dynamic, coalesce);
+    reg(
+        t,
+        "alltrue",
+        vec![p("list", list(Type::Bool))],
+        Type::Bool,
+        alltrue,
+    );
+    reg(
+        t,
+        "anytrue",
+        vec![p("list", list(Type::Bool))],
+        Type::Bool,
+        anytrue,
+    );
+    reg_var(
+        t,
+        "coalesce",
+        vec![],
+        p("vals", dy()).nullable(),
+        Type::Dynamic,
+        coalesce,
+    );
     reg_var(
         t,
         "coalescelist",
@@ -69,7 +94,13 @@ pub(super) fn register(t: &mut Table) {
         Type::Bool,
         contains,
     );
-    reg(t, "index", vec![p("list", dy()), p("value", dy())], Type::Number, index);
+    reg(
+        t,
+        "index",
+        vec![p("list", dy()), p("value", dy())],
+        Type::Number,
+        index,
+    );
     reg(
         t,
         "element",
@@ -133,7 +164,10 @@ fn lookup(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
             (None, None) => Err(arg_err(
                 0,
                 "inputMap",
-                format!("the given object has no attribute {}", super::util::quote_go(key)),
+                format!(
+                    "the given object has no attribute {}",
+                    super::util::quote_go(key)
+                ),
             )),
         },
         Some(Value::Map(et, mut m)) => {
@@ -325,7 +359,9 @@ fn contains(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     if !is_seq(&args[0]) {
         return Err(fail("argument must be list, tuple, or set"));
     }
-    Ok(Value::Bool(seq(&args[0]).iter().any(|v| equal(v, &args[1]))))
+    Ok(Value::Bool(
+        seq(&args[0]).iter().any(|v| equal(v, &args[1])),
+    ))
 }
 
 fn index(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {

@@ -11,12 +11,7 @@ pub(super) fn register(t: &mut Table) {
     let conv = |t: &mut Table, name: &'static str, ret: Type, imp| {
         t.insert(
             name,
-            Function::new(
-                vec![p("v", Type::Dynamic).nullable()],
-                None,
-                ret,
-                imp,
-            ),
+            Function::new(vec![p("v", Type::Dynamic).nullable()], None, ret, imp),
         );
     };
     conv(t, "tostring", Type::String, tostring);
@@ -151,29 +146,138 @@ mod tests {
         let t = Type::String;
         let nu = Type::Number;
         run(vec![
-            ("tostring of number", "tostring", vec![n("1.50")], ok(s("1.5"))),
+            (
+                "tostring of number",
+                "tostring",
+                vec![n("1.50")],
+                ok(s("1.5")),
+            ),
             ("tostring of bool", "tostring", vec![b(true)], ok(s("true"))),
-            ("tostring of null is typed null", "tostring", vec![Value::NULL], ok(Value::Null(t.clone()))),
-            ("tostring of tuple", "tostring", vec![tstrs(&["a"])], err("cannot convert tuple to string")),
-            ("tonumber of string", "tonumber", vec![s("12.5")], ok(n("12.5"))),
-            ("tonumber of bad string", "tonumber", vec![s("no")], err("cannot convert \"no\" to number; given string must be a decimal representation of a number")),
-            ("tonumber of bool", "tonumber", vec![b(true)], err("cannot convert bool to number")),
+            (
+                "tostring of null is typed null",
+                "tostring",
+                vec![Value::NULL],
+                ok(Value::Null(t.clone())),
+            ),
+            (
+                "tostring of tuple",
+                "tostring",
+                vec![tstrs(&["a"])],
+                err("cannot convert tuple to string"),
+            ),
+            (
+                "tonumber of string",
+                "tonumber",
+                vec![s("12.5")],
+                ok(n("12.5")),
+            ),
+            (
+                "tonumber of bad string",
+                "tonumber",
+                vec![s("no")],
+                err(
+                    "cannot convert \"no\" to number; given string must be a decimal representation of a number",
+                ),
+            ),
+            (
+                "tonumber of bool",
+                "tonumber",
+                vec![b(true)],
+                err("cannot convert bool to number"),
+            ),
             ("tobool of string", "tobool", vec![s("false")], ok(b(false))),
-            ("tobool of bad string", "tobool", vec![s("yes")], err("cannot convert \"yes\" to bool; only the strings \"true\" or \"false\" are allowed")),
-            ("tolist of tuple unifies", "tolist", vec![tup(vec![s("a"), n("1")])], ok(strs(&["a", "1"]))),
-            ("tolist of string", "tolist", vec![s("a")], err("cannot convert string to list of any single type")),
-            ("tolist of mixed structures", "tolist", vec![tup(vec![s("a"), tstrs(&["b"])])], err("cannot convert tuple to list of any single type")),
-            ("toset dedupes and sorts", "toset", vec![tstrs(&["b", "a", "b"])], ok(st(t.clone(), vec![s("a"), s("b")]))),
-            ("toset of mixed is strings", "toset", vec![tup(vec![s("a"), n("1")])], ok(st(t.clone(), vec![s("1"), s("a")]))),
-            ("tomap of object", "tomap", vec![obj(vec![("a", n("1")), ("b", s("x"))])], ok(mp(t.clone(), vec![("a", s("1")), ("b", s("x"))]))),
-            ("tomap of numbers", "tomap", vec![obj(vec![("a", n("1"))])], ok(mp(nu.clone(), vec![("a", n("1"))]))),
-            ("tomap of list", "tomap", vec![tstrs(&["a"])], err("cannot convert tuple to map of any single type")),
-            ("sensitive marks", "sensitive", vec![s("x")], ok(s("x").mark_sensitive())),
-            ("nonsensitive unmarks", "nonsensitive", vec![s("x").mark_sensitive()], ok(s("x"))),
-            ("nonsensitive of plain value", "nonsensitive", vec![s("x")], ok(s("x"))),
-            ("issensitive", "issensitive", vec![s("x").mark_sensitive()], ok(b(true))),
-            ("issensitive plain", "issensitive", vec![s("x")], ok(b(false))),
-            ("marks pass through other functions", "tostring", vec![n("1").mark_sensitive()], ok(s("1").mark_sensitive())),
+            (
+                "tobool of bad string",
+                "tobool",
+                vec![s("yes")],
+                err(
+                    "cannot convert \"yes\" to bool; only the strings \"true\" or \"false\" are allowed",
+                ),
+            ),
+            (
+                "tolist of tuple unifies",
+                "tolist",
+                vec![tup(vec![s("a"), n("1")])],
+                ok(strs(&["a", "1"])),
+            ),
+            (
+                "tolist of string",
+                "tolist",
+                vec![s("a")],
+                err("cannot convert string to list of any single type"),
+            ),
+            (
+                "tolist of mixed structures",
+                "tolist",
+                vec![tup(vec![s("a"), tstrs(&["b"])])],
+                err("cannot convert tuple to list of any single type"),
+            ),
+            (
+                "toset dedupes and sorts",
+                "toset",
+                vec![tstrs(&["b", "a", "b"])],
+                ok(st(t.clone(), vec![s("a"), s("b")])),
+            ),
+            (
+                "toset of mixed is strings",
+                "toset",
+                vec![tup(vec![s("a"), n("1")])],
+                ok(st(t.clone(), vec![s("1"), s("a")])),
+            ),
+            (
+                "tomap of object",
+                "tomap",
+                vec![obj(vec![("a", n("1")), ("b", s("x"))])],
+                ok(mp(t.clone(), vec![("a", s("1")), ("b", s("x"))])),
+            ),
+            (
+                "tomap of numbers",
+                "tomap",
+                vec![obj(vec![("a", n("1"))])],
+                ok(mp(nu.clone(), vec![("a", n("1"))])),
+            ),
+            (
+                "tomap of list",
+                "tomap",
+                vec![tstrs(&["a"])],
+                err("cannot convert tuple to map of any single type"),
+            ),
+            (
+                "sensitive marks",
+                "sensitive",
+                vec![s("x")],
+                ok(s("x").mark_sensitive()),
+            ),
+            (
+                "nonsensitive unmarks",
+                "nonsensitive",
+                vec![s("x").mark_sensitive()],
+                ok(s("x")),
+            ),
+            (
+                "nonsensitive of plain value",
+                "nonsensitive",
+                vec![s("x")],
+                ok(s("x")),
+            ),
+            (
+                "issensitive",
+                "issensitive",
+                vec![s("x").mark_sensitive()],
+                ok(b(true)),
+            ),
+            (
+                "issensitive plain",
+                "issensitive",
+                vec![s("x")],
+                ok(b(false)),
+            ),
+            (
+                "marks pass through other functions",
+                "tostring",
+                vec![n("1").mark_sensitive()],
+                ok(s("1").mark_sensitive()),
+            ),
         ]);
     }
 }

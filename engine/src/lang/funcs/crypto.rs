@@ -20,7 +20,13 @@ pub(super) fn register(t: &mut Table) {
     reg(t, "base64sha256", vec![p("str", s())], s(), base64sha256);
     reg(t, "base64sha512", vec![p("str", s())], s(), base64sha512);
     reg(t, "uuid", vec![], s(), uuid_fn);
-    reg(t, "uuidv5", vec![p("namespace", s()), p("name", s())], s(), uuidv5);
+    reg(
+        t,
+        "uuidv5",
+        vec![p("namespace", s()), p("name", s())],
+        s(),
+        uuidv5,
+    );
     reg(t, "timestamp", vec![], s(), timestamp);
 }
 
@@ -137,14 +143,58 @@ mod tests {
     #[test]
     fn hash_functions_match_terraform() {
         run(vec![
-            ("md5", "md5", vec![s("hello world")], ok(s("5eb63bbbe01eeed093cb22bb8f5acdc3"))),
-            ("sha1", "sha1", vec![s("hello world")], ok(s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"))),
-            ("sha256", "sha256", vec![s("hello world")], ok(s("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"))),
-            ("sha512", "sha512", vec![s("hello world")], ok(s("309ecc489c12d6eb4cc40f50c902f2b4d0ed77ee511a7c7a9bcd3ca86d4cd86f989dd35bc5ff499670da34255b45b0cfd830e81f605dcf7dc5542e93ae9cd76f"))),
-            ("base64sha256", "base64sha256", vec![s("hello world")], ok(s("uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="))),
-            ("uuidv5 dns", "uuidv5", vec![s("dns"), s("www.terraform.io")], ok(s("a5008fae-b28c-5ba5-96cd-82b4c53552d6"))),
-            ("uuidv5 url", "uuidv5", vec![s("url"), s("https://www.terraform.io/")], ok(s("9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5"))),
-            ("uuidv5 bad namespace", "uuidv5", vec![s("nope"), s("x")], err("uuidv5() doesn't support namespace nope")),
+            (
+                "md5",
+                "md5",
+                vec![s("hello world")],
+                ok(s("5eb63bbbe01eeed093cb22bb8f5acdc3")),
+            ),
+            (
+                "sha1",
+                "sha1",
+                vec![s("hello world")],
+                ok(s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed")),
+            ),
+            (
+                "sha256",
+                "sha256",
+                vec![s("hello world")],
+                ok(s(
+                    "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9",
+                )),
+            ),
+            (
+                "sha512",
+                "sha512",
+                vec![s("hello world")],
+                ok(s(
+                    "309ecc489c12d6eb4cc40f50c902f2b4d0ed77ee511a7c7a9bcd3ca86d4cd86f989dd35bc5ff499670da34255b45b0cfd830e81f605dcf7dc5542e93ae9cd76f",
+                )),
+            ),
+            (
+                "base64sha256",
+                "base64sha256",
+                vec![s("hello world")],
+                ok(s("uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=")),
+            ),
+            (
+                "uuidv5 dns",
+                "uuidv5",
+                vec![s("dns"), s("www.terraform.io")],
+                ok(s("a5008fae-b28c-5ba5-96cd-82b4c53552d6")),
+            ),
+            (
+                "uuidv5 url",
+                "uuidv5",
+                vec![s("url"), s("https://www.terraform.io/")],
+                ok(s("9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5")),
+            ),
+            (
+                "uuidv5 bad namespace",
+                "uuidv5",
+                vec![s("nope"), s("x")],
+                err("uuidv5() doesn't support namespace nope"),
+            ),
         ]);
     }
 
@@ -153,7 +203,10 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_615_200), "2026-11-25T14:00:00Z");
-        let ctx = FuncCtx { base_dir: std::path::Path::new("."), templates: &NoTemplates };
+        let ctx = FuncCtx {
+            base_dir: std::path::Path::new("."),
+            templates: &NoTemplates,
+        };
         let v = call(&ctx, "timestamp", vec![]).expect("timestamp");
         let text = v.as_str().expect("string");
         assert_eq!(text.len(), 20, "{text}");
@@ -162,7 +215,10 @@ mod tests {
 
     #[test]
     fn uuids_are_fresh_v4() {
-        let ctx = FuncCtx { base_dir: std::path::Path::new("."), templates: &NoTemplates };
+        let ctx = FuncCtx {
+            base_dir: std::path::Path::new("."),
+            templates: &NoTemplates,
+        };
         let a = call(&ctx, "uuid", vec![]).expect("uuid");
         let b = call(&ctx, "uuid", vec![]).expect("uuid");
         assert_ne!(a, b);

@@ -11,8 +11,20 @@ use std::collections::BTreeMap;
 
 pub(super) fn register(t: &mut Table) {
     let s = || Type::String;
-    reg(t, "jsonencode", vec![p("val", Type::Dynamic).nullable()], s(), jsonencode);
-    reg(t, "jsondecode", vec![p("str", s())], Type::Dynamic, jsondecode);
+    reg(
+        t,
+        "jsonencode",
+        vec![p("val", Type::Dynamic).nullable()],
+        s(),
+        jsonencode,
+    );
+    reg(
+        t,
+        "jsondecode",
+        vec![p("str", s())],
+        Type::Dynamic,
+        jsondecode,
+    );
     reg(t, "base64encode", vec![p("str", s())], s(), base64encode);
     reg(t, "base64decode", vec![p("str", s())], s(), base64decode);
     reg(t, "urlencode", vec![p("str", s())], s(), urlencode);
@@ -129,7 +141,10 @@ impl Reader<'_> {
                     self.i += 1;
                     let v = self.value(depth + 1)?;
                     if m.contains_key(&k) {
-                        return Err(format!("duplicate {} property in JSON object", quote_go(&k)));
+                        return Err(format!(
+                            "duplicate {} property in JSON object",
+                            quote_go(&k)
+                        ));
                     }
                     m.insert(k, v);
                     self.ws();
@@ -318,8 +333,8 @@ fn go_std_decode(s: &str) -> Option<Vec<u8>> {
 
 fn base64decode(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let s = args[0].as_str().unwrap_or_default();
-    let bytes =
-        go_std_decode(s).ok_or_else(|| fail(format!("failed to decode base64 data {}", quote_go(s))))?;
+    let bytes = go_std_decode(s)
+        .ok_or_else(|| fail(format!("failed to decode base64 data {}", quote_go(s))))?;
     String::from_utf8(bytes)
         .map(Value::String)
         .map_err(|_| fail("the result of decoding the provided string is not valid UTF-8"))
@@ -330,7 +345,9 @@ fn urlencode(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             b => out.push_str(&format!("%{b:02X}")),
         }
@@ -347,26 +364,126 @@ mod tests {
     fn encoding_functions_match_terraform() {
         let t = Type::String;
         run(vec![
-            ("jsonencode object sorts keys", "jsonencode", vec![obj(vec![("b", n("1")), ("a", tup(vec![b(true), Value::NULL]))])], ok(s(r#"{"a":[true,null],"b":1}"#))),
-            ("jsonencode escapes html", "jsonencode", vec![s("<a href=\"x\">&</a>")], ok(s(r#""\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e""#))),
-            ("jsonencode control characters", "jsonencode", vec![s("a\tb\n\u{1}\u{8}\u{2028}")], ok(s(r#""a\tb\n\u0001\b\u2028""#))),
-            ("jsonencode numbers plainly", "jsonencode", vec![tnums(&["1e21", "0.1", "-5"])], ok(s("[1000000000000000000000,0.1,-5]"))),
-            ("jsonencode null", "jsonencode", vec![Value::NULL], ok(s("null"))),
-            ("jsonencode set", "jsonencode", vec![st(t.clone(), vec![s("b"), s("a")])], ok(s(r#"["a","b"]"#))),
-            ("jsondecode object and tuple", "jsondecode", vec![s(r#"{"a": [1, "x", false, null], "b": {}}"#)],
-                ok(obj(vec![("a", tup(vec![n("1"), s("x"), b(false), Value::NULL])), ("b", obj(vec![]))]))),
-            ("jsondecode keeps big numbers exact", "jsondecode", vec![s("12345678901234567890.5")], ok(n("12345678901234567890.5"))),
-            ("jsondecode string escapes", "jsondecode", vec![s(r#""\u00e9\ud83d\ude00\n""#)], ok(s("é😀\n"))),
-            ("jsondecode null", "jsondecode", vec![s("null")], ok(Value::NULL)),
-            ("jsondecode trailing garbage", "jsondecode", vec![s("{} x")], err("invalid character after top-level value")),
-            ("jsondecode empty", "jsondecode", vec![s("")], err("unexpected end of JSON input")),
-            ("base64encode", "base64encode", vec![s("Hello World")], ok(s("SGVsbG8gV29ybGQ="))),
-            ("base64decode", "base64decode", vec![s("SGVsbG8gV29ybGQ=")], ok(s("Hello World"))),
-            ("base64decode unpadded", "base64decode", vec![s("SGVsbG8")], err("failed to decode base64 data \"SGVsbG8\"")),
-            ("base64decode not utf-8", "base64decode", vec![s("/w==")], err("the result of decoding the provided string is not valid UTF-8")),
-            ("base64decode redacts secrets", "base64decode", vec![s("pw!").mark_sensitive()], err("failed to decode base64 data (sensitive value)")),
-            ("urlencode", "urlencode", vec![s("Hello World!")], ok(s("Hello+World%21"))),
-            ("urlencode unicode and reserved", "urlencode", vec![s("é/?a=b~")], ok(s("%C3%A9%2F%3Fa%3Db~"))),
+            (
+                "jsonencode object sorts keys",
+                "jsonencode",
+                vec![obj(vec![
+                    ("b", n("1")),
+                    ("a", tup(vec![b(true), Value::NULL])),
+                ])],
+                ok(s(r#"{"a":[true,null],"b":1}"#)),
+            ),
+            (
+                "jsonencode escapes html",
+                "jsonencode",
+                vec![s("<a href=\"x\">&</a>")],
+                ok(s(r#""\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e""#)),
+            ),
+            (
+                "jsonencode control characters",
+                "jsonencode",
+                vec![s("a\tb\n\u{1}\u{8}\u{2028}")],
+                ok(s(r#""a\tb\n\u0001\b\u2028""#)),
+            ),
+            (
+                "jsonencode numbers plainly",
+                "jsonencode",
+                vec![tnums(&["1e21", "0.1", "-5"])],
+                ok(s("[1000000000000000000000,0.1,-5]")),
+            ),
+            (
+                "jsonencode null",
+                "jsonencode",
+                vec![Value::NULL],
+                ok(s("null")),
+            ),
+            (
+                "jsonencode set",
+                "jsonencode",
+                vec![st(t.clone(), vec![s("b"), s("a")])],
+                ok(s(r#"["a","b"]"#)),
+            ),
+            (
+                "jsondecode object and tuple",
+                "jsondecode",
+                vec![s(r#"{"a": [1, "x", false, null], "b": {}}"#)],
+                ok(obj(vec![
+                    ("a", tup(vec![n("1"), s("x"), b(false), Value::NULL])),
+                    ("b", obj(vec![])),
+                ])),
+            ),
+            (
+                "jsondecode keeps big numbers exact",
+                "jsondecode",
+                vec![s("12345678901234567890.5")],
+                ok(n("12345678901234567890.5")),
+            ),
+            (
+                "jsondecode string escapes",
+                "jsondecode",
+                vec![s(r#""\u00e9\ud83d\ude00\n""#)],
+                ok(s("é😀\n")),
+            ),
+            (
+                "jsondecode null",
+                "jsondecode",
+                vec![s("null")],
+                ok(Value::NULL),
+            ),
+            (
+                "jsondecode trailing garbage",
+                "jsondecode",
+                vec![s("{} x")],
+                err("invalid character after top-level value"),
+            ),
+            (
+                "jsondecode empty",
+                "jsondecode",
+                vec![s("")],
+                err("unexpected end of JSON input"),
+            ),
+            (
+                "base64encode",
+                "base64encode",
+                vec![s("Hello World")],
+                ok(s("SGVsbG8gV29ybGQ=")),
+            ),
+            (
+                "base64decode",
+                "base64decode",
+                vec![s("SGVsbG8gV29ybGQ=")],
+                ok(s("Hello World")),
+            ),
+            (
+                "base64decode unpadded",
+                "base64decode",
+                vec![s("SGVsbG8")],
+                err("failed to decode base64 data \"SGVsbG8\""),
+            ),
+            (
+                "base64decode not utf-8",
+                "base64decode",
+                vec![s("/w==")],
+                err("the result of decoding the provided string is not valid UTF-8"),
+            ),
+            (
+                "base64decode redacts secrets",
+                "base64decode",
+                vec![s("pw!").mark_sensitive()],
+                err("failed to decode base64 data (sensitive value)"),
+            ),
+            (
+                "urlencode",
+                "urlencode",
+                vec![s("Hello World!")],
+                ok(s("Hello+World%21")),
+            ),
+            (
+                "urlencode unicode and reserved",
+                "urlencode",
+                vec![s("é/?a=b~")],
+                ok(s("%C3%A9%2F%3Fa%3Db~")),
+            ),
         ]);
     }
 }

@@ -17,15 +17,39 @@ use std::collections::BTreeMap;
 pub(super) fn register(t: &mut Table) {
     let s = || Type::String;
     reg(t, "file", vec![p("path", s())], s(), file);
-    reg(t, "fileexists", vec![p("path", s())], Type::Bool, fileexists);
+    reg(
+        t,
+        "fileexists",
+        vec![p("path", s())],
+        Type::Bool,
+        fileexists,
+    );
     reg(t, "filebase64", vec![p("path", s())], s(), filebase64);
     reg(t, "filemd5", vec![p("path", s())], s(), filemd5);
     reg(t, "filesha1", vec![p("path", s())], s(), filesha1);
     reg(t, "filesha256", vec![p("path", s())], s(), filesha256);
     reg(t, "filesha512", vec![p("path", s())], s(), filesha512);
-    reg(t, "filebase64sha256", vec![p("path", s())], s(), filebase64sha256);
-    reg(t, "filebase64sha512", vec![p("path", s())], s(), filebase64sha512);
-    reg(t, "fileset", vec![p("path", s()), p("pattern", s())], set(s()), fileset);
+    reg(
+        t,
+        "filebase64sha256",
+        vec![p("path", s())],
+        s(),
+        filebase64sha256,
+    );
+    reg(
+        t,
+        "filebase64sha512",
+        vec![p("path", s())],
+        s(),
+        filebase64sha512,
+    );
+    reg(
+        t,
+        "fileset",
+        vec![p("path", s()), p("pattern", s())],
+        set(s()),
+        fileset,
+    );
     reg(
         t,
         "templatefile",
@@ -170,9 +194,7 @@ fn fileset(ctx: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
 /// HCL identifier rule for template variable names.
 fn valid_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
@@ -214,7 +236,8 @@ fn abspath(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
     if p.starts_with('/') {
         return string(clean(p));
     }
-    let cwd = std::env::current_dir().map_err(|e| fail(format!("failed to get working directory: {e}")))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| fail(format!("failed to get working directory: {e}")))?;
     string(join(&cwd.to_string_lossy(), p))
 }
 

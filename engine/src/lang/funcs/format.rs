@@ -4,7 +4,9 @@
 
 use super::encoding::{json_string, to_json};
 use super::gofmt::{Spec, format_float, format_int, shortest_g};
-use super::util::{Table, arg_err, convert_message, fail, grapheme_len, list, p, quote_go, reg_var};
+use super::util::{
+    Table, arg_err, convert_message, fail, grapheme_len, list, p, quote_go, reg_var,
+};
 use super::{FuncCtx, FuncError};
 use crate::value::convert::convert;
 use crate::value::{Type, Value};
@@ -226,11 +228,18 @@ fn append(out: &mut String, v: &Verb, args: &[Value]) -> Result<(), String> {
             args.len()
         ));
     };
-    let unsupported = |m: String| format!("unsupported value for {} at {}: {m}", quote_go(&v.raw), v.offset);
+    let unsupported = |m: String| {
+        format!(
+            "unsupported value for {} at {}: {m}",
+            quote_go(&v.raw),
+            v.offset
+        )
+    };
     if v.mode != 'v' && arg.is_null() {
         return Err(unsupported("null value cannot be formatted".into()));
     }
-    let to = |ty: Type| convert(arg.clone(), &ty).map_err(|_| unsupported(convert_message(arg, &ty)));
+    let to =
+        |ty: Type| convert(arg.clone(), &ty).map_err(|_| unsupported(convert_message(arg, &ty)));
     match v.mode {
         'v' => {
             let text = match arg {
@@ -246,11 +255,18 @@ fn append(out: &mut String, v: &Verb, args: &[Value]) -> Result<(), String> {
         }
         't' => {
             let b = to(Type::Bool)?;
-            out.push_str(if b.as_bool() == Some(true) { "true" } else { "false" });
+            out.push_str(if b.as_bool() == Some(true) {
+                "true"
+            } else {
+                "false"
+            });
         }
         'b' | 'd' | 'o' | 'x' | 'X' => {
             let n = to(Type::Number)?;
-            let n = n.as_number().cloned().unwrap_or_else(crate::value::Number::zero);
+            let n = n
+                .as_number()
+                .cloned()
+                .unwrap_or_else(crate::value::Number::zero);
             if !n.is_integer() {
                 return Err(unsupported("an integer is required".into()));
             }
@@ -258,7 +274,10 @@ fn append(out: &mut String, v: &Verb, args: &[Value]) -> Result<(), String> {
         }
         'e' | 'E' | 'f' | 'g' | 'G' => {
             let n = to(Type::Number)?;
-            let n = n.as_number().cloned().unwrap_or_else(crate::value::Number::zero);
+            let n = n
+                .as_number()
+                .cloned()
+                .unwrap_or_else(crate::value::Number::zero);
             out.push_str(&format_float(&n, v.mode, &v.spec));
         }
         's' | 'q' => {

@@ -3,7 +3,7 @@
 //! Terraform computes them; `pow` ports Go's `math.Pow` so integer powers
 //! round exactly as Terraform's do).
 
-use super::util::{Table, arg_err, fail, num, p, reg, reg_var, quote_go, whole};
+use super::util::{Table, arg_err, fail, num, p, quote_go, reg, reg_var, whole};
 use super::{FuncCtx, FuncError};
 use crate::value::convert::convert;
 use crate::value::{Number, Type, Value};
@@ -88,7 +88,7 @@ fn go_pow(x: f64, y: f64) -> f64 {
     if yf != 0.0 && x < 0.0 {
         return f64::NAN;
     }
-    if yi >= 9.223_372_036_854_775_808e18 {
+    if yi >= 9.223_372_036_854_776e18 {
         return x.powf(y);
     }
     let mut a1 = 1.0_f64;
@@ -196,7 +196,13 @@ fn sum(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
     }
     let mut total = Number::zero();
     for v in items {
-        let bad = || arg_err(0, "list", "argument must be list, set, or tuple of number values");
+        let bad = || {
+            arg_err(
+                0,
+                "list",
+                "argument must be list, set, or tuple of number values",
+            )
+        };
         if v.is_null() {
             return Err(bad());
         }
@@ -277,31 +283,121 @@ mod tests {
             ("signum", "signum", vec![n("-13")], ok(n("-1"))),
             ("signum zero", "signum", vec![n("0")], ok(n("0"))),
             ("log", "log", vec![n("16"), n("2")], ok(n("4"))),
-            ("log non-integer", "log", vec![n("50"), n("10")], ok(n("1.6989700043360185"))),
+            (
+                "log non-integer",
+                "log",
+                vec![n("50"), n("10")],
+                ok(n("1.6989700043360185")),
+            ),
             ("pow", "pow", vec![n("3"), n("2")], ok(n("9"))),
             ("pow zero power", "pow", vec![n("4"), n("0")], ok(n("1"))),
             ("pow fraction", "pow", vec![n("4"), n("0.5")], ok(n("2"))),
             ("pow negative", "pow", vec![n("2"), n("-2")], ok(n("0.25"))),
-            ("pow is float64", "pow", vec![n("3"), n("40")], ok(n("12157665459056929000"))),
-            ("pow 1.1 squared", "pow", vec![n("1.1"), n("2")], ok(n("1.2100000000000002"))),
+            (
+                "pow is float64",
+                "pow",
+                vec![n("3"), n("40")],
+                ok(n("12157665459056929000")),
+            ),
+            (
+                "pow 1.1 squared",
+                "pow",
+                vec![n("1.1"), n("2")],
+                ok(n("1.2100000000000002")),
+            ),
             ("min", "min", vec![n("12"), n("54"), n("3")], ok(n("3"))),
             ("max", "max", vec![n("12"), n("54"), n("3")], ok(n("54"))),
             ("max of strings", "max", vec![s("12"), s("5")], ok(n("12"))),
-            ("min of nothing", "min", vec![], err("must pass at least one number")),
-            ("sum", "sum", vec![tnums(&["10", "13", "6", "4.5"])], ok(n("33.5"))),
-            ("sum of strings", "sum", vec![tstrs(&["1", "2"])], ok(n("3"))),
-            ("sum exact decimals", "sum", vec![tnums(&["0.1", "0.2"])], ok(n("0.3"))),
-            ("sum of empty", "sum", vec![tup(vec![])], err("cannot sum an empty list")),
-            ("sum of words", "sum", vec![tstrs(&["a"])], err("argument must be list, set, or tuple of number values")),
-            ("sum of string", "sum", vec![s("1")], err("cannot sum noniterable")),
-            ("parseint", "parseint", vec![s("100"), n("10")], ok(n("100"))),
-            ("parseint hex", "parseint", vec![s("FF"), n("16")], ok(n("255"))),
-            ("parseint negative binary", "parseint", vec![s("-10"), n("2")], ok(n("-2"))),
-            ("parseint base 62", "parseint", vec![s("zZ"), n("62")], ok(n("2231"))),
-            ("parseint big", "parseint", vec![s("ffffffffffffffffffff"), n("16")], ok(n("1208925819614629174706175"))),
-            ("parseint bad digit", "parseint", vec![s("12"), n("2")], err("cannot parse \"12\" as a base 2 integer")),
-            ("parseint bad base", "parseint", vec![s("1"), n("63")], err("base must be a whole number between 2 and 62 inclusive")),
-            ("parseint number arg", "parseint", vec![n("1"), n("10")], err("first argument must be a string, not number")),
+            (
+                "min of nothing",
+                "min",
+                vec![],
+                err("must pass at least one number"),
+            ),
+            (
+                "sum",
+                "sum",
+                vec![tnums(&["10", "13", "6", "4.5"])],
+                ok(n("33.5")),
+            ),
+            (
+                "sum of strings",
+                "sum",
+                vec![tstrs(&["1", "2"])],
+                ok(n("3")),
+            ),
+            (
+                "sum exact decimals",
+                "sum",
+                vec![tnums(&["0.1", "0.2"])],
+                ok(n("0.3")),
+            ),
+            (
+                "sum of empty",
+                "sum",
+                vec![tup(vec![])],
+                err("cannot sum an empty list"),
+            ),
+            (
+                "sum of words",
+                "sum",
+                vec![tstrs(&["a"])],
+                err("argument must be list, set, or tuple of number values"),
+            ),
+            (
+                "sum of string",
+                "sum",
+                vec![s("1")],
+                err("cannot sum noniterable"),
+            ),
+            (
+                "parseint",
+                "parseint",
+                vec![s("100"), n("10")],
+                ok(n("100")),
+            ),
+            (
+                "parseint hex",
+                "parseint",
+                vec![s("FF"), n("16")],
+                ok(n("255")),
+            ),
+            (
+                "parseint negative binary",
+                "parseint",
+                vec![s("-10"), n("2")],
+                ok(n("-2")),
+            ),
+            (
+                "parseint base 62",
+                "parseint",
+                vec![s("zZ"), n("62")],
+                ok(n("2231")),
+            ),
+            (
+                "parseint big",
+                "parseint",
+                vec![s("ffffffffffffffffffff"), n("16")],
+                ok(n("1208925819614629174706175")),
+            ),
+            (
+                "parseint bad digit",
+                "parseint",
+                vec![s("12"), n("2")],
+                err("cannot parse \"12\" as a base 2 integer"),
+            ),
+            (
+                "parseint bad base",
+                "parseint",
+                vec![s("1"), n("63")],
+                err("base must be a whole number between 2 and 62 inclusive"),
+            ),
+            (
+                "parseint number arg",
+                "parseint",
+                vec![n("1"), n("10")],
+                err("first argument must be a string, not number"),
+            ),
         ]);
     }
 }

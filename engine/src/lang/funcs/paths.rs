@@ -189,9 +189,7 @@ fn segments(p: &[Vec<char>], s: &[Vec<char>]) -> bool {
 pub(super) fn glob_match(pattern: &str, path: &str) -> bool {
     let split = |x: &str| -> Vec<Vec<char>> { x.split('/').map(|s| s.chars().collect()).collect() };
     let path = split(path);
-    braces(pattern)
-        .iter()
-        .any(|p| segments(&split(p), &path))
+    braces(pattern).iter().any(|p| segments(&split(p), &path))
 }
 
 #[cfg(test)]

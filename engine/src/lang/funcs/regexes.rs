@@ -11,7 +11,13 @@ use std::collections::BTreeMap;
 
 pub(super) fn register(t: &mut Table) {
     let s = || Type::String;
-    reg(t, "regex", vec![p("pattern", s()), p("string", s())], Type::Dynamic, regex_fn);
+    reg(
+        t,
+        "regex",
+        vec![p("pattern", s()), p("string", s())],
+        Type::Dynamic,
+        regex_fn,
+    );
     reg(
         t,
         "regexall",
@@ -96,12 +102,9 @@ fn shape_type(sh: &Shape) -> Type {
     match sh {
         Shape::Whole => Type::String,
         Shape::Tuple(n) => Type::Tuple(vec![Type::String; *n]),
-        Shape::Object(names) => Type::Object(
-            names
-                .iter()
-                .map(|n| (n.clone(), Type::String))
-                .collect(),
-        ),
+        Shape::Object(names) => {
+            Type::Object(names.iter().map(|n| (n.clone(), Type::String)).collect())
+        }
     }
 }
 
@@ -157,19 +160,87 @@ mod tests {
         let t = Type::String;
         let pair = Type::Tuple(vec![t.clone(), t.clone()]);
         run(vec![
-            ("no groups gives the match", "regex", vec![s("[a-z]+"), s("53453453.345345aaabbbccc23454")], ok(s("aaabbbccc"))),
-            ("unnamed groups give a tuple", "regex", vec![s("(\\d\\d\\d\\d)-(\\d\\d)"), s("2019-02-01")], ok(tstrs(&["2019", "02"]))),
-            ("named groups give an object", "regex", vec![s("^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?"), s("https://terraform.io/docs/")],
-                ok(obj(vec![("authority", s("terraform.io")), ("scheme", s("https"))]))),
-            ("group that did not participate is null", "regex", vec![s("(a)|(b)"), s("b")], ok(tup(vec![crate::value::Value::Null(t.clone()), s("b")]))),
-            ("no match", "regex", vec![s("z"), s("abc")], err("pattern did not match any part of the given string")),
-            ("mixed groups", "regex", vec![s("(a)(?P<x>b)"), s("ab")], err("cannot mix both named and unnamed capture groups")),
-            ("\\d is ASCII only", "regex", vec![s("\\d+"), s("٣3")], ok(s("3"))),
-            ("regexall strings", "regexall", vec![s("[a-z]+"), s("1234abcd5678efgh9")], ok(strs(&["abcd", "efgh"]))),
-            ("regexall tuples", "regexall", vec![s("(\\w)=(\\w)"), s("a=1 b=2")], ok(lst(pair.clone(), vec![tstrs(&["a", "1"]), tstrs(&["b", "2"])]))),
-            ("regexall none", "regexall", vec![s("z"), s("abc")], ok(lst(t.clone(), vec![]))),
-            ("regexall empty matches", "regexall", vec![s("a*"), s("baaac")], ok(strs(&["", "aaa", ""]))),
-            ("bad pattern", "regex", vec![s("("), s("x")], err("Invalid value for \"pattern\" parameter: error parsing regexp")),
+            (
+                "no groups gives the match",
+                "regex",
+                vec![s("[a-z]+"), s("53453453.345345aaabbbccc23454")],
+                ok(s("aaabbbccc")),
+            ),
+            (
+                "unnamed groups give a tuple",
+                "regex",
+                vec![s("(\\d\\d\\d\\d)-(\\d\\d)"), s("2019-02-01")],
+                ok(tstrs(&["2019", "02"])),
+            ),
+            (
+                "named groups give an object",
+                "regex",
+                vec![
+                    s("^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?"),
+                    s("https://terraform.io/docs/"),
+                ],
+                ok(obj(vec![
+                    ("authority", s("terraform.io")),
+                    ("scheme", s("https")),
+                ])),
+            ),
+            (
+                "group that did not participate is null",
+                "regex",
+                vec![s("(a)|(b)"), s("b")],
+                ok(tup(vec![crate::value::Value::Null(t.clone()), s("b")])),
+            ),
+            (
+                "no match",
+                "regex",
+                vec![s("z"), s("abc")],
+                err("pattern did not match any part of the given string"),
+            ),
+            (
+                "mixed groups",
+                "regex",
+                vec![s("(a)(?P<x>b)"), s("ab")],
+                err("cannot mix both named and unnamed capture groups"),
+            ),
+            (
+                "\\d is ASCII only",
+                "regex",
+                vec![s("\\d+"), s("٣3")],
+                ok(s("3")),
+            ),
+            (
+                "regexall strings",
+                "regexall",
+                vec![s("[a-z]+"), s("1234abcd5678efgh9")],
+                ok(strs(&["abcd", "efgh"])),
+            ),
+            (
+                "regexall tuples",
+                "regexall",
+                vec![s("(\\w)=(\\w)"), s("a=1 b=2")],
+                ok(lst(
+                    pair.clone(),
+                    vec![tstrs(&["a", "1"]), tstrs(&["b", "2"])],
+                )),
+            ),
+            (
+                "regexall none",
+                "regexall",
+                vec![s("z"), s("abc")],
+                ok(lst(t.clone(), vec![])),
+            ),
+            (
+                "regexall empty matches",
+                "regexall",
+                vec![s("a*"), s("baaac")],
+                ok(strs(&["", "aaa", ""])),
+            ),
+            (
+                "bad pattern",
+                "regex",
+                vec![s("("), s("x")],
+                err("Invalid value for \"pattern\" parameter: error parsing regexp"),
+            ),
         ]);
     }
 }

@@ -135,7 +135,11 @@ fn slice(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let start = whole(&args[1])
         .map_err(|e| arg_err(1, "start_index", format!("invalid start index: {e}")))?;
     if start < 0 {
-        return Err(arg_err(1, "start_index", "start index must not be less than zero"));
+        return Err(arg_err(
+            1,
+            "start_index",
+            "start index must not be less than zero",
+        ));
     }
     if start > len {
         return Err(arg_err(
@@ -144,10 +148,14 @@ fn slice(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
             "start index must not be greater than the length of the list",
         ));
     }
-    let end = whole(&args[2])
-        .map_err(|e| arg_err(2, "end_index", format!("invalid end index: {e}")))?;
+    let end =
+        whole(&args[2]).map_err(|e| arg_err(2, "end_index", format!("invalid end index: {e}")))?;
     if end < 0 {
-        return Err(arg_err(2, "end_index", "end index must not be less than zero"));
+        return Err(arg_err(
+            2,
+            "end_index",
+            "end index must not be less than zero",
+        ));
     }
     if end > len {
         return Err(arg_err(
@@ -291,42 +299,227 @@ mod tests {
         let t = Type::String;
         let nu = Type::Number;
         run(vec![
-            ("concat tuples gives tuple", "concat", vec![tstrs(&["a"]), tup(vec![n("1")])], ok(tup(vec![s("a"), n("1")]))),
-            ("concat lists gives list", "concat", vec![strs(&["a"]), nums(&["1"])], ok(strs(&["a", "1"]))),
-            ("concat list and tuple gives tuple", "concat", vec![strs(&["a"]), tstrs(&["b"])], ok(tstrs(&["a", "b"]))),
-            ("concat rejects set", "concat", vec![st(t.clone(), vec![s("a")])], err("all arguments must be lists or tuples; got set of string")),
-            ("concat needs an argument", "concat", vec![], err("at least one argument is required")),
-            ("flatten nests into a tuple", "flatten", vec![tup(vec![tstrs(&["a"]), tup(vec![]), tup(vec![tup(vec![s("b")])]), s("c")])], ok(tstrs(&["a", "b", "c"]))),
-            ("flatten of list", "flatten", vec![lst(lt(t.clone()), vec![strs(&["a", "b"])])], ok(tstrs(&["a", "b"]))),
-            ("flatten of string", "flatten", vec![s("a")], err("can only flatten lists, sets and tuples")),
-            ("distinct keeps first occurrence", "distinct", vec![tstrs(&["b", "a", "b", "c", "a"])], ok(strs(&["b", "a", "c"]))),
-            ("distinct unifies", "distinct", vec![tup(vec![n("1"), s("1")])], ok(strs(&["1"]))),
-            ("slice list", "slice", vec![strs(&["a", "b", "c", "d"]), n("1"), n("3")], ok(strs(&["b", "c"]))),
-            ("slice tuple", "slice", vec![tup(vec![s("a"), n("1")]), n("1"), n("2")], ok(tup(vec![n("1")]))),
-            ("slice empty", "slice", vec![strs(&["a"]), n("1"), n("1")], ok(strs(&[]))),
-            ("slice end too big", "slice", vec![strs(&["a"]), n("0"), n("2")], err("end index must not be greater than the length of the list")),
-            ("slice start after end", "slice", vec![strs(&["a", "b"]), n("2"), n("1")], err("start index must not be greater than end index")),
-            ("slice negative", "slice", vec![strs(&["a"]), n("-1"), n("1")], err("start index must not be less than zero")),
-            ("slice set", "slice", vec![st(t.clone(), vec![s("a")]), n("0"), n("1")], err("cannot slice a set")),
-            ("reverse tuple", "reverse", vec![tup(vec![s("a"), n("1")])], ok(tup(vec![n("1"), s("a")]))),
-            ("reverse set gives list", "reverse", vec![st(t.clone(), vec![s("a"), s("b")])], ok(strs(&["b", "a"]))),
-            ("reverse string", "reverse", vec![s("ab")], err("can only reverse list or tuple values, not string")),
-            ("sort is lexical", "sort", vec![tstrs(&["e", "d", "a", "x"])], ok(strs(&["a", "d", "e", "x"]))),
-            ("sort numbers as strings", "sort", vec![tnums(&["10", "9", "1"])], ok(strs(&["1", "10", "9"]))),
-            ("sort null element", "sort", vec![tup(vec![s("a"), Value::Null(t.clone())])], err("given list element 1 is null")),
-            ("range(3)", "range", vec![n("3")], ok(nums(&["0", "1", "2"]))),
-            ("range(1, 4)", "range", vec![n("1"), n("4")], ok(nums(&["1", "2", "3"]))),
-            ("range(0, 1, 0.25)", "range", vec![n("0"), n("1"), n("0.25")], ok(nums(&["0", "0.25", "0.5", "0.75"]))),
-            ("range(4, 1) counts down", "range", vec![n("4"), n("1")], ok(nums(&["4", "3", "2"]))),
-            ("range(-3)", "range", vec![n("-3")], ok(nums(&["0", "-1", "-2"]))),
-            ("range(0)", "range", vec![n("0")], ok(lst(nu.clone(), vec![]))),
-            ("range(10, 5, -2)", "range", vec![n("10"), n("5"), n("-2")], ok(nums(&["10", "8", "6"]))),
-            ("range wrong direction", "range", vec![n("1"), n("4"), n("-1")], err("end must be less than start when step is negative")),
-            ("range too long", "range", vec![n("2000")], err("more than 1024 values were generated")),
-            ("range no args", "range", vec![], err("must have one, two, or three arguments")),
-            ("chunklist", "chunklist", vec![tstrs(&["a", "b", "c"]), n("2")], ok(lst(lt(t.clone()), vec![strs(&["a", "b"]), strs(&["c"])]))),
-            ("chunklist size 0", "chunklist", vec![tstrs(&["a", "b"]), n("0")], ok(lst(lt(t.clone()), vec![strs(&["a", "b"])]))),
-            ("chunklist negative", "chunklist", vec![tstrs(&["a"]), n("-1")], err("the size argument must be positive")),
+            (
+                "concat tuples gives tuple",
+                "concat",
+                vec![tstrs(&["a"]), tup(vec![n("1")])],
+                ok(tup(vec![s("a"), n("1")])),
+            ),
+            (
+                "concat lists gives list",
+                "concat",
+                vec![strs(&["a"]), nums(&["1"])],
+                ok(strs(&["a", "1"])),
+            ),
+            (
+                "concat list and tuple gives tuple",
+                "concat",
+                vec![strs(&["a"]), tstrs(&["b"])],
+                ok(tstrs(&["a", "b"])),
+            ),
+            (
+                "concat rejects set",
+                "concat",
+                vec![st(t.clone(), vec![s("a")])],
+                err("all arguments must be lists or tuples; got set of string"),
+            ),
+            (
+                "concat needs an argument",
+                "concat",
+                vec![],
+                err("at least one argument is required"),
+            ),
+            (
+                "flatten nests into a tuple",
+                "flatten",
+                vec![tup(vec![
+                    tstrs(&["a"]),
+                    tup(vec![]),
+                    tup(vec![tup(vec![s("b")])]),
+                    s("c"),
+                ])],
+                ok(tstrs(&["a", "b", "c"])),
+            ),
+            (
+                "flatten of list",
+                "flatten",
+                vec![lst(lt(t.clone()), vec![strs(&["a", "b"])])],
+                ok(tstrs(&["a", "b"])),
+            ),
+            (
+                "flatten of string",
+                "flatten",
+                vec![s("a")],
+                err("can only flatten lists, sets and tuples"),
+            ),
+            (
+                "distinct keeps first occurrence",
+                "distinct",
+                vec![tstrs(&["b", "a", "b", "c", "a"])],
+                ok(strs(&["b", "a", "c"])),
+            ),
+            (
+                "distinct unifies",
+                "distinct",
+                vec![tup(vec![n("1"), s("1")])],
+                ok(strs(&["1"])),
+            ),
+            (
+                "slice list",
+                "slice",
+                vec![strs(&["a", "b", "c", "d"]), n("1"), n("3")],
+                ok(strs(&["b", "c"])),
+            ),
+            (
+                "slice tuple",
+                "slice",
+                vec![tup(vec![s("a"), n("1")]), n("1"), n("2")],
+                ok(tup(vec![n("1")])),
+            ),
+            (
+                "slice empty",
+                "slice",
+                vec![strs(&["a"]), n("1"), n("1")],
+                ok(strs(&[])),
+            ),
+            (
+                "slice end too big",
+                "slice",
+                vec![strs(&["a"]), n("0"), n("2")],
+                err("end index must not be greater than the length of the list"),
+            ),
+            (
+                "slice start after end",
+                "slice",
+                vec![strs(&["a", "b"]), n("2"), n("1")],
+                err("start index must not be greater than end index"),
+            ),
+            (
+                "slice negative",
+                "slice",
+                vec![strs(&["a"]), n("-1"), n("1")],
+                err("start index must not be less than zero"),
+            ),
+            (
+                "slice set",
+                "slice",
+                vec![st(t.clone(), vec![s("a")]), n("0"), n("1")],
+                err("cannot slice a set"),
+            ),
+            (
+                "reverse tuple",
+                "reverse",
+                vec![tup(vec![s("a"), n("1")])],
+                ok(tup(vec![n("1"), s("a")])),
+            ),
+            (
+                "reverse set gives list",
+                "reverse",
+                vec![st(t.clone(), vec![s("a"), s("b")])],
+                ok(strs(&["b", "a"])),
+            ),
+            (
+                "reverse string",
+                "reverse",
+                vec![s("ab")],
+                err("can only reverse list or tuple values, not string"),
+            ),
+            (
+                "sort is lexical",
+                "sort",
+                vec![tstrs(&["e", "d", "a", "x"])],
+                ok(strs(&["a", "d", "e", "x"])),
+            ),
+            (
+                "sort numbers as strings",
+                "sort",
+                vec![tnums(&["10", "9", "1"])],
+                ok(strs(&["1", "10", "9"])),
+            ),
+            (
+                "sort null element",
+                "sort",
+                vec![tup(vec![s("a"), Value::Null(t.clone())])],
+                err("given list element 1 is null"),
+            ),
+            (
+                "range(3)",
+                "range",
+                vec![n("3")],
+                ok(nums(&["0", "1", "2"])),
+            ),
+            (
+                "range(1, 4)",
+                "range",
+                vec![n("1"), n("4")],
+                ok(nums(&["1", "2", "3"])),
+            ),
+            (
+                "range(0, 1, 0.25)",
+                "range",
+                vec![n("0"), n("1"), n("0.25")],
+                ok(nums(&["0", "0.25", "0.5", "0.75"])),
+            ),
+            (
+                "range(4, 1) counts down",
+                "range",
+                vec![n("4"), n("1")],
+                ok(nums(&["4", "3", "2"])),
+            ),
+            (
+                "range(-3)",
+                "range",
+                vec![n("-3")],
+                ok(nums(&["0", "-1", "-2"])),
+            ),
+            (
+                "range(0)",
+                "range",
+                vec![n("0")],
+                ok(lst(nu.clone(), vec![])),
+            ),
+            (
+                "range(10, 5, -2)",
+                "range",
+                vec![n("10"), n("5"), n("-2")],
+                ok(nums(&["10", "8", "6"])),
+            ),
+            (
+                "range wrong direction",
+                "range",
+                vec![n("1"), n("4"), n("-1")],
+                err("end must be less than start when step is negative"),
+            ),
+            (
+                "range too long",
+                "range",
+                vec![n("2000")],
+                err("more than 1024 values were generated"),
+            ),
+            (
+                "range no args",
+                "range",
+                vec![],
+                err("must have one, two, or three arguments"),
+            ),
+            (
+                "chunklist",
+                "chunklist",
+                vec![tstrs(&["a", "b", "c"]), n("2")],
+                ok(lst(lt(t.clone()), vec![strs(&["a", "b"]), strs(&["c"])])),
+            ),
+            (
+                "chunklist size 0",
+                "chunklist",
+                vec![tstrs(&["a", "b"]), n("0")],
+                ok(lst(lt(t.clone()), vec![strs(&["a", "b"])])),
+            ),
+            (
+                "chunklist negative",
+                "chunklist",
+                vec![tstrs(&["a"]), n("-1")],
+                err("the size argument must be positive"),
+            ),
         ]);
     }
 }

@@ -54,9 +54,13 @@ fn unified(args: Vec<Value>) -> Result<(Type, Vec<Vec<Value>>), FuncError> {
         })
         .collect();
     if types.is_empty() {
-        return Ok((Type::Dynamic, args.into_iter().map(|_| Vec::new()).collect()));
+        return Ok((
+            Type::Dynamic,
+            args.into_iter().map(|_| Vec::new()).collect(),
+        ));
     }
-    let et = unify(&types).ok_or_else(|| fail("given sets must all have compatible element types"))?;
+    let et =
+        unify(&types).ok_or_else(|| fail("given sets must all have compatible element types"))?;
     let st = set(et.clone());
     let mut out = Vec::new();
     for a in args {
@@ -161,18 +165,74 @@ mod tests {
         let t = Type::String;
         let pair = Type::Tuple(vec![Type::String, Type::String]);
         run(vec![
-            ("setunion", "setunion", vec![tstrs(&["a", "b"]), tstrs(&["b", "c"])], ok(st(t.clone(), vec![s("a"), s("b"), s("c")]))),
-            ("setunion mixed types meet at string", "setunion", vec![tstrs(&["a"]), tnums(&["1"])], ok(st(t.clone(), vec![s("1"), s("a")]))),
-            ("setunion with empty", "setunion", vec![tup(vec![]), tstrs(&["x"])], ok(st(t.clone(), vec![s("x")]))),
-            ("setintersection", "setintersection", vec![tstrs(&["a", "b"]), tstrs(&["b", "c"]), tstrs(&["b", "d"])], ok(st(t.clone(), vec![s("b")]))),
-            ("setsubtract", "setsubtract", vec![tstrs(&["a", "b", "c"]), tstrs(&["a", "c"])], ok(st(t.clone(), vec![s("b")]))),
-            ("setsubtract incompatible", "setsubtract", vec![tstrs(&["a"]), tup(vec![tstrs(&["x"])])], err("compatible element types")),
-            ("setproduct of lists is a list", "setproduct", vec![tstrs(&["a", "b"]), tstrs(&["x", "y"])],
-                ok(lst(pair.clone(), vec![tstrs(&["a", "x"]), tstrs(&["a", "y"]), tstrs(&["b", "x"]), tstrs(&["b", "y"])]))),
-            ("setproduct with a set is a set", "setproduct", vec![st(t.clone(), vec![s("a")]), tstrs(&["x"])],
-                ok(st(pair.clone(), vec![tstrs(&["a", "x"])]))),
-            ("setproduct needs two", "setproduct", vec![tstrs(&["a"])], err("at least two arguments are required")),
-            ("setproduct with empty", "setproduct", vec![tstrs(&["a"]), strs(&[])], ok(lst(pair.clone(), vec![]))),
+            (
+                "setunion",
+                "setunion",
+                vec![tstrs(&["a", "b"]), tstrs(&["b", "c"])],
+                ok(st(t.clone(), vec![s("a"), s("b"), s("c")])),
+            ),
+            (
+                "setunion mixed types meet at string",
+                "setunion",
+                vec![tstrs(&["a"]), tnums(&["1"])],
+                ok(st(t.clone(), vec![s("1"), s("a")])),
+            ),
+            (
+                "setunion with empty",
+                "setunion",
+                vec![tup(vec![]), tstrs(&["x"])],
+                ok(st(t.clone(), vec![s("x")])),
+            ),
+            (
+                "setintersection",
+                "setintersection",
+                vec![tstrs(&["a", "b"]), tstrs(&["b", "c"]), tstrs(&["b", "d"])],
+                ok(st(t.clone(), vec![s("b")])),
+            ),
+            (
+                "setsubtract",
+                "setsubtract",
+                vec![tstrs(&["a", "b", "c"]), tstrs(&["a", "c"])],
+                ok(st(t.clone(), vec![s("b")])),
+            ),
+            (
+                "setsubtract incompatible",
+                "setsubtract",
+                vec![tstrs(&["a"]), tup(vec![tstrs(&["x"])])],
+                err("compatible element types"),
+            ),
+            (
+                "setproduct of lists is a list",
+                "setproduct",
+                vec![tstrs(&["a", "b"]), tstrs(&["x", "y"])],
+                ok(lst(
+                    pair.clone(),
+                    vec![
+                        tstrs(&["a", "x"]),
+                        tstrs(&["a", "y"]),
+                        tstrs(&["b", "x"]),
+                        tstrs(&["b", "y"]),
+                    ],
+                )),
+            ),
+            (
+                "setproduct with a set is a set",
+                "setproduct",
+                vec![st(t.clone(), vec![s("a")]), tstrs(&["x"])],
+                ok(st(pair.clone(), vec![tstrs(&["a", "x"])])),
+            ),
+            (
+                "setproduct needs two",
+                "setproduct",
+                vec![tstrs(&["a"])],
+                err("at least two arguments are required"),
+            ),
+            (
+                "setproduct with empty",
+                "setproduct",
+                vec![tstrs(&["a"]), strs(&[])],
+                ok(lst(pair.clone(), vec![])),
+            ),
         ]);
     }
 }

@@ -18,7 +18,13 @@ pub(super) fn register(t: &mut Table) {
         s(),
         join,
     );
-    reg(t, "split", vec![p("separator", s()), p("str", s())], list(s()), split);
+    reg(
+        t,
+        "split",
+        vec![p("separator", s()), p("str", s())],
+        list(s()),
+        split,
+    );
     reg(
         t,
         "replace",
@@ -28,8 +34,20 @@ pub(super) fn register(t: &mut Table) {
     );
     reg(t, "trimspace", vec![p("str", s())], s(), trimspace);
     reg(t, "trim", vec![p("str", s()), p("cutset", s())], s(), trim);
-    reg(t, "trimprefix", vec![p("str", s()), p("prefix", s())], s(), trimprefix);
-    reg(t, "trimsuffix", vec![p("str", s()), p("suffix", s())], s(), trimsuffix);
+    reg(
+        t,
+        "trimprefix",
+        vec![p("str", s()), p("prefix", s())],
+        s(),
+        trimprefix,
+    );
+    reg(
+        t,
+        "trimsuffix",
+        vec![p("str", s()), p("suffix", s())],
+        s(),
+        trimsuffix,
+    );
     reg(
         t,
         "substr",
@@ -44,17 +62,43 @@ pub(super) fn register(t: &mut Table) {
     reg(t, "lower", vec![p("str", s())], s(), lower);
     reg(t, "upper", vec![p("str", s())], s(), upper);
     reg(t, "title", vec![p("str", s())], s(), title);
-    reg(t, "startswith", vec![p("str", s()), p("prefix", s())], Type::Bool, startswith);
-    reg(t, "endswith", vec![p("str", s()), p("suffix", s())], Type::Bool, endswith);
-    reg(t, "strcontains", vec![p("str", s()), p("substr", s())], Type::Bool, strcontains);
+    reg(
+        t,
+        "startswith",
+        vec![p("str", s()), p("prefix", s())],
+        Type::Bool,
+        startswith,
+    );
+    reg(
+        t,
+        "endswith",
+        vec![p("str", s()), p("suffix", s())],
+        Type::Bool,
+        endswith,
+    );
+    reg(
+        t,
+        "strcontains",
+        vec![p("str", s()), p("substr", s())],
+        Type::Bool,
+        strcontains,
+    );
     reg(t, "chomp", vec![p("str", s())], s(), chomp);
-    reg(t, "indent", vec![p("spaces", Type::Number), p("str", s())], s(), indent);
+    reg(
+        t,
+        "indent",
+        vec![p("spaces", Type::Number), p("str", s())],
+        s(),
+        indent,
+    );
     reg(t, "strrev", vec![p("str", s())], s(), strrev);
 }
 
 /// The string arguments (the caller converted them already).
 fn strs(args: &[Value]) -> Vec<&str> {
-    args.iter().map(|a| a.as_str().unwrap_or_default()).collect()
+    args.iter()
+        .map(|a| a.as_str().unwrap_or_default())
+        .collect()
 }
 
 fn string(s: impl Into<String>) -> Result<Value, FuncError> {
@@ -160,7 +204,7 @@ fn substr(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
         0
     };
     let rest = &gs[start..];
-    let take = if length < 0 || length == 0 {
+    let take = if length <= 0 {
         rest.len()
     } else {
         (length as usize).min(rest.len())
@@ -275,45 +319,220 @@ mod tests {
     #[test]
     fn string_functions_match_terraform() {
         run(vec![
-            ("join", "join", vec![s(", "), tstrs(&["a", "b"])], ok(s("a, b"))),
-            ("join several lists", "join", vec![s("-"), tstrs(&["a"]), tstrs(&["b", "c"])], ok(s("a-b-c"))),
-            ("join numbers", "join", vec![s(","), tnums(&["1", "2"])], ok(s("1,2"))),
-            ("join needs a list", "join", vec![s(",")], err("at least one list is required")),
-            ("split", "split", vec![s(","), s("a,b,,c")], ok(strs(&["a", "b", "", "c"]))),
-            ("split empty string", "split", vec![s(","), s("")], ok(strs(&[""]))),
-            ("split on empty separator", "split", vec![s(""), s("héj")], ok(strs(&["h", "é", "j"]))),
-            ("replace literal", "replace", vec![s("1 + 2 + 3"), s("+"), s("-")], ok(s("1 - 2 - 3"))),
-            ("replace empty substring", "replace", vec![s("ab"), s(""), s("-")], ok(s("-a-b-"))),
-            ("replace regex with group", "replace", vec![s("hello world"), s("/w(or)ld/"), s("[$1]")], ok(s("hello [or]"))),
-            ("replace regex named group", "replace", vec![s("a1b22"), s("/(?P<d>[0-9]+)/"), s("<${d}>")], ok(s("a<1>b<22>"))),
-            ("replace regex longest name", "replace", vec![s("ab"), s("/(a)/"), s("$1x")], ok(s("b"))),
-            ("replace single slash is literal", "replace", vec![s("a/b"), s("/"), s("-")], ok(s("a-b"))),
-            ("replace bad regex", "replace", vec![s("a"), s("/(/"), s("")], err("error parsing regexp")),
-            ("trimspace unicode", "trimspace", vec![s("\u{a0} \t x y\n\u{3000}")], ok(s("x y"))),
-            ("trim cutset", "trim", vec![s("?!hello?!"), s("!?")], ok(s("hello"))),
-            ("trimprefix once", "trimprefix", vec![s("hellohello"), s("hello")], ok(s("hello"))),
-            ("trimsuffix", "trimsuffix", vec![s("hello world"), s(" world")], ok(s("hello"))),
-            ("substr", "substr", vec![s("hello world"), n("1"), n("4")], ok(s("ello"))),
-            ("substr negative offset", "substr", vec![s("hello world"), n("-5"), n("-1")], ok(s("world"))),
-            ("substr length past end", "substr", vec![s("hello"), n("3"), n("10")], ok(s("lo"))),
-            ("substr offset past end", "substr", vec![s("hello"), n("10"), n("1")], ok(s(""))),
-            ("substr graphemes", "substr", vec![s("e\u{301}x"), n("0"), n("1")], ok(s("e\u{301}"))),
-            ("substr zero length", "substr", vec![s("abc"), n("1"), n("0")], ok(s(""))),
-            ("substr fractional", "substr", vec![s("abc"), n("0.5"), n("1")], err("value must be a whole number")),
+            (
+                "join",
+                "join",
+                vec![s(", "), tstrs(&["a", "b"])],
+                ok(s("a, b")),
+            ),
+            (
+                "join several lists",
+                "join",
+                vec![s("-"), tstrs(&["a"]), tstrs(&["b", "c"])],
+                ok(s("a-b-c")),
+            ),
+            (
+                "join numbers",
+                "join",
+                vec![s(","), tnums(&["1", "2"])],
+                ok(s("1,2")),
+            ),
+            (
+                "join needs a list",
+                "join",
+                vec![s(",")],
+                err("at least one list is required"),
+            ),
+            (
+                "split",
+                "split",
+                vec![s(","), s("a,b,,c")],
+                ok(strs(&["a", "b", "", "c"])),
+            ),
+            (
+                "split empty string",
+                "split",
+                vec![s(","), s("")],
+                ok(strs(&[""])),
+            ),
+            (
+                "split on empty separator",
+                "split",
+                vec![s(""), s("héj")],
+                ok(strs(&["h", "é", "j"])),
+            ),
+            (
+                "replace literal",
+                "replace",
+                vec![s("1 + 2 + 3"), s("+"), s("-")],
+                ok(s("1 - 2 - 3")),
+            ),
+            (
+                "replace empty substring",
+                "replace",
+                vec![s("ab"), s(""), s("-")],
+                ok(s("-a-b-")),
+            ),
+            (
+                "replace regex with group",
+                "replace",
+                vec![s("hello world"), s("/w(or)ld/"), s("[$1]")],
+                ok(s("hello [or]")),
+            ),
+            (
+                "replace regex named group",
+                "replace",
+                vec![s("a1b22"), s("/(?P<d>[0-9]+)/"), s("<${d}>")],
+                ok(s("a<1>b<22>")),
+            ),
+            (
+                "replace regex longest name",
+                "replace",
+                vec![s("ab"), s("/(a)/"), s("$1x")],
+                ok(s("b")),
+            ),
+            (
+                "replace single slash is literal",
+                "replace",
+                vec![s("a/b"), s("/"), s("-")],
+                ok(s("a-b")),
+            ),
+            (
+                "replace bad regex",
+                "replace",
+                vec![s("a"), s("/(/"), s("")],
+                err("error parsing regexp"),
+            ),
+            (
+                "trimspace unicode",
+                "trimspace",
+                vec![s("\u{a0} \t x y\n\u{3000}")],
+                ok(s("x y")),
+            ),
+            (
+                "trim cutset",
+                "trim",
+                vec![s("?!hello?!"), s("!?")],
+                ok(s("hello")),
+            ),
+            (
+                "trimprefix once",
+                "trimprefix",
+                vec![s("hellohello"), s("hello")],
+                ok(s("hello")),
+            ),
+            (
+                "trimsuffix",
+                "trimsuffix",
+                vec![s("hello world"), s(" world")],
+                ok(s("hello")),
+            ),
+            (
+                "substr",
+                "substr",
+                vec![s("hello world"), n("1"), n("4")],
+                ok(s("ello")),
+            ),
+            (
+                "substr negative offset",
+                "substr",
+                vec![s("hello world"), n("-5"), n("-1")],
+                ok(s("world")),
+            ),
+            (
+                "substr length past end",
+                "substr",
+                vec![s("hello"), n("3"), n("10")],
+                ok(s("lo")),
+            ),
+            (
+                "substr offset past end",
+                "substr",
+                vec![s("hello"), n("10"), n("1")],
+                ok(s("")),
+            ),
+            (
+                "substr graphemes",
+                "substr",
+                vec![s("e\u{301}x"), n("0"), n("1")],
+                ok(s("e\u{301}")),
+            ),
+            (
+                "substr zero length",
+                "substr",
+                vec![s("abc"), n("1"), n("0")],
+                ok(s("")),
+            ),
+            (
+                "substr fractional",
+                "substr",
+                vec![s("abc"), n("0.5"), n("1")],
+                err("value must be a whole number"),
+            ),
             ("upper", "upper", vec![s("héllo ß")], ok(s("HÉLLO ß"))),
             ("lower", "lower", vec![s("HÉLLO İ")], ok(s("héllo i"))),
-            ("title", "title", vec![s("hello world-foo_bar o'neil")], ok(s("Hello World-Foo_bar O'Neil"))),
-            ("title unicode", "title", vec![s("élan vital")], ok(s("Élan Vital"))),
-            ("startswith", "startswith", vec![s("hello"), s("he")], ok(b(true))),
-            ("endswith", "endswith", vec![s("hello"), s("he")], ok(b(false))),
-            ("strcontains", "strcontains", vec![s("hello"), s("ll")], ok(b(true))),
+            (
+                "title",
+                "title",
+                vec![s("hello world-foo_bar o'neil")],
+                ok(s("Hello World-Foo_bar O'Neil")),
+            ),
+            (
+                "title unicode",
+                "title",
+                vec![s("élan vital")],
+                ok(s("Élan Vital")),
+            ),
+            (
+                "startswith",
+                "startswith",
+                vec![s("hello"), s("he")],
+                ok(b(true)),
+            ),
+            (
+                "endswith",
+                "endswith",
+                vec![s("hello"), s("he")],
+                ok(b(false)),
+            ),
+            (
+                "strcontains",
+                "strcontains",
+                vec![s("hello"), s("ll")],
+                ok(b(true)),
+            ),
             ("chomp", "chomp", vec![s("hello\r\n\n")], ok(s("hello"))),
             ("chomp keeps inner", "chomp", vec![s("a\nb")], ok(s("a\nb"))),
-            ("indent", "indent", vec![n("2"), s("a\nb\n")], ok(s("a\n  b\n  "))),
-            ("strrev", "strrev", vec![s("abc e\u{301}")], ok(s("e\u{301} cba"))),
-            ("number converts to string", "upper", vec![n("1")], ok(s("1"))),
-            ("list is not a string", "upper", vec![tstrs(&["a"])], err("Invalid value for \"str\" parameter: string required")),
-            ("null is rejected", "upper", vec![crate::value::Value::Null(Type::String)], err("argument must not be null")),
+            (
+                "indent",
+                "indent",
+                vec![n("2"), s("a\nb\n")],
+                ok(s("a\n  b\n  ")),
+            ),
+            (
+                "strrev",
+                "strrev",
+                vec![s("abc e\u{301}")],
+                ok(s("e\u{301} cba")),
+            ),
+            (
+                "number converts to string",
+                "upper",
+                vec![n("1")],
+                ok(s("1")),
+            ),
+            (
+                "list is not a string",
+                "upper",
+                vec![tstrs(&["a"])],
+                err("Invalid value for \"str\" parameter: string required"),
+            ),
+            (
+                "null is rejected",
+                "upper",
+                vec![crate::value::Value::Null(Type::String)],
+                err("argument must not be null"),
+            ),
         ]);
     }
 }

@@ -120,7 +120,6 @@ pub(super) fn seq(v: &Value) -> &[Value] {
     v.as_seq().unwrap_or(&[])
 }
 
-
 /// Whether `v` is a list, set or tuple.
 pub(super) fn is_seq(v: &Value) -> bool {
     matches!(

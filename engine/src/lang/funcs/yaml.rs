@@ -18,8 +18,20 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 pub(super) fn register(t: &mut Table) {
-    reg(t, "yamlencode", vec![p("value", Type::Dynamic).nullable()], Type::String, yamlencode);
-    reg(t, "yamldecode", vec![p("src", Type::String)], Type::Dynamic, yamldecode);
+    reg(
+        t,
+        "yamlencode",
+        vec![p("value", Type::Dynamic).nullable()],
+        Type::String,
+        yamlencode,
+    );
+    reg(
+        t,
+        "yamldecode",
+        vec![p("src", Type::String)],
+        Type::Dynamic,
+        yamldecode,
+    );
 }
 
 fn yamlencode(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
@@ -337,7 +349,9 @@ fn decode(src: &str) -> Result<Value, String> {
 fn short_tag(tag: &Option<yaml_rust2::parser::Tag>) -> String {
     match tag {
         None => String::new(),
-        Some(t) if t.handle == "tag:yaml.org,2002:" || t.handle == "!!" => format!("!!{}", t.suffix),
+        Some(t) if t.handle == "tag:yaml.org,2002:" || t.handle == "!!" => {
+            format!("!!{}", t.suffix)
+        }
         Some(t) => format!("{}{}", t.handle, t.suffix),
     }
 }
@@ -408,11 +422,18 @@ impl Builder {
                             }
                             let k = resolve(&tag, &text).map_err(|e| at(&kmark, e))?;
                             match k {
-                                Value::Null(_) => return Err(at(&kmark, "mapping key cannot be null")),
+                                Value::Null(_) => {
+                                    return Err(at(&kmark, "mapping key cannot be null"));
+                                }
                                 Value::String(s) => s,
                                 Value::Number(n) => n.to_string(),
                                 Value::Bool(b) => b.to_string(),
-                                _ => return Err(at(&kmark, "only strings are allowed as mapping keys")),
+                                _ => {
+                                    return Err(at(
+                                        &kmark,
+                                        "only strings are allowed as mapping keys",
+                                    ));
+                                }
                             }
                         }
                         _ => return Err(at(&kmark, "only strings are allowed as mapping keys")),
@@ -434,7 +455,9 @@ impl Builder {
 
 fn bool_word(s: &str) -> Option<bool> {
     match s {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => Some(true),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            Some(true)
+        }
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
             Some(false)
         }
@@ -514,7 +537,10 @@ fn timestamp(s: &str) -> Option<String> {
         num(zm, 2)?;
         (&time[..i], z.to_string())
     };
-    let clock = clock.split_once('.').map(|(c, f)| (c, Some(f))).unwrap_or((clock, None));
+    let clock = clock
+        .split_once('.')
+        .map(|(c, f)| (c, Some(f)))
+        .unwrap_or((clock, None));
     if let (_, Some(f)) = clock {
         num(f, 9)?;
     }
@@ -529,13 +555,22 @@ fn timestamp(s: &str) -> Option<String> {
     } else {
         zone
     };
-    Some(format!("{y:04}-{mo:02}-{da:02}T{h:02}:{mi:02}:{se:02}{zone}"))
+    Some(format!(
+        "{y:04}-{mo:02}-{da:02}T{h:02}:{mi:02}:{se:02}{zone}"
+    ))
 }
 
 /// cty-yaml's `resolveScalar`.
 fn resolve(tag: &str, src: &str) -> Result<Value, String> {
     const KNOWN: [&str; 8] = [
-        "", "!!str", "!!bool", "!!int", "!!float", "!!null", "!!timestamp", "!!binary",
+        "",
+        "!!str",
+        "!!bool",
+        "!!int",
+        "!!float",
+        "!!null",
+        "!!timestamp",
+        "!!binary",
     ];
     if !KNOWN.contains(&tag) {
         return Err(format!("unsupported tag {}", quote_go(tag)));
@@ -555,7 +590,10 @@ fn resolve(tag: &str, src: &str) -> Result<Value, String> {
         if null_word(src) {
             return Ok(Value::NULL);
         }
-        if matches!(src, ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF") {
+        if matches!(
+            src,
+            ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        ) {
             return Err("infinite numbers are not supported".into());
         }
         if matches!(src, ".nan" | ".NaN" | ".NAN") {
