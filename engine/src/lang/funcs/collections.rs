@@ -4,7 +4,8 @@
 //! Whole-sequence reshaping (concat, slice, sort, ...) is in `sequences`.
 
 use super::util::{
-    Table, arg_err, equal, fail, grapheme_len, is_seq, list, map, num, p, reg, reg_var, seq, whole,
+    Table, arg_err, equal, fail, grapheme_len, is_seq, list, map, num, p, reg, reg_var, seq,
+    shallow_unknowns, whole,
 };
 use super::{FuncCtx, FuncError};
 use crate::value::convert::{convert, unify};
@@ -14,7 +15,13 @@ use std::collections::BTreeMap;
 pub(super) fn register(t: &mut Table) {
     let dy = || Type::Dynamic;
     reg(t, "length", vec![p("value", dy())], Type::Number, length);
-    reg(t, "keys", vec![p("inputMap", dy())], Type::Dynamic, keys);
+    reg(
+        t,
+        "keys",
+        vec![p("inputMap", dy()).unknowns()],
+        Type::Dynamic,
+        keys,
+    );
     reg(t, "values", vec![p("mapping", dy())], Type::Dynamic, values);
     reg_var(
         t,
@@ -68,7 +75,7 @@ pub(super) fn register(t: &mut Table) {
         t,
         "coalesce",
         vec![],
-        p("vals", dy()).nullable(),
+        p("vals", dy()).nullable().unknowns(),
         Type::Dynamic,
         coalesce,
     );
@@ -76,7 +83,7 @@ pub(super) fn register(t: &mut Table) {
         t,
         "coalescelist",
         vec![],
-        p("vals", dy()).nullable(),
+        p("vals", dy()).nullable().unknowns(),
         Type::Dynamic,
         coalescelist,
     );
@@ -108,6 +115,20 @@ pub(super) fn register(t: &mut Table) {
         Type::Dynamic,
         element,
     );
+    shallow_unknowns(
+        t,
+        &[
+            "length",
+            "keys",
+            "values",
+            "merge",
+            "zipmap",
+            "one",
+            "element",
+            "coalesce",
+            "coalescelist",
+        ],
+    );
 }
 
 fn length(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
@@ -128,6 +149,12 @@ fn length(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
 
 fn keys(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     match &args[0] {
+        // An object's attribute names are in its type, known or not.
+        Value::Unknown(Type::Object(attrs)) => Ok(Value::Tuple(
+            attrs.keys().map(|k| Value::String(k.clone())).collect(),
+        )),
+        Value::Unknown(Type::Map(_)) => Ok(Value::Unknown(list(Type::String))),
+        Value::Unknown(Type::Dynamic) => Ok(Value::Unknown(Type::Dynamic)),
         Value::Map(_, m) => Ok(Value::List(
             Type::String,
             m.keys().map(|k| Value::String(k.clone())).collect(),
@@ -225,6 +252,10 @@ fn merge(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
 }
 
 fn zipmap(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    if !args[0].is_wholly_known() {
+        // Unknown keys make the whole result's shape unknown.
+        return Ok(Value::Unknown(Type::Dynamic));
+    }
     let keys: Vec<String> = seq(&args[0])
         .iter()
         .map(|k| k.as_str().map(str::to_string))
@@ -324,6 +355,9 @@ fn coalesce(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let ty = unify(&types).ok_or_else(|| fail("all arguments must have the same type"))?;
     for a in args {
         let a = convert(a, &ty).map_err(|_| fail("all arguments must have the same type"))?;
+        if a.is_unknown() {
+            return Ok(Value::Unknown(ty));
+        }
         if a.is_null() || (ty == Type::String && a.as_str() == Some("")) {
             continue;
         }
@@ -337,13 +371,20 @@ fn coalescelist(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
         return Err(fail("at least one argument is required"));
     }
     for a in &args {
-        if !matches!(a.ty(), Type::List(_) | Type::Tuple(_)) {
+        if !a.is_unknown() && !matches!(a.ty(), Type::List(_) | Type::Tuple(_)) {
             return Err(fail("coalescelist arguments must be lists or tuples"));
         }
     }
-    args.into_iter()
-        .find(|a| !a.is_null() && !seq(a).is_empty())
-        .ok_or_else(|| fail("no non-null arguments"))
+    for a in args {
+        if a.is_unknown() {
+            // A later argument could still be the first non-empty one.
+            return Ok(Value::Unknown(Type::Dynamic));
+        }
+        if !a.is_null() && !seq(&a).is_empty() {
+            return Ok(a);
+        }
+    }
+    Err(fail("no non-null arguments"))
 }
 
 fn compact(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {

@@ -375,3 +375,81 @@ fn collection_functions_match_terraform() {
         ),
     ]);
 }
+
+#[test]
+fn unknown_values_flow_as_in_terraform() {
+    let t = Type::String;
+    let unk = |ty: Type| Value::Unknown(ty);
+    let attrs = std::collections::BTreeMap::from([
+        ("a".to_string(), Type::String),
+        ("b".to_string(), Type::Number),
+    ]);
+    run(vec![
+        (
+            "length of a tuple with an unknown element is known",
+            "length",
+            vec![tup(vec![unk(t.clone()), s("x")])],
+            ok(n("2")),
+        ),
+        (
+            "length of an unknown list",
+            "length",
+            vec![unk(lt(t.clone()))],
+            ok(unk(Type::Number)),
+        ),
+        (
+            "keys of an unknown object come from its type",
+            "keys",
+            vec![unk(Type::Object(attrs))],
+            ok(tstrs(&["a", "b"])),
+        ),
+        (
+            "concat keeps unknown elements",
+            "concat",
+            vec![tup(vec![unk(t.clone())]), tstrs(&["b"])],
+            ok(tup(vec![unk(t.clone()), s("b")])),
+        ),
+        (
+            "merge keeps unknown values",
+            "merge",
+            vec![obj(vec![("a", unk(t.clone()))])],
+            ok(obj(vec![("a", unk(t.clone()))])),
+        ),
+        (
+            "flatten of an unknown nested list",
+            "flatten",
+            vec![tup(vec![unk(lt(t.clone()))])],
+            ok(unk(Type::Dynamic)),
+        ),
+        (
+            "coalesce stops at the first known value",
+            "coalesce",
+            vec![s("a"), unk(t.clone())],
+            ok(s("a")),
+        ),
+        (
+            "coalesce reaching an unknown",
+            "coalesce",
+            vec![Value::NULL, unk(t.clone()), s("b")],
+            ok(unk(t.clone())),
+        ),
+        (
+            "jsonencode needs everything known",
+            "jsonencode",
+            vec![tup(vec![unk(t.clone())])],
+            ok(unk(t.clone())),
+        ),
+        (
+            "tostring of unknown",
+            "tostring",
+            vec![unk(Type::Number)],
+            ok(unk(t.clone())),
+        ),
+        (
+            "sensitive unknown stays marked",
+            "upper",
+            vec![unk(t.clone()).mark_sensitive()],
+            ok(unk(t.clone()).mark_sensitive()),
+        ),
+    ]);
+}

@@ -137,6 +137,13 @@ pub struct Function {
     /// `nonsensitive`, `issensitive`); otherwise [`call`] strips them and
     /// marks the whole result.
     pub sees_marks: bool,
+    /// When true (the default), a call whose arguments contain an unknown
+    /// value anywhere returns an unknown result. Functions that keep their
+    /// arguments' structure (`length`, `concat`, `merge`, ...) set it to
+    /// false: like cty, they then see nested unknowns and only a wholly
+    /// unknown argument makes the result unknown, so `length()` of a list
+    /// of not-yet-known ids is still known.
+    pub deep_unknowns: bool,
 }
 
 impl Function {
@@ -148,6 +155,7 @@ impl Function {
             ret,
             imp,
             sees_marks: false,
+            deep_unknowns: true,
         }
     }
 }
@@ -177,6 +185,11 @@ fn table() -> &'static BTreeMap<&'static str, Function> {
 pub fn lookup(name: &str) -> Option<&'static Function> {
     table().get(name)
 }
+
+/// Functions whose result differs on every call. Terraform makes them
+/// return unknown values while planning (only apply sees real results);
+/// the evaluator should do the same when it evaluates for a plan.
+pub const IMPURE: &[&str] = &["timestamp", "uuid"];
 
 /// Every function name, sorted (for "did you mean" suggestions and docs).
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -242,6 +255,10 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
         sensitive |= marked;
         if marked && let Some(s) = arg.as_str() {
             secrets.push(util::quote_go(s));
+            // Messages may also embed the value unquoted (inside a path).
+            if s.chars().count() >= 3 {
+                secrets.push(s.to_string());
+            }
         }
         if arg.is_null() && !p.allow_null {
             return Err(FuncError::arg(
@@ -252,7 +269,12 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
                 ),
             ));
         }
-        if !arg.is_wholly_known() && !p.allow_unknown {
+        let unknown_here = if f.deep_unknowns {
+            !arg.is_wholly_known()
+        } else {
+            arg.is_unknown()
+        };
+        if unknown_here && !p.allow_unknown {
             unknown = true;
         }
         let arg = convert(arg, &p.ty).map_err(|e| {

@@ -46,6 +46,7 @@ pub(super) fn register(t: &mut Table) {
         dy(),
         chunklist,
     );
+    super::util::shallow_unknowns(t, &["concat", "flatten", "slice", "reverse", "chunklist"]);
 }
 
 fn concat(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
@@ -94,6 +95,20 @@ fn flatten(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
                 v => out.push(v),
             }
         }
+    }
+    fn unknown_seq(v: &Value) -> bool {
+        match v {
+            Value::Unknown(t) => matches!(
+                t,
+                Type::List(_) | Type::Set(_) | Type::Tuple(_) | Type::Dynamic
+            ),
+            Value::List(_, i) | Value::Set(_, i) | Value::Tuple(i) => i.iter().any(unknown_seq),
+            _ => false,
+        }
+    }
+    if unknown_seq(&args[0]) {
+        // The number of flattened elements is not known yet.
+        return Ok(Value::Unknown(Type::Dynamic));
     }
     match args.into_iter().next() {
         Some(Value::List(_, i) | Value::Set(_, i) | Value::Tuple(i)) => {

@@ -27,6 +27,16 @@ pub(super) fn reg_var(
     t.insert(name, Function::new(params, Some(variadic), ret, imp));
 }
 
+/// Lets these functions see nested unknown values (see
+/// [`Function::deep_unknowns`]); each handles them itself.
+pub(super) fn shallow_unknowns(t: &mut Table, names: &[&str]) {
+    for n in names {
+        if let Some(f) = t.get_mut(*n) {
+            f.deep_unknowns = false;
+        }
+    }
+}
+
 /// Shorthand for [`Param::new`].
 pub(super) const fn p(name: &'static str, ty: Type) -> Param {
     Param::new(name, ty)
