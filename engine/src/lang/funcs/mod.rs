@@ -16,6 +16,7 @@ mod cidr;
 mod collections;
 mod conversion;
 mod crypto;
+mod datetime;
 mod encoding;
 mod filesystem;
 mod format;
@@ -168,6 +169,7 @@ fn table() -> &'static BTreeMap<&'static str, Function> {
         collections::register(&mut t);
         conversion::register(&mut t);
         crypto::register(&mut t);
+        datetime::register(&mut t);
         encoding::register(&mut t);
         filesystem::register(&mut t);
         format::register(&mut t);
