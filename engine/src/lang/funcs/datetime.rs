@@ -9,8 +9,20 @@ use crate::value::{Type, Value};
 
 pub(super) fn register(t: &mut Table) {
     let s = || Type::String;
-    reg(t, "formatdate", vec![p("format", s()), p("time", s())], s(), formatdate);
-    reg(t, "timeadd", vec![p("timestamp", s()), p("duration", s())], s(), timeadd);
+    reg(
+        t,
+        "formatdate",
+        vec![p("format", s()), p("time", s())],
+        s(),
+        formatdate,
+    );
+    reg(
+        t,
+        "timeadd",
+        vec![p("timestamp", s()), p("duration", s())],
+        s(),
+        timeadd,
+    );
     reg(
         t,
         "timecmp",
@@ -79,7 +91,10 @@ pub(super) fn parse_rfc3339(s: &str) -> Result<Tm, String> {
     };
     let expect = |i: usize, c: u8| -> Result<(), String> {
         match b.get(i) {
-            None => Err(e(format!("end of string where {} is expected", quote_go(&(c as char).to_string())))),
+            None => Err(e(format!(
+                "end of string where {} is expected",
+                quote_go(&(c as char).to_string())
+            ))),
             Some(x) if *x == c => Ok(()),
             Some(_) => Err(e(format!(
                 "found {} where {} is expected",
@@ -93,7 +108,8 @@ pub(super) fn parse_rfc3339(s: &str) -> Result<Tm, String> {
     }
     let year = digits(0, 4).ok_or_else(|| e(format!("cannot use {} as year", quote_go(s))))?;
     expect(4, b'-')?;
-    let month = digits(5, 2).ok_or_else(|| e(format!("cannot use {} as month", quote_go(&rest(5)))))?;
+    let month =
+        digits(5, 2).ok_or_else(|| e(format!("cannot use {} as month", quote_go(&rest(5)))))?;
     if !(1..=12).contains(&month) {
         return Err(e(format!("cannot use {} as month", quote_go(&rest(7)))));
     }
@@ -101,7 +117,10 @@ pub(super) fn parse_rfc3339(s: &str) -> Result<Tm, String> {
     let day = digits(8, 2)
         .ok_or_else(|| e(format!("cannot use {} as day of month", quote_go(&rest(8)))))?;
     if !(1..=31).contains(&day) {
-        return Err(e(format!("cannot use {} as day of month", quote_go(&rest(10)))));
+        return Err(e(format!(
+            "cannot use {} as day of month",
+            quote_go(&rest(10))
+        )));
     }
     if b.get(10) != Some(&b'T') {
         return Err(e("missing required time introducer 'T'".into()));
@@ -125,7 +144,8 @@ pub(super) fn parse_rfc3339(s: &str) -> Result<Tm, String> {
     if b.len() <= 17 {
         return Err(e("end of string before second".into()));
     }
-    let second = digits(17, 2).ok_or_else(|| e(format!("cannot use {} as second", quote_go(&rest(17)))))?;
+    let second =
+        digits(17, 2).ok_or_else(|| e(format!("cannot use {} as second", quote_go(&rest(17)))))?;
     if second > 59 {
         return Err(e("second must be between 0 and 59 inclusive".into()));
     }
@@ -138,7 +158,10 @@ pub(super) fn parse_rfc3339(s: &str) -> Result<Tm, String> {
             i += 1;
         }
         if i == start {
-            return Err(e(format!("cannot use {} as timestamp segment", quote_go(&rest(start - 1)))));
+            return Err(e(format!(
+                "cannot use {} as timestamp segment",
+                quote_go(&rest(start - 1))
+            )));
         }
         let frac = &s[start..i.min(start + 9)];
         nanos = format!("{frac:0<9}").parse().unwrap_or(0);
@@ -166,18 +189,24 @@ pub(super) fn parse_rfc3339(s: &str) -> Result<Tm, String> {
         }
         Some(_) => {
             let c = s[i..].chars().next().unwrap_or_default();
-            return Err(e(format!("cannot use {} as timestamp segment", quote_go(&c.to_string()))));
+            return Err(e(format!(
+                "cannot use {} as timestamp segment",
+                quote_go(&c.to_string())
+            )));
         }
     };
     if i < b.len() {
-        return Err(e(format!("extra text after timestamp: {}", quote_go(&rest(i)))));
+        return Err(e(format!(
+            "extra text after timestamp: {}",
+            quote_go(&rest(i))
+        )));
     }
     let year = i64::from(year);
     if day > days_in_month(year, month) {
         return Err(e("day out of range".into()));
     }
-    let local = days_from_civil(year, month, day) * 86_400
-        + i64::from(hour * 3600 + minute * 60 + second);
+    let local =
+        days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
     Ok(Tm {
         secs: local - i64::from(offset),
         nanos,
@@ -266,7 +295,11 @@ fn parse_duration(s: &str) -> Result<i128, String> {
                 ));
             }
         };
-        let whole: i128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| invalid())? };
+        let whole: i128 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| invalid())?
+        };
         let mut part = whole * scale;
         if !frac.is_empty() {
             let digits = &frac[..frac.len().min(30)];
@@ -295,18 +328,36 @@ fn timeadd(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
 }
 
 fn timecmp(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
-    let x = parse_rfc3339(a[0].as_str().unwrap_or_default()).map_err(|e| arg_err(0, "timestamp_a", e))?;
-    let y = parse_rfc3339(a[1].as_str().unwrap_or_default()).map_err(|e| arg_err(1, "timestamp_b", e))?;
+    let x = parse_rfc3339(a[0].as_str().unwrap_or_default())
+        .map_err(|e| arg_err(0, "timestamp_a", e))?;
+    let y = parse_rfc3339(a[1].as_str().unwrap_or_default())
+        .map_err(|e| arg_err(1, "timestamp_b", e))?;
     let o = (x.secs, x.nanos).cmp(&(y.secs, y.nanos));
     Ok(num(o as i64))
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const DAYS: [&str; 7] = [
-    "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
 ];
 
 /// Splits a format spec into literal runs, quoted literals and verb runs.
@@ -355,7 +406,15 @@ fn formatdate(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
     for tok in tokens(spec) {
         let verb_err = |m: &str| {
             let q = quote_go(&tok);
-            arg_err(0, "format", if m.is_empty() { format!("invalid date format verb {q}") } else { format!("invalid date format verb {q}: {m}") })
+            arg_err(
+                0,
+                "format",
+                if m.is_empty() {
+                    format!("invalid date format verb {q}")
+                } else {
+                    format!("invalid date format verb {q}: {m}")
+                },
+            )
         };
         let first = tok.chars().next().unwrap_or_default();
         let n = tok.chars().count();
@@ -380,7 +439,11 @@ fn formatdate(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
                 2 => out.push_str(&format!("{mo:02}")),
                 3 => out.push_str(&MONTHS[mo as usize - 1][..3]),
                 4 => out.push_str(MONTHS[mo as usize - 1]),
-                _ => return Err(verb_err("month must be \"M\", \"MM\", \"MMM\", or \"MMMM\"")),
+                _ => {
+                    return Err(verb_err(
+                        "month must be \"M\", \"MM\", \"MMM\", or \"MMMM\"",
+                    ));
+                }
             },
             'D' => match n {
                 1 => out.push_str(&d.to_string()),

@@ -16,6 +16,7 @@ mod cidr;
 mod collections;
 mod conversion;
 mod crypto;
+mod csv;
 mod datetime;
 mod encoding;
 mod filesystem;
@@ -169,6 +170,7 @@ fn table() -> &'static BTreeMap<&'static str, Function> {
         collections::register(&mut t);
         conversion::register(&mut t);
         crypto::register(&mut t);
+        csv::register(&mut t);
         datetime::register(&mut t);
         encoding::register(&mut t);
         filesystem::register(&mut t);
