@@ -32,6 +32,7 @@ mod strings;
 mod testing;
 mod util;
 mod yaml;
+mod yaml_decode;
 
 /// What functions may reach beyond their arguments: the module directory
 /// (for `file`, `templatefile`) and the template renderer.
