@@ -1,11 +1,20 @@
 //! The function library: Terraform's built-in functions with Terraform's
-//! results. Each function declares typed parameters; [`call`] converts the
-//! arguments, short-circuits unknown arguments to an unknown result, and
-//! carries sensitive marks from the arguments to the result, so the
+//! results (values, result types and messages). Each function declares
+//! typed parameters; [`call`] converts the arguments, short-circuits
+//! unknown arguments to an unknown result (see [`Function::deep_unknowns`]),
+//! and carries sensitive marks from the arguments to the result, so most
 //! implementations only see known, unmarked, converted values.
 //!
-//! `try` and `can` are not here: they take unevaluated expressions, so the
-//! evaluator implements them.
+//! One file per family: `collections`, `sequences`, `sets`, `conversion`,
+//! `strings`, `regexes`, `format` (+ `gofmt` for Go's number formatting),
+//! `encoding`, `yaml` / `yaml_decode`, `csv`, `crypto`, `numeric`, `cidr`,
+//! `datetime`, `filesystem` (+ `paths`). `docs/functions.md` lists every
+//! function and its subtleties.
+//!
+//! Functions never print, never write files and never reach the network;
+//! the only outside inputs are files under [`FuncCtx::base_dir`] and the
+//! clock/randomness of `timestamp` and `uuid`. `try` and `can` are not here:
+//! they take unevaluated expressions, so the evaluator implements them.
 
 use crate::value::{Type, Value, convert::convert};
 use std::collections::BTreeMap;
