@@ -115,6 +115,12 @@ pub(super) fn register(t: &mut Table) {
         Type::Dynamic,
         element,
     );
+    super::util::shallow_marks(
+        t,
+        &[
+            "length", "keys", "values", "lookup", "merge", "zipmap", "one", "element",
+        ],
+    );
     shallow_unknowns(
         t,
         &[
@@ -274,10 +280,13 @@ fn zipmap(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
         )));
     }
     let out: BTreeMap<String, Value> = keys.into_iter().zip(vals.iter().cloned()).collect();
+    // Keys cannot carry marks, so a marked key marks the whole result.
+    let marked = seq(&args[0]).iter().any(Value::is_sensitive);
     Ok(match et {
         Some(et) => Value::Map(et, out),
         None => Value::Object(out),
-    })
+    }
+    .mark_if(marked))
 }
 
 fn transpose(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {

@@ -453,3 +453,70 @@ fn unknown_values_flow_as_in_terraform() {
         ),
     ]);
 }
+
+#[test]
+fn marks_stay_on_elements_where_terraform_keeps_them() {
+    let secret = || s("pw").mark_sensitive();
+    run(vec![
+        (
+            "merge keeps the mark on the value",
+            "merge",
+            vec![obj(vec![("a", s("x"))]), obj(vec![("b", secret())])],
+            ok(obj(vec![("a", s("x")), ("b", secret())])),
+        ),
+        (
+            "concat keeps the mark on the element",
+            "concat",
+            vec![tstrs(&["a"]), tup(vec![secret()])],
+            ok(tup(vec![s("a"), secret()])),
+        ),
+        (
+            "length of a list holding a secret is not secret",
+            "length",
+            vec![tup(vec![secret()])],
+            ok(n("1")),
+        ),
+        (
+            "length of a secret list is secret",
+            "length",
+            vec![tup(vec![s("a")]).mark_sensitive()],
+            ok(n("1").mark_sensitive()),
+        ),
+        (
+            "lookup returns the marked value",
+            "lookup",
+            vec![obj(vec![("a", secret()), ("b", s("x"))]), s("b")],
+            ok(s("x")),
+        ),
+        (
+            "tolist keeps element marks",
+            "tolist",
+            vec![tup(vec![secret(), s("b")])],
+            ok(lst(Type::String, vec![secret(), s("b")])),
+        ),
+        (
+            "flatten of a marked inner list marks the result",
+            "flatten",
+            vec![tup(vec![tstrs(&["a"]).mark_sensitive()])],
+            ok(tstrs(&["a"]).mark_sensitive()),
+        ),
+        (
+            "zipmap with a marked key marks the result",
+            "zipmap",
+            vec![tup(vec![secret()]), tstrs(&["v"])],
+            ok(obj(vec![("pw", s("v"))]).mark_sensitive()),
+        ),
+        (
+            "jsonencode marks the whole result",
+            "jsonencode",
+            vec![tup(vec![secret()])],
+            ok(s("[\"pw\"]").mark_sensitive()),
+        ),
+        (
+            "upper of a secret",
+            "upper",
+            vec![secret()],
+            ok(s("PW").mark_sensitive()),
+        ),
+    ]);
+}

@@ -20,10 +20,9 @@ pub(super) fn register(t: &mut Table) {
     conv(t, "tolist", list(Type::Dynamic), tolist);
     conv(t, "toset", set(Type::Dynamic), toset);
     conv(t, "tomap", map(Type::Dynamic), tomap);
-    super::util::shallow_unknowns(
-        t,
-        &["tostring", "tonumber", "tobool", "tolist", "toset", "tomap"],
-    );
+    let to = ["tostring", "tonumber", "tobool", "tolist", "toset", "tomap"];
+    super::util::shallow_unknowns(t, &to);
+    super::util::shallow_marks(t, &to);
     let marks = |t: &mut Table, name: &'static str, imp| {
         let mut f = Function::new(
             vec![p("value", Type::Dynamic).nullable().unknowns()],

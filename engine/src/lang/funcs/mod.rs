@@ -156,6 +156,12 @@ pub struct Function {
     /// unknown argument makes the result unknown, so `length()` of a list
     /// of not-yet-known ids is still known.
     pub deep_unknowns: bool,
+    /// When true, only marks on the arguments themselves are lifted to the
+    /// result; marks on elements inside stay where they are (cty's
+    /// `AllowMarked` functions: `concat`, `merge`, `lookup`, `to*`...), so
+    /// one sensitive map value does not hide the whole map. Otherwise every
+    /// mark inside an argument marks the whole result.
+    pub shallow_marks: bool,
 }
 
 impl Function {
@@ -168,6 +174,7 @@ impl Function {
             imp,
             sees_marks: false,
             deep_unknowns: true,
+            shallow_marks: false,
         }
     }
 }
@@ -265,7 +272,11 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
             converted.push(arg);
             continue;
         }
-        let (arg, marked) = arg.unmark_deep();
+        let (arg, marked) = if f.shallow_marks {
+            arg.unmark()
+        } else {
+            arg.unmark_deep()
+        };
         sensitive |= marked;
         if marked && let Some(s) = arg.as_str() {
             secrets.push(util::quote_go(s));

@@ -46,7 +46,9 @@ pub(super) fn register(t: &mut Table) {
         dy(),
         chunklist,
     );
-    super::util::shallow_unknowns(t, &["concat", "flatten", "slice", "reverse", "chunklist"]);
+    let keeps_shape = ["concat", "flatten", "slice", "reverse", "chunklist"];
+    super::util::shallow_unknowns(t, &keeps_shape);
+    super::util::shallow_marks(t, &keeps_shape);
 }
 
 fn concat(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
@@ -88,16 +90,27 @@ fn concat(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
 }
 
 fn flatten(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
-    fn walk(items: Vec<Value>, out: &mut Vec<Value>) {
+    /// Flattens into `out`; true when a flattened sequence was marked (its
+    /// mark then applies to the whole result, as in cty).
+    fn walk(items: Vec<Value>, out: &mut Vec<Value>) -> bool {
+        let mut marked = false;
         for v in items {
-            match v {
-                Value::List(_, i) | Value::Set(_, i) | Value::Tuple(i) => walk(i, out),
+            let (inner, m) = if super::util::is_seq(&v) {
+                v.unmark()
+            } else {
+                (v, false)
+            };
+            match inner {
+                Value::List(_, i) | Value::Set(_, i) | Value::Tuple(i) => {
+                    marked |= m | walk(i, out);
+                }
                 v => out.push(v),
             }
         }
+        marked
     }
     fn unknown_seq(v: &Value) -> bool {
-        match v {
+        match v.unmarked() {
             Value::Unknown(t) => matches!(
                 t,
                 Type::List(_) | Type::Set(_) | Type::Tuple(_) | Type::Dynamic
@@ -113,8 +126,8 @@ fn flatten(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     match args.into_iter().next() {
         Some(Value::List(_, i) | Value::Set(_, i) | Value::Tuple(i)) => {
             let mut out = Vec::new();
-            walk(i, &mut out);
-            Ok(Value::Tuple(out))
+            let marked = walk(i, &mut out);
+            Ok(Value::Tuple(out).mark_if(marked))
         }
         _ => Err(fail("can only flatten lists, sets and tuples")),
     }

@@ -40,6 +40,7 @@ pub(super) fn register(t: &mut Table) {
         Type::Dynamic,
         setproduct,
     );
+    super::util::shallow_marks(t, &["setproduct"]);
 }
 
 /// Converts every set to the unified element type; empty sets of unknown

@@ -37,6 +37,16 @@ pub(super) fn shallow_unknowns(t: &mut Table, names: &[&str]) {
     }
 }
 
+/// Keeps marks on elements inside these functions' arguments (see
+/// [`Function::shallow_marks`]); each copes with marked elements.
+pub(super) fn shallow_marks(t: &mut Table, names: &[&str]) {
+    for n in names {
+        if let Some(f) = t.get_mut(*n) {
+            f.shallow_marks = true;
+        }
+    }
+}
+
 /// Shorthand for [`Param::new`].
 pub(super) const fn p(name: &'static str, ty: Type) -> Param {
     Param::new(name, ty)
