@@ -57,6 +57,13 @@ pub(super) fn register(t: &mut Table) {
         Type::Dynamic,
         templatefile,
     );
+    reg(
+        t,
+        "templatestring",
+        vec![p("template", s()), p("vars", Type::Dynamic)],
+        Type::Dynamic,
+        templatestring,
+    );
     reg(t, "basename", vec![p("path", s())], s(), basename);
     reg(t, "dirname", vec![p("path", s())], s(), dirname);
     reg(t, "abspath", vec![p("path", s())], s(), abspath);
@@ -198,7 +205,8 @@ fn valid_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
-fn templatefile(ctx: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
+/// The template variables, checked as Terraform checks them.
+fn template_vars(a: &[Value]) -> Result<BTreeMap<String, Value>, FuncError> {
     let vars: BTreeMap<String, Value> = match &a[1] {
         Value::Map(_, m) | Value::Object(m) => m.clone(),
         _ => return Err(arg_err(1, "vars", "invalid vars value: must be a map")),
@@ -215,12 +223,27 @@ fn templatefile(ctx: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
             ));
         }
     }
+    Ok(vars)
+}
+
+fn templatefile(ctx: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
+    let vars = template_vars(&a)?;
     let path = arg(&a);
     let src = read_string(ctx, path)?;
     let full = resolve(ctx, path)?;
     ctx.templates
         .render(&src, std::path::Path::new(&full), &vars)
         .map_err(fail)
+}
+
+/// `templatestring` (Terraform 1.9+): renders a template held in a string.
+/// That its first argument is a plain reference, as Terraform requires,
+/// is the evaluator's check.
+fn templatestring(ctx: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
+    let vars = template_vars(&a)?;
+    let src = arg(&a);
+    let origin = ctx.base_dir.join("<templatestring>");
+    ctx.templates.render(src, &origin, &vars).map_err(fail)
 }
 
 fn basename(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {

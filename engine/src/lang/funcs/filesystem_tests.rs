@@ -205,4 +205,23 @@ fn templatefile_hands_source_path_and_vars_to_the_renderer() {
     let vars = obj(vec![("name", s("Ada")), ("n", n("1"))]);
     let got = call(&ctx, "templatefile", vec![s("tmpl.tftpl"), vars]).expect("render");
     assert_eq!(got, s("Hi ${name}|tmpl.tftpl|n,name"));
+    let got = call(
+        &ctx,
+        "templatestring",
+        vec![s("${n}!"), obj(vec![("n", n("1"))])],
+    )
+    .expect("render");
+    assert_eq!(got, s("${n}!|<templatestring>|n"));
+    let bad = call(
+        &ctx,
+        "templatestring",
+        vec![s("x"), obj(vec![("a b", n("1"))])],
+    )
+    .expect_err("bad name");
+    assert!(
+        bad.message
+            .contains("invalid template variable name \"a b\""),
+        "{}",
+        bad.message
+    );
 }
