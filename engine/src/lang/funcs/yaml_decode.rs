@@ -102,7 +102,10 @@ impl Builder {
             Event::SequenceStart(anchor, tag) => {
                 let tag = short_tag(&tag);
                 if !tag.is_empty() && tag != "!!seq" {
-                    return Err(at(&mark, format!("can't interpret sequence as {tag}")));
+                    return Err(at(
+                        &mark,
+                        format!("can't interpret sequence as {}", long_tag(&tag)),
+                    ));
                 }
                 let mut items = Vec::new();
                 loop {
@@ -121,7 +124,10 @@ impl Builder {
             Event::MappingStart(anchor, tag) => {
                 let tag = short_tag(&tag);
                 if !tag.is_empty() && tag != "!!map" {
-                    return Err(at(&mark, format!("can't interpret mapping as {tag}")));
+                    return Err(at(
+                        &mark,
+                        format!("can't interpret mapping as {}", long_tag(&tag)),
+                    ));
                 }
                 let mut m = BTreeMap::new();
                 loop {
@@ -273,6 +279,14 @@ fn timestamp(s: &str) -> Option<String> {
     ))
 }
 
+/// A tag in the long form go-cty-yaml's messages use.
+fn long_tag(tag: &str) -> String {
+    match tag.strip_prefix("!!") {
+        Some(rest) => format!("tag:yaml.org,2002:{rest}"),
+        None => tag.to_string(),
+    }
+}
+
 /// cty-yaml's `resolveScalar`.
 fn resolve(tag: &str, src: &str) -> Result<Value, String> {
     const KNOWN: [&str; 8] = [
@@ -286,7 +300,7 @@ fn resolve(tag: &str, src: &str) -> Result<Value, String> {
         "!!binary",
     ];
     if !KNOWN.contains(&tag) {
-        return Err(format!("unsupported tag {}", quote_go(tag)));
+        return Err(format!("unsupported tag {}", quote_go(&long_tag(tag))));
     }
     let hint = match src.as_bytes().first() {
         None => 'N',
@@ -330,6 +344,15 @@ fn resolve(tag: &str, src: &str) -> Result<Value, String> {
                 if let Some(n) = binary_int(src) {
                     return Ok(Value::Number(n));
                 }
+                // A lone sign is read as an integer and fails (observed in
+                // Terraform and OpenTofu with go-cty-yaml 1.1).
+                if tag.is_empty() && (src == "+" || src == "-") {
+                    return Err(format!(
+                        "cannot parse {} as {}",
+                        quote_go(src),
+                        long_tag("!!int")
+                    ));
+                }
             }
             _ => {}
         }
@@ -341,19 +364,25 @@ fn resolve(tag: &str, src: &str) -> Result<Value, String> {
             base64::engine::general_purpose::STANDARD
                 .decode(src.replace(['\n', ' '], ""))
                 .map(|_| Value::String(src.to_string()))
-                .map_err(|_| format!("cannot parse {} as {tag}: not valid base64", quote_go(src)))
+                .map_err(|_| {
+                    format!(
+                        "cannot parse {} as {}: not valid base64",
+                        quote_go(src),
+                        long_tag(tag)
+                    )
+                })
         }
         "!!bool" => bool_word(src)
             .map(Value::Bool)
-            .ok_or_else(|| format!("cannot parse {} as {tag}", quote_go(src))),
+            .ok_or_else(|| format!("cannot parse {} as {}", quote_go(src), long_tag(tag))),
         "!!int" | "!!float" => yaml_number(src)
             .or_else(|| radix_int(src))
             .map(Value::Number)
-            .ok_or_else(|| format!("cannot parse {} as {tag}", quote_go(src))),
+            .ok_or_else(|| format!("cannot parse {} as {}", quote_go(src), long_tag(tag))),
         "!!null" => Ok(Value::NULL),
         _ => timestamp(src)
             .map(Value::String)
-            .ok_or_else(|| format!("cannot parse {} as {tag}", quote_go(src))),
+            .ok_or_else(|| format!("cannot parse {} as {}", quote_go(src), long_tag(tag))),
     }
 }
 

@@ -259,6 +259,18 @@ fn yamldecode_matches_terraform() {
             err("only a single document is allowed"),
         ),
         (
+            "a lone sign fails as an integer",
+            "yamldecode",
+            vec![s("element: +")],
+            err("cannot parse \"+\" as tag:yaml.org,2002:int"),
+        ),
+        (
+            "bad explicit bool",
+            "yamldecode",
+            vec![s("!!bool maybe")],
+            err("cannot parse \"maybe\" as tag:yaml.org,2002:bool"),
+        ),
+        (
             "unknown tag",
             "yamldecode",
             vec![s("!foo x")],
