@@ -122,6 +122,12 @@ fn yamlencode_matches_terraform() {
             ok(s("- |-\n  x\n  y\n")),
         ),
         (
+            "top-level literal block",
+            "yamlencode",
+            vec![s("a\nb")],
+            ok(s("|-\n  a\n  b\n")),
+        ),
+        (
             "tab forces double quotes",
             "yamlencode",
             vec![s("a\tb\nc")],
