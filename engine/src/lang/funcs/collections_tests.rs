@@ -520,3 +520,39 @@ fn marks_stay_on_elements_where_terraform_keeps_them() {
         ),
     ]);
 }
+
+#[test]
+fn argument_conversion_failures_read_as_in_terraform() {
+    run(vec![
+        (
+            "bool where a number is needed",
+            "abs",
+            vec![b(true)],
+            err("Invalid value for \"num\" parameter: number required."),
+        ),
+        (
+            "word where a number is needed",
+            "abs",
+            vec![s("x")],
+            err("Invalid value for \"num\" parameter: a number is required."),
+        ),
+        (
+            "list where a string is needed",
+            "upper",
+            vec![tstrs(&["a"])],
+            err("Invalid value for \"str\" parameter: string required."),
+        ),
+        (
+            "string where a list is needed",
+            "join",
+            vec![s(","), s("a")],
+            err("Invalid value for \"lists\" parameter: list of string required."),
+        ),
+        (
+            "null argument",
+            "abs",
+            vec![Value::Null(Type::Number)],
+            err("Invalid value for \"num\" parameter: argument must not be null."),
+        ),
+    ]);
+}

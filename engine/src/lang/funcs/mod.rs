@@ -302,10 +302,19 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
         if unknown_here && !p.allow_unknown {
             unknown = true;
         }
+        // cty words a failed primitive conversion by what was given: a
+        // string that does not parse "a number is required", anything
+        // else "number required".
+        let given_string = matches!(arg.unmarked(), Value::String(_));
         let arg = convert(arg, &p.ty).map_err(|e| {
+            let why = match (&p.ty, given_string, e.path.is_empty()) {
+                (Type::Number, false, true) => "number required".to_string(),
+                (Type::Bool, false, true) => "bool required".to_string(),
+                _ => e.to_string(),
+            };
             FuncError::arg(
                 i,
-                format!("Invalid value for \"{}\" parameter: {e}.", p.name),
+                format!("Invalid value for \"{}\" parameter: {why}.", p.name),
             )
         })?;
         converted.push(arg);
