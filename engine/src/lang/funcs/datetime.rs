@@ -300,13 +300,14 @@ fn parse_duration(s: &str) -> Result<i128, String> {
         } else {
             int.parse().map_err(|_| invalid())?
         };
-        let mut part = whole * scale;
+        let mut part = whole.checked_mul(scale).ok_or_else(invalid)?;
         if !frac.is_empty() {
-            let digits = &frac[..frac.len().min(30)];
+            // Digits past the 18th cannot change a nanosecond count.
+            let digits = &frac[..frac.len().min(18)];
             let f: i128 = digits.parse().map_err(|_| invalid())?;
             part += f * scale / 10i128.pow(digits.len() as u32);
         }
-        total += part;
+        total = total.checked_add(part).ok_or_else(invalid)?;
         if total > i128::from(i64::MAX) {
             return Err(invalid());
         }

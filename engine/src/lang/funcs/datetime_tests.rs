@@ -258,6 +258,15 @@ fn timeadd_and_timecmp_match_terraform() {
             err("time: unknown unit \"d\" in duration \"1d\""),
         ),
         (
+            "timeadd overflowing duration",
+            "timeadd",
+            vec![
+                s("2017-11-22T00:00:00Z"),
+                s("99999999999999999999999999999999999h"),
+            ],
+            err("time: invalid duration"),
+        ),
+        (
             "timeadd missing unit",
             "timeadd",
             vec![s("2017-11-22T00:00:00Z"), s("1")],

@@ -185,12 +185,18 @@ fn fileset(ctx: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
             } else {
                 format!("{rel}/{name}")
             };
-            let Ok(meta) = std::fs::metadata(entry.path()) else {
+            let Ok(kind) = entry.file_type() else {
                 continue;
             };
-            if meta.is_dir() {
+            // Real directories only: following symlinked directories could
+            // loop forever (a link to a parent).
+            if kind.is_dir() {
                 stack.push(child);
-            } else if meta.is_file() && glob_match(&pattern, &child) {
+                continue;
+            }
+            // A symlink counts when it leads to a regular file.
+            let is_file = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file());
+            if is_file && glob_match(&pattern, &child) {
                 found.push(Value::String(child));
             }
         }

@@ -16,6 +16,9 @@ fn module() -> tempfile::TempDir {
     std::fs::write(root.join("sub/c.txt"), "c").expect("write");
     std::fs::write(root.join("sub/deeper/d.txt"), "d").expect("write");
     std::fs::write(root.join("tmpl.tftpl"), "Hi ${name}").expect("write");
+    // A link back to the module root: fileset must not follow it forever.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root, root.join("sub/loop")).expect("symlink");
     dir
 }
 

@@ -20,10 +20,14 @@ impl MarkedEventReceiver for Events {
     }
 }
 
+/// Deeper documents are refused rather than risking the stack.
+const MAX_DEPTH: usize = 1000;
+
 struct Builder {
     events: Vec<(Event, Marker)>,
     pos: usize,
     anchors: BTreeMap<usize, Value>,
+    depth: usize,
 }
 
 fn at(m: &Marker, msg: impl std::fmt::Display) -> String {
@@ -39,6 +43,7 @@ pub(super) fn decode(src: &str) -> Result<Value, String> {
         events: events.list,
         pos: 0,
         anchors: BTreeMap::new(),
+        depth: 0,
     };
     // StreamStart, then DocumentStart or StreamEnd (empty input: null).
     b.pos = 1;
@@ -81,6 +86,20 @@ impl Builder {
     }
 
     fn node(&mut self) -> Result<Value, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let mark = self.events.get(self.pos).map(|e| e.1);
+            return Err(match mark {
+                Some(m) => at(&m, "document is nested too deeply"),
+                None => "document is nested too deeply".into(),
+            });
+        }
+        let v = self.node_inner();
+        self.depth -= 1;
+        v
+    }
+
+    fn node_inner(&mut self) -> Result<Value, String> {
         let (ev, mark) = self.next()?;
         match ev {
             Event::Scalar(text, style, anchor, tag) => {

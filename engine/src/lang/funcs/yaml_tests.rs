@@ -299,6 +299,17 @@ fn yamldecode_matches_terraform() {
 }
 
 #[test]
+fn deeply_nested_yaml_is_refused_not_fatal() {
+    let deep = format!("{}{}", "[".repeat(3000), "]".repeat(3000));
+    let ctx = super::super::FuncCtx {
+        base_dir: std::path::Path::new("."),
+        templates: &super::super::NoTemplates,
+    };
+    let got = super::super::call(&ctx, "yamldecode", vec![s(&deep)]);
+    assert!(got.is_err(), "{got:?}");
+}
+
+#[test]
 fn yaml_round_trips_through_terraform_forms() {
     let v = obj(vec![
         (
