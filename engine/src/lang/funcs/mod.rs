@@ -1,18 +1,47 @@
 //! The function library: Terraform's built-in functions with Terraform's
-//! results. Each function declares typed parameters; [`call`] converts the
-//! arguments, short-circuits unknown arguments to an unknown result, and
-//! carries sensitive marks from the arguments to the result, so the
+//! results (values, result types and messages). Each function declares
+//! typed parameters; [`call`] converts the arguments, short-circuits
+//! unknown arguments to an unknown result (see [`Function::deep_unknowns`]),
+//! and carries sensitive marks from the arguments to the result, so most
 //! implementations only see known, unmarked, converted values.
 //!
-//! `try` and `can` are not here: they take unevaluated expressions, so the
-//! evaluator implements them.
+//! One file per family: `collections`, `sequences`, `sets`, `conversion`,
+//! `strings`, `regexes`, `format` (+ `gofmt` for Go's number formatting),
+//! `encoding`, `yaml` / `yaml_decode`, `csv`, `crypto`, `numeric`, `cidr`,
+//! `datetime`, `filesystem` (+ `paths`). `docs/functions.md` lists every
+//! function and its subtleties.
+//!
+//! Functions never print, never write files and never reach the network;
+//! the only outside inputs are files under [`FuncCtx::base_dir`] and the
+//! clock/randomness of `timestamp` and `uuid`. `try` and `can` are not here:
+//! they take unevaluated expressions, so the evaluator implements them.
 
 use crate::value::{Type, Value, convert::convert};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
+mod cidr;
 mod collections;
+mod conversion;
+mod crypto;
+mod csv;
+mod datetime;
+mod encoding;
+mod filesystem;
+mod format;
+mod gofmt;
+mod numeric;
+mod paths;
+mod regexes;
+mod sequences;
+mod sets;
+mod strings;
+#[cfg(test)]
+mod testing;
+mod util;
+mod yaml;
+mod yaml_decode;
 
 /// What functions may reach beyond their arguments: the module directory
 /// (for `file`, `templatefile`) and the template renderer.
@@ -115,13 +144,60 @@ pub struct Function {
     pub ret: Type,
     /// The implementation.
     pub imp: FuncImpl,
+    /// When true, the implementation sees sensitive marks on its arguments
+    /// and decides the marks of its result itself (`sensitive`,
+    /// `nonsensitive`, `issensitive`); otherwise [`call`] strips them and
+    /// marks the whole result.
+    pub sees_marks: bool,
+    /// When true (the default), a call whose arguments contain an unknown
+    /// value anywhere returns an unknown result. Functions that keep their
+    /// arguments' structure (`length`, `concat`, `merge`, ...) set it to
+    /// false: like cty, they then see nested unknowns and only a wholly
+    /// unknown argument makes the result unknown, so `length()` of a list
+    /// of not-yet-known ids is still known.
+    pub deep_unknowns: bool,
+    /// When true, only marks on the arguments themselves are lifted to the
+    /// result; marks on elements inside stay where they are (cty's
+    /// `AllowMarked` functions: `concat`, `merge`, `lookup`, `to*`...), so
+    /// one sensitive map value does not hide the whole map. Otherwise every
+    /// mark inside an argument marks the whole result.
+    pub shallow_marks: bool,
+}
+
+impl Function {
+    /// A function whose result is marked when any argument is.
+    pub fn new(params: Vec<Param>, variadic: Option<Param>, ret: Type, imp: FuncImpl) -> Function {
+        Function {
+            params,
+            variadic,
+            ret,
+            imp,
+            sees_marks: false,
+            deep_unknowns: true,
+            shallow_marks: false,
+        }
+    }
 }
 
 fn table() -> &'static BTreeMap<&'static str, Function> {
     static TABLE: OnceLock<BTreeMap<&'static str, Function>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut t = BTreeMap::new();
+        cidr::register(&mut t);
         collections::register(&mut t);
+        conversion::register(&mut t);
+        crypto::register(&mut t);
+        csv::register(&mut t);
+        datetime::register(&mut t);
+        encoding::register(&mut t);
+        filesystem::register(&mut t);
+        format::register(&mut t);
+        numeric::register(&mut t);
+        regexes::register(&mut t);
+        sequences::register(&mut t);
+        sets::register(&mut t);
+        strings::register(&mut t);
+        yaml::register(&mut t);
         t
     })
 }
@@ -130,6 +206,11 @@ fn table() -> &'static BTreeMap<&'static str, Function> {
 pub fn lookup(name: &str) -> Option<&'static Function> {
     table().get(name)
 }
+
+/// Functions whose result differs on every call. Terraform makes them
+/// return unknown values while planning (only apply sees real results);
+/// the evaluator should do the same when it evaluates for a plan.
+pub const IMPURE: &[&str] = &["timestamp", "uuid"];
 
 /// Every function name, sorted (for "did you mean" suggestions and docs).
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -177,6 +258,9 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
     }
     let mut sensitive = false;
     let mut unknown = false;
+    // Quoted forms of sensitive string arguments, redacted from error
+    // messages so a secret never reaches a diagnostic.
+    let mut secrets: Vec<String> = Vec::new();
     let mut converted = Vec::with_capacity(n);
     for (i, arg) in args.into_iter().enumerate() {
         let p = f
@@ -184,8 +268,23 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
             .get(i)
             .or(f.variadic.as_ref())
             .ok_or_else(|| FuncError::new("too many arguments"))?;
-        let (arg, marked) = arg.unmark_deep();
+        if f.sees_marks {
+            converted.push(arg);
+            continue;
+        }
+        let (arg, marked) = if f.shallow_marks {
+            arg.unmark()
+        } else {
+            arg.unmark_deep()
+        };
         sensitive |= marked;
+        if marked && let Some(s) = arg.as_str() {
+            secrets.push(util::quote_go(s));
+            // Messages may also embed the value unquoted (inside a path).
+            if s.chars().count() >= 3 {
+                secrets.push(s.to_string());
+            }
+        }
         if arg.is_null() && !p.allow_null {
             return Err(FuncError::arg(
                 i,
@@ -195,13 +294,27 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
                 ),
             ));
         }
-        if !arg.is_wholly_known() && !p.allow_unknown {
+        let unknown_here = if f.deep_unknowns {
+            !arg.is_wholly_known()
+        } else {
+            arg.is_unknown()
+        };
+        if unknown_here && !p.allow_unknown {
             unknown = true;
         }
+        // cty words a failed primitive conversion by what was given: a
+        // string that does not parse "a number is required", anything
+        // else "number required".
+        let given_string = matches!(arg.unmarked(), Value::String(_));
         let arg = convert(arg, &p.ty).map_err(|e| {
+            let why = match (&p.ty, given_string, e.path.is_empty()) {
+                (Type::Number, false, true) => "number required".to_string(),
+                (Type::Bool, false, true) => "bool required".to_string(),
+                _ => e.to_string(),
+            };
             FuncError::arg(
                 i,
-                format!("Invalid value for \"{}\" parameter: {e}.", p.name),
+                format!("Invalid value for \"{}\" parameter: {why}.", p.name),
             )
         })?;
         converted.push(arg);
@@ -209,7 +322,12 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
     if unknown {
         return Ok(Value::Unknown(f.ret.clone()).mark_if(sensitive));
     }
-    let out = (f.imp)(ctx, converted)?;
+    let out = (f.imp)(ctx, converted).map_err(|mut e| {
+        for s in &secrets {
+            e.message = e.message.replace(s.as_str(), "(sensitive value)");
+        }
+        e
+    })?;
     Ok(out.mark_if(sensitive))
 }
 

@@ -1,0 +1,538 @@
+//! String functions with Go's semantics (Terraform uses Go's `strings`
+//! package): join, split, replace, trim*, substr, case mapping, title,
+//! startswith, endswith, strcontains, chomp, indent, strrev. Lengths and
+//! offsets count grapheme clusters, as Terraform does.
+
+use super::util::{Table, arg_err, fail, list, p, reg, reg_var, seq, string_list, whole};
+use super::{FuncCtx, FuncError};
+use crate::value::{Type, Value};
+use unicode_segmentation::UnicodeSegmentation;
+
+pub(super) fn register(t: &mut Table) {
+    let s = || Type::String;
+    reg_var(
+        t,
+        "join",
+        vec![p("separator", s())],
+        p("lists", list(s())),
+        s(),
+        join,
+    );
+    reg(
+        t,
+        "split",
+        vec![p("separator", s()), p("str", s())],
+        list(s()),
+        split,
+    );
+    reg(
+        t,
+        "replace",
+        vec![p("str", s()), p("substr", s()), p("replace", s())],
+        s(),
+        replace,
+    );
+    reg(t, "trimspace", vec![p("str", s())], s(), trimspace);
+    reg(t, "trim", vec![p("str", s()), p("cutset", s())], s(), trim);
+    reg(
+        t,
+        "trimprefix",
+        vec![p("str", s()), p("prefix", s())],
+        s(),
+        trimprefix,
+    );
+    reg(
+        t,
+        "trimsuffix",
+        vec![p("str", s()), p("suffix", s())],
+        s(),
+        trimsuffix,
+    );
+    reg(
+        t,
+        "substr",
+        vec![
+            p("str", s()),
+            p("offset", Type::Number),
+            p("length", Type::Number),
+        ],
+        s(),
+        substr,
+    );
+    reg(t, "lower", vec![p("str", s())], s(), lower);
+    reg(t, "upper", vec![p("str", s())], s(), upper);
+    reg(t, "title", vec![p("str", s())], s(), title);
+    reg(
+        t,
+        "startswith",
+        vec![p("str", s()), p("prefix", s())],
+        Type::Bool,
+        startswith,
+    );
+    reg(
+        t,
+        "endswith",
+        vec![p("str", s()), p("suffix", s())],
+        Type::Bool,
+        endswith,
+    );
+    reg(
+        t,
+        "strcontains",
+        vec![p("str", s()), p("substr", s())],
+        Type::Bool,
+        strcontains,
+    );
+    reg(t, "chomp", vec![p("str", s())], s(), chomp);
+    reg(
+        t,
+        "indent",
+        vec![p("spaces", Type::Number), p("str", s())],
+        s(),
+        indent,
+    );
+    reg(t, "strrev", vec![p("str", s())], s(), strrev);
+}
+
+/// The string arguments (the caller converted them already).
+fn strs(args: &[Value]) -> Vec<&str> {
+    args.iter()
+        .map(|a| a.as_str().unwrap_or_default())
+        .collect()
+}
+
+fn string(s: impl Into<String>) -> Result<Value, FuncError> {
+    Ok(Value::String(s.into()))
+}
+
+fn join(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let sep = args[0].as_str().unwrap_or_default();
+    let lists = &args[1..];
+    if lists.is_empty() {
+        return Err(fail("at least one list is required"));
+    }
+    let mut parts = Vec::new();
+    for (j, l) in lists.iter().enumerate() {
+        for (i, v) in seq(l).iter().enumerate() {
+            match v.as_str() {
+                Some(s) => parts.push(s),
+                None if lists.len() > 1 => {
+                    return Err(arg_err(
+                        j + 1,
+                        "lists",
+                        format!(
+                            "element {i} of list {} is null; cannot concatenate null values",
+                            j + 1
+                        ),
+                    ));
+                }
+                None => {
+                    return Err(arg_err(
+                        j + 1,
+                        "lists",
+                        format!("element {i} is null; cannot concatenate null values"),
+                    ));
+                }
+            }
+        }
+    }
+    string(parts.join(sep))
+}
+
+fn split(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let a = strs(&args);
+    let (sep, s) = (a[0], a[1]);
+    let parts: Vec<String> = if sep.is_empty() {
+        // Go splits into single characters (none for an empty string).
+        s.chars().map(String::from).collect()
+    } else {
+        s.split(sep).map(String::from).collect()
+    };
+    Ok(string_list(parts))
+}
+
+fn replace(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let a = strs(&args);
+    let (s, sub, rep) = (a[0], a[1], a[2]);
+    if sub.len() > 1 && sub.starts_with('/') && sub.ends_with('/') {
+        let re = super::regexes::compile(&sub[1..sub.len() - 1]).map_err(fail)?;
+        return string(re.replace_all(s, rep).into_owned());
+    }
+    string(s.replace(sub, rep))
+}
+
+fn trimspace(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    string(strs(&args)[0].trim())
+}
+
+fn trim(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let a = strs(&args);
+    let cut: Vec<char> = a[1].chars().collect();
+    string(a[0].trim_matches(|c| cut.contains(&c)))
+}
+
+fn trimprefix(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let a = strs(&args);
+    string(a[0].strip_prefix(a[1]).unwrap_or(a[0]))
+}
+
+fn trimsuffix(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let a = strs(&args);
+    string(a[0].strip_suffix(a[1]).unwrap_or(a[0]))
+}
+
+fn substr(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let s = args[0].as_str().unwrap_or_default();
+    let mut offset = whole(&args[1]).map_err(|e| arg_err(1, "offset", e))?;
+    let length = whole(&args[2]).map_err(|e| arg_err(2, "length", e))?;
+    let gs: Vec<&str> = s.graphemes(true).collect();
+    let total = gs.len() as i64;
+    // A port of cty's algorithm, quirks included: a negative offset counts
+    // from the end (and clamps at the start), and length 0 after a negative
+    // offset takes the rest of the string.
+    if offset < 0 {
+        offset += total;
+    } else if length == 0 {
+        return string("");
+    }
+    let start = if offset > 0 {
+        if offset > total {
+            return string("");
+        }
+        offset as usize
+    } else {
+        0
+    };
+    let rest = &gs[start..];
+    let take = if length <= 0 {
+        rest.len()
+    } else {
+        (length as usize).min(rest.len())
+    };
+    string(rest[..take].concat())
+}
+
+/// Go's `unicode.ToUpper`: one character to one character (ß stays ß).
+fn upper_char(c: char) -> char {
+    let mut it = c.to_uppercase();
+    match (it.next(), it.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// Go's `unicode.ToLower`: one character to one character.
+fn lower_char(c: char) -> char {
+    if c == '\u{130}' {
+        return 'i';
+    }
+    let mut it = c.to_lowercase();
+    match (it.next(), it.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
+/// Go's `unicode.ToTitle`: the upper case, except for the digraphs that
+/// have a distinct title case.
+fn title_char(c: char) -> char {
+    match c {
+        '\u{1C4}'..='\u{1C6}' => '\u{1C5}',
+        '\u{1C7}'..='\u{1C9}' => '\u{1C8}',
+        '\u{1CA}'..='\u{1CC}' => '\u{1CB}',
+        '\u{1F1}'..='\u{1F3}' => '\u{1F2}',
+        c => upper_char(c),
+    }
+}
+
+fn lower(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    string(strs(&args)[0].chars().map(lower_char).collect::<String>())
+}
+
+fn upper(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    string(strs(&args)[0].chars().map(upper_char).collect::<String>())
+}
+
+/// Go's `strings.Title` word-boundary rule.
+fn is_separator(c: char) -> bool {
+    if c.is_ascii() {
+        return !(c.is_ascii_alphanumeric() || c == '_');
+    }
+    if c.is_alphabetic() || c.is_numeric() {
+        return false;
+    }
+    c.is_whitespace()
+}
+
+fn title(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let mut prev = ' ';
+    let out: String = strs(&args)[0]
+        .chars()
+        .map(|c| {
+            let o = if is_separator(prev) { title_char(c) } else { c };
+            prev = c;
+            o
+        })
+        .collect();
+    string(out)
+}
+
+fn startswith(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let a = strs(&args);
+    Ok(Value::Bool(a[0].starts_with(a[1])))
+}
+
+fn endswith(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let a = strs(&args);
+    Ok(Value::Bool(a[0].ends_with(a[1])))
+}
+
+fn strcontains(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let a = strs(&args);
+    Ok(Value::Bool(a[0].contains(a[1])))
+}
+
+fn chomp(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    string(strs(&args)[0].trim_end_matches(['\r', '\n']))
+}
+
+fn indent(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    let n = whole(&args[0]).map_err(|e| arg_err(0, "spaces", e))?;
+    let pad = " ".repeat(n.max(0) as usize);
+    string(
+        args[1]
+            .as_str()
+            .unwrap_or_default()
+            .replace('\n', &format!("\n{pad}")),
+    )
+}
+
+fn strrev(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
+    string(strs(&args)[0].graphemes(true).rev().collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::value::Type;
+
+    #[test]
+    fn string_functions_match_terraform() {
+        run(vec![
+            (
+                "join",
+                "join",
+                vec![s(", "), tstrs(&["a", "b"])],
+                ok(s("a, b")),
+            ),
+            (
+                "join several lists",
+                "join",
+                vec![s("-"), tstrs(&["a"]), tstrs(&["b", "c"])],
+                ok(s("a-b-c")),
+            ),
+            (
+                "join numbers",
+                "join",
+                vec![s(","), tnums(&["1", "2"])],
+                ok(s("1,2")),
+            ),
+            (
+                "join needs a list",
+                "join",
+                vec![s(",")],
+                err("at least one list is required"),
+            ),
+            (
+                "split",
+                "split",
+                vec![s(","), s("a,b,,c")],
+                ok(strs(&["a", "b", "", "c"])),
+            ),
+            (
+                "split empty string",
+                "split",
+                vec![s(","), s("")],
+                ok(strs(&[""])),
+            ),
+            (
+                "split on empty separator",
+                "split",
+                vec![s(""), s("héj")],
+                ok(strs(&["h", "é", "j"])),
+            ),
+            (
+                "replace literal",
+                "replace",
+                vec![s("1 + 2 + 3"), s("+"), s("-")],
+                ok(s("1 - 2 - 3")),
+            ),
+            (
+                "replace empty substring",
+                "replace",
+                vec![s("ab"), s(""), s("-")],
+                ok(s("-a-b-")),
+            ),
+            (
+                "replace regex with group",
+                "replace",
+                vec![s("hello world"), s("/w(or)ld/"), s("[$1]")],
+                ok(s("hello [or]")),
+            ),
+            (
+                "replace regex named group",
+                "replace",
+                vec![s("a1b22"), s("/(?P<d>[0-9]+)/"), s("<${d}>")],
+                ok(s("a<1>b<22>")),
+            ),
+            (
+                "replace regex longest name",
+                "replace",
+                vec![s("ab"), s("/(a)/"), s("$1x")],
+                ok(s("b")),
+            ),
+            (
+                "replace single slash is literal",
+                "replace",
+                vec![s("a/b"), s("/"), s("-")],
+                ok(s("a-b")),
+            ),
+            (
+                "replace bad regex",
+                "replace",
+                vec![s("a"), s("/(/"), s("")],
+                err("error parsing regexp"),
+            ),
+            (
+                "trimspace unicode",
+                "trimspace",
+                vec![s("\u{a0} \t x y\n\u{3000}")],
+                ok(s("x y")),
+            ),
+            (
+                "trim cutset",
+                "trim",
+                vec![s("?!hello?!"), s("!?")],
+                ok(s("hello")),
+            ),
+            (
+                "trimprefix once",
+                "trimprefix",
+                vec![s("hellohello"), s("hello")],
+                ok(s("hello")),
+            ),
+            (
+                "trimsuffix",
+                "trimsuffix",
+                vec![s("hello world"), s(" world")],
+                ok(s("hello")),
+            ),
+            (
+                "substr",
+                "substr",
+                vec![s("hello world"), n("1"), n("4")],
+                ok(s("ello")),
+            ),
+            (
+                "substr negative offset",
+                "substr",
+                vec![s("hello world"), n("-5"), n("-1")],
+                ok(s("world")),
+            ),
+            (
+                "substr length past end",
+                "substr",
+                vec![s("hello"), n("3"), n("10")],
+                ok(s("lo")),
+            ),
+            (
+                "substr offset past end",
+                "substr",
+                vec![s("hello"), n("10"), n("1")],
+                ok(s("")),
+            ),
+            (
+                "substr graphemes",
+                "substr",
+                vec![s("e\u{301}x"), n("0"), n("1")],
+                ok(s("e\u{301}")),
+            ),
+            (
+                "substr zero length",
+                "substr",
+                vec![s("abc"), n("1"), n("0")],
+                ok(s("")),
+            ),
+            (
+                "substr fractional",
+                "substr",
+                vec![s("abc"), n("0.5"), n("1")],
+                err("value must be a whole number"),
+            ),
+            ("upper", "upper", vec![s("héllo ß")], ok(s("HÉLLO ß"))),
+            ("lower", "lower", vec![s("HÉLLO İ")], ok(s("héllo i"))),
+            (
+                "title",
+                "title",
+                vec![s("hello world-foo_bar o'neil")],
+                ok(s("Hello World-Foo_bar O'Neil")),
+            ),
+            (
+                "title unicode",
+                "title",
+                vec![s("élan vital")],
+                ok(s("Élan Vital")),
+            ),
+            (
+                "startswith",
+                "startswith",
+                vec![s("hello"), s("he")],
+                ok(b(true)),
+            ),
+            (
+                "endswith",
+                "endswith",
+                vec![s("hello"), s("he")],
+                ok(b(false)),
+            ),
+            (
+                "strcontains",
+                "strcontains",
+                vec![s("hello"), s("ll")],
+                ok(b(true)),
+            ),
+            ("chomp", "chomp", vec![s("hello\r\n\n")], ok(s("hello"))),
+            ("chomp keeps inner", "chomp", vec![s("a\nb")], ok(s("a\nb"))),
+            (
+                "indent",
+                "indent",
+                vec![n("2"), s("a\nb\n")],
+                ok(s("a\n  b\n  ")),
+            ),
+            (
+                "strrev",
+                "strrev",
+                vec![s("abc e\u{301}")],
+                ok(s("e\u{301} cba")),
+            ),
+            (
+                "number converts to string",
+                "upper",
+                vec![n("1")],
+                ok(s("1")),
+            ),
+            (
+                "list is not a string",
+                "upper",
+                vec![tstrs(&["a"])],
+                err("Invalid value for \"str\" parameter: string required"),
+            ),
+            (
+                "null is rejected",
+                "upper",
+                vec![crate::value::Value::Null(Type::String)],
+                err("argument must not be null"),
+            ),
+        ]);
+    }
+}
