@@ -127,12 +127,12 @@ fn check_declared(ws: &Workspace, addr: &ResourceInstanceAddr) -> Result<(), u8>
         );
         return Err(1);
     };
-    let fits = match (&addr.key, res.count.is_some(), res.for_each.is_some()) {
-        (InstanceKey::None, false, false) => true,
-        (InstanceKey::Int(_), true, _) => true,
-        (InstanceKey::Str(_), _, true) => true,
-        _ => false,
-    };
+    let fits = matches!(
+        (&addr.key, res.count.is_some(), res.for_each.is_some()),
+        (InstanceKey::None, false, false)
+            | (InstanceKey::Int(_), true, _)
+            | (InstanceKey::Str(_), _, true)
+    );
     if !fits {
         let want = if res.count.is_some() {
             format!("{}[0] (it uses count)", addr.resource)
