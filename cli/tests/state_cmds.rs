@@ -564,3 +564,50 @@ fn a_held_lock_is_named_waited_for_and_force_unlocked() {
     let o = fails(d.path(), &["force-unlock", "--force", &info.id]);
     assert!(o.stderr.contains("is not locked"), "{}", o.stderr);
 }
+
+#[test]
+fn state_list_rm_and_mv_work_on_whole_modules() {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(d.path().join("m")).expect("mkdir");
+    std::fs::write(
+        d.path().join("main.hcl"),
+        "module \"m\" {\n  source = \"./m\"\n}\nresource \"posture_data\" \"top\" {}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.path().join("m/main.hcl"),
+        "resource \"posture_data\" \"x\" {\n  count = 2\n}\n",
+    )
+    .expect("write");
+    ok(d.path(), &["apply", "--auto-approve"]);
+    let o = ok(d.path(), &["state", "list", "module.m"]);
+    assert_eq!(
+        o.stdout,
+        "module.m.posture_data.x[0]\nmodule.m.posture_data.x[1]\n"
+    );
+    let o = fails(d.path(), &["state", "mv", "module.m", "posture_data.y"]);
+    assert!(
+        o.stderr.contains("a module moves to a module address"),
+        "{}",
+        o.stderr
+    );
+    ok(d.path(), &["state", "mv", "module.m", "module.n[\"k\"]"]);
+    assert_eq!(
+        list(d.path()),
+        [
+            "module.n[\"k\"].posture_data.x[0]",
+            "module.n[\"k\"].posture_data.x[1]",
+            "posture_data.top"
+        ]
+    );
+    let o = ok(d.path(), &["state", "rm", "--dry-run", "module.n"]);
+    assert!(
+        o.stdout
+            .contains("Would remove module.n[\"k\"].posture_data.x[1]"),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(list(d.path()).len(), 3, "a dry run removes nothing");
+    ok(d.path(), &["state", "rm", "module.n"]);
+    assert_eq!(list(d.path()), ["posture_data.top"]);
+}

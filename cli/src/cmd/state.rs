@@ -398,3 +398,40 @@ fn push(file: &std::path::Path, force: bool, lock: &LockArgs) -> Result<(), u8> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{canonical, under};
+
+    #[test]
+    fn addresses_are_canonical_and_modules_are_accepted() {
+        assert_eq!(
+            canonical("posture_data.x[\"a\"]").as_deref(),
+            Ok("posture_data.x[\"a\"]")
+        );
+        assert_eq!(
+            canonical("module.m[\"k\"]").as_deref(),
+            Ok("module.m[\"k\"]")
+        );
+        assert_eq!(
+            canonical("module.m.module.n").as_deref(),
+            Ok("module.m.module.n")
+        );
+        let e = canonical("posture_data.").expect_err("incomplete");
+        assert!(e.contains("posture_data."), "{e}");
+        assert!(canonical("module.").is_err());
+    }
+
+    #[test]
+    fn under_matches_instances_of_a_resource_and_contents_of_a_module_only() {
+        assert!(under("posture_data.x", "posture_data.x"));
+        assert!(under("posture_data.x[0]", "posture_data.x"));
+        assert!(under("posture_data.x[\"a\"]", "posture_data.x"));
+        assert!(!under("posture_data.xy", "posture_data.x"));
+        assert!(!under("posture_data.x[0]", "posture_data.x[1]"));
+        assert!(under("module.m.posture_data.x", "module.m"));
+        assert!(under("module.m[\"k\"].posture_data.x", "module.m"));
+        assert!(!under("module.mm.posture_data.x", "module.m"));
+        assert!(!under("module.m.posture_data.x", "posture_data.x"));
+    }
+}
