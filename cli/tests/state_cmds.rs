@@ -611,3 +611,36 @@ fn state_list_rm_and_mv_work_on_whole_modules() {
     ok(d.path(), &["state", "rm", "module.n"]);
     assert_eq!(list(d.path()), ["posture_data.top"]);
 }
+
+#[test]
+fn edits_wait_until_an_interrupted_run_is_reconciled() {
+    let d = applied();
+    let location = LocalLocation::new(d.path().join(".posture"));
+    let held = location.open(&LockOptions::new("apply")).expect("lock");
+    held.record_intent(posture_engine::state::NewIntent {
+        address: "posture_data.a".into(),
+        action: posture_engine::state::Action::Update,
+        planned: serde_json::json!({ "type": "posture_data" }),
+    })
+    .expect("intent");
+    held.close().expect("close");
+
+    let o = fails(d.path(), &["state", "rm", "posture_data.a"]);
+    assert!(
+        o.stderr
+            .contains("1 operation(s) from an interrupted run are pending"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("posture plan"), "{}", o.stderr);
+    assert_eq!(list(d.path()).len(), 4, "nothing removed");
+    // A plan reconciles the interrupted operation; then edits go through.
+    let o = ok(d.path(), &["plan"]);
+    assert!(
+        o.stderr.contains("Recovered: posture_data.a"),
+        "{}",
+        o.stderr
+    );
+    ok(d.path(), &["state", "rm", "posture_data.s"]);
+    assert!(!list(d.path()).contains(&"posture_data.s".to_string()));
+}

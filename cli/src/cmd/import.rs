@@ -87,12 +87,7 @@ fn import(a: &Args) -> Result<(), u8> {
         deposed: Default::default(),
     };
     state.instances.insert(address.clone(), record);
-    backend
-        .rewrite(&state, &format!("import: {address}"))
-        .map_err(|e| {
-            eprintln!("Error: Failed to save state\n\n{e}\n\nNothing was imported.");
-            1
-        })?;
+    super::state::commit(&backend, &state, &format!("import: {address}"))?;
     println!("{address}: Import prepared!\n  Prepared {type_name} for import");
     println!(
         "\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in\nyour posture state and will henceforth be managed by posture. Run `posture plan`\nto compare them with their configuration."

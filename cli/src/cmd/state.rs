@@ -9,6 +9,8 @@
 
 mod edit;
 
+pub(crate) use edit::commit;
+
 use super::common::{self, LockArgs};
 use posture_engine::addrs::{Mode as AddrMode, parse_instance};
 use posture_engine::plan::statecodec;

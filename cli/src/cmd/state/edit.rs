@@ -8,7 +8,7 @@
 use super::{canonical, canonical_all, load, open, under};
 use crate::cmd::common::LockArgs;
 use posture_engine::addrs::parse_instance;
-use posture_engine::state::{Backend, State};
+use posture_engine::state::{Backend, State, StateError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -173,9 +173,16 @@ fn check_kinds(s: &str, d: &str) -> Result<(), u8> {
     }
 }
 
-fn commit(backend: &Arc<dyn Backend>, state: &State, summary: &str) -> Result<u64, u8> {
+/// Commits an edit, or exit 1 saying why nothing changed.
+pub(crate) fn commit(backend: &Arc<dyn Backend>, state: &State, summary: &str) -> Result<u64, u8> {
     backend.rewrite(state, summary).map_err(|e| {
-        eprintln!("Error: Failed to save state\n\n{e}\n\nNothing was changed.");
+        match e {
+            // The backend's message suggests --force, which edits do not have.
+            StateError::PendingIntents { count } => eprintln!(
+                "Error: Failed to save state\n\n{count} operation(s) from an interrupted run are pending; run `posture plan` or `posture apply` first so posture reconciles them, then retry. Nothing was changed."
+            ),
+            e => eprintln!("Error: Failed to save state\n\n{e}\n\nNothing was changed."),
+        }
         1
     })
 }
