@@ -315,6 +315,15 @@ fn state_mv_renames_instances_and_resources_and_refuses_taken_addresses() {
         "{}",
         o.stderr
     );
+    let o = fails(
+        d.path(),
+        &["state", "mv", "posture_data.c", "posture_data.c"],
+    );
+    assert!(
+        o.stderr.contains("give a different destination"),
+        "{}",
+        o.stderr
+    );
     let o = fails(d.path(), &["state", "mv", "posture_data.c", "other_type.c"]);
     assert!(
         o.stderr.contains("resource types don't match"),

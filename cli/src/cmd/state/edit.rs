@@ -76,6 +76,12 @@ pub(super) fn mv(src: &str, dst: &str, dry_run: bool, lock: &LockArgs) -> Result
             return Err(1);
         }
     };
+    if s == d {
+        eprintln!(
+            "Error: Invalid state move request\n\nThe source and destination are both {s}; give a different destination address."
+        );
+        return Err(1);
+    }
     check_kinds(&s, &d)?;
     let backend = open("state mv", lock)?;
     let mut state = load(&backend)?;
