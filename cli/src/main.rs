@@ -38,6 +38,16 @@ enum Command {
     Show(cmd::show::Args),
     /// Print the posture version.
     Version(cmd::version::Args),
+    /// Read and edit the state: list, show, history, rm, mv, pull, push.
+    State(cmd::state::Args),
+    /// Print the root outputs recorded by the last apply.
+    Output(cmd::output::Args),
+    /// Adopt an existing object into the state at a configured address.
+    Import(cmd::import::Args),
+    /// Print the configuration's dependency graph (DOT or Mermaid).
+    Graph(cmd::graph::Args),
+    /// Remove a state lock left by a run that died.
+    ForceUnlock(cmd::force_unlock::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +70,11 @@ fn main() -> ExitCode {
         Command::Destroy(a) => cmd::apply::run_destroy(a),
         Command::Show(a) => cmd::show::run(a),
         Command::Version(a) => cmd::version::run(a),
+        Command::State(a) => cmd::state::run(a),
+        Command::Output(a) => cmd::output::run(a),
+        Command::Import(a) => cmd::import::run(a),
+        Command::Graph(a) => cmd::graph::run(a),
+        Command::ForceUnlock(a) => cmd::force_unlock::run(a),
     };
     ExitCode::from(code)
 }

@@ -4,8 +4,13 @@ pub mod apply;
 pub mod common;
 pub mod console;
 pub mod fmt;
+pub mod force_unlock;
+pub mod graph;
+pub mod import;
+pub mod output;
 pub mod plan;
 pub mod show;
+pub mod state;
 pub mod validate;
 pub mod version;
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::error::Result;
+use super::error::StateError;
 use super::lock::LockInfo;
 use super::model::{HistoryEntry, Intent, IntentId, NewIntent, Outcome, OutputValue, State};
 
@@ -105,6 +106,35 @@ pub trait Backend: Send + Sync {
     /// # Errors
     /// Decoding errors, the refusals above, lock lost, storage failure.
     fn push(&self, json: &str, force: bool) -> Result<u64>;
+
+    /// Replaces every record and output with `state`'s in one atomic commit
+    /// (serial + 1) recorded in history with `summary`: the edits of `state
+    /// rm`, `state mv` and `import`, made on a [`Backend::load`] of this run.
+    /// Refused when `state` has another lineage or serial than the current
+    /// state (it was not loaded from it) or when intents are pending. An
+    /// unchanged state commits nothing and returns the current serial.
+    ///
+    /// The default goes through [`Backend::push`] (its history summary is
+    /// then `state push`); backends override it to keep `summary`.
+    ///
+    /// # Errors
+    /// The refusals above, lock lost, storage failure.
+    fn rewrite(&self, state: &State, summary: &str) -> Result<u64> {
+        let _ = summary;
+        let current = self.load()?;
+        if state.serial != current.serial {
+            return Err(StateError::SerialConflict {
+                current: current.serial,
+                pushed: state.serial,
+            });
+        }
+        if state.instances == current.instances && state.outputs == current.outputs {
+            return Ok(current.serial);
+        }
+        let mut next = state.clone();
+        next.serial = current.serial + 1;
+        self.push(&super::encode(&next), false)
+    }
 
     /// Flushes and releases the lock. Dropping the backend does the same,
     /// ignoring errors.

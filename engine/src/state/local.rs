@@ -520,6 +520,44 @@ impl Backend for LocalBackend {
         Ok(serial)
     }
 
+    fn rewrite(&self, state: &State, summary: &str) -> Result<u64> {
+        self.lock.check()?;
+        let _g = self.guard();
+        let current = self.load_unlocked()?;
+        if state.lineage != current.lineage {
+            return Err(StateError::LineageMismatch {
+                current: current.lineage,
+                pushed: state.lineage.clone(),
+            });
+        }
+        if state.serial != current.serial {
+            return Err(StateError::SerialConflict {
+                current: current.serial,
+                pushed: state.serial,
+            });
+        }
+        let pending = self.store.intents.len();
+        if pending > 0 {
+            return Err(StateError::PendingIntents { count: pending });
+        }
+        if state.instances == current.instances && state.outputs == current.outputs {
+            return Ok(current.serial);
+        }
+        let mut committed = state.clone();
+        committed.serial = current.serial + 1;
+        committed.format_version = FORMAT_VERSION;
+        self.write_commit(CommitWrite {
+            lineage: &committed.lineage,
+            serial: committed.serial,
+            summary,
+            snapshot: encode_compact(&committed).into_bytes(),
+            instance_count: committed.instances.len(),
+            outputs: &committed.outputs,
+            instances: Some(&committed.instances),
+        })?;
+        Ok(committed.serial)
+    }
+
     fn close(self: Box<Self>) -> Result<()> {
         LocalBackend::close(*self)
     }

@@ -417,3 +417,64 @@ fn pending_intents_come_back_in_recording_order() {
         .collect();
     assert_eq!(pending, ids);
 }
+
+#[test]
+fn rewrite_commits_an_edit_atomically_with_its_summary_and_refuses_stale_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backend = open(dir.path());
+    let a = intent(&backend, "route53_record.a", Action::Create);
+    backend
+        .complete_intent(&a, upsert("route53_record.a", 60))
+        .expect("a");
+    assert_eq!(backend.commit(None, "apply").expect("commit"), 1);
+
+    let mut edit = backend.load().expect("load");
+    let rec = edit.instances.remove("route53_record.a").expect("recorded");
+    edit.instances.insert(
+        "route53_record.b".into(),
+        InstanceRecord {
+            address: "route53_record.b".into(),
+            ..rec
+        },
+    );
+    assert_eq!(
+        backend.rewrite(&edit, "state mv: a to b").expect("rewrite"),
+        2
+    );
+    let now = backend.load().expect("load");
+    assert_eq!(
+        now.instances.keys().collect::<Vec<_>>(),
+        vec!["route53_record.b"]
+    );
+    let history = backend.history().expect("history");
+    assert_eq!(history[1].summary, "state mv: a to b");
+    assert_eq!(
+        backend.snapshot(2).expect("snapshot").instances,
+        now.instances
+    );
+
+    // Unchanged: nothing committed.
+    assert_eq!(backend.rewrite(&now, "nothing").expect("no-op"), 2);
+    // Made from an older load: refused, state untouched.
+    let err = backend.rewrite(&edit, "stale").expect_err("stale");
+    assert!(
+        matches!(
+            err,
+            StateError::SerialConflict {
+                current: 2,
+                pushed: 1
+            }
+        ),
+        "{err}"
+    );
+    // Pending intents: refused.
+    let mut next = backend.load().expect("load");
+    next.instances.clear();
+    intent(&backend, "route53_record.c", Action::Create);
+    let err = backend.rewrite(&next, "rm").expect_err("pending");
+    assert!(
+        matches!(err, StateError::PendingIntents { count: 1 }),
+        "{err}"
+    );
+    assert_eq!(backend.load().expect("load").instances.len(), 1);
+}
