@@ -87,8 +87,9 @@ fn convert_at(v: Value, ty: &Type, path: &str) -> Result<Value, ConvertError> {
         Type::Bool => match v {
             Value::Bool(_) => Ok(v),
             Value::String(s) => match s.as_str() {
-                "true" => Ok(Value::Bool(true)),
-                "false" => Ok(Value::Bool(false)),
+                // cty also accepts "1" and "0".
+                "true" | "1" => Ok(Value::Bool(true)),
+                "false" | "0" => Ok(Value::Bool(false)),
                 _ => Err(err(path, "a bool is required")),
             },
             _ => Err(err(path, required(ty))),
@@ -199,8 +200,12 @@ pub fn unify(types: &[Type]) -> Option<Type> {
         return Some((*first).clone());
     }
     if known.iter().all(|t| t.is_primitive()) {
-        // Mixed primitives meet at string.
-        return Some(Type::String);
+        // Mixed primitives meet at string, but only when one is a string:
+        // bool and number have no common type.
+        return known
+            .iter()
+            .any(|t| **t == Type::String)
+            .then_some(Type::String);
     }
     let all_objects = known
         .iter()
@@ -270,6 +275,42 @@ pub fn unify(types: &[Type]) -> Option<Type> {
             }
         }
         return Some(Type::List(Box::new(unify(&elems)?)));
+    }
+    // A collection and a tuple meet at the collection's kind.
+    let coll: Vec<&Type> = known
+        .iter()
+        .copied()
+        .filter(|t| matches!(t, Type::List(_) | Type::Set(_) | Type::Map(_)))
+        .collect();
+    if let Some(c) = coll.first() {
+        let same_kind = coll
+            .iter()
+            .all(|t| std::mem::discriminant(*t) == std::mem::discriminant(*c));
+        let others_ok = known.iter().all(|t| {
+            matches!(
+                t,
+                Type::List(_) | Type::Set(_) | Type::Map(_) | Type::Tuple(_) | Type::Object(_)
+            )
+        });
+        if same_kind
+            && others_ok
+            && known.iter().any(|t| matches!(t, Type::Tuple(_)))
+            && !matches!(c, Type::Map(_))
+        {
+            let mut elems = Vec::new();
+            for t in &known {
+                match t {
+                    Type::Tuple(e) => elems.extend(e.iter().cloned()),
+                    other => elems.extend(other.element_type().cloned()),
+                }
+            }
+            let et = Box::new(unify(&elems)?);
+            return Some(if matches!(c, Type::Set(_)) {
+                Type::Set(et)
+            } else {
+                Type::List(et)
+            });
+        }
     }
     let collection = |t: &Type| match t {
         Type::List(e) => Some(("list", (**e).clone())),

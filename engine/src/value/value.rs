@@ -335,7 +335,7 @@ pub fn raw_equal(a: &Value, b: &Value) -> bool {
 
 fn kind_rank(v: &Value) -> u8 {
     match v {
-        Value::Null(_) => 0,
+        Value::Null(_) => 11,
         Value::Bool(_) => 1,
         Value::Number(_) => 2,
         Value::String(_) => 3,

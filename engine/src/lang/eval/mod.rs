@@ -20,6 +20,7 @@ use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, ForExpr, ObjectKey, TraversalOperator};
 use std::collections::BTreeMap;
 use std::path::Path;
+use unicode_normalization::UnicodeNormalization;
 
 /// Resolves the references an expression makes: everything rooted at a
 /// name that is not bound by a `for` expression.
@@ -156,7 +157,8 @@ impl<'a> Evaluator<'a> {
             Expression::Null(_) => Value::NULL,
             Expression::Bool(b) => Value::Bool(*b.value()),
             Expression::Number(n) => self.number(e, n.value()),
-            Expression::String(s) => Value::String(s.value().clone()),
+            // HCL normalises string literals to Unicode NFC.
+            Expression::String(s) => Value::String(s.value().nfc().collect()),
             Expression::Array(a) => {
                 let items = a.iter().map(|x| self.eval(x)).collect();
                 Value::Tuple(items)
@@ -238,6 +240,17 @@ impl<'a> Evaluator<'a> {
             let (key, kspan) = match k {
                 ObjectKey::Ident(id) => {
                     (Value::from(id.value().as_str()), self.span_range(id.span()))
+                }
+                ObjectKey::Expression(ke @ Expression::Traversal(_)) => {
+                    let sp = self.span_of(ke);
+                    self.error(
+                        Diagnostic::error(
+                            "Ambiguous attribute key",
+                            "If this expression is intended to be a reference, wrap it in parentheses. If it's instead intended as a literal name containing periods, wrap it in quotes to create a string literal.",
+                        ),
+                        sp,
+                    );
+                    continue;
                 }
                 ObjectKey::Expression(ke) => (self.eval(ke), self.span_of(ke)),
             };

@@ -30,6 +30,54 @@ struct Out {
     text: String,
     unknown: bool,
     sensitive: bool,
+    /// From a quoted string: literals inside directives still hold their
+    /// escapes (hcl-edit unescapes only the top level), so undo them here.
+    quoted: bool,
+}
+
+/// Interprets HCL string escapes: `\n`, `\t`, `\"`, `\uXXXX`, `$${`, `%%{`...
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
+                Some('"') => out.push('"'),
+                Some('\\') => out.push('\\'),
+                Some(u @ ('u' | 'U')) => {
+                    let n = if u == 'u' { 4 } else { 8 };
+                    let hex: String = (0..n).filter_map(|_| chars.next()).collect();
+                    match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        Some(ch) => out.push(ch),
+                        None => {
+                            out.push('\\');
+                            out.push(u);
+                            out.push_str(&hex);
+                        }
+                    }
+                }
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '$' | '%' if chars.peek() == Some(&c) => {
+                // $${ and %%{ are literal ${ and %{.
+                let mut look = chars.clone();
+                look.next();
+                if look.peek() == Some(&'{') {
+                    chars.next();
+                }
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Evaluator<'_> {
@@ -39,22 +87,36 @@ impl Evaluator<'_> {
         if let [Element::Interpolation(i)] = elements.as_slice() {
             return self.eval(&i.expr);
         }
-        let _ = e;
-        let mut out = Out::default();
-        self.render(t, false, false, &mut out);
+        let mut out = Out {
+            quoted: matches!(e, Expression::StringTemplate(_)),
+            ..Out::default()
+        };
+        self.render(t, false, false, &mut out, 0);
         if out.unknown {
             return Value::Unknown(Type::String).mark_if(out.sensitive);
         }
         Value::String(out.text).mark_if(out.sensitive)
     }
 
-    fn render(&mut self, t: &Template, strip_first: bool, strip_last: bool, out: &mut Out) {
+    fn render(
+        &mut self,
+        t: &Template,
+        strip_first: bool,
+        strip_last: bool,
+        out: &mut Out,
+        depth: usize,
+    ) {
         let elements: Vec<&Element> = t.iter().collect();
         let n = elements.len();
         for (i, el) in elements.iter().enumerate() {
             match el {
                 Element::Literal(s) => {
+                    let unescaped;
                     let mut lit: &str = s.value();
+                    if depth > 0 && out.quoted {
+                        unescaped = unescape(lit);
+                        lit = &unescaped;
+                    }
                     let trim_start =
                         (i == 0 && strip_first) || (i > 0 && strips(elements[i - 1]).1);
                     let trim_end =
@@ -65,7 +127,7 @@ impl Evaluator<'_> {
                     if trim_end {
                         lit = lit.trim_end();
                     }
-                    out.text.push_str(lit);
+                    out.text.extend(unicode_normalization::UnicodeNormalization::nfc(lit));
                 }
                 Element::Interpolation(interp) => {
                     let v = self.eval(&interp.expr);
@@ -106,9 +168,16 @@ impl Evaluator<'_> {
                                 d.if_expr.strip.strip_end(),
                                 last,
                                 out,
+                                depth + 1,
                             );
                         } else if let Some(e) = &d.else_expr {
-                            self.render(&e.template, e.strip.strip_end(), end_strip, out);
+                            self.render(
+                                &e.template,
+                                e.strip.strip_end(),
+                                end_strip,
+                                out,
+                                depth + 1,
+                            );
                         }
                     }
                     Directive::For(d) => {
@@ -153,6 +222,7 @@ impl Evaluator<'_> {
                                 fe.strip.strip_end(),
                                 d.endfor_expr.strip.strip_start(),
                                 out,
+                                depth + 1,
                             );
                             self.bindings.truncate(depth);
                         }
@@ -226,7 +296,7 @@ impl crate::lang::funcs::TemplateRenderer for FileTemplates {
             &crate::lang::funcs::NoTemplates,
         );
         let mut out = Out::default();
-        ev.render(&tpl, false, false, &mut out);
+        ev.render(&tpl, false, false, &mut out, 0);
         if let Some(d) = ev.take_diags().0.into_iter().next() {
             let at = d
                 .span

@@ -140,12 +140,7 @@ impl Reader<'_> {
                     }
                     self.i += 1;
                     let v = self.value(depth + 1)?;
-                    if m.contains_key(&k) {
-                        return Err(format!(
-                            "duplicate {} property in JSON object",
-                            quote_go(&k)
-                        ));
-                    }
+                    // A repeated key: the last one wins, as in Terraform.
                     m.insert(k, v);
                     self.ws();
                     match self.s.get(self.i) {
