@@ -52,14 +52,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(dir) = &cli.chdir {
-        if let Err(e) = std::env::set_current_dir(dir) {
-            eprintln!(
-                "Error: Invalid --chdir option\n\nThe directory {} cannot be used: {e}.",
-                dir.display()
-            );
-            return ExitCode::from(1);
-        }
+    if let Some(dir) = &cli.chdir
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        eprintln!(
+            "Error: Invalid --chdir option\n\nThe directory {} cannot be used: {e}.",
+            dir.display()
+        );
+        return ExitCode::from(1);
     }
     let code = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),

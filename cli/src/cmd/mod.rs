@@ -45,11 +45,11 @@ impl VarArgs {
                     out.push(CliVar::Var(v.clone()));
                     vi += 1;
                 }
-            } else if a == "--var-file" || a.starts_with("--var-file=") {
-                if let Some(f) = self.var_files.get(fi) {
-                    out.push(CliVar::File(f.clone()));
-                    fi += 1;
-                }
+            } else if (a == "--var-file" || a.starts_with("--var-file="))
+                && let Some(f) = self.var_files.get(fi)
+            {
+                out.push(CliVar::File(f.clone()));
+                fi += 1;
             }
             i += 1;
         }

@@ -70,10 +70,10 @@ pub fn run(a: Args) -> u8 {
         }
         if let Some(outs) = j.get_mut("outputs").and_then(|o| o.as_object_mut()) {
             for (name, o) in &state.outputs {
-                if o.sensitive {
-                    if let Some(slot) = outs.get_mut(name) {
-                        slot["value"] = serde_json::Value::from("(sensitive value)");
-                    }
+                if o.sensitive
+                    && let Some(slot) = outs.get_mut(name)
+                {
+                    slot["value"] = serde_json::Value::from("(sensitive value)");
                 }
             }
         }

@@ -19,6 +19,9 @@ pub enum OpKind {
     Delete,
 }
 
+/// Operations merge when they share provider, type, batch key, kind and dependencies.
+type GroupKey = (String, String, String, OpKind, Vec<usize>);
+
 /// A node: one or more operations done in one provider call.
 #[derive(Debug, Clone, Default)]
 pub struct OpNode {
@@ -71,10 +74,10 @@ impl OpGraph {
                             }
                         }
                     }
-                    if c.action == Action::DeleteThenCreate {
-                        if let Some(&x) = index.get(&(c.address.as_str(), OpKind::Delete)) {
-                            deps[o].insert(x);
-                        }
+                    if c.action == Action::DeleteThenCreate
+                        && let Some(&x) = index.get(&(c.address.as_str(), OpKind::Delete))
+                    {
+                        deps[o].insert(x);
                     }
                 }
                 OpKind::Delete => {
@@ -84,18 +87,17 @@ impl OpGraph {
                             deps[x].insert(o);
                         }
                     }
-                    if c.action == Action::CreateThenDelete {
-                        if let Some(&x) = index.get(&(c.address.as_str(), OpKind::Create)) {
-                            deps[o].insert(x);
-                        }
+                    if c.action == Action::CreateThenDelete
+                        && let Some(&x) = index.get(&(c.address.as_str(), OpKind::Create))
+                    {
+                        deps[o].insert(x);
                     }
                 }
             }
         }
         // Merge operations of one provider call: same provider, type, batch
         // key and kind, and the same dependencies.
-        let mut groups: BTreeMap<(String, String, String, OpKind, Vec<usize>), Vec<usize>> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
         let mut alone: Vec<usize> = Vec::new();
         for (o, (ci, kind)) in ops.iter().enumerate() {
             let c = &plan.changes[*ci];

@@ -536,11 +536,11 @@ impl Decoder<'_> {
             &["backend"],
             "in the posture block",
         );
-        if let Some(a) = attrs.get("required_version") {
-            if let Some(s) = self.const_string(&a.value, "required_version") {
-                let span = self.span(a.value.span());
-                m.settings.required_version = Some((s, span));
-            }
+        if let Some(a) = attrs.get("required_version")
+            && let Some(s) = self.const_string(&a.value, "required_version")
+        {
+            let span = self.span(a.value.span());
+            m.settings.required_version = Some((s, span));
         }
         for bb in blocks {
             let span = self.span(bb.span());
@@ -599,14 +599,14 @@ impl Decoder<'_> {
         let default = attrs.get("default").map(|a| self.expr(&a.value));
         if let Some(d) = &default {
             // A default must be a constant of the declared type.
-            if let Some(v) = self.constant(&d.expr, &Type::Dynamic, "a variable default") {
-                if let Err(e) = ty.apply(v) {
-                    self.err(
+            if let Some(v) = self.constant(&d.expr, &Type::Dynamic, "a variable default")
+                && let Err(e) = ty.apply(v)
+            {
+                self.err(
                         "Invalid default value for variable",
                         format!("This default value is not compatible with the variable's type constraint: {e}."),
                         d.span(),
                     );
-                }
             }
         }
         let description = attrs.get("description").and_then(|a| {
@@ -733,19 +733,20 @@ impl Decoder<'_> {
         } else {
             Vec::new()
         };
-        for extra in [&count, &for_each, &depends_on, &provider] {
-            if let Some(a) = extra {
-                let name = a.key.value().as_str();
-                if b.body
-                    .iter()
-                    .filter_map(Structure::as_attribute)
-                    .filter(|x| x.key.value().as_str() == name)
-                    .count()
-                    > 1
-                {
-                    let s = self.span(a.key.span());
-                    self.err("Attribute redefined", format!("The argument \"{name}\" was already set. Each argument may be set only once."), s);
-                }
+        for a in [&count, &for_each, &depends_on, &provider]
+            .into_iter()
+            .flatten()
+        {
+            let name = a.key.value().as_str();
+            if b.body
+                .iter()
+                .filter_map(Structure::as_attribute)
+                .filter(|x| x.key.value().as_str() == name)
+                .count()
+                > 1
+            {
+                let s = self.span(a.key.span());
+                self.err("Attribute redefined", format!("The argument \"{name}\" was already set. Each argument may be set only once."), s);
             }
         }
         if let (Some(c), Some(_)) = (&count, &for_each) {

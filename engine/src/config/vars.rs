@@ -55,14 +55,14 @@ pub fn collect(
     let mut out = BTreeMap::new();
     let mut diags = Diagnostics::default();
     for (k, v) in env {
-        if let Some(name) = k.strip_prefix("POSTURE_VAR_") {
-            if let Some(decl) = module.variables.get(name) {
-                let value = parse_cli_value(
-                    v,
-                    decl.ty.ty().is_primitive()
-                        || matches!(decl.ty.ty(), crate::value::Type::Dynamic),
-                );
-                match value {
+        if let Some(name) = k.strip_prefix("POSTURE_VAR_")
+            && let Some(decl) = module.variables.get(name)
+        {
+            let value = parse_cli_value(
+                v,
+                decl.ty.ty().is_primitive() || matches!(decl.ty.ty(), crate::value::Type::Dynamic),
+            );
+            match value {
                     Ok(value) => {
                         out.insert(name.to_string(), RawVar { value, source: VarSource::Env });
                     }
@@ -71,7 +71,6 @@ pub fn collect(
                         format!("The environment variable {k} does not contain a valid value for variable \"{name}\": {msg}."),
                     )),
                 }
-            }
         }
     }
     let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -13,6 +13,9 @@ use crate::state::State;
 use crate::value::{Type, Value, raw_equal};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// Recorded instances by (provider, type, batch key), read in one call each.
+type ReadGroups = BTreeMap<(String, String, Option<String>), Vec<(String, Value)>>;
+
 /// Options of one plan.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
@@ -58,8 +61,7 @@ pub async fn plan(
     // 1. Refresh: every recorded instance, in batches of one type and batch key.
     let mut current: BTreeMap<String, Value> = BTreeMap::new();
     let mut drift = Vec::new();
-    let mut groups: BTreeMap<(String, String, Option<String>), Vec<(String, Value)>> =
-        BTreeMap::new();
+    let mut groups: ReadGroups = BTreeMap::new();
     for (addr, rec) in &state.instances {
         let mode = if rec.mode == crate::state::Mode::Data {
             Mode::Data
@@ -372,9 +374,7 @@ async fn plan_instance(
     deps: &[String],
     diags: &mut Diagnostics,
 ) -> Option<ResourceChange> {
-    let Some(t) = ev.tree().descendant(&d.module.static_path()) else {
-        return None;
-    };
+    let t = ev.tree().descendant(&d.module.static_path())?;
     let r = t.module.resources.get(&d.resource)?;
     let (pname, p) = providers.for_type(d.resource.mode, &d.resource.type_name)?;
     let schema = providers.schema_of(d.resource.mode, &d.resource.type_name)?;

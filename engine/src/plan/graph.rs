@@ -71,7 +71,7 @@ fn exprs_refs(es: &[&Expr]) -> Vec<Reference> {
 /// # Errors
 /// A diagnostic naming every item of each reference cycle.
 pub fn build(tree: &ModuleTree) -> Result<StaticGraph, Diagnostics> {
-    let mut nodes: Vec<(StaticNode, Vec<(Vec<String>, Reference)>)> = Vec::new();
+    let mut nodes: Vec<(StaticNode, Refs)> = Vec::new();
     collect(tree, &[], None, &mut nodes);
     let mut dag = Dag::with_capacity(nodes.len(), nodes.len() * 2);
     let mut ids: HashMap<StaticNode, NodeId> = HashMap::new();
@@ -82,10 +82,10 @@ pub fn build(tree: &ModuleTree) -> Result<StaticGraph, Diagnostics> {
         let me = ids[n];
         for (module, r) in refs {
             for target in resolve(tree, module, r) {
-                if let Some(&dep) = ids.get(&target) {
-                    if dep != me {
-                        dag.add_dependency(me, dep);
-                    }
+                if let Some(&dep) = ids.get(&target)
+                    && dep != me
+                {
+                    dag.add_dependency(me, dep);
                 }
             }
         }

@@ -294,22 +294,21 @@ impl<'c> Evaluation<'c> {
     }
 
     fn node_span(&self, node: &Node) -> Option<Span> {
-        let (path, f): (
-            &ModuleInstance,
-            Box<dyn Fn(&crate::config::Module) -> Option<Span>>,
-        ) = match node {
-            Node::Var(p, n) => (p, Box::new(move |m| m.variables.get(n).map(|v| v.span))),
-            Node::Local(p, n) => (
-                p,
-                Box::new(move |m| m.locals.get(n).map(|l| l.value.span())),
-            ),
-            Node::Output(p, n) => (p, Box::new(move |m| m.outputs.get(n).map(|o| o.span))),
-            Node::Resource(p, a) => (p, Box::new(move |m| m.resources.get(a).map(|r| r.span))),
-            Node::ModuleCall(p, n) => (p, Box::new(move |m| m.module_calls.get(n).map(|c| c.span))),
+        let path = match node {
+            Node::Var(p, _)
+            | Node::Local(p, _)
+            | Node::Output(p, _)
+            | Node::Resource(p, _)
+            | Node::ModuleCall(p, _) => p,
         };
-        self.tree
-            .descendant(&path.static_path())
-            .and_then(|t| f(&t.module))
+        let m = &self.tree.descendant(&path.static_path())?.module;
+        match node {
+            Node::Var(_, n) => m.variables.get(n).map(|v| v.span),
+            Node::Local(_, n) => m.locals.get(n).map(|l| l.value.span()),
+            Node::Output(_, n) => m.outputs.get(n).map(|o| o.span),
+            Node::Resource(_, a) => m.resources.get(a).map(|r| r.span),
+            Node::ModuleCall(_, n) => m.module_calls.get(n).map(|c| c.span),
+        }
     }
 
     /// Evaluates an expression of module instance `path`, with extra bindings.
@@ -411,13 +410,9 @@ impl<'c> Evaluation<'c> {
                 None => (None, Some(decl.span)),
             }
         };
+        // For a non-nullable variable, null means "use the default".
         let raw = match raw {
-            Some(v)
-                if !(v.is_null() && decl.default.is_some() && decl.nullable) || !decl.nullable =>
-            {
-                Some(v)
-            }
-            Some(v) if v.is_null() => None,
+            Some(v) if v.is_null() && !decl.nullable => None,
             other => other,
         };
         let value = match raw {

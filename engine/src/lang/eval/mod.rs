@@ -357,24 +357,24 @@ impl<'a> Evaluator<'a> {
         let arg_exprs: Vec<&Expression> = f.args.iter().collect();
         let mut args: Vec<Value> = arg_exprs.iter().map(|a| self.eval(a)).collect();
         let mut arg_spans: Vec<Span> = arg_exprs.iter().map(|a| self.span_of(a)).collect();
-        if f.args.expand_final() {
-            if let Some(last) = args.pop() {
-                let lspan = arg_spans.pop().unwrap_or(span);
-                let (last, marked) = last.unmark();
-                match last {
-                    Value::List(_, items) | Value::Set(_, items) | Value::Tuple(items) => {
-                        for it in items {
-                            args.push(it.mark_if(marked));
-                            arg_spans.push(lspan);
-                        }
+        if f.args.expand_final()
+            && let Some(last) = args.pop()
+        {
+            let lspan = arg_spans.pop().unwrap_or(span);
+            let (last, marked) = last.unmark();
+            match last {
+                Value::List(_, items) | Value::Set(_, items) | Value::Tuple(items) => {
+                    for it in items {
+                        args.push(it.mark_if(marked));
+                        arg_spans.push(lspan);
                     }
-                    Value::Unknown(_) => return Value::Unknown(Type::Dynamic),
-                    _ => {
-                        return self.error(
+                }
+                Value::Unknown(_) => return Value::Unknown(Type::Dynamic),
+                _ => {
+                    return self.error(
                             Diagnostic::error("Invalid expanding argument value", "The expanding argument (indicated by ...) must be of a tuple, list, or set type."),
                             lspan,
                         );
-                    }
                 }
             }
         }
@@ -555,16 +555,22 @@ impl<'a> Evaluator<'a> {
                             Ok(Value::String(s)) => {
                                 if f.grouping {
                                     groups.entry(s).or_default().push(vv);
-                                } else if obj.contains_key(&s) {
-                                    self.error(
-                                        Diagnostic::error(
-                                            "Duplicate object key",
-                                            format!("Two different items produced the key \"{s}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
-                                        ),
-                                        kspan,
-                                    );
                                 } else {
-                                    obj.insert(s, vv);
+                                    match obj.entry(s) {
+                                        std::collections::btree_map::Entry::Occupied(e) => {
+                                            let msg = format!(
+                                                "Two different items produced the key \"{}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.",
+                                                e.key()
+                                            );
+                                            self.error(
+                                                Diagnostic::error("Duplicate object key", msg),
+                                                kspan,
+                                            );
+                                        }
+                                        std::collections::btree_map::Entry::Vacant(e) => {
+                                            e.insert(vv);
+                                        }
+                                    }
                                 }
                             }
                             _ => {

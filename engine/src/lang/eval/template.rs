@@ -127,7 +127,8 @@ impl Evaluator<'_> {
                     if trim_end {
                         lit = lit.trim_end();
                     }
-                    out.text.extend(unicode_normalization::UnicodeNormalization::nfc(lit));
+                    out.text
+                        .extend(unicode_normalization::UnicodeNormalization::nfc(lit));
                 }
                 Element::Interpolation(interp) => {
                     let v = self.eval(&interp.expr);
