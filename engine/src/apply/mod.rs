@@ -467,7 +467,11 @@ async fn run_node(
                 }
             }
             ApplyResult::Applied(v) => {
-                let (attrs, sensitive_paths) = statecodec::to_state(v, &schema);
+                let (attrs, mut sensitive_paths) = statecodec::to_state(v, &schema);
+                // What the configuration marked stays marked, whatever the provider returned.
+                sensitive_paths.extend(statecodec::sensitive_paths(&reqs[i].planned, &schema));
+                sensitive_paths.sort();
+                sensitive_paths.dedup();
                 Outcome::Upsert(Box::new(crate::state::InstanceRecord {
                     address: c.address.clone(),
                     mode: crate::state::Mode::Managed,

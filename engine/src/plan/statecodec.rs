@@ -8,19 +8,16 @@ use crate::value::{Type, Value, convert};
 use serde_json::{Value as J, json};
 use std::collections::BTreeMap;
 
-/// JSON attributes and sensitive paths of an object value.
+/// JSON attributes and sensitive paths of an object value. Pointers into
+/// attributes of type `any` go through their wrapper (`/input/value/...`),
+/// so they point at the stored value itself.
 pub fn to_state(v: &Value, schema: &Schema) -> (J, Vec<String>) {
-    let mut paths = Vec::new();
-    collect_sensitive(v, String::new(), &mut paths);
+    let paths = sensitive_paths(v, schema);
     let (plain, _) = v.clone().unmark_deep();
     let mut out = serde_json::Map::new();
     if let Some(m) = plain.as_map() {
         for (k, val) in m {
-            let is_dynamic = schema
-                .attributes
-                .get(k)
-                .is_some_and(|a| a.ty == Type::Dynamic);
-            let j = if is_dynamic {
+            let j = if is_dynamic(schema, k) {
                 json!({"value": val.to_json(), "type": val.ty().to_json()})
             } else {
                 val.to_json()
@@ -28,14 +25,42 @@ pub fn to_state(v: &Value, schema: &Schema) -> (J, Vec<String>) {
             out.insert(k.clone(), j);
         }
     }
+    (J::Object(out), paths)
+}
+
+fn is_dynamic(schema: &Schema, attr: &str) -> bool {
+    schema
+        .attributes
+        .get(attr)
+        .is_some_and(|a| a.ty == Type::Dynamic)
+}
+
+/// The JSON pointers (into the stored attributes) of every sensitive part
+/// of `v`, and of every attribute the schema declares sensitive.
+pub fn sensitive_paths(v: &Value, schema: &Schema) -> Vec<String> {
+    let mut paths = Vec::new();
+    if v.is_sensitive() {
+        // The whole object: every attribute.
+        paths.extend(schema.attributes.keys().map(|k| format!("/{}", escape(k))));
+    }
+    if let Some(m) = v.unmarked().as_map() {
+        for (k, val) in m {
+            let base = if is_dynamic(schema, k) {
+                format!("/{}/value", escape(k))
+            } else {
+                format!("/{}", escape(k))
+            };
+            collect_sensitive(val, base, &mut paths);
+        }
+    }
     for (k, a) in &schema.attributes {
-        if a.sensitive && !paths.iter().any(|p| p == &format!("/{k}")) {
+        if a.sensitive {
             paths.push(format!("/{}", escape(k)));
         }
     }
     paths.sort();
     paths.dedup();
-    (J::Object(out), paths)
+    paths
 }
 
 fn escape(k: &str) -> String {
@@ -95,14 +120,19 @@ pub fn from_state(rec: &InstanceRecord, schema: &Schema) -> Value {
     }
     let mut v = Value::Object(m);
     for p in &rec.sensitive_paths {
-        v = mark_at(
-            v,
-            p.trim_start_matches('/')
-                .split('/')
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .as_slice(),
-        );
+        let mut segs: Vec<&str> = p
+            .trim_start_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        // Pointers into an `any` attribute pass through its wrapper.
+        if segs.len() >= 2
+            && segs[1] == "value"
+            && is_dynamic(schema, &segs[0].replace("~1", "/").replace("~0", "~"))
+        {
+            segs.remove(1);
+        }
+        v = mark_at(v, &segs);
     }
     v
 }
@@ -162,7 +192,7 @@ mod tests {
             ("triggers_replace".to_string(), Value::NULL),
         ]));
         let (attrs, paths) = to_state(&v, &schema);
-        assert_eq!(paths, vec!["/input/1".to_string()]);
+        assert_eq!(paths, vec!["/input/value/1".to_string()]);
         assert!(
             !attrs.to_string().contains("(sensitive"),
             "state keeps the real value, marked by path"
