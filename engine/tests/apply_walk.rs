@@ -18,9 +18,15 @@ use std::sync::{Arc, Mutex};
 /// `fake_thing`: name, group (the batch key), fail (apply fails), computed id.
 #[derive(Default)]
 struct Fake {
+    /// Changes made "outside posture": what read returns instead of the prior.
+    outside: Mutex<BTreeMap<String, Value>>,
+    /// Every apply call: (address, operation) per request.
+    ops: Mutex<Vec<(String, Operation)>>,
     calls: Mutex<Vec<Vec<String>>>,
     running: AtomicUsize,
     max_running: AtomicUsize,
+    /// When set, every apply call waits here until that many calls are in flight.
+    barrier: Option<tokio::sync::Barrier>,
 }
 
 fn attr(v: &Value, k: &str) -> Value {
@@ -53,7 +59,10 @@ impl Provider for Fake {
         attr(v, "group").as_str().map(str::to_string)
     }
     async fn read(&self, r: Vec<ReadRequest>) -> Vec<ReadResult> {
-        r.into_iter().map(|x| ReadResult::Found(x.prior)).collect()
+        let outside = self.outside.lock().expect("lock").clone();
+        r.into_iter()
+            .map(|x| ReadResult::Found(outside.get(&x.address).cloned().unwrap_or(x.prior)))
+            .collect()
     }
     async fn plan(&self, r: PlanRequest) -> Result<PlanResponse, ProviderError> {
         let mut m = r.config.as_map().cloned().unwrap_or_default();
@@ -72,12 +81,14 @@ impl Provider for Fake {
     async fn apply(&self, reqs: Vec<ApplyRequest>) -> Vec<ApplyResult> {
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_running.fetch_max(now, Ordering::SeqCst);
-        // Let other tasks run while this call is "in flight".
-        for _ in 0..20 {
-            tokio::task::yield_now().await;
+        if let Some(b) = &self.barrier {
+            b.wait().await;
         }
         if let Ok(mut c) = self.calls.lock() {
             c.push(reqs.iter().map(|r| r.address.clone()).collect());
+        }
+        if let Ok(mut o) = self.ops.lock() {
+            o.extend(reqs.iter().map(|r| (r.address.clone(), r.operation)));
         }
         let out = reqs
             .into_iter()
@@ -129,6 +140,18 @@ impl Run {
         posture_engine::plan::Plan,
         posture_engine::apply::ApplyReport,
     ) {
+        self.plan_apply_with(parallelism, PlanOptions::default())
+            .await
+    }
+
+    async fn plan_apply_with(
+        &self,
+        parallelism: usize,
+        popts: PlanOptions,
+    ) -> (
+        posture_engine::plan::Plan,
+        posture_engine::apply::ApplyReport,
+    ) {
         let ws = Workspace::load(self.dir.path(), &[], &BTreeMap::new());
         assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
         let providers = Providers::new(vec![self.fake.clone() as Arc<dyn Provider>]);
@@ -144,7 +167,7 @@ impl Run {
             ws.raw_vars.clone(),
             Strictness::Full,
         );
-        let (p, _) = plan(&ev, &g, &providers, &state, &PlanOptions::default())
+        let (p, _) = plan(&ev, &g, &providers, &state, &popts)
             .await
             .expect("plan");
         let ev = Evaluation::new(
@@ -239,12 +262,19 @@ resource "fake_thing" "x" {
 }
 "#,
     );
+    // Each call waits until 3 are in flight: the walk must run 3 at once
+    // (or it would never finish), and never more.
+    let run = Run {
+        fake: Arc::new(Fake {
+            barrier: Some(tokio::sync::Barrier::new(3)),
+            ..Fake::default()
+        }),
+        ..run
+    };
     let (_, report) = run.plan_apply(3).await;
     assert!(report.failed.is_empty());
     assert_eq!(report.applied.len(), 12);
-    let max = run.fake.max_running.load(Ordering::SeqCst);
-    assert!(max <= 3, "at most 3 in flight, saw {max}");
-    assert!(max >= 2, "independent work overlaps, saw {max}");
+    assert_eq!(run.fake.max_running.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]
@@ -282,4 +312,83 @@ resource "fake_thing" "b" {
     assert_eq!(last_two, ["fake_thing.b", "fake_thing.a"]);
     assert!(run.state_addresses().is_empty());
     let _ = Mode::Managed;
+}
+
+#[tokio::test]
+async fn create_before_destroy_orders_the_halves_of_a_replacement() {
+    let cfg = |name: &str, cbd: bool| {
+        format!(
+            "resource \"fake_thing\" \"x\" {{\n  name = \"{name}\"\n  lifecycle {{\n    create_before_destroy = {cbd}\n  }}\n}}\n"
+        )
+    };
+    for (cbd, want) in [
+        (true, [Operation::Create, Operation::Delete]),
+        (false, [Operation::Delete, Operation::Create]),
+    ] {
+        let run = Run::new(&cfg("one", cbd));
+        run.plan_apply(10).await;
+        // `--replace` forces the replacement.
+        let popts = PlanOptions {
+            replace: vec!["fake_thing.x".into()],
+            ..PlanOptions::default()
+        };
+        let (p, report) = run.plan_apply_with(10, popts).await;
+        let expected = if cbd {
+            Action::CreateThenDelete
+        } else {
+            Action::DeleteThenCreate
+        };
+        assert_eq!(p.changes[0].action, expected);
+        assert!(report.failed.is_empty(), "{:?}", report.failed);
+        let ops: Vec<Operation> = run
+            .fake
+            .ops
+            .lock()
+            .expect("lock")
+            .iter()
+            .skip(1)
+            .map(|(_, o)| *o)
+            .collect();
+        assert_eq!(ops, want, "create_before_destroy = {cbd}");
+        assert_eq!(run.state_addresses(), ["fake_thing.x"]);
+    }
+}
+
+#[tokio::test]
+async fn drift_is_corrected_by_apply_or_accepted_by_refresh_only() {
+    let run = Run::new("resource \"fake_thing\" \"x\" {\n  name = \"desired\"\n}\n");
+    run.plan_apply(10).await;
+    let changed = Value::Object(BTreeMap::from([
+        ("name".to_string(), Value::from("edited-by-hand")),
+        ("group".to_string(), Value::Null(Type::String)),
+        ("fail".to_string(), Value::Null(Type::Bool)),
+        ("id".to_string(), Value::from("id-desired")),
+    ]));
+    run.fake
+        .outside
+        .lock()
+        .expect("lock")
+        .insert("fake_thing.x".into(), changed.clone());
+    // A refresh-only apply accepts the drift into state and changes nothing.
+    let popts = PlanOptions {
+        mode: posture_engine::plan::PlanMode::RefreshOnly,
+        ..PlanOptions::default()
+    };
+    let (p, report) = run.plan_apply_with(10, popts).await;
+    assert_eq!(p.drift.len(), 1);
+    assert!(p.changes.iter().all(|c| c.action == Action::NoOp));
+    assert!(report.applied.is_empty());
+    let loc = LocalLocation::new(run.dir.path().join(".posture"));
+    let rec = loc
+        .open(&LockOptions::new("read"))
+        .expect("open")
+        .load()
+        .expect("load")
+        .instances["fake_thing.x"]
+        .clone();
+    assert_eq!(rec.attributes["name"], "edited-by-hand");
+    // A normal apply corrects it back to the configuration.
+    let (p, report) = run.plan_apply(10).await;
+    assert_eq!(p.changes[0].action, Action::Update);
+    assert_eq!(report.applied.len(), 1);
 }

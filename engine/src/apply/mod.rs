@@ -109,6 +109,11 @@ pub async fn apply(
             }
         }
     }
+    if plan.mode == crate::plan::PlanMode::RefreshOnly {
+        if let Err(e) = accept_drift(&backend, providers, plan).await {
+            report.state_error = Some(e);
+        }
+    }
     let graph = OpGraph::build(plan, providers);
     let n = graph.nodes.len();
     let mut waiting: Vec<usize> = graph.nodes.iter().map(|nd| nd.deps.len()).collect();
@@ -345,6 +350,53 @@ pub async fn apply(
         }
     }
     report
+}
+
+/// `--refresh-only`: what changed outside posture goes into state as it is.
+async fn accept_drift(
+    backend: &Arc<dyn Backend>,
+    providers: &Providers,
+    plan: &Plan,
+) -> Result<(), String> {
+    let b = backend.clone();
+    let state = tokio::task::spawn_blocking(move || b.load())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    for d in &plan.drift {
+        let Some(rec) = state.instances.get(&d.address) else {
+            continue;
+        };
+        let outcome = if d.action == Action::Delete {
+            Outcome::Remove
+        } else {
+            let mode = if d.data {
+                crate::addrs::Mode::Data
+            } else {
+                crate::addrs::Mode::Managed
+            };
+            let schema = providers.schema_of(mode, &d.type_name).unwrap_or_default();
+            let (attributes, sensitive_paths) = statecodec::to_state(&d.after, &schema);
+            let mut r = rec.clone();
+            r.attributes = attributes;
+            r.sensitive_paths = sensitive_paths;
+            Outcome::Upsert(Box::new(r))
+        };
+        let b = backend.clone();
+        let intent = NewIntent {
+            address: d.address.clone(),
+            action: crate::state::Action::Update,
+            planned: serde_json::json!({"refresh_only": true}),
+        };
+        tokio::task::spawn_blocking(move || {
+            let id = b.record_intent(intent)?;
+            b.complete_intent(&id, outcome)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
