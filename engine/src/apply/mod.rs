@@ -109,10 +109,10 @@ pub async fn apply(
             }
         }
     }
-    if plan.mode == crate::plan::PlanMode::RefreshOnly {
-        if let Err(e) = accept_drift(&backend, providers, plan).await {
-            report.state_error = Some(e);
-        }
+    if plan.mode == crate::plan::PlanMode::RefreshOnly
+        && let Err(e) = accept_drift(&backend, providers, plan).await
+    {
+        report.state_error = Some(e);
     }
     let graph = OpGraph::build(plan, providers);
     let n = graph.nodes.len();
