@@ -45,15 +45,24 @@ impl Cost {
         }
     }
     fn fits(self, l: Limits) -> bool {
-        self.elements <= l.max_elements && self.chars <= l.max_chars && self.changes <= l.max_changes
+        self.elements <= l.max_elements
+            && self.chars <= l.max_chars
+            && self.changes <= l.max_changes
     }
 }
 
 /// The cost of one change. An alias has no ResourceRecord elements; it is
 /// counted as one so that batches of aliases stay bounded too.
 pub fn change_cost(c: &Change) -> Cost {
-    let factor = if *c.action() == ChangeAction::Upsert { 2 } else { 1 };
-    let rrs = c.resource_record_set().map(|r| r.resource_records()).unwrap_or_default();
+    let factor = if *c.action() == ChangeAction::Upsert {
+        2
+    } else {
+        1
+    };
+    let rrs = c
+        .resource_record_set()
+        .map(|r| r.resource_records())
+        .unwrap_or_default();
     let chars: usize = rrs.iter().map(|r| r.value().chars().count()).sum();
     Cost {
         elements: rrs.len().max(1) * factor,
@@ -74,7 +83,10 @@ pub struct Unit<T> {
 impl<T> Unit<T> {
     /// The unit's total cost.
     pub fn cost(&self) -> Cost {
-        self.changes.iter().map(change_cost).fold(Cost::default(), Cost::add)
+        self.changes
+            .iter()
+            .map(change_cost)
+            .fold(Cost::default(), Cost::add)
     }
 }
 
@@ -140,7 +152,10 @@ mod tests {
             .collect();
         let (batches, too_big) = pack(units, AWS_LIMITS);
         assert!(too_big.is_empty());
-        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![1000, 1000]);
+        assert_eq!(
+            batches.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![1000, 1000]
+        );
     }
 
     #[test]
@@ -185,10 +200,16 @@ mod tests {
             .collect();
         let (batches, _) = pack(units, AWS_LIMITS);
         // 8 values of 4,000 characters fill 32,000.
-        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![8, 8, 4]);
+        assert_eq!(
+            batches.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![8, 8, 4]
+        );
         let huge = "y".repeat(40_000);
         let (b, too_big) = pack(
-            vec![Unit { tag: 0, changes: vec![change(ChangeAction::Create, &[huge.as_str()])] }],
+            vec![Unit {
+                tag: 0,
+                changes: vec![change(ChangeAction::Create, &[huge.as_str()])],
+            }],
             AWS_LIMITS,
         );
         assert!(b.is_empty());

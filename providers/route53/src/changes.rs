@@ -16,7 +16,9 @@ pub async fn submit(api: &Api, zone_id: &str, changes: Vec<Change>) -> Result<St
         .comment("posture")
         .set_changes(Some(changes))
         .build()
-        .map_err(|e| crate::error::Error::Invalid(format!("could not build a change batch: {e}")))?;
+        .map_err(|e| {
+            crate::error::Error::Invalid(format!("could not build a change batch: {e}"))
+        })?;
     let out = api
         .call("ChangeResourceRecordSets", || {
             api.client

@@ -156,7 +156,11 @@ impl Api {
     ///
     /// # Errors
     /// The attempt's error.
-    pub async fn call_once<T, E, Fut>(&self, operation: &'static str, fut: Fut) -> Result<T, AwsError>
+    pub async fn call_once<T, E, Fut>(
+        &self,
+        operation: &'static str,
+        fut: Fut,
+    ) -> Result<T, AwsError>
     where
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,

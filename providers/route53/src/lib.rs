@@ -33,8 +33,8 @@ use crate::error::Error;
 use crate::settings::Settings;
 use crate::snapshot::SnapshotCache;
 use posture_engine::provider::{
-    ApplyRequest, ApplyResult, PlanRequest, PlanResponse, Provider, ProviderError,
-    ProviderSchema, ReadRequest, ReadResult,
+    ApplyRequest, ApplyResult, PlanRequest, PlanResponse, Provider, ProviderError, ProviderSchema,
+    ReadRequest, ReadResult,
 };
 use posture_engine::value::Value;
 use std::sync::{Arc, RwLock};
@@ -77,6 +77,11 @@ impl Route53Provider {
         }
     }
 
+    #[cfg(feature = "testing")]
+    pub(crate) fn context(&self) -> Result<Arc<Context>, Error> {
+        self.ctx()
+    }
+
     fn ctx(&self) -> Result<Arc<Context>, Error> {
         self.ctx
             .read()
@@ -97,7 +102,8 @@ impl Provider for Route53Provider {
     }
 
     async fn configure(&self, settings: Value) -> Result<(), ProviderError> {
-        let s = Settings::from_value(&settings).map_err(|e| e.for_address("provider \"route53\""))?;
+        let s =
+            Settings::from_value(&settings).map_err(|e| e.for_address("provider \"route53\""))?;
         let api = s.build_api(self.timing.clone()).await;
         let ctx = Context {
             api,

@@ -52,8 +52,10 @@ fn decode_escapes(s: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if c == '\\' && i + 3 < chars.len()
-            && chars[i + 1..i + 4].iter().all(|d| ('0'..='7').contains(d)) {
+        if c == '\\'
+            && i + 3 < chars.len()
+            && chars[i + 1..i + 4].iter().all(|d| ('0'..='7').contains(d))
+        {
             let code = chars[i + 1..i + 4]
                 .iter()
                 .fold(0u32, |acc, d| acc * 8 + (*d as u32 - '0' as u32));
@@ -185,7 +187,10 @@ mod tests {
         assert_eq!(fqdn_in_zone("www", "example.com."), "www.example.com");
         assert_eq!(fqdn_in_zone("@", "example.com."), "example.com");
         assert_eq!(fqdn_in_zone("Example.com.", "example.com"), "example.com");
-        assert_eq!(fqdn_in_zone("a.example.com", "example.com"), "a.example.com");
+        assert_eq!(
+            fqdn_in_zone("a.example.com", "example.com"),
+            "a.example.com"
+        );
         assert_eq!(bare_zone_id("/hostedzone/Z123"), "Z123");
         assert_eq!(bare_zone_id("Z123"), "Z123");
     }

@@ -5,7 +5,9 @@
 //!
 //! No AWS calls here.
 
-use crate::names::{bare_zone_id, canonical_name, canonical_value, fqdn_in_zone, wire_name, wire_value};
+use crate::names::{
+    bare_zone_id, canonical_name, canonical_value, fqdn_in_zone, wire_name, wire_value,
+};
 use crate::values::{self as v, object, opt_bool, opt_i64, opt_str};
 use aws_sdk_route53::types::{
     AliasTarget, GeoLocation, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover,
@@ -233,7 +235,11 @@ impl Record {
             .set_set_identifier(self.key.set_identifier.clone())
             .set_weight(self.weight)
             .set_region(self.region.as_deref().map(ResourceRecordSetRegion::from))
-            .set_failover(self.failover.as_deref().map(ResourceRecordSetFailover::from))
+            .set_failover(
+                self.failover
+                    .as_deref()
+                    .map(ResourceRecordSetFailover::from),
+            )
             .set_health_check_id(self.health_check_id.clone())
             .set_multi_value_answer(self.multivalue);
         if let Some(g) = &self.geo {
@@ -273,14 +279,21 @@ impl Record {
     pub fn to_value(&self, allow_overwrite: Option<bool>) -> Value {
         let s = |x: &Option<String>| opt_str(x.as_deref());
         let single = |fields: Vec<(&str, Value)>, present: bool, ty: Type| {
-            if present { object(fields) } else { Value::Null(ty) }
+            if present {
+                object(fields)
+            } else {
+                Value::Null(ty)
+            }
         };
         let alias_ty = record_block_type("alias");
         let alias = match &self.alias {
             Some(a) => object(vec![
                 ("name", Value::from(a.name.as_str())),
                 ("zone_id", Value::from(a.zone_id.as_str())),
-                ("evaluate_target_health", Value::Bool(a.evaluate_target_health)),
+                (
+                    "evaluate_target_health",
+                    Value::Bool(a.evaluate_target_health),
+                ),
             ]),
             None => Value::Null(alias_ty),
         };
@@ -302,7 +315,10 @@ impl Record {
             ),
             ("set_identifier", s(&self.key.set_identifier)),
             ("health_check_id", s(&self.health_check_id)),
-            ("multivalue_answer_routing_policy", opt_bool(self.multivalue)),
+            (
+                "multivalue_answer_routing_policy",
+                opt_bool(self.multivalue),
+            ),
             ("allow_overwrite", opt_bool(allow_overwrite)),
             ("alias", alias),
             (
@@ -430,7 +446,10 @@ mod tests {
             ("name", Value::from("WWW")),
             ("type", Value::from("txt")),
             ("ttl", Value::from(60)),
-            ("records", v::string_set(vec!["\"hello\"".to_string(), "x".repeat(300)])),
+            (
+                "records",
+                v::string_set(vec!["\"hello\"".to_string(), "x".repeat(300)]),
+            ),
         ]);
         let r = Record::from_value(&cfg, "example.com.").expect("record");
         assert_eq!(r.key.name, "www.example.com");
@@ -438,7 +457,12 @@ mod tests {
         assert!(r.problems().is_empty(), "{:?}", r.problems());
         let rrset = r.to_rrset().expect("rrset");
         assert_eq!(rrset.name(), "www.example.com.");
-        assert!(rrset.resource_records().iter().any(|x| x.value() == "\"hello\""));
+        assert!(
+            rrset
+                .resource_records()
+                .iter()
+                .any(|x| x.value() == "\"hello\"")
+        );
         let back = Record::from_rrset("Z1", &rrset);
         assert_eq!(back, r);
         let state = r.to_value(None);

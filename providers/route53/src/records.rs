@@ -20,7 +20,15 @@ use std::collections::BTreeMap;
 
 /// Checks what can be checked without AWS.
 pub fn validate(config: &Value) -> Vec<String> {
-    let fields = ["zone_id", "name", "type", "ttl", "records", "alias", "set_identifier"];
+    let fields = [
+        "zone_id",
+        "name",
+        "type",
+        "ttl",
+        "records",
+        "alias",
+        "set_identifier",
+    ];
     if !fields.iter().all(|f| v::is_known(config, f)) {
         return Vec::new();
     }
@@ -56,6 +64,10 @@ fn merge_spelling(remote: &Record, prior_rec: Option<&Record>, prior: &Value) ->
     let Some(p) = prior_rec else {
         return Value::Object(out);
     };
+    if p == remote {
+        // Unchanged: the prior value is the answer, spelling and all.
+        return prior.clone();
+    }
     let prior_m = entries(prior);
     let mut keep = vec!["name"];
     if p.records == remote.records {
@@ -117,7 +129,9 @@ pub async fn read(ctx: &Context, requests: Vec<(usize, ReadRequest)>) -> Vec<(us
                 ))),
                 Ok(prior_rec) => match snap.records.get(&prior_rec.key) {
                     None => ReadResult::Gone,
-                    Some(remote) => ReadResult::Found(merge_spelling(remote, Some(&prior_rec), &r.prior)),
+                    Some(remote) => {
+                        ReadResult::Found(merge_spelling(remote, Some(&prior_rec), &r.prior))
+                    }
                 },
             };
             out.push((i, res));
@@ -149,9 +163,17 @@ pub async fn plan(ctx: &Context, r: PlanRequest) -> Result<PlanResponse, Provide
         (Some(snap), true) => {
             let rec = Record::from_value(&config, &snap.zone_name)
                 .map_err(|m| ProviderError::new(format!("{}: {m}", r.address)))?;
-            let problems = if config.is_wholly_known() { rec.problems() } else { Vec::new() };
+            let problems = if config.is_wholly_known() {
+                rec.problems()
+            } else {
+                Vec::new()
+            };
             if !problems.is_empty() {
-                return Err(ProviderError::new(format!("{}: {}", r.address, problems.join("; "))));
+                return Err(ProviderError::new(format!(
+                    "{}: {}",
+                    r.address,
+                    problems.join("; ")
+                )));
             }
             planned.insert("fqdn".into(), Value::from(rec.key.name.as_str()));
             planned.insert("id".into(), Value::from(rec.key.id(&snap.zone_id)));
@@ -262,11 +284,18 @@ struct Prepared {
 }
 
 /// Applies record changes: per zone, packed into atomic batches.
-pub async fn apply(ctx: &Context, requests: Vec<(usize, ApplyRequest)>) -> Vec<(usize, ApplyResult)> {
+pub async fn apply(
+    ctx: &Context,
+    requests: Vec<(usize, ApplyRequest)>,
+) -> Vec<(usize, ApplyResult)> {
     let mut out = Vec::new();
     let mut by_zone: BTreeMap<String, Vec<(usize, ApplyRequest)>> = BTreeMap::new();
     for (i, r) in requests {
-        let value = if r.operation == Operation::Delete { &r.prior } else { &r.planned };
+        let value = if r.operation == Operation::Delete {
+            &r.prior
+        } else {
+            &r.planned
+        };
         match v::get_str(value, "zone_id") {
             Some(z) => by_zone.entry(bare_zone_id(&z)).or_default().push((i, r)),
             None => out.push((
@@ -285,12 +314,20 @@ pub async fn apply(ctx: &Context, requests: Vec<(usize, ApplyRequest)>) -> Vec<(
     out
 }
 
-async fn apply_zone(ctx: &Context, zone_id: &str, reqs: Vec<(usize, ApplyRequest)>) -> Vec<(usize, ApplyResult)> {
+async fn apply_zone(
+    ctx: &Context,
+    zone_id: &str,
+    reqs: Vec<(usize, ApplyRequest)>,
+) -> Vec<(usize, ApplyResult)> {
     let mut out = Vec::new();
     // Relative names need the zone's name; planned values usually carry
     // `fqdn`, so this scan happens only for zones created in this run.
     let needs_zone = reqs.iter().any(|(_, r)| {
-        let val = if r.operation == Operation::Delete { &r.prior } else { &r.planned };
+        let val = if r.operation == Operation::Delete {
+            &r.prior
+        } else {
+            &r.planned
+        };
         v::get_str(val, "fqdn").is_none()
     });
     let snap = if needs_zone {
@@ -308,7 +345,10 @@ async fn apply_zone(ctx: &Context, zone_id: &str, reqs: Vec<(usize, ApplyRequest
                 let val = finish_value(&r.planned, zone_id, zone_name.as_deref());
                 out.push((i, ApplyResult::Applied(val)));
             }
-            Err(msg) => out.push((i, ApplyResult::Failed(ProviderError::new(format!("{}: {msg}", r.address))))),
+            Err(msg) => out.push((
+                i,
+                ApplyResult::Failed(ProviderError::new(format!("{}: {msg}", r.address))),
+            )),
         }
     }
     // A replacement arrives as a Delete and a Create of one address: they
@@ -322,7 +362,10 @@ async fn apply_zone(ctx: &Context, zone_id: &str, reqs: Vec<(usize, ApplyRequest
             units[u].tag.push(p);
         } else {
             by_address.insert(p.address.clone(), units.len());
-            units.push(Unit { changes: p.changes.clone(), tag: vec![p] });
+            units.push(Unit {
+                changes: p.changes.clone(),
+                tag: vec![p],
+            });
         }
     }
     let (batches, too_big) = pack(units, AWS_LIMITS);
@@ -383,9 +426,16 @@ fn prepare(
     zone_name: Option<&str>,
     snap: Option<&ZoneSnapshot>,
 ) -> Result<Option<Prepared>, String> {
-    let zone_id = v::get_str(if r.operation == Operation::Delete { &r.prior } else { &r.planned }, "zone_id")
-        .map(|z| bare_zone_id(&z))
-        .unwrap_or_default();
+    let zone_id = v::get_str(
+        if r.operation == Operation::Delete {
+            &r.prior
+        } else {
+            &r.planned
+        },
+        "zone_id",
+    )
+    .map(|z| bare_zone_id(&z))
+    .unwrap_or_default();
     let (key, changes, result) = match r.operation {
         Operation::Create => {
             if !r.planned.is_wholly_known() {
@@ -400,8 +450,16 @@ fn prepare(
             if !overwrite && snap.and_then(|s| s.records.get(&rec.key)) == Some(&rec) {
                 return Ok(None);
             }
-            let action = if overwrite { ChangeAction::Upsert } else { ChangeAction::Create };
-            (rec.key.clone(), vec![change(action, &rec)?], finish_value(&r.planned, &zone_id, zone_name))
+            let action = if overwrite {
+                ChangeAction::Upsert
+            } else {
+                ChangeAction::Create
+            };
+            (
+                rec.key.clone(),
+                vec![change(action, &rec)?],
+                finish_value(&r.planned, &zone_id, zone_name),
+            )
         }
         Operation::Update => {
             if !r.planned.is_wholly_known() {
@@ -416,13 +474,24 @@ fn prepare(
             let changes = if old.key == new.key {
                 vec![change(ChangeAction::Upsert, &new)?]
             } else {
-                vec![change(ChangeAction::Delete, &old)?, change(ChangeAction::Create, &new)?]
+                vec![
+                    change(ChangeAction::Delete, &old)?,
+                    change(ChangeAction::Create, &new)?,
+                ]
             };
-            (new.key.clone(), changes, finish_value(&r.planned, &zone_id, zone_name))
+            (
+                new.key.clone(),
+                changes,
+                finish_value(&r.planned, &zone_id, zone_name),
+            )
         }
         Operation::Delete => {
             let old = record_of(&r.prior, zone_name)?;
-            (old.key.clone(), vec![change(ChangeAction::Delete, &old)?], Value::NULL)
+            (
+                old.key.clone(),
+                vec![change(ChangeAction::Delete, &old)?],
+                Value::NULL,
+            )
         }
     };
     Ok(Some(Prepared {

@@ -45,7 +45,10 @@ impl std::fmt::Debug for Settings {
             .field("region", &self.region)
             .field("profile", &self.profile)
             .field("endpoint", &self.endpoint)
-            .field("static_keys", &self.static_keys.as_ref().map(|_| "<redacted>"))
+            .field(
+                "static_keys",
+                &self.static_keys.as_ref().map(|_| "<redacted>"),
+            )
             .field("max_requests_per_second", &self.max_requests_per_second)
             .field("max_retries", &self.max_retries)
             .field("wait_for_sync", &self.wait_for_sync)
@@ -75,7 +78,11 @@ impl Settings {
         let max_retries = match v::get_i64(&s, "max_retries") {
             None => None,
             Some(n) if (1..=100).contains(&n) => Some(n as u32),
-            Some(_) => return Err(Error::Invalid("max_retries must be between 1 and 100".into())),
+            Some(_) => {
+                return Err(Error::Invalid(
+                    "max_retries must be between 1 and 100".into(),
+                ));
+            }
         };
         let static_keys = match (v::get_str(&s, "access_key"), v::get_str(&s, "secret_key")) {
             (Some(a), Some(k)) => Some((a, k, v::get_str(&s, "token"))),
@@ -101,7 +108,9 @@ impl Settings {
     pub async fn build_api(&self, mut timing: Timing) -> Api {
         // rustls with ring: builds without cmake or a C toolchain beyond cc.
         let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
             .build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
@@ -168,6 +177,9 @@ mod tests {
         ]);
         let s = Settings::from_value(&full).expect("keys");
         let shown = format!("{s:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("AKIASECRETID"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("AKIASECRETID"),
+            "{shown}"
+        );
     }
 }

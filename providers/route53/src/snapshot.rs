@@ -66,7 +66,9 @@ impl SnapshotCache {
     /// The cached snapshot, if any, without scanning.
     pub async fn cached(&self, zone_id: &str) -> Option<Arc<ZoneSnapshot>> {
         let cells = self.cells.lock().await;
-        cells.get(&bare_zone_id(zone_id)).and_then(|c| c.get().cloned())
+        cells
+            .get(&bare_zone_id(zone_id))
+            .and_then(|c| c.get().cloned())
     }
 
     /// Forgets a zone's snapshot (after changing the zone).
@@ -143,7 +145,9 @@ pub async fn scan(api: &Api, zone_id: &str) -> Result<ZoneSnapshot> {
         None => {
             // Every zone has an SOA at its apex; ask for the name if not.
             let z = api
-                .call("GetHostedZone", || api.client.get_hosted_zone().id(zone_id).send())
+                .call("GetHostedZone", || {
+                    api.client.get_hosted_zone().id(zone_id).send()
+                })
                 .await?;
             canonical_name(z.hosted_zone().map(|h| h.name()).unwrap_or_default())
         }

@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 
 /// The attribute `key` of an object value, or `None` when null or missing.
 pub fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.as_map()
-        .and_then(|m| m.get(key))
-        .filter(|x| !x.is_null())
+    v.as_map().and_then(|m| m.get(key)).filter(|x| !x.is_null())
 }
 
 /// A known string attribute.
@@ -19,7 +17,9 @@ pub fn get_str(v: &Value, key: &str) -> Option<String> {
 
 /// A known integral number attribute.
 pub fn get_i64(v: &Value, key: &str) -> Option<i64> {
-    get(v, key).and_then(Value::as_number).and_then(Number::to_i64)
+    get(v, key)
+        .and_then(Value::as_number)
+        .and_then(Number::to_i64)
 }
 
 /// A known bool attribute.
@@ -31,7 +31,11 @@ pub fn get_bool(v: &Value, key: &str) -> Option<bool> {
 pub fn get_strings(v: &Value, key: &str) -> Vec<String> {
     get(v, key)
         .and_then(Value::as_seq)
-        .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -83,7 +87,9 @@ pub fn string_list(items: impl IntoIterator<Item = String>) -> Value {
 pub fn string_map(m: &BTreeMap<String, String>) -> Value {
     Value::Map(
         Type::String,
-        m.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect(),
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect(),
     )
 }
 

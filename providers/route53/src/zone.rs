@@ -16,8 +16,8 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, HostedZone, HostedZoneConfig, Tag, TagResourceType, Vpc, VpcRegion,
 };
 use posture_engine::provider::{
-    ApplyRequest, ApplyResult, Operation, PlanRequest, PlanResponse, ProviderError, ReadResult,
-    ReadRequest,
+    ApplyRequest, ApplyResult, Operation, PlanRequest, PlanResponse, ProviderError, ReadRequest,
+    ReadResult,
 };
 use posture_engine::value::{Type, Value};
 use std::collections::BTreeMap;
@@ -68,7 +68,12 @@ fn vpc_list(vpcs: &[ZoneVpc]) -> Value {
     Value::List(
         vpc_type(),
         vpcs.iter()
-            .map(|x| object(vec![("vpc_id", Value::from(x.id.as_str())), ("vpc_region", opt_str(x.region.as_deref()))]))
+            .map(|x| {
+                object(vec![
+                    ("vpc_id", Value::from(x.id.as_str())),
+                    ("vpc_region", opt_str(x.region.as_deref())),
+                ])
+            })
             .collect(),
     )
 }
@@ -89,7 +94,9 @@ struct Remote {
 async fn get_zone(ctx: &Context, id: &str) -> Result<Remote> {
     let api = &ctx.api;
     let out: GetHostedZoneOutput = api
-        .call("GetHostedZone", || api.client.get_hosted_zone().id(id).send())
+        .call("GetHostedZone", || {
+            api.client.get_hosted_zone().id(id).send()
+        })
         .await?;
     let tags = api
         .call("ListTagsForResource", || {
@@ -109,7 +116,10 @@ async fn get_zone(ctx: &Context, id: &str) -> Result<Remote> {
             .and_then(|c| c.comment())
             .unwrap_or_default()
             .to_string(),
-        private: hz.and_then(|h| h.config()).map(|c| c.private_zone()).unwrap_or(false),
+        private: hz
+            .and_then(|h| h.config())
+            .map(|c| c.private_zone())
+            .unwrap_or(false),
         name_servers: out
             .delegation_set()
             .map(|d| d.name_servers().to_vec())
@@ -129,7 +139,12 @@ async fn get_zone(ctx: &Context, id: &str) -> Result<Remote> {
             .map(|s| {
                 s.tags()
                     .iter()
-                    .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+                    .filter_map(|t| {
+                        Some((
+                            t.key()?.to_string(),
+                            t.value().unwrap_or_default().to_string(),
+                        ))
+                    })
                     .collect()
             })
             .unwrap_or_default(),
@@ -162,11 +177,17 @@ fn state_of(remote: &Remote, prior: &Value) -> Value {
         b.sort_unstable();
         a == b
             && prior_vpcs.iter().all(|p| {
-                p.region.is_none() || remote.vpcs.iter().any(|r| r.id == p.id && r.region == p.region)
+                p.region.is_none()
+                    || remote
+                        .vpcs
+                        .iter()
+                        .any(|r| r.id == p.id && r.region == p.region)
             })
     };
     let vpc = if same_vpcs {
-        pm.get("vpc").cloned().unwrap_or_else(|| vpc_list(&remote.vpcs))
+        pm.get("vpc")
+            .cloned()
+            .unwrap_or_else(|| vpc_list(&remote.vpcs))
     } else {
         vpc_list(&remote.vpcs)
     };
@@ -176,7 +197,12 @@ fn state_of(remote: &Remote, prior: &Value) -> Value {
         ("name", name),
         ("comment", comment),
         ("tags", tags),
-        ("force_destroy", pm.get("force_destroy").cloned().unwrap_or(Value::Null(Type::Bool))),
+        (
+            "force_destroy",
+            pm.get("force_destroy")
+                .cloned()
+                .unwrap_or(Value::Null(Type::Bool)),
+        ),
         ("vpc", vpc),
         ("name_servers", v::string_list(remote.name_servers.clone())),
     ])
@@ -217,7 +243,10 @@ pub async fn plan(_ctx: &Context, r: PlanRequest) -> Result<PlanResponse, Provid
         );
     } else {
         for k in ["id", "zone_id", "name_servers"] {
-            planned.insert(k.into(), pm.get(k).cloned().unwrap_or(Value::Unknown(Type::String)));
+            planned.insert(
+                k.into(),
+                pm.get(k).cloned().unwrap_or(Value::Unknown(Type::String)),
+            );
         }
         if let (Some(c), Some(p)) = (v::get_str(&config, "name"), v::get_str(&r.prior, "name"))
             && canonical_name(&c) == canonical_name(&p)
@@ -225,7 +254,8 @@ pub async fn plan(_ctx: &Context, r: PlanRequest) -> Result<PlanResponse, Provid
             planned.insert("name".into(), Value::from(p));
         }
         // Null and empty mean the same for comment and tags.
-        if v::get_str(&config, "comment").unwrap_or_default() == v::get_str(&r.prior, "comment").unwrap_or_default()
+        if v::get_str(&config, "comment").unwrap_or_default()
+            == v::get_str(&r.prior, "comment").unwrap_or_default()
             && let Some(p) = pm.get("comment")
         {
             planned.insert("comment".into(), p.clone());
@@ -265,7 +295,11 @@ pub async fn apply(ctx: &Context, r: &ApplyRequest) -> ApplyResult {
 }
 
 /// A zone made with this CallerReference, if any.
-async fn find_by_caller_reference(ctx: &Context, name: &str, caller_ref: &str) -> Result<Option<String>> {
+async fn find_by_caller_reference(
+    ctx: &Context,
+    name: &str,
+    caller_ref: &str,
+) -> Result<Option<String>> {
     let api = &ctx.api;
     let mut start: Option<(String, Option<String>)> = Some((wire_name(name), None));
     while let Some((dns, zid)) = start.take() {
@@ -345,7 +379,12 @@ async fn create(ctx: &Context, r: &ApplyRequest) -> Result<Value> {
             // The CallerReference was used: the zone exists; look again.
             Err(e) if e.code == "HostedZoneAlreadyExists" && attempt < api.timing.max_attempts => {}
             Err(e) if e.retryable && attempt < api.timing.max_attempts => {
-                tokio::time::sleep(api.backoff(attempt, api.timing.retry_base, api.timing.retry_cap)).await;
+                tokio::time::sleep(api.backoff(
+                    attempt,
+                    api.timing.retry_base,
+                    api.timing.retry_cap,
+                ))
+                .await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -354,7 +393,10 @@ async fn create(ctx: &Context, r: &ApplyRequest) -> Result<Value> {
 }
 
 fn to_vpc(x: &ZoneVpc, ctx: &Context) -> Vpc {
-    let region = x.region.clone().or_else(|| ctx.api.client.config().region().map(|r| r.to_string()));
+    let region = x
+        .region
+        .clone()
+        .or_else(|| ctx.api.client.config().region().map(|r| r.to_string()));
     Vpc::builder()
         .vpc_id(&x.id)
         .set_vpc_region(region.as_deref().map(VpcRegion::from))
@@ -384,7 +426,12 @@ async fn converge(ctx: &Context, id: &str, planned: &Value, prior: &Value) -> Re
             .filter(|(k, val)| remote.tags.get(*k) != Some(*val))
             .map(|(k, val)| Tag::builder().key(k).value(val).build())
             .collect();
-        let remove: Vec<String> = remote.tags.keys().filter(|k| !want_tags.contains_key(*k)).cloned().collect();
+        let remove: Vec<String> = remote
+            .tags
+            .keys()
+            .filter(|k| !want_tags.contains_key(*k))
+            .cloned()
+            .collect();
         api.call("ChangeTagsForResource", || {
             api.client
                 .change_tags_for_resource()
@@ -399,7 +446,10 @@ async fn converge(ctx: &Context, id: &str, planned: &Value, prior: &Value) -> Re
     let want_vpcs = vpcs_of(planned);
     if remote.private {
         // Associate first: a private zone must keep at least one VPC.
-        for x in want_vpcs.iter().filter(|w| !remote.vpcs.iter().any(|r| r.id == w.id)) {
+        for x in want_vpcs
+            .iter()
+            .filter(|w| !remote.vpcs.iter().any(|r| r.id == w.id))
+        {
             let vpc = to_vpc(x, ctx);
             api.call("AssociateVPCWithHostedZone", || {
                 api.client
@@ -410,7 +460,11 @@ async fn converge(ctx: &Context, id: &str, planned: &Value, prior: &Value) -> Re
             })
             .await?;
         }
-        for x in remote.vpcs.iter().filter(|r| !want_vpcs.iter().any(|w| w.id == r.id)) {
+        for x in remote
+            .vpcs
+            .iter()
+            .filter(|r| !want_vpcs.iter().any(|w| w.id == r.id))
+        {
             let vpc = to_vpc(x, ctx);
             api.call("DisassociateVPCFromHostedZone", || {
                 api.client
@@ -470,7 +524,10 @@ async fn delete(ctx: &Context, r: &ApplyRequest) -> Result<()> {
                 .resource_record_set(rrset)
                 .build()
                 .map_err(|e| Error::Invalid(e.to_string()))?;
-            units.push(Unit { tag: (), changes: vec![change] });
+            units.push(Unit {
+                tag: (),
+                changes: vec![change],
+            });
         }
         let (batches, too_big) = pack(units, AWS_LIMITS);
         if !too_big.is_empty() {
@@ -479,7 +536,8 @@ async fn delete(ctx: &Context, r: &ApplyRequest) -> Result<()> {
             )));
         }
         for b in batches {
-            let change_id = submit(api, &id, b.into_iter().flat_map(|u| u.changes).collect()).await?;
+            let change_id =
+                submit(api, &id, b.into_iter().flat_map(|u| u.changes).collect()).await?;
             if ctx.wait_for_sync {
                 wait_in_sync(api, &change_id).await?;
             }
@@ -487,7 +545,9 @@ async fn delete(ctx: &Context, r: &ApplyRequest) -> Result<()> {
     }
     ctx.snapshots.invalidate(&id).await;
     match api
-        .call("DeleteHostedZone", || api.client.delete_hosted_zone().id(&id).send())
+        .call("DeleteHostedZone", || {
+            api.client.delete_hosted_zone().id(&id).send()
+        })
         .await
     {
         Ok(_) => Ok(()),
@@ -511,9 +571,14 @@ pub async fn read_data(ctx: &Context, config: Value) -> Result<Value, ProviderEr
     let private = v::get_bool(&config, "private_zone").unwrap_or(false);
     let id = match (v::get_str(&config, "zone_id"), v::get_str(&config, "name")) {
         (Some(id), _) => bare_zone_id(&id),
-        (None, Some(name)) => find_by_name(ctx, &canonical_name(&name), private, v::get_str(&config, "vpc_id").as_deref())
-            .await
-            .map_err(|e| e.for_address(addr))?,
+        (None, Some(name)) => find_by_name(
+            ctx,
+            &canonical_name(&name),
+            private,
+            v::get_str(&config, "vpc_id").as_deref(),
+        )
+        .await
+        .map_err(|e| e.for_address(addr))?,
         (None, None) => {
             return Err(ProviderError::new(format!("{addr}: set name or zone_id")));
         }
@@ -524,7 +589,12 @@ pub async fn read_data(ctx: &Context, config: Value) -> Result<Value, ProviderEr
         ("zone_id", Value::from(remote.id.as_str())),
         ("name", Value::from(remote.name.as_str())),
         ("private_zone", Value::Bool(remote.private)),
-        ("vpc_id", v::get(&config, "vpc_id").cloned().unwrap_or(Value::Null(Type::String))),
+        (
+            "vpc_id",
+            v::get(&config, "vpc_id")
+                .cloned()
+                .unwrap_or(Value::Null(Type::String)),
+        ),
         ("comment", Value::from(remote.comment.as_str())),
         ("name_servers", v::string_list(remote.name_servers.clone())),
         ("resource_record_set_count", v::opt_i64(remote.record_count)),
@@ -532,7 +602,12 @@ pub async fn read_data(ctx: &Context, config: Value) -> Result<Value, ProviderEr
     ]))
 }
 
-async fn find_by_name(ctx: &Context, name: &str, private: bool, vpc_id: Option<&str>) -> Result<String> {
+async fn find_by_name(
+    ctx: &Context,
+    name: &str,
+    private: bool,
+    vpc_id: Option<&str>,
+) -> Result<String> {
     let api = &ctx.api;
     let mut found = Vec::new();
     let mut start: Option<(String, Option<String>)> = Some((wire_name(name), None));
@@ -576,7 +651,9 @@ async fn find_by_name(ctx: &Context, name: &str, private: bool, vpc_id: Option<&
         1 => Ok(found.remove(0)),
         0 => Err(Error::Invalid(format!(
             "no {kind} hosted zone named {name}{}; check the name and private_zone",
-            vpc_id.map(|v| format!(" associated with {v}")).unwrap_or_default()
+            vpc_id
+                .map(|v| format!(" associated with {v}"))
+                .unwrap_or_default()
         ))),
         n => Err(Error::Invalid(format!(
             "{n} {kind} hosted zones are named {name} ({}); give zone_id instead",
