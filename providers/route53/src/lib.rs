@@ -27,6 +27,7 @@ pub mod snapshot;
 pub mod testing;
 pub mod values;
 mod zone;
+mod zone_data;
 
 use crate::client::{Api, Timing};
 use crate::error::Error;
@@ -206,7 +207,7 @@ impl Provider for Route53Provider {
             .ctx()
             .map_err(|e| e.for_address(&format!("data.{type_name}")))?;
         if type_name == ZONE {
-            zone::read_data(&ctx, config).await
+            zone_data::read_data(&ctx, config).await
         } else {
             Err(unknown_type(&format!("data.{type_name}"), type_name))
         }

@@ -456,3 +456,104 @@ async fn names_are_normalised_and_txt_values_split() {
         .expect("import escaped wildcard");
     assert_eq!(attr(&imported, "name"), "*.apps.names.example");
 }
+
+#[tokio::test]
+async fn a_replacement_deletes_then_creates_in_one_batch() {
+    let h = Harness::start().await;
+    let zone = create_zone(&h.provider, "replace.example").await;
+    let zid = attr(&zone, "id");
+    let old = record_config(&zid, "old", "A", 60, &["192.0.2.1"]);
+    let state = converge(
+        &h.provider,
+        RECORD,
+        vec![("route53_record.x".into(), Value::NULL, old)],
+    )
+    .await
+    .expect("create")
+    .remove(0);
+    h.proxy.reset_counts();
+    // The name is force_new: the engine sends a Delete and a Create of the
+    // same address in one apply call (one batch key, the zone).
+    let new = record_config(&zid, "new", "A", 60, &["192.0.2.2"]);
+    let planned = plan(&h.provider, "route53_record.x", RECORD, &Value::NULL, &new)
+        .await
+        .expect("plan")
+        .planned;
+    let res = h
+        .provider
+        .apply(vec![
+            posture_engine::provider::ApplyRequest {
+                address: "route53_record.x".into(),
+                type_name: RECORD.into(),
+                operation: posture_engine::provider::Operation::Create,
+                prior: Value::NULL,
+                planned,
+                idempotency_token: token(),
+            },
+            posture_engine::provider::ApplyRequest {
+                address: "route53_record.x".into(),
+                type_name: RECORD.into(),
+                operation: posture_engine::provider::Operation::Delete,
+                prior: state,
+                planned: Value::NULL,
+                idempotency_token: token(),
+            },
+        ])
+        .await;
+    assert!(
+        matches!(&res[0], posture_engine::provider::ApplyResult::Applied(v) if !v.is_null()),
+        "{res:?}"
+    );
+    assert_eq!(
+        res[1],
+        posture_engine::provider::ApplyResult::Applied(Value::NULL)
+    );
+    assert_eq!(
+        h.proxy.count("ChangeResourceRecordSets").received,
+        1,
+        "one atomic batch"
+    );
+    let body = h.proxy.bodies("ChangeResourceRecordSets").join("");
+    let (del, cre) = (
+        body.find("<Action>DELETE</Action>"),
+        body.find("<Action>CREATE</Action>"),
+    );
+    assert!(
+        del.is_some() && cre.is_some() && del < cre,
+        "DELETE must precede CREATE: {body}"
+    );
+    let contents = zone_contents(&h, &zid).await;
+    assert!(
+        contents.contains_key("new.replace.example A")
+            && !contents.contains_key("old.replace.example A")
+    );
+}
+
+#[test]
+fn validation_reports_what_needs_no_aws() {
+    let p = posture_provider_route53::Route53Provider::new();
+    let mut c = record_config("Z1", "www", "A", 60, &[]);
+    c = with(&c, "ttl", Value::Null(Type::Number));
+    let msgs = p.validate(RECORD, &c);
+    assert!(
+        msgs.iter().any(|m| m.contains("ttl is required")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.contains("records must hold")),
+        "{msgs:?}"
+    );
+    let w = with(
+        &record_config("Z1", "www", "A", 60, &["192.0.2.1"]),
+        "set_identifier",
+        Value::from("a"),
+    );
+    assert_eq!(
+        p.validate(RECORD, &w),
+        vec!["set_identifier needs a routing policy".to_string()]
+    );
+    let ok = record_config("Z1", "www", "A", 60, &["192.0.2.1"]);
+    assert!(p.validate(RECORD, &ok).is_empty());
+    assert_eq!(p.batch_key(RECORD, &ok), Some("Z1".to_string()));
+    assert_eq!(p.batch_key(posture_provider_route53::ZONE, &ok), None);
+}
