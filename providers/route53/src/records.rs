@@ -107,7 +107,9 @@ pub async fn read(ctx: &Context, requests: Vec<(usize, ReadRequest)>) -> Vec<(us
         }
     }
     for (zone_id, reqs) in by_zone {
-        let snap = match ctx.snapshots.get(&ctx.api, &zone_id, true).await {
+        // The run's snapshot: a scan made earlier in this run (by plan or
+        // another read of the zone) is as fresh as this run needs.
+        let snap = match ctx.snapshots.get(&ctx.api, &zone_id, false).await {
             Ok(s) => s,
             Err(Error::Aws(e)) if e.is_not_found() => {
                 out.extend(reqs.into_iter().map(|(i, _)| (i, ReadResult::Gone)));
@@ -380,22 +382,27 @@ async fn apply_zone(
             ));
         }
     }
+    // Send every batch first, then wait for them: the waits overlap
+    // instead of adding up.
+    let mut sent = Vec::new();
     for batch in batches {
         let changes: Vec<Change> = batch.iter().flat_map(|u| u.changes.clone()).collect();
         let n = changes.len();
-        let sent = match submit(&ctx.api, zone_id, changes).await {
-            Ok(change_id) => {
-                if ctx.wait_for_sync {
-                    // The batch is applied either way; a failed wait is not a failed change.
-                    let _ = wait_in_sync(&ctx.api, &change_id).await;
-                }
-                Ok(())
+        let res = submit(&ctx.api, zone_id, changes).await;
+        sent.push((batch, n, res));
+    }
+    if ctx.wait_for_sync {
+        for (_, _, res) in &sent {
+            if let Ok(change_id) = res {
+                // The batch is applied either way; a failed wait is not a failed change.
+                let _ = wait_in_sync(&ctx.api, change_id).await;
             }
-            Err(e) => Err(e),
-        };
+        }
+    }
+    for (batch, n, res) in sent {
         for p in batch.into_iter().flat_map(|u| u.tag) {
-            let res = match &sent {
-                Ok(()) => ApplyResult::Applied(p.result),
+            let r = match &res {
+                Ok(_) => ApplyResult::Applied(p.result),
                 Err(e) => ApplyResult::Failed(ProviderError {
                     message: format!(
                         "{}: {}: {e} (the batch of {n} changes in zone {zone_id} was rejected as a whole; none of it was applied)",
@@ -404,7 +411,7 @@ async fn apply_zone(
                     retryable: matches!(e, Error::Aws(a) if a.retryable),
                 }),
             };
-            out.push((p.index, res));
+            out.push((p.index, r));
         }
     }
     out

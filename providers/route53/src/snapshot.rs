@@ -2,9 +2,10 @@
 //! ListResourceRecordSets scan (300 per page) and shared by all record
 //! instances of that zone for the rest of the run.
 //!
-//! The cache lives in the configured provider, which lives for one run.
-//! `read` always scans afresh; `plan`, `import` and `apply` reuse the
-//! snapshot when there is one. Applying to a zone drops its snapshot.
+//! The cache lives in the configured provider, which lives for one run:
+//! the first `read`, `plan` or `import` touching a zone scans it, later ones
+//! reuse the scan. Applying to a zone drops its snapshot; deleting a zone
+//! scans afresh (its emptiness must be current).
 
 use crate::client::Api;
 use crate::error::{AwsError, Error, Result};

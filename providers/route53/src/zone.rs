@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 pub fn validate(config: &Value) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(n) = v::get_str(config, "name")
-        && (canonical_name(&n).is_empty() || !canonical_name(&n).contains('.'))
+        && canonical_name(&n).is_empty()
     {
         out.push(format!("name {n:?} is not a domain name (example.com)"));
     }
