@@ -4,7 +4,7 @@
 
 use crate::Context;
 use crate::batch::{AWS_LIMITS, Unit, pack};
-use crate::changes::{submit, wait_in_sync};
+use crate::changes::{SubmitError, submit, wait_in_sync};
 use crate::error::Error;
 use crate::names::{bare_zone_id, canonical_name};
 use crate::record::{Record, RecordKey};
@@ -343,7 +343,8 @@ async fn apply_zone(
         match prepare(i, &r, zone_name.as_deref(), snap.as_deref()) {
             Ok(Some(p)) => prepared.push(p),
             Ok(None) => {
-                // Nothing to send (an identical record adopted).
+                // Nothing to send: an identical record adopted, or an update
+                // of posture's own settings only.
                 let val = finish_value(&r.planned, zone_id, zone_name.as_deref());
                 out.push((i, ApplyResult::Applied(val)));
             }
@@ -400,10 +401,15 @@ async fn apply_zone(
         }
     }
     for (batch, n, res) in sent {
+        let landed = match &res {
+            Err(e) if e.ambiguous => batch_landed(ctx, zone_id, &batch).await,
+            _ => false,
+        };
         for p in batch.into_iter().flat_map(|u| u.tag) {
             let r = match &res {
                 Ok(_) => ApplyResult::Applied(p.result),
-                Err(e) => ApplyResult::Failed(ProviderError {
+                Err(_) if landed => ApplyResult::Applied(p.result),
+                Err(SubmitError { error: e, .. }) => ApplyResult::Failed(ProviderError {
                     message: format!(
                         "{}: {}: {e} (the batch of {n} changes in zone {zone_id} was rejected as a whole; none of it was applied)",
                         p.address, p.key
@@ -415,6 +421,26 @@ async fn apply_zone(
         }
     }
     out
+}
+
+/// After an attempt whose answer was lost, whether the zone now holds
+/// exactly what the batch was to make (then the batch did land: a retry
+/// was refused only because the first attempt had done the work).
+async fn batch_landed(ctx: &Context, zone_id: &str, batch: &[Unit<Vec<Prepared>>]) -> bool {
+    ctx.snapshots.invalidate(zone_id).await;
+    let Ok(snap) = ctx.snapshots.get(&ctx.api, zone_id, true).await else {
+        return false;
+    };
+    batch.iter().flat_map(|u| &u.changes).all(|c| {
+        let Some(rrset) = c.resource_record_set() else {
+            return false;
+        };
+        let rec = Record::from_rrset(zone_id, rrset);
+        match c.action() {
+            ChangeAction::Delete => !snap.records.contains_key(&rec.key),
+            _ => snap.records.get(&rec.key) == Some(&rec),
+        }
+    })
 }
 
 /// The planned value with its computed parts filled in.
@@ -477,6 +503,10 @@ fn prepare(
             let problems = new.problems();
             if !problems.is_empty() {
                 return Err(problems.join("; "));
+            }
+            if old == new {
+                // Only posture's own settings changed (allow_overwrite).
+                return Ok(None);
             }
             let changes = if old.key == new.key {
                 vec![change(ChangeAction::Upsert, &new)?]

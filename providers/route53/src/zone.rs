@@ -536,8 +536,9 @@ async fn delete(ctx: &Context, r: &ApplyRequest) -> Result<()> {
             )));
         }
         for b in batches {
-            let change_id =
-                submit(api, &id, b.into_iter().flat_map(|u| u.changes).collect()).await?;
+            let change_id = submit(api, &id, b.into_iter().flat_map(|u| u.changes).collect())
+                .await
+                .map_err(|e| e.error)?;
             if ctx.wait_for_sync {
                 wait_in_sync(api, &change_id).await?;
             }

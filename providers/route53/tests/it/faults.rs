@@ -189,3 +189,19 @@ async fn endless_throttling_fails_with_the_address_and_the_aws_code() {
     // Every attempt took a turn: max_attempts of them, no more.
     assert_eq!(h.proxy.count("ChangeResourceRecordSets").received, 12);
 }
+
+#[tokio::test]
+async fn a_batch_whose_answer_was_lost_is_recognised_as_applied() {
+    let h = Harness::start().await;
+    let zone = create_zone(&h.provider, "lost.example").await;
+    let zid = attr(&zone, "id");
+    h.proxy.reset_counts();
+    // moto applies the batch, the client hears HTTP 500; the retry is then
+    // refused ("already exists") and the zone is re-read to learn the truth.
+    h.proxy.inject("ChangeResourceRecordSets", Fault::LostResponse, 1);
+    let states = converge(&h.provider, RECORD, configs(&zid, "l", 3)).await.expect("applied");
+    assert_eq!(states.len(), 3);
+    assert_eq!(h.proxy.count("ChangeResourceRecordSets").received, 2);
+    assert_eq!(h.proxy.count("ListResourceRecordSets").received, 2, "plan's scan and the verifying re-read");
+    assert_eq!(zone_contents(&h, &zid).await.len(), 2 + 3);
+}
