@@ -92,8 +92,8 @@ impl TokenBucket {
     }
 }
 
-/// The Route53 client with its pacing and retry policy.
-#[derive(Debug)]
+/// The Route53 client with its pacing and retry policy. Its `Debug`
+/// output leaves the SDK client (and so its credentials) out.
 pub struct Api {
     /// The SDK client.
     pub client: aws_sdk_route53::Client,
@@ -101,6 +101,15 @@ pub struct Api {
     /// Timings for retries and polls.
     pub timing: Timing,
     jitter: AtomicU64,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("bucket", &self.bucket)
+            .field("timing", &self.timing)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Api {

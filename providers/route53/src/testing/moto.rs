@@ -50,7 +50,14 @@ impl MotoServer {
     /// # Errors
     /// moto is not installed, or did not come up.
     pub async fn start() -> Result<MotoServer, MotoError> {
-        let bin = moto_binary();
+        MotoServer::start_at(&moto_binary()).await
+    }
+
+    /// Starts the moto_server binary at `bin`.
+    ///
+    /// # Errors
+    /// No such binary, or it did not come up.
+    pub async fn start_at(bin: &Path) -> Result<MotoServer, MotoError> {
         let path = bin.display().to_string();
         if !bin.is_file() {
             return Err(MotoError::NotInstalled { path });
@@ -66,7 +73,7 @@ impl MotoServer {
             .and_then(|l| l.local_addr())
             .map_err(|e| failed(format!("no free loopback port: {e}")))?
             .port();
-        let child = Command::new(&bin)
+        let child = Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

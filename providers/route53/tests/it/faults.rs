@@ -198,10 +198,65 @@ async fn a_batch_whose_answer_was_lost_is_recognised_as_applied() {
     h.proxy.reset_counts();
     // moto applies the batch, the client hears HTTP 500; the retry is then
     // refused ("already exists") and the zone is re-read to learn the truth.
-    h.proxy.inject("ChangeResourceRecordSets", Fault::LostResponse, 1);
-    let states = converge(&h.provider, RECORD, configs(&zid, "l", 3)).await.expect("applied");
+    h.proxy
+        .inject("ChangeResourceRecordSets", Fault::LostResponse, 1);
+    let states = converge(&h.provider, RECORD, configs(&zid, "l", 3))
+        .await
+        .expect("applied");
     assert_eq!(states.len(), 3);
     assert_eq!(h.proxy.count("ChangeResourceRecordSets").received, 2);
-    assert_eq!(h.proxy.count("ListResourceRecordSets").received, 2, "plan's scan and the verifying re-read");
+    assert_eq!(
+        h.proxy.count("ListResourceRecordSets").received,
+        2,
+        "plan's scan and the verifying re-read"
+    );
     assert_eq!(zone_contents(&h, &zid).await.len(), 2 + 3);
+}
+
+#[tokio::test]
+async fn a_missing_moto_names_the_install_script() {
+    let err = posture_provider_route53::testing::MotoServer::start_at(std::path::Path::new(
+        "/nonexistent/moto_server",
+    ))
+    .await
+    .expect_err("no such binary");
+    assert!(err.to_string().contains("scripts/install-moto.sh"), "{err}");
+}
+
+#[tokio::test]
+async fn errors_never_carry_credentials() {
+    // Nothing listens on port 9 of loopback: every attempt fails to connect.
+    let p = posture_provider_route53::Route53Provider::with_timing(
+        posture_provider_route53::testing::fast_timing(),
+    );
+    let settings = posture_provider_route53::values::object(vec![
+        ("endpoint", Value::from("http://127.0.0.1:9")),
+        (
+            "access_key",
+            Value::from("AKIAPOSTURESECRETID").mark_sensitive(),
+        ),
+        (
+            "secret_key",
+            Value::from("posture-secret-key-value").mark_sensitive(),
+        ),
+        ("max_retries", Value::from(2)),
+    ]);
+    p.configure(settings).await.expect("configure");
+    let err = p
+        .import(posture_provider_route53::ZONE, "Z123")
+        .await
+        .expect_err("nothing listens");
+    assert!(
+        err.message.contains("GetHostedZone failed"),
+        "{}",
+        err.message
+    );
+    assert!(err.retryable);
+    for secret in ["AKIAPOSTURESECRETID", "posture-secret-key-value"] {
+        assert!(!err.message.contains(secret), "{}", err.message);
+        assert!(
+            !format!("{p:?}").contains(secret),
+            "Debug output leaks a key"
+        );
+    }
 }

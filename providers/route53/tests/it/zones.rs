@@ -253,3 +253,65 @@ async fn the_data_source_finds_public_and_private_zones_by_name() {
         Vec::<String>::new()
     );
 }
+
+#[tokio::test]
+async fn vpcs_of_a_private_zone_are_associated_and_disassociated() {
+    let h = Harness::start().await;
+    let vpc = |ids: &[&str]| {
+        Value::List(
+            Type::Dynamic,
+            ids.iter()
+                .map(|id| {
+                    object(vec![
+                        ("vpc_id", Value::from(*id)),
+                        ("vpc_region", Value::from("us-east-1")),
+                    ])
+                })
+                .collect(),
+        )
+    };
+    let c1 = with(
+        &zone_config("private.example"),
+        "vpc",
+        vpc(&["vpc-11111111"]),
+    );
+    let s1 = converge(
+        &h.provider,
+        ZONE,
+        vec![("route53_zone.p".into(), Value::NULL, c1)],
+    )
+    .await
+    .expect("create")
+    .remove(0);
+    let c2 = with(
+        &zone_config("private.example"),
+        "vpc",
+        vpc(&["vpc-11111111", "vpc-22222222"]),
+    );
+    converge(
+        &h.provider,
+        ZONE,
+        vec![("route53_zone.p".into(), s1.clone(), c2)],
+    )
+    .await
+    .expect("associate");
+    let ReadResult::Found(now) = read_zone(&h.new_run().await, &s1).await else {
+        panic!("gone")
+    };
+    let ids: Vec<String> = v::get(&now, "vpc")
+        .and_then(Value::as_seq)
+        .map(|s| s.iter().filter_map(|b| v::get_str(b, "vpc_id")).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, vec!["vpc-11111111", "vpc-22222222"]);
+    // Going public would replace the zone.
+    let p = plan(
+        &h.provider,
+        "route53_zone.p",
+        ZONE,
+        &now,
+        &zone_config("private.example"),
+    )
+    .await
+    .expect("plan");
+    assert_eq!(p.requires_replace, vec!["vpc".to_string()]);
+}
