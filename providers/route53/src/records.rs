@@ -16,7 +16,7 @@ use posture_engine::provider::{
     ReadResult,
 };
 use posture_engine::value::{Type, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Checks what can be checked without AWS.
 pub fn validate(config: &Value) -> Vec<String> {
@@ -40,6 +40,14 @@ pub fn validate(config: &Value) -> Vec<String> {
         Ok(r) => r.problems(),
         Err(_) => Vec::new(),
     }
+}
+
+/// True when every argument is known (the computed `id` and `fqdn` do not count).
+fn arguments_known(config: &Value) -> bool {
+    entries(config)
+        .iter()
+        .filter(|(k, _)| k.as_str() != "id" && k.as_str() != "fqdn")
+        .all(|(_, x)| x.is_wholly_known())
 }
 
 /// The record a value describes, taking its `fqdn` as the name when known
@@ -165,7 +173,7 @@ pub async fn plan(ctx: &Context, r: PlanRequest) -> Result<PlanResponse, Provide
         (Some(snap), true) => {
             let rec = Record::from_value(&config, &snap.zone_name)
                 .map_err(|m| ProviderError::new(format!("{}: {m}", r.address)))?;
-            let problems = if config.is_wholly_known() {
+            let problems = if arguments_known(&config) {
                 rec.problems()
             } else {
                 Vec::new()
@@ -215,7 +223,7 @@ fn check_conflict(
         ));
         return Ok(());
     }
-    if config.is_wholly_known() && existing == rec {
+    if arguments_known(config) && existing == rec {
         // Same values: most likely our own create whose state was lost
         // (a crash after the call); taking it over changes nothing.
         notes.push(format!(
@@ -338,9 +346,17 @@ async fn apply_zone(
         ctx.snapshots.cached(zone_id).await
     };
     let zone_name = snap.as_ref().map(|s| s.zone_name.clone());
+    // Keys this call deletes: a create of one of them is not an adoption
+    // (a record moved to a new address deletes and creates the same key).
+    let deleted: BTreeSet<RecordKey> = reqs
+        .iter()
+        .filter(|(_, r)| r.operation == Operation::Delete)
+        .filter_map(|(_, r)| record_of(&r.prior, zone_name.as_deref()).ok())
+        .map(|rec| rec.key)
+        .collect();
     let mut prepared: Vec<Prepared> = Vec::new();
     for (i, r) in reqs {
-        match prepare(i, &r, zone_name.as_deref(), snap.as_deref()) {
+        match prepare(i, &r, zone_name.as_deref(), snap.as_deref(), &deleted) {
             Ok(Some(p)) => prepared.push(p),
             Ok(None) => {
                 // Nothing to send: an identical record adopted, or an update
@@ -354,22 +370,39 @@ async fn apply_zone(
             )),
         }
     }
-    // A replacement arrives as a Delete and a Create of one address: they
-    // form one unit (DELETE first), so they land in the same atomic batch.
+    // A replacement arrives as a Delete and a Create of one address, a
+    // moved record as a Delete and a Create of one key: each pair forms one
+    // unit (DELETE first), so it lands in one atomic batch.
     let mut units: Vec<Unit<Vec<Prepared>>> = Vec::new();
     let mut by_address: BTreeMap<String, usize> = BTreeMap::new();
-    prepared.sort_by_key(|p| (p.address.clone(), p.operation != Operation::Delete));
+    let mut by_key: BTreeMap<RecordKey, usize> = BTreeMap::new();
+    prepared.sort_by_key(|p| p.operation != Operation::Delete);
     for p in prepared {
-        if let Some(&u) = by_address.get(&p.address) {
-            units[u].changes.extend(p.changes.clone());
-            units[u].tag.push(p);
-        } else {
-            by_address.insert(p.address.clone(), units.len());
-            units.push(Unit {
-                changes: p.changes.clone(),
-                tag: vec![p],
-            });
-        }
+        let found = by_address
+            .get(&p.address)
+            .or_else(|| by_key.get(&p.key))
+            .copied();
+        let u = match found {
+            Some(u) => u,
+            None => {
+                units.push(Unit {
+                    changes: Vec::new(),
+                    tag: Vec::new(),
+                });
+                units.len() - 1
+            }
+        };
+        by_address.insert(p.address.clone(), u);
+        by_key.insert(p.key.clone(), u);
+        units[u].changes.extend(p.changes.clone());
+        units[u].tag.push(p);
+    }
+    for u in &mut units {
+        u.changes = collapse_same_key(std::mem::take(&mut u.changes));
+    }
+    let (units, nothing): (Vec<_>, Vec<_>) = units.into_iter().partition(|u| !u.changes.is_empty());
+    for p in nothing.into_iter().flat_map(|u| u.tag) {
+        out.push((p.index, ApplyResult::Applied(p.result)));
     }
     let (batches, too_big) = pack(units, AWS_LIMITS);
     for u in too_big {
@@ -423,6 +456,41 @@ async fn apply_zone(
     out
 }
 
+/// A DELETE and a CREATE of the same key in one unit (a record moved to a
+/// new address) become one UPSERT, or nothing when the values are equal:
+/// the same end state, atomically, and with no window without the record.
+fn collapse_same_key(changes: Vec<Change>) -> Vec<Change> {
+    let key_of = |c: &Change| c.resource_record_set().map(|r| Record::from_rrset("", r));
+    let mut out: Vec<Change> = Vec::new();
+    for c in changes {
+        let rec = key_of(&c);
+        let paired = out.iter().position(|d| {
+            *d.action() == ChangeAction::Delete
+                && *c.action() != ChangeAction::Delete
+                && key_of(d).map(|r| r.key) == rec.as_ref().map(|r| r.key.clone())
+        });
+        match (paired, rec) {
+            (Some(i), Some(new)) => {
+                let old = out.remove(i);
+                if key_of(&old).as_ref() != Some(&new) {
+                    match c.resource_record_set() {
+                        Some(rrset) => out.push(
+                            Change::builder()
+                                .action(ChangeAction::Upsert)
+                                .resource_record_set(rrset.clone())
+                                .build()
+                                .unwrap_or(c),
+                        ),
+                        None => out.push(c),
+                    }
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// After an attempt whose answer was lost, whether the zone now holds
 /// exactly what the batch was to make (then the batch did land: a retry
 /// was refused only because the first attempt had done the work).
@@ -458,6 +526,7 @@ fn prepare(
     r: &ApplyRequest,
     zone_name: Option<&str>,
     snap: Option<&ZoneSnapshot>,
+    deleted: &BTreeSet<RecordKey>,
 ) -> Result<Option<Prepared>, String> {
     let zone_id = v::get_str(
         if r.operation == Operation::Delete {
@@ -480,7 +549,10 @@ fn prepare(
                 return Err(problems.join("; "));
             }
             let overwrite = v::get_bool(&r.planned, "allow_overwrite") == Some(true);
-            if !overwrite && snap.and_then(|s| s.records.get(&rec.key)) == Some(&rec) {
+            if !overwrite
+                && !deleted.contains(&rec.key)
+                && snap.and_then(|s| s.records.get(&rec.key)) == Some(&rec)
+            {
                 return Ok(None);
             }
             let action = if overwrite {

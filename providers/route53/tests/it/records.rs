@@ -557,3 +557,56 @@ fn validation_reports_what_needs_no_aws() {
     assert_eq!(p.batch_key(RECORD, &ok), Some("Z1".to_string()));
     assert_eq!(p.batch_key(posture_provider_route53::ZONE, &ok), None);
 }
+
+#[tokio::test]
+async fn a_record_moved_to_a_new_address_survives() {
+    let h = Harness::start().await;
+    let zone = create_zone(&h.provider, "moved.example").await;
+    let zid = attr(&zone, "id");
+    let config = record_config(&zid, "svc", "A", 60, &["192.0.2.7"]);
+    let state = converge(
+        &h.provider,
+        RECORD,
+        vec![("route53_record.a".into(), Value::NULL, config.clone())],
+    )
+    .await
+    .expect("create")
+    .remove(0);
+    // Renamed in configuration without a moved block: the engine deletes
+    // route53_record.a and creates route53_record.b, same name and type.
+    let run = h.new_run().await;
+    h.proxy.reset_counts();
+    let p = plan(&run, "route53_record.b", RECORD, &Value::NULL, &config)
+        .await
+        .expect("plan");
+    assert!(p.notes.iter().any(|n| n.contains("adopt")), "{:?}", p.notes);
+    let res = run
+        .apply(vec![
+            posture_engine::provider::ApplyRequest {
+                address: "route53_record.a".into(),
+                type_name: RECORD.into(),
+                operation: posture_engine::provider::Operation::Delete,
+                prior: state,
+                planned: Value::NULL,
+                idempotency_token: token(),
+            },
+            posture_engine::provider::ApplyRequest {
+                address: "route53_record.b".into(),
+                type_name: RECORD.into(),
+                operation: posture_engine::provider::Operation::Create,
+                prior: Value::NULL,
+                planned: p.planned,
+                idempotency_token: token(),
+            },
+        ])
+        .await;
+    assert!(
+        res.iter()
+            .all(|r| matches!(r, posture_engine::provider::ApplyResult::Applied(_))),
+        "{res:?}"
+    );
+    assert_eq!(
+        zone_contents(&h, &zid).await["svc.moved.example A"],
+        vec!["192.0.2.7"]
+    );
+}
