@@ -406,11 +406,16 @@ impl Record {
 
 /// The object type of one of `route53_record`'s nested blocks.
 fn record_block_type(name: &str) -> Type {
-    crate::schema::record()
-        .blocks
-        .get(name)
-        .map(|b| b.block.ty())
-        .unwrap_or(Type::Dynamic)
+    // Built once: state values of thousands of records need these types.
+    static TYPES: std::sync::LazyLock<std::collections::BTreeMap<String, Type>> =
+        std::sync::LazyLock::new(|| {
+            crate::schema::record()
+                .blocks
+                .iter()
+                .map(|(k, b)| (k.clone(), b.block.ty()))
+                .collect()
+        });
+    TYPES.get(name).cloned().unwrap_or(Type::Dynamic)
 }
 
 #[cfg(test)]
