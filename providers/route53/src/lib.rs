@@ -19,6 +19,7 @@ pub mod client;
 pub mod error;
 pub mod names;
 pub mod record;
+mod record_apply;
 mod records;
 pub mod schema;
 pub mod settings;
@@ -187,7 +188,7 @@ impl Provider for Route53Provider {
             .into_iter()
             .enumerate()
             .partition(|(_, r)| r.type_name == RECORD);
-        for (i, res) in records::apply(&ctx, recs).await {
+        for (i, res) in record_apply::apply(&ctx, recs).await {
             out[i] = Some(res);
         }
         for (i, r) in zones {

@@ -3,5 +3,6 @@
 mod economy;
 mod faults;
 mod records;
+mod replace;
 mod support;
 mod zones;
