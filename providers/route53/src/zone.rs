@@ -283,7 +283,7 @@ pub async fn apply(ctx: &Context, r: &ApplyRequest) -> ApplyResult {
     let res = match r.operation {
         Operation::Create => create(ctx, r).await,
         Operation::Update => match v::get_str(&r.prior, "id") {
-            Some(id) => converge(ctx, &id, &r.planned, &r.prior).await,
+            Some(id) => converge(ctx, &id, &r.planned, &r.prior, None).await,
             None => Err(Error::Invalid("the recorded state has no id".into())),
         },
         Operation::Delete => delete(ctx, r).await.map(|()| Value::NULL),
@@ -345,12 +345,12 @@ async fn create(ctx: &Context, r: &ApplyRequest) -> Result<Value> {
     }
     let vpcs = vpcs_of(&r.planned);
     let mut attempt = 0;
-    let id = loop {
+    let (id, known) = loop {
         attempt += 1;
         // Look first: an earlier attempt (this run's, or a crashed run's)
         // may have made the zone even though its answer never arrived.
         if let Some(id) = find_by_caller_reference(ctx, &name, token).await? {
-            break id;
+            break (id, None);
         }
         let mut req = api
             .client
@@ -374,7 +374,27 @@ async fn create(ctx: &Context, r: &ApplyRequest) -> Result<Value> {
                 {
                     wait_in_sync(api, &crate::names::bare_change_id(c.id())).await?;
                 }
-                break id;
+                // What was just made is known: no need to read it back.
+                let made = Remote {
+                    id: id.clone(),
+                    name: name.clone(),
+                    comment: v::get_str(&r.planned, "comment").unwrap_or_default(),
+                    private: !vpcs.is_empty(),
+                    name_servers: out
+                        .delegation_set()
+                        .map(|d| d.name_servers().to_vec())
+                        .unwrap_or_default(),
+                    vpcs: vpcs
+                        .first()
+                        .map(|x| filled_region(x, ctx))
+                        .into_iter()
+                        .collect(),
+                    tags: BTreeMap::new(),
+                    record_count: out
+                        .hosted_zone()
+                        .and_then(|h| h.resource_record_set_count()),
+                };
+                break (id, Some(made));
             }
             // The CallerReference was used: the zone exists; look again.
             Err(e) if e.code == "HostedZoneAlreadyExists" && attempt < api.timing.max_attempts => {}
@@ -389,25 +409,42 @@ async fn create(ctx: &Context, r: &ApplyRequest) -> Result<Value> {
             Err(e) => return Err(e.into()),
         }
     };
-    converge(ctx, &id, &r.planned, &Value::NULL).await
+    converge(ctx, &id, &r.planned, &Value::NULL, known).await
+}
+
+/// The VPC with its region defaulted to the provider's.
+fn filled_region(x: &ZoneVpc, ctx: &Context) -> ZoneVpc {
+    ZoneVpc {
+        id: x.id.clone(),
+        region: x
+            .region
+            .clone()
+            .or_else(|| ctx.api.client.config().region().map(|r| r.to_string())),
+    }
 }
 
 fn to_vpc(x: &ZoneVpc, ctx: &Context) -> Vpc {
-    let region = x
-        .region
-        .clone()
-        .or_else(|| ctx.api.client.config().region().map(|r| r.to_string()));
+    let x = filled_region(x, ctx);
     Vpc::builder()
         .vpc_id(&x.id)
-        .set_vpc_region(region.as_deref().map(VpcRegion::from))
+        .set_vpc_region(x.region.as_deref().map(VpcRegion::from))
         .build()
 }
 
-/// Brings comment, tags and VPCs of zone `id` to `planned`, then returns
-/// the state read back.
-async fn converge(ctx: &Context, id: &str, planned: &Value, prior: &Value) -> Result<Value> {
+/// Brings comment, tags and VPCs of zone `id` to `planned` and returns the
+/// resulting state. `known` is the zone as just created (else it is read).
+async fn converge(
+    ctx: &Context,
+    id: &str,
+    planned: &Value,
+    prior: &Value,
+    known: Option<Remote>,
+) -> Result<Value> {
     let api = &ctx.api;
-    let remote = get_zone(ctx, id).await?;
+    let remote = match known {
+        Some(r) => r,
+        None => get_zone(ctx, id).await?,
+    };
     let want_comment = v::get_str(planned, "comment").unwrap_or_default();
     if want_comment != remote.comment {
         api.call("UpdateHostedZoneComment", || {
@@ -476,7 +513,17 @@ async fn converge(ctx: &Context, id: &str, planned: &Value, prior: &Value) -> Re
             .await?;
         }
     }
-    let after = get_zone(ctx, id).await?;
+    // The calls above succeeded, so the zone is now what was asked for.
+    let after = Remote {
+        comment: want_comment,
+        tags: want_tags,
+        vpcs: if remote.private {
+            want_vpcs.iter().map(|x| filled_region(x, ctx)).collect()
+        } else {
+            remote.vpcs.clone()
+        },
+        ..remote
+    };
     // Keep the configuration's spelling for what it set.
     let basis = if prior.is_null() { planned } else { prior };
     let mut state = entries(&state_of(&after, basis));
