@@ -45,6 +45,9 @@ use std::sync::{Arc, RwLock};
 pub const ZONE: &str = "route53_zone";
 /// The managed record type.
 pub const RECORD: &str = "route53_record";
+/// The attribute the engine's crash recovery adds to the planned value it
+/// reads: the interrupted operation's idempotency token.
+pub const RECOVERY_TOKEN: &str = "__idempotency_token";
 
 /// What a configured provider holds for the run.
 #[derive(Debug)]

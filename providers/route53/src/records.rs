@@ -66,11 +66,19 @@ fn merge_spelling(remote: &Record, prior_rec: Option<&Record>, prior: &Value) ->
     let Some(p) = prior_rec else {
         return Value::Object(out);
     };
+    let mut prior_m = entries(prior);
+    // Crash recovery reads the planned value with the operation's token.
+    prior_m.remove(crate::RECOVERY_TOKEN);
     if p == remote {
-        // Unchanged: the prior value is the answer, spelling and all.
-        return prior.clone();
+        // Unchanged: the prior value is the answer, spelling and all, with
+        // the computed parts as they are (a planned value may lack them).
+        for k in ["id", "fqdn"] {
+            if let Some(x) = out.get(k) {
+                prior_m.insert(k.to_string(), x.clone());
+            }
+        }
+        return Value::Object(prior_m);
     }
-    let prior_m = entries(prior);
     let mut keep = vec!["name"];
     if p.records == remote.records {
         keep.push("records");

@@ -210,11 +210,27 @@ fn state_of(remote: &Remote, prior: &Value) -> Value {
 
 /// Reads one zone.
 pub async fn read(ctx: &Context, r: &ReadRequest) -> ReadResult {
-    let Some(id) = v::get_str(&r.prior, "id") else {
-        return ReadResult::Failed(ProviderError::new(format!(
-            "{}: the recorded state has no id; remove it from state and import the zone",
-            r.address
-        )));
+    let id = match (
+        v::get_str(&r.prior, "id"),
+        v::get_str(&r.prior, crate::RECOVERY_TOKEN),
+        v::get_str(&r.prior, "name"),
+    ) {
+        (Some(id), _, _) => id,
+        // An interrupted create: the zone, if made, carries the token as
+        // its CallerReference.
+        (None, Some(token), Some(name)) => {
+            match find_by_caller_reference(ctx, &canonical_name(&name), &token).await {
+                Ok(Some(id)) => id,
+                Ok(None) => return ReadResult::Gone,
+                Err(e) => return ReadResult::Failed(e.for_address(&r.address)),
+            }
+        }
+        _ => {
+            return ReadResult::Failed(ProviderError::new(format!(
+                "{}: the recorded state has no id; remove it from state and import the zone",
+                r.address
+            )));
+        }
     };
     match get_zone(ctx, &id).await {
         Ok(remote) => ReadResult::Found(state_of(&remote, &r.prior)),

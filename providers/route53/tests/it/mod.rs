@@ -3,6 +3,7 @@
 mod economy;
 mod faults;
 mod records;
+mod recovery;
 mod replace;
 mod support;
 mod zones;
