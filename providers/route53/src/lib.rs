@@ -45,6 +45,8 @@ use std::sync::{Arc, RwLock};
 pub const ZONE: &str = "route53_zone";
 /// The managed record type.
 pub const RECORD: &str = "route53_record";
+/// The batch key of records whose zone id is not known until apply.
+pub const UNKNOWN_ZONE_KEY: &str = "(zone known after apply)";
 /// The attribute the engine's crash recovery adds to the planned value it
 /// reads: the interrupted operation's idempotency token.
 pub const RECOVERY_TOKEN: &str = "__idempotency_token";
@@ -129,11 +131,18 @@ impl Provider for Route53Provider {
 
     fn batch_key(&self, type_name: &str, value: &Value) -> Option<String> {
         // Records of one zone are read by one scan and written in shared
-        // batches; zones stand alone.
-        if type_name == RECORD {
-            values::get_str(value, "zone_id").map(|z| names::bare_zone_id(&z))
+        // batches; zones stand alone. Records in a zone made by the same
+        // apply (zone id unknown at plan) share a placeholder key, so they
+        // are still applied together: apply sorts requests by their zone
+        // id, known by then, whatever the key.
+        if type_name != RECORD {
+            return None;
+        }
+        let zone = values::entries(value).get("zone_id").cloned()?;
+        if zone.is_unknown() {
+            Some(UNKNOWN_ZONE_KEY.to_string())
         } else {
-            None
+            zone.as_str().map(names::bare_zone_id)
         }
     }
 

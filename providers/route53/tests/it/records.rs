@@ -484,4 +484,9 @@ fn validation_reports_what_needs_no_aws() {
     assert!(p.validate(RECORD, &ok).is_empty());
     assert_eq!(p.batch_key(RECORD, &ok), Some("Z1".to_string()));
     assert_eq!(p.batch_key(posture_provider_route53::ZONE, &ok), None);
+    let later = with(&ok, "zone_id", Value::Unknown(Type::String));
+    assert_eq!(
+        p.batch_key(RECORD, &later).as_deref(),
+        Some(posture_provider_route53::UNKNOWN_ZONE_KEY)
+    );
 }

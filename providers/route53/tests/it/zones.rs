@@ -315,3 +315,69 @@ async fn vpcs_of_a_private_zone_are_associated_and_disassociated() {
     .expect("plan");
     assert_eq!(p.requires_replace, vec!["vpc".to_string()]);
 }
+
+#[tokio::test]
+async fn records_of_a_zone_made_by_the_same_apply_are_planned_unknown_then_applied() {
+    let h = Harness::start().await;
+    // Plan time: the zone does not exist, so the record's zone_id is unknown.
+    let zone_plan = plan(
+        &h.provider,
+        "route53_zone.z",
+        ZONE,
+        &Value::NULL,
+        &zone_config("fresh.example"),
+    )
+    .await
+    .expect("plan zone")
+    .planned;
+    let rec = record_config("unused", "www", "A", 60, &["192.0.2.1"]);
+    let rec = with(&rec, "zone_id", Value::Unknown(Type::String));
+    let p = plan(
+        &h.provider,
+        "route53_record.www",
+        RECORD,
+        &Value::NULL,
+        &rec,
+    )
+    .await
+    .expect("plan record");
+    let planned_map = v::entries(&p.planned);
+    assert!(planned_map["id"].is_unknown() && planned_map["fqdn"].is_unknown());
+    assert_eq!(
+        h.provider.batch_key(RECORD, &p.planned).as_deref(),
+        Some(posture_provider_route53::UNKNOWN_ZONE_KEY)
+    );
+    // Apply: the zone first, then the record planned again with the id.
+    let zone = h
+        .provider
+        .apply(vec![ApplyRequest {
+            address: "route53_zone.z".into(),
+            type_name: ZONE.into(),
+            operation: Operation::Create,
+            prior: Value::NULL,
+            planned: zone_plan,
+            idempotency_token: token(),
+        }])
+        .await
+        .remove(0);
+    let ApplyResult::Applied(zone) = zone else {
+        panic!("{zone:?}")
+    };
+    let zid = attr(&zone, "id");
+    let states = converge(
+        &h.provider,
+        RECORD,
+        vec![(
+            "route53_record.www".into(),
+            Value::NULL,
+            with(&rec, "zone_id", Value::from(zid.as_str())),
+        )],
+    )
+    .await
+    .expect("record");
+    assert_eq!(attr(&states[0], "fqdn"), "www.fresh.example");
+    assert_eq!(
+        zone_contents(&h, &zid).await["www.fresh.example A"],
+        vec!["192.0.2.1"]
+    );
+}
