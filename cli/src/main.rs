@@ -28,6 +28,14 @@ enum Command {
     Fmt(cmd::fmt::Args),
     /// Evaluate expressions against the configuration (reads stdin when it is not a terminal).
     Console(cmd::console::Args),
+    /// Show what apply would change (exit 2 with --detailed-exitcode when it would).
+    Plan(cmd::plan::Args),
+    /// Make the changes a plan describes.
+    Apply(cmd::apply::Args),
+    /// Destroy everything posture manages here.
+    Destroy(cmd::apply::DestroyArgs),
+    /// Show the state, or a saved plan.
+    Show(cmd::show::Args),
     /// Print the posture version.
     Version(cmd::version::Args),
 }
@@ -47,6 +55,10 @@ fn main() -> ExitCode {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Fmt(a) => cmd::fmt::run(a),
         Command::Console(a) => cmd::console::run(a),
+        Command::Plan(a) => cmd::plan::run(a),
+        Command::Apply(a) => cmd::apply::run(a),
+        Command::Destroy(a) => cmd::apply::run_destroy(a),
+        Command::Show(a) => cmd::show::run(a),
         Command::Version(a) => cmd::version::run(a),
     };
     ExitCode::from(code)

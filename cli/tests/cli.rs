@@ -458,3 +458,31 @@ fn version_prints_the_crate_version() {
         format!("posture v{}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn fmt_check_exit_codes_and_rewrite() {
+    let d = dir_with(&[("main.hcl", "locals {\n a = 1\n  bbb = 2\n}\n")]);
+    let o = posture(d.path(), &["fmt", "--check"], "", &[]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert_eq!(o.stdout.trim(), "main.hcl");
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("main.hcl")).expect("read"),
+        "locals {\n a = 1\n  bbb = 2\n}\n"
+    );
+    let o = posture(d.path(), &["fmt"], "", &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("main.hcl")).expect("read"),
+        "locals {\n  a   = 1\n  bbb = 2\n}\n"
+    );
+    let o = posture(d.path(), &["fmt", "--check"], "", &[]);
+    assert_eq!(o.code, 0);
+    std::fs::write(d.path().join("bad.hcl"), "locals {\n  a = \n").expect("write");
+    let o = posture(d.path(), &["fmt"], "", &[]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("bad.hcl:"), "{}", o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("bad.hcl")).expect("read"),
+        "locals {\n  a = \n"
+    );
+}

@@ -3,13 +3,17 @@
 //! provider trait.
 
 pub mod addrs;
+pub mod apply;
 pub mod builtin;
 pub mod config;
 pub mod diag;
 pub mod fmt;
+pub mod graph;
 pub mod lang;
+pub mod plan;
 pub mod provider;
 pub mod schema;
 pub mod scope;
+pub mod state;
 pub mod value;
 pub mod workspace;

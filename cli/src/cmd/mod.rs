@@ -1,7 +1,11 @@
 //! One module per command.
 
+pub mod apply;
+pub mod common;
 pub mod console;
 pub mod fmt;
+pub mod plan;
+pub mod show;
 pub mod validate;
 pub mod version;
 
@@ -11,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Input variable options shared by commands that evaluate configuration.
-#[derive(ClapArgs, Debug, Default)]
+#[derive(ClapArgs, Debug, Default, Clone)]
 pub struct VarArgs {
     /// Set a root module variable: --var 'name=value' (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]

@@ -2,6 +2,9 @@
 //! (`module.app["eu"].posture_data.x[0]`). Addresses are plain values with
 //! a canonical text form; this module evaluates nothing.
 
+mod parse;
+
+pub use parse::parse_instance;
 use std::fmt;
 
 /// The key of one instance of a resource or module: none (neither count nor

@@ -3,3 +3,4 @@
 
 pub mod eval;
 pub mod funcs;
+pub mod refs;

@@ -8,8 +8,10 @@
 //! with the same [`Provider::batch_key`] into one [`Provider::apply`] call.
 
 mod posture_data;
+mod registry;
 
 pub use posture_data::PostureDataProvider;
+pub use registry::Providers;
 
 use crate::addrs::Mode;
 use crate::schema::Schema;

@@ -5,7 +5,7 @@ use crate::addrs::{InstanceKey, ModuleInstance, ResourceAddr};
 use crate::config::Expr;
 use crate::diag::Diagnostic;
 use crate::lang::eval::Evaluator;
-use crate::lang::funcs::NoTemplates;
+
 use crate::schema::decode_body;
 use crate::value::{Type, Value, convert};
 use std::collections::BTreeMap;
@@ -62,7 +62,12 @@ impl Evaluation<'_> {
         ctx: &str,
     ) -> Expansion {
         if let Some(c) = count {
+            let before = self.error_count();
             let v = self.eval_expr(path, c, &[], Some(ctx.to_string()));
+            if self.error_count() > before {
+                // Already reported; an unknown here is its consequence.
+                return Expansion::Unknown;
+            }
             let (v, _) = v.unmark();
             if v.is_unknown() {
                 if self.strictness == Strictness::Full {
@@ -187,15 +192,11 @@ impl Evaluation<'_> {
         }
     }
 
-    pub(super) fn compute_resource(&self, path: &ModuleInstance, addr: &ResourceAddr) -> Value {
-        let Some(t) = self.tree.descendant(&path.static_path()) else {
-            return Value::NULL;
-        };
-        let Some(r) = t.module.resources.get(addr) else {
-            return Value::NULL;
-        };
-        let ctx = r.describe();
-        let Some(schema) = self.schemas.schema(addr.mode, &addr.type_name) else {
+    /// The schema of a resource's type, or a diagnostic naming the type.
+    pub fn resource_schema(&self, r: &crate::config::Resource) -> Option<crate::schema::Schema> {
+        let addr = &r.addr;
+        let schema = self.schemas.schema(addr.mode, &addr.type_name);
+        if schema.is_none() {
             let names = self.schemas.type_names(addr.mode);
             let hint = crate::diag::suggest(&addr.type_name, names.iter().map(String::as_str))
                 .map(|s| format!(" Did you mean \"{s}\"?"))
@@ -216,39 +217,92 @@ impl Evaluation<'_> {
                 .at(r.span)
                 .into(),
             );
+        }
+        schema
+    }
+
+    /// The instances of a resource in one module instance.
+    pub fn resource_expansion(&self, path: &ModuleInstance, addr: &ResourceAddr) -> Expansion {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Expansion::Unknown;
+        };
+        let Some(r) = t.module.resources.get(addr) else {
+            return Expansion::Unknown;
+        };
+        self.expansion(path, r.count.as_ref(), r.for_each.as_ref(), &r.describe())
+    }
+
+    /// One instance's configuration decoded against its schema, with
+    /// computed attributes unknown (what the provider is asked to plan).
+    pub fn instance_config(
+        &self,
+        path: &ModuleInstance,
+        addr: &ResourceAddr,
+        binding: Option<(String, Value)>,
+    ) -> Value {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Value::NULL;
+        };
+        let Some(r) = t.module.resources.get(addr) else {
+            return Value::NULL;
+        };
+        let Some(schema) = self.resource_schema(r) else {
             return Value::Unknown(Type::Dynamic);
         };
+        let scope = super::ModuleScope {
+            eval: self,
+            path: path.clone(),
+        };
+        let mut ev = Evaluator::new(
+            r.body.file,
+            self.sources.text(r.body.file),
+            &scope,
+            &t.module.dir,
+            &crate::lang::eval::FileTemplates,
+        )
+        .with_context(Some(r.describe()));
+        if let Some((n, v)) = binding {
+            ev.bind(&n, v);
+        }
+        let v = decode_body(&mut ev, &r.body.body, &schema, r.span);
+        self.push_diags(ev.take_diags());
+        v
+    }
+
+    pub(super) fn compute_resource(&self, path: &ModuleInstance, addr: &ResourceAddr) -> Value {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Value::NULL;
+        };
+        let Some(r) = t.module.resources.get(addr) else {
+            return Value::NULL;
+        };
+        let ctx = r.describe();
+        if self.resource_schema(r).is_none() {
+            return Value::Unknown(Type::Dynamic);
+        }
         for d in &r.depends_on {
             self.eval_expr(path, d, &[], Some(ctx.clone()));
         }
         let expansion = self.expansion(path, r.count.as_ref(), r.for_each.as_ref(), &ctx);
-        let decode = |binding: Option<(String, Value)>| -> Value {
-            let scope = super::ModuleScope {
-                eval: self,
-                path: path.clone(),
-            };
-            let mut ev = Evaluator::new(
-                r.body.file,
-                self.sources.text(r.body.file),
-                &scope,
-                &t.module.dir,
-                &NoTemplates,
-            )
-            .with_context(Some(ctx.clone()));
-            if let Some((n, v)) = binding {
-                ev.bind(&n, v);
+        let overrides = self
+            .overrides
+            .borrow()
+            .get(&(path.clone(), addr.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let value_of = |key: &InstanceKey, binding: Option<(String, Value)>| -> Value {
+            match overrides.get(key) {
+                Some(v) => v.clone(),
+                None => self.instance_config(path, addr, binding),
             }
-            let v = decode_body(&mut ev, &r.body.body, &schema, r.span);
-            self.push_diags(ev.take_diags());
-            v
         };
         match &expansion {
-            Expansion::Single => decode(None),
+            Expansion::Single => value_of(&InstanceKey::None, None),
             Expansion::Count(_) => Value::Tuple(
                 expansion
                     .instances()
                     .into_iter()
-                    .map(|(_, b)| decode(b))
+                    .map(|(k, b)| value_of(&k, b))
                     .collect(),
             ),
             Expansion::ForEach(_) => Value::Object(
@@ -256,25 +310,28 @@ impl Evaluation<'_> {
                     .instances()
                     .into_iter()
                     .map(|(k, b)| {
+                        let v = value_of(&k, b);
                         (
                             if let InstanceKey::Str(s) = k {
                                 s
                             } else {
                                 String::new()
                             },
-                            decode(b),
+                            v,
                         )
                     })
                     .collect(),
             ),
             Expansion::Unknown => {
                 // Still check the body once, with each/count unknown.
-                let unknown_each = Value::Object(BTreeMap::from([
-                    ("key".to_string(), Value::Unknown(Type::String)),
-                    ("value".to_string(), Value::Unknown(Type::Dynamic)),
-                ]));
                 let binding = if r.for_each.is_some() {
-                    Some(("each".to_string(), unknown_each))
+                    Some((
+                        "each".to_string(),
+                        Value::Object(BTreeMap::from([
+                            ("key".to_string(), Value::Unknown(Type::String)),
+                            ("value".to_string(), Value::Unknown(Type::Dynamic)),
+                        ])),
+                    ))
                 } else if r.count.is_some() {
                     Some((
                         "count".to_string(),
@@ -286,7 +343,7 @@ impl Evaluation<'_> {
                 } else {
                     None
                 };
-                decode(binding);
+                self.instance_config(path, addr, binding);
                 Value::Unknown(Type::Dynamic)
             }
         }

@@ -19,7 +19,7 @@ use crate::config::vars::RawVar;
 use crate::config::{Expr, ModuleTree};
 use crate::diag::{Diagnostic, Diagnostics, SourceMap, Span};
 use crate::lang::eval::Evaluator;
-use crate::lang::funcs::NoTemplates;
+
 use crate::schema::Schemas;
 use crate::value::{Type, Value};
 use std::cell::RefCell;
@@ -84,6 +84,12 @@ pub struct Evaluation<'c> {
     /// `each`/`count` objects of module instances, set when their call expands.
     instance_bindings: RefCell<HashMap<ModuleInstance, (String, Value)>>,
     diags: RefCell<Diagnostics>,
+    /// Values of resource instances known better than their configuration
+    /// (planned at plan time, applied at apply time).
+    pub(crate) overrides:
+        RefCell<HashMap<(ModuleInstance, ResourceAddr), BTreeMap<InstanceKey, Value>>>,
+    /// For each node, the nodes whose computation read it.
+    dependents: RefCell<HashMap<Node, HashSet<Node>>>,
 }
 
 impl<'c> Evaluation<'c> {
@@ -107,6 +113,8 @@ impl<'c> Evaluation<'c> {
             reported_cycles: RefCell::default(),
             instance_bindings: RefCell::default(),
             diags: RefCell::default(),
+            overrides: RefCell::default(),
+            dependents: RefCell::default(),
         }
     }
 
@@ -115,6 +123,10 @@ impl<'c> Evaluation<'c> {
         let mut d = self.diags.borrow().clone();
         d.sort_dedup();
         d
+    }
+
+    pub(crate) fn error_count(&self) -> usize {
+        self.diags.borrow().iter().filter(|d| d.severity == crate::diag::Severity::Error).count()
     }
 
     pub(crate) fn push_diags(&self, d: Diagnostics) {
@@ -168,7 +180,13 @@ impl<'c> Evaluation<'c> {
             eval: self,
             path: ModuleInstance::root(),
         };
-        let mut ev = Evaluator::new(file, src, &scope, &self.root_dir, &NoTemplates);
+        let mut ev = Evaluator::new(
+            file,
+            src,
+            &scope,
+            &self.root_dir,
+            &crate::lang::eval::FileTemplates,
+        );
         let v = ev.eval(&expr);
         let d = ev.take_diags();
         let mut all = self.diagnostics();
@@ -178,6 +196,13 @@ impl<'c> Evaluation<'c> {
 
     /// The value of a node, computed once.
     pub fn get(&self, node: &Node) -> Value {
+        if let Some(reader) = self.stack.borrow().last() {
+            self.dependents
+                .borrow_mut()
+                .entry(node.clone())
+                .or_default()
+                .insert(reader.clone());
+        }
         if let Some(v) = self.memo.borrow().get(node) {
             return v.clone();
         }
@@ -191,6 +216,53 @@ impl<'c> Evaluation<'c> {
         self.stack.borrow_mut().pop();
         self.memo.borrow_mut().insert(node.clone(), v.clone());
         v
+    }
+
+    /// Records the value of one resource instance (planned or applied):
+    /// later references see it, and every value computed from the old one
+    /// is forgotten so it is computed again.
+    pub fn set_instance_value(
+        &self,
+        path: &ModuleInstance,
+        addr: &ResourceAddr,
+        key: InstanceKey,
+        v: Value,
+    ) {
+        self.overrides
+            .borrow_mut()
+            .entry((path.clone(), addr.clone()))
+            .or_default()
+            .insert(key, v);
+        self.invalidate(&Node::Resource(path.clone(), addr.clone()));
+    }
+
+    fn invalidate(&self, node: &Node) {
+        let mut todo = vec![node.clone()];
+        let mut seen = HashSet::new();
+        while let Some(n) = todo.pop() {
+            if !seen.insert(n.clone()) {
+                continue;
+            }
+            self.memo.borrow_mut().remove(&n);
+            if let Some(ds) = self.dependents.borrow_mut().remove(&n) {
+                todo.extend(ds);
+            }
+        }
+    }
+
+    /// Every instance of the module at a static path (call names from the root).
+    pub fn module_instances(&self, static_path: &[&str]) -> Vec<ModuleInstance> {
+        let mut current = vec![ModuleInstance::root()];
+        for name in static_path {
+            let mut next = Vec::new();
+            for inst in &current {
+                for key in self.module_instance_keys(inst, name) {
+                    next.push(inst.child(name, key));
+                }
+            }
+            current = next;
+        }
+        current
     }
 
     fn report_cycle(&self, pos: usize, node: &Node) {
@@ -258,7 +330,7 @@ impl<'c> Evaluation<'c> {
             self.sources.text(e.file),
             &scope,
             &dir,
-            &NoTemplates,
+            &crate::lang::eval::FileTemplates,
         )
         .with_context(context);
         for (n, v) in self

@@ -1,9 +1,10 @@
 //! Values and types of posture's language: Terraform's type system (cty) in
 //! Rust. This module knows nothing of HCL syntax, configuration or providers.
 
+pub mod codec;
 pub mod convert;
 mod number;
-mod render;
+pub mod render;
 mod types;
 #[allow(clippy::module_inception)]
 mod value;

@@ -9,6 +9,8 @@
 
 mod ops;
 mod template;
+
+pub use template::FileTemplates;
 mod traverse;
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};

@@ -193,3 +193,53 @@ impl Evaluator<'_> {
         }
     }
 }
+
+/// Renders `templatefile` templates: the file is parsed as a template and
+/// evaluated with only the given variables (and functions) in scope.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FileTemplates;
+
+impl crate::lang::funcs::TemplateRenderer for FileTemplates {
+    fn render(
+        &self,
+        src: &str,
+        path: &std::path::Path,
+        vars: &std::collections::BTreeMap<String, Value>,
+    ) -> Result<Value, String> {
+        let tpl = hcl_edit::parser::parse_template(src).map_err(|e| {
+            format!(
+                "{}:{}:{}: {}",
+                path.display(),
+                e.location().line(),
+                e.location().column(),
+                e.message()
+            )
+        })?;
+        let scope = super::MapScope(vars.clone());
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        // Templates may not call templatefile themselves (as in Terraform).
+        let mut ev = Evaluator::new(
+            crate::diag::FileId(u32::MAX),
+            src,
+            &scope,
+            dir,
+            &crate::lang::funcs::NoTemplates,
+        );
+        let mut out = Out::default();
+        ev.render(&tpl, false, false, &mut out);
+        if let Some(d) = ev.take_diags().0.into_iter().next() {
+            let at = d
+                .span
+                .map(|s| {
+                    let line = src[..s.start.min(src.len())].matches('\n').count() + 1;
+                    format!("{}:{line}: ", path.display())
+                })
+                .unwrap_or_default();
+            return Err(format!("{at}{}: {}", d.summary, d.detail));
+        }
+        if out.unknown {
+            return Ok(Value::Unknown(Type::String).mark_if(out.sensitive));
+        }
+        Ok(Value::String(out.text).mark_if(out.sensitive))
+    }
+}

@@ -1,0 +1,284 @@
+//! `posture apply` and `posture destroy`
+
+use super::common::{self};
+use super::plan::{PlanArgs, make_plan};
+use posture_engine::apply::{ApplyOptions, Progress};
+use posture_engine::plan::{Plan, render::render_plan};
+use posture_engine::scope::{Evaluation, Strictness};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Arguments of `posture apply`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A plan saved with `posture plan --out FILE`; applied only if the state has not moved since.
+    plan_file: Option<PathBuf>,
+    /// Apply without asking for confirmation.
+    #[arg(long)]
+    auto_approve: bool,
+    #[command(flatten)]
+    plan: PlanArgs,
+}
+
+/// Arguments of `posture destroy`.
+#[derive(clap::Args, Debug)]
+pub struct DestroyArgs {
+    /// Destroy without asking for confirmation.
+    #[arg(long)]
+    auto_approve: bool,
+    #[command(flatten)]
+    plan: PlanArgs,
+}
+
+/// `posture destroy` = `posture apply --destroy`.
+pub fn run_destroy(mut a: DestroyArgs) -> u8 {
+    a.plan.destroy = true;
+    run(Args {
+        plan_file: None,
+        auto_approve: a.auto_approve,
+        plan: a.plan,
+    })
+}
+
+/// Runs the command: 0 when everything applied, 1 otherwise.
+pub fn run(a: Args) -> u8 {
+    let mut ws = match common::load(&a.plan.vars) {
+        Ok(w) => w,
+        Err(c) => return c,
+    };
+    let rt = match common::runtime() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let providers = common::providers();
+    let saved = match &a.plan_file {
+        Some(f) => match read_plan(f) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!(
+                    "Error: Failed to load the saved plan\n\n{}: {e}\n",
+                    f.display()
+                );
+                return 1;
+            }
+        },
+        None => None,
+    };
+    if let Some(p) = &saved {
+        common::use_plan_variables(&mut ws, &p.variables);
+    }
+    let operation = if a.plan.destroy { "destroy" } else { "apply" };
+    let backend = match common::open_state(Some(&ws), operation, &a.plan.lock) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
+    let plan = match saved {
+        Some(p) => {
+            let b = backend.clone();
+            let state =
+                match rt.block_on(async { tokio::task::spawn_blocking(move || b.load()).await }) {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        eprintln!("Error: Failed to read state\n\n{e}\n");
+                        return 1;
+                    }
+                    Err(e) => {
+                        eprintln!("Error: {e}");
+                        return 1;
+                    }
+                };
+            if state.lineage != p.lineage || state.serial != p.serial {
+                eprintln!(
+                    "Error: Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed by another operation after the plan was created (plan: lineage {} serial {}; state: lineage {} serial {}). Create a new plan and apply that.",
+                    p.lineage, p.serial, state.lineage, state.serial
+                );
+                return 1;
+            }
+            p
+        }
+        None => {
+            let p = match rt.block_on(make_plan(&ws, &providers, &backend, &a.plan)) {
+                Ok(p) => p,
+                Err(c) => return c,
+            };
+            print!("{}", render_plan(&p));
+            if !p.has_changes() {
+                return 0;
+            }
+            if !a.auto_approve && !confirm(a.plan.destroy) {
+                eprintln!("\nApply cancelled.");
+                return 1;
+            }
+            p
+        }
+    };
+    apply_plan(&rt, &ws, &providers, backend, &plan, a.plan.parallelism)
+}
+
+fn read_plan(f: &std::path::Path) -> Result<Plan, String> {
+    let text = std::fs::read_to_string(f).map_err(|e| e.to_string())?;
+    let j: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|_| "this file is not a posture plan (it is not JSON)".to_string())?;
+    Plan::from_file_json(&j)
+}
+
+fn confirm(destroy: bool) -> bool {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        eprintln!(
+            "\nError: No confirmation possible\n\nposture asks for confirmation on a terminal; standard input is not one. Use --auto-approve to apply without asking."
+        );
+        return false;
+    }
+    if destroy {
+        print!(
+            "\nDo you really want to destroy all resources?\n  posture will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
+        );
+    } else {
+        print!(
+            "\nDo you want to perform these actions?\n  posture will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+        );
+    }
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = stdin.lock().read_line(&mut line);
+    line.trim() == "yes"
+}
+
+fn apply_plan(
+    rt: &tokio::runtime::Runtime,
+    ws: &posture_engine::workspace::Workspace,
+    providers: &posture_engine::provider::Providers,
+    backend: Arc<dyn posture_engine::state::Backend>,
+    plan: &Plan,
+    parallelism: usize,
+) -> u8 {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let total = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != posture_engine::plan::Action::NoOp)
+        .count() as u64;
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let bar2 = bar.clone();
+    let progress = Arc::new(move |p: Progress| match p {
+        Progress::Started(items) => {
+            if bar2.is_none() {
+                for (a, act) in items {
+                    eprintln!("{a}: {}...", verb(act).0);
+                }
+            }
+        }
+        Progress::Finished(a, act, err) => match (&bar2, err) {
+            (Some(b), None) => {
+                b.inc(1);
+                b.set_message(a);
+            }
+            (Some(b), Some(_)) => b.inc(1),
+            (None, None) => eprintln!("{a}: {}", verb(act).1),
+            (None, Some(e)) => eprintln!("{a}: failed: {e}"),
+        },
+    });
+    let opts = ApplyOptions {
+        parallelism,
+        cancel: cancel.clone(),
+        progress: Some(progress),
+    };
+    let ev = Evaluation::new(
+        &ws.tree,
+        &ws.sources,
+        providers,
+        ws.raw_vars.clone(),
+        Strictness::Full,
+    );
+    let report = rt.block_on(async {
+        let c = cancel.clone();
+        let watcher = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nInterrupt received: finishing the operations in flight, starting nothing new...");
+                c.cancel();
+            }
+        });
+        let r = posture_engine::apply::apply(&ev, providers, backend, plan, &opts).await;
+        watcher.abort();
+        r
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for (a, e) in &report.failed {
+        eprintln!("Error: {a}: {e}\n");
+    }
+    if let Some(e) = &report.state_error {
+        eprintln!("Error: Failed to save state\n\n{e}\n");
+    }
+    let (add, change, destroy) = report.counts();
+    if report.failed.is_empty() && !report.interrupted && report.state_error.is_none() {
+        println!(
+            "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
+        );
+        print_outputs(&report.outputs);
+        0
+    } else {
+        println!(
+            "\nApply incomplete. Resources: {add} added, {change} changed, {destroy} destroyed, {} failed, {} skipped.",
+            report.failed.len(),
+            report.skipped.len()
+        );
+        for (a, _) in &report.failed {
+            println!("  failed:  {a}");
+        }
+        for (a, why) in &report.skipped {
+            println!("  skipped: {a} ({why})");
+        }
+        1
+    }
+}
+
+fn verb(a: posture_engine::plan::Action) -> (&'static str, &'static str) {
+    use posture_engine::plan::Action as A;
+    match a {
+        A::Create => ("Creating", "Creation complete"),
+        A::Update => ("Modifying", "Modifications complete"),
+        A::Delete => ("Destroying", "Destruction complete"),
+        A::DeleteThenCreate | A::CreateThenDelete => ("Replacing", "Replacement step complete"),
+        A::Read => ("Reading", "Read complete"),
+        A::NoOp => ("", ""),
+    }
+}
+
+/// Prints root outputs as `apply` and `output` do (sensitive ones hidden).
+pub fn print_outputs(
+    outputs: &std::collections::BTreeMap<String, posture_engine::state::OutputValue>,
+) {
+    if outputs.is_empty() {
+        return;
+    }
+    println!("\nOutputs:\n");
+    for (k, o) in outputs {
+        let shown = if o.sensitive {
+            "<sensitive>".to_string()
+        } else {
+            let t = posture_engine::value::Type::from_json(
+                &serde_json::from_str(&o.type_name).unwrap_or(serde_json::Value::Null),
+            );
+            let v = match t {
+                Some(t) => posture_engine::value::Value::from_json_typed(&o.value, &t)
+                    .unwrap_or_else(|_| posture_engine::value::Value::from_json(&o.value)),
+                None => posture_engine::value::Value::from_json(&o.value),
+            };
+            posture_engine::value::render(&v)
+        };
+        println!("{k} = {shown}");
+    }
+}

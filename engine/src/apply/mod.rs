@@ -1,0 +1,522 @@
+//! Applying a plan: a bounded parallel walk over the planned operations in
+//! dependency order (deletes in reverse), batching operations a provider
+//! can do in one call, recording an intent before each operation and its
+//! result as soon as it ends. A failure skips what depends on it;
+//! independent work goes on. Cancellation starts nothing new and lets
+//! what is in flight finish.
+
+mod ops;
+mod recover;
+
+pub use recover::recover;
+
+use crate::plan::{Action, Plan, ResourceChange, statecodec};
+use crate::provider::{ApplyRequest, ApplyResult, Operation, PlanRequest, Providers};
+use crate::scope::{Evaluation, Node};
+use crate::state::{Backend, NewIntent, Outcome, OutputValue};
+use crate::value::Value;
+use ops::{OpGraph, OpKind};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// Options of one apply.
+#[derive(Clone)]
+pub struct ApplyOptions {
+    /// How many operations (or batches) run at once.
+    pub parallelism: usize,
+    /// Cancelled on Ctrl-C: start nothing new.
+    pub cancel: CancellationToken,
+    /// Called as operations start and end (progress display).
+    pub progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
+}
+
+/// A progress event.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// Operations started: addresses and what is done to them.
+    Started(Vec<(String, Action)>),
+    /// One finished: address, what was done, error message when it failed.
+    Finished(String, Action, Option<String>),
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyReport {
+    /// Instances changed, with what was done.
+    pub applied: Vec<(String, Action)>,
+    /// Instances whose operation failed, with the error.
+    pub failed: Vec<(String, String)>,
+    /// Instances not touched because something they need failed, or the run was interrupted.
+    pub skipped: Vec<(String, String)>,
+    /// True when cancelled.
+    pub interrupted: bool,
+    /// The serial committed at the end.
+    pub serial: u64,
+    /// Root outputs after apply.
+    pub outputs: BTreeMap<String, OutputValue>,
+    /// A failure of the state store itself (the run stopped).
+    pub state_error: Option<String>,
+}
+
+impl ApplyReport {
+    /// (added, changed, destroyed), as "Apply complete! Resources: ..." counts.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let (mut a, mut c, mut d) = (0, 0, 0);
+        for (_, act) in &self.applied {
+            match act {
+                Action::Create => a += 1,
+                Action::Update => c += 1,
+                Action::Delete => d += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    a += 1;
+                    d += 1;
+                }
+                _ => {}
+            }
+        }
+        (a, c, d)
+    }
+}
+
+struct TaskOutcome {
+    node: usize,
+    results: Vec<(usize, OpKind, Result<Value, String>)>,
+    state_error: Option<String>,
+}
+
+/// Applies `plan`. `ev` is a fresh evaluation of the same configuration:
+/// values planned unknown are computed again from what upstream operations
+/// produced.
+pub async fn apply(
+    ev: &Evaluation<'_>,
+    providers: &Providers,
+    backend: Arc<dyn Backend>,
+    plan: &Plan,
+    opts: &ApplyOptions,
+) -> ApplyReport {
+    let mut report = ApplyReport::default();
+    // What references see before anything runs: the recorded objects.
+    for c in &plan.changes {
+        if let Ok(a) = crate::addrs::parse_instance(&c.address) {
+            let seen = match c.action {
+                Action::NoOp | Action::Read | Action::Update => Some(c.after.clone()),
+                _ => None,
+            };
+            if let Some(v) = seen {
+                ev.set_instance_value(&a.module, &a.resource, a.key, v);
+            }
+        }
+    }
+    let graph = OpGraph::build(plan, providers);
+    let n = graph.nodes.len();
+    let mut waiting: Vec<usize> = graph.nodes.iter().map(|nd| nd.deps.len()).collect();
+    let mut state: Vec<NodeState> = vec![NodeState::Waiting; n];
+    let mut ready: std::collections::VecDeque<usize> =
+        (0..n).filter(|i| waiting[*i] == 0).collect();
+    let mut in_flight: JoinSet<TaskOutcome> = JoinSet::new();
+    let parallelism = opts.parallelism.max(1);
+    let mut applied_ops: HashMap<usize, Vec<OpKind>> = HashMap::new();
+    loop {
+        while in_flight.len() < parallelism
+            && !opts.cancel.is_cancelled()
+            && report.state_error.is_none()
+        {
+            let Some(id) = ready.pop_front() else { break };
+            state[id] = NodeState::Running;
+            let node = &graph.nodes[id];
+            let mut reqs = Vec::new();
+            let mut replan = Vec::new();
+            for &(ci, kind) in &node.ops {
+                let c = &plan.changes[ci];
+                let (operation, prior, mut planned) = match kind {
+                    OpKind::Delete => (Operation::Delete, c.before.clone(), Value::NULL),
+                    OpKind::Create => (Operation::Create, Value::NULL, c.after.clone()),
+                    OpKind::Update => (Operation::Update, c.before.clone(), c.after.clone()),
+                };
+                let mut config = None;
+                if kind != OpKind::Delete && !planned.is_wholly_known() {
+                    // Unknowns may be known now that upstream objects exist.
+                    if let Some(cfg) = instance_config(ev, &c.address) {
+                        config = Some(cfg);
+                    }
+                }
+                if config.is_none() && kind != OpKind::Delete {
+                    planned = c.after.clone();
+                }
+                replan.push(config);
+                reqs.push(ApplyRequest {
+                    address: c.address.clone(),
+                    type_name: c.type_name.clone(),
+                    operation,
+                    prior,
+                    planned,
+                    idempotency_token: format!("posture-{}", uuid::Uuid::new_v4()),
+                });
+            }
+            if let Some(p) = &opts.progress {
+                p(Progress::Started(
+                    node.ops
+                        .iter()
+                        .map(|(ci, _)| {
+                            (plan.changes[*ci].address.clone(), plan.changes[*ci].action)
+                        })
+                        .collect(),
+                ));
+            }
+            let Some(provider) = providers
+                .by_name(&plan.changes[node.ops[0].0].provider)
+                .cloned()
+            else {
+                let results = node
+                    .ops
+                    .iter()
+                    .map(|(ci, k)| {
+                        (
+                            *ci,
+                            *k,
+                            Err("no provider serves this resource type".to_string()),
+                        )
+                    })
+                    .collect();
+                in_flight.spawn(async move {
+                    TaskOutcome {
+                        node: id,
+                        results,
+                        state_error: None,
+                    }
+                });
+                continue;
+            };
+            let changes: Vec<ResourceChange> = node
+                .ops
+                .iter()
+                .map(|(ci, _)| plan.changes[*ci].clone())
+                .collect();
+            let kinds: Vec<(usize, OpKind)> = node.ops.clone();
+            let backend = backend.clone();
+            let schema = providers.schema_of(
+                if changes[0].data {
+                    crate::addrs::Mode::Data
+                } else {
+                    crate::addrs::Mode::Managed
+                },
+                &changes[0].type_name,
+            );
+            in_flight.spawn(async move {
+                run_node(id, provider, backend, schema, changes, kinds, reqs, replan).await
+            });
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
+        let outcome = match joined {
+            Ok(o) => o,
+            Err(e) => {
+                report.state_error = Some(format!("an apply task failed: {e}"));
+                continue;
+            }
+        };
+        if let Some(e) = outcome.state_error.clone() {
+            report.state_error.get_or_insert(e);
+        }
+        let id = outcome.node;
+        let mut node_failed = false;
+        for (ci, kind, res) in outcome.results {
+            let c = &plan.changes[ci];
+            match res {
+                Ok(v) => {
+                    if let Ok(a) = crate::addrs::parse_instance(&c.address) {
+                        let seen = if kind == OpKind::Delete && !c.action.is_replace() {
+                            Value::NULL
+                        } else {
+                            v
+                        };
+                        if kind != OpKind::Delete || !c.action.is_replace() {
+                            ev.set_instance_value(&a.module, &a.resource, a.key, seen);
+                        }
+                    }
+                    let all = applied_ops.entry(ci).or_default();
+                    all.push(kind);
+                    let done = match c.action {
+                        Action::DeleteThenCreate | Action::CreateThenDelete => all.len() == 2,
+                        _ => true,
+                    };
+                    if done {
+                        report.applied.push((c.address.clone(), c.action));
+                    }
+                    if let Some(p) = &opts.progress {
+                        p(Progress::Finished(c.address.clone(), c.action, None));
+                    }
+                }
+                Err(e) => {
+                    node_failed = true;
+                    if let Some(p) = &opts.progress {
+                        p(Progress::Finished(
+                            c.address.clone(),
+                            c.action,
+                            Some(e.clone()),
+                        ));
+                    }
+                    report.failed.push((c.address.clone(), e));
+                }
+            }
+        }
+        if node_failed {
+            state[id] = NodeState::Failed;
+            for d in graph.transitive_dependents(id) {
+                if state[d] == NodeState::Waiting {
+                    state[d] = NodeState::Skipped;
+                    for (ci, _) in &graph.nodes[d].ops {
+                        let addr = plan.changes[*ci].address.clone();
+                        if !report.skipped.iter().any(|(a, _)| *a == addr) {
+                            report
+                                .skipped
+                                .push((addr, "a resource it depends on failed".into()));
+                        }
+                    }
+                }
+            }
+        } else {
+            state[id] = NodeState::Done;
+            for &d in &graph.nodes[id].dependents {
+                waiting[d] -= 1;
+                if waiting[d] == 0 && state[d] == NodeState::Waiting {
+                    ready.push_back(d);
+                }
+            }
+        }
+    }
+    if opts.cancel.is_cancelled() {
+        report.interrupted = true;
+    }
+    for (id, st) in state.iter().enumerate() {
+        if *st == NodeState::Waiting {
+            for (ci, _) in &graph.nodes[id].ops {
+                let addr = plan.changes[*ci].address.clone();
+                let why = if report.interrupted {
+                    "interrupted before it started"
+                } else {
+                    "not started"
+                };
+                if !report.skipped.iter().any(|(a, _)| *a == addr) {
+                    report.skipped.push((addr, why.into()));
+                }
+            }
+        }
+    }
+    // Outputs from what now exists, then one commit.
+    let mut outputs = BTreeMap::new();
+    for (name, o) in &ev.tree().module.outputs {
+        let v = ev.get(&Node::Output(
+            crate::addrs::ModuleInstance::root(),
+            name.clone(),
+        ));
+        if !v.is_wholly_known() {
+            continue;
+        }
+        let (plain, marked) = v.unmark_deep();
+        outputs.insert(
+            name.clone(),
+            OutputValue {
+                value: plain.to_json(),
+                sensitive: o.sensitive || marked,
+                type_name: plain.ty().to_json().to_string(),
+            },
+        );
+    }
+    report.outputs = outputs.clone();
+    let summary = {
+        let (a, c, d) = report.counts();
+        format!(
+            "apply: {a} added, {c} changed, {d} destroyed, {} failed",
+            report.failed.len()
+        )
+    };
+    let b = backend.clone();
+    match tokio::task::spawn_blocking(move || b.commit(Some(outputs), &summary)).await {
+        Ok(Ok(serial)) => report.serial = serial,
+        Ok(Err(e)) => {
+            report.state_error.get_or_insert(e.to_string());
+        }
+        Err(e) => {
+            report.state_error.get_or_insert(e.to_string());
+        }
+    }
+    report
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeState {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+}
+
+fn instance_config(ev: &Evaluation<'_>, address: &str) -> Option<Value> {
+    let a = crate::addrs::parse_instance(address).ok()?;
+    let expansion = ev.resource_expansion(&a.module, &a.resource);
+    let (_, binding) = expansion
+        .instances()
+        .into_iter()
+        .find(|(k, _)| *k == a.key)?;
+    let v = ev.instance_config(&a.module, &a.resource, binding);
+    Some(v)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_node(
+    node: usize,
+    provider: Arc<dyn crate::provider::Provider>,
+    backend: Arc<dyn Backend>,
+    schema: Option<crate::schema::Schema>,
+    changes: Vec<ResourceChange>,
+    kinds: Vec<(usize, OpKind)>,
+    mut reqs: Vec<ApplyRequest>,
+    replan: Vec<Option<Value>>,
+) -> TaskOutcome {
+    let mut results: Vec<(usize, OpKind, Result<Value, String>)> = Vec::new();
+    let schema = schema.unwrap_or_default();
+    // Plan again where configuration values are now known.
+    let mut live: Vec<usize> = Vec::new();
+    for (i, cfg) in replan.into_iter().enumerate() {
+        if let Some(config) = cfg {
+            let r = &reqs[i];
+            match provider
+                .plan(PlanRequest {
+                    address: r.address.clone(),
+                    type_name: r.type_name.clone(),
+                    prior: r.prior.clone(),
+                    config,
+                })
+                .await
+            {
+                Ok(p) => reqs[i].planned = p.planned,
+                Err(e) => {
+                    results.push((kinds[i].0, kinds[i].1, Err(e.message)));
+                    continue;
+                }
+            }
+        }
+        live.push(i);
+    }
+    // Record every intent before any call.
+    let mut intents = Vec::new();
+    for &i in &live {
+        let r = &reqs[i];
+        let c = &changes[i];
+        let planned = serde_json::json!({
+            "type": c.type_name,
+            "provider": c.provider,
+            "operation": format!("{:?}", kinds[i].1),
+            "token": r.idempotency_token,
+            "prior": crate::value::codec::encode(&r.prior),
+            "planned": crate::value::codec::encode(&r.planned),
+            "dependencies": c.dependencies,
+            "create_before_destroy": c.create_before_destroy,
+        });
+        let intent = NewIntent {
+            address: r.address.clone(),
+            action: match kinds[i].1 {
+                OpKind::Create => crate::state::Action::Create,
+                OpKind::Update => crate::state::Action::Update,
+                OpKind::Delete => crate::state::Action::Delete,
+            },
+            planned,
+        };
+        let b = backend.clone();
+        match tokio::task::spawn_blocking(move || b.record_intent(intent)).await {
+            Ok(Ok(id)) => intents.push(Some(id)),
+            Ok(Err(e)) => {
+                return TaskOutcome {
+                    node,
+                    results: fail_all(&kinds, &live, &e.to_string()),
+                    state_error: Some(e.to_string()),
+                };
+            }
+            Err(e) => {
+                return TaskOutcome {
+                    node,
+                    results: fail_all(&kinds, &live, &e.to_string()),
+                    state_error: Some(e.to_string()),
+                };
+            }
+        }
+    }
+    let batch: Vec<ApplyRequest> = live.iter().map(|&i| reqs[i].clone()).collect();
+    let answers = provider.apply(batch).await;
+    let mut state_error = None;
+    for ((&i, intent), answer) in live.iter().zip(intents).zip(answers) {
+        let c = &changes[i];
+        let (ci, kind) = kinds[i];
+        let Some(intent) = intent else { continue };
+        let outcome = match &answer {
+            ApplyResult::Applied(v) if kind == OpKind::Delete || v.is_null() => {
+                if c.action.is_replace() && kind == OpKind::Delete {
+                    // The replacement's create records the instance.
+                    if c.action == Action::CreateThenDelete {
+                        Outcome::NoChange
+                    } else {
+                        Outcome::Remove
+                    }
+                } else {
+                    Outcome::Remove
+                }
+            }
+            ApplyResult::Applied(v) => {
+                let (attrs, sensitive_paths) = statecodec::to_state(v, &schema);
+                Outcome::Upsert(Box::new(crate::state::InstanceRecord {
+                    address: c.address.clone(),
+                    mode: crate::state::Mode::Managed,
+                    resource_type: c.type_name.clone(),
+                    provider: c.provider.clone(),
+                    target: provider.batch_key(&c.type_name, v),
+                    schema_version: 0,
+                    attributes: attrs,
+                    sensitive_paths,
+                    dependencies: c.dependencies.clone(),
+                    create_before_destroy: c.create_before_destroy,
+                    tainted: false,
+                    deposed: Default::default(),
+                }))
+            }
+            ApplyResult::Failed(_) => Outcome::NoChange,
+        };
+        let b = backend.clone();
+        let done = tokio::task::spawn_blocking(move || b.complete_intent(&intent, outcome)).await;
+        let store_err = match done {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(e) = &store_err {
+            state_error.get_or_insert(e.clone());
+        }
+        let res = match answer {
+            ApplyResult::Applied(v) => match store_err {
+                None => Ok(v),
+                Some(e) => Err(format!("applied, but recording it in state failed: {e}")),
+            },
+            ApplyResult::Failed(e) => Err(e.message),
+        };
+        results.push((ci, kind, res));
+    }
+    TaskOutcome {
+        node,
+        results,
+        state_error,
+    }
+}
+
+fn fail_all(
+    kinds: &[(usize, OpKind)],
+    live: &[usize],
+    msg: &str,
+) -> Vec<(usize, OpKind, Result<Value, String>)> {
+    live.iter()
+        .map(|&i| (kinds[i].0, kinds[i].1, Err(format!("state store: {msg}"))))
+        .collect()
+}

@@ -1,0 +1,550 @@
+//! Making a plan: refresh in batches, then for every resource instance in
+//! dependency order ask its provider what apply would do, and diff.
+
+use super::graph::{Item, StaticGraph, StaticNode};
+use super::model::*;
+use super::statecodec;
+use crate::addrs::{InstanceKey, Mode, ModuleInstance, ResourceAddr, ResourceInstanceAddr};
+use crate::config::IgnoreChanges;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::provider::{PlanRequest, Providers, ReadRequest, ReadResult};
+use crate::scope::{Evaluation, Node};
+use crate::state::State;
+use crate::value::{Type, Value, raw_equal};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Options of one plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Normal, destroy or refresh-only.
+    pub mode: PlanMode,
+    /// Read the real objects first (`--refresh=false` turns it off).
+    pub refresh: bool,
+    /// `--target`: only these addresses (and what they need).
+    pub targets: Vec<String>,
+    /// `--replace`: replace these instances even if unchanged.
+    pub replace: Vec<String>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            mode: PlanMode::Normal,
+            refresh: true,
+            targets: Vec::new(),
+            replace: Vec::new(),
+        }
+    }
+}
+
+/// One configured resource instance found while planning.
+struct Desired {
+    module: ModuleInstance,
+    resource: ResourceAddr,
+    key: InstanceKey,
+    static_node: StaticNode,
+}
+
+/// Plans `ev`'s configuration against `state`. Diagnostics explain every
+/// failure; warnings may come back with a plan.
+pub async fn plan(
+    ev: &Evaluation<'_>,
+    graph: &StaticGraph,
+    providers: &Providers,
+    state: &State,
+    opts: &PlanOptions,
+) -> Result<(Plan, Diagnostics), Diagnostics> {
+    let mut diags = Diagnostics::default();
+    // 1. Refresh: every recorded instance, in batches of one type and batch key.
+    let mut current: BTreeMap<String, Value> = BTreeMap::new();
+    let mut drift = Vec::new();
+    let mut groups: BTreeMap<(String, String, Option<String>), Vec<(String, Value)>> =
+        BTreeMap::new();
+    for (addr, rec) in &state.instances {
+        let mode = if rec.mode == crate::state::Mode::Data {
+            Mode::Data
+        } else {
+            Mode::Managed
+        };
+        let Some((pname, p)) = providers.for_type(mode, &rec.resource_type) else {
+            diags.push(Diagnostic::error(
+                "Provider missing for recorded resource",
+                format!("{addr} is of type {} in state, and no provider of this posture serves it. Use a posture build with that provider, or remove the instance from state with posture state rm.", rec.resource_type),
+            ));
+            continue;
+        };
+        let Some(schema) = providers.schema_of(mode, &rec.resource_type) else {
+            continue;
+        };
+        let prior = statecodec::from_state(rec, &schema);
+        current.insert(addr.clone(), prior.clone());
+        if opts.refresh && mode == Mode::Managed {
+            let key = p.batch_key(&rec.resource_type, &prior);
+            groups
+                .entry((pname.to_string(), rec.resource_type.clone(), key))
+                .or_default()
+                .push((addr.clone(), prior));
+        }
+    }
+    for ((pname, type_name, _), items) in groups {
+        let Some(p) = providers.by_name(&pname) else {
+            continue;
+        };
+        let reqs: Vec<ReadRequest> = items
+            .iter()
+            .map(|(a, prior)| ReadRequest {
+                address: a.clone(),
+                type_name: type_name.clone(),
+                prior: prior.clone(),
+            })
+            .collect();
+        let results = p.read(reqs).await;
+        for ((addr, prior), res) in items.into_iter().zip(results) {
+            match res {
+                ReadResult::Found(v) => {
+                    if !raw_equal(&v, &prior) {
+                        drift.push(change(
+                            &addr,
+                            &type_name,
+                            &pname,
+                            false,
+                            Action::Update,
+                            prior,
+                            v.clone(),
+                        ));
+                    }
+                    current.insert(addr, v);
+                }
+                ReadResult::Gone => {
+                    drift.push(change(
+                        &addr,
+                        &type_name,
+                        &pname,
+                        false,
+                        Action::Delete,
+                        prior,
+                        Value::NULL,
+                    ));
+                    current.remove(&addr);
+                }
+                ReadResult::Failed(e) => {
+                    diags.push(Diagnostic::error(
+                        "Failed to read resource",
+                        format!("{addr}: {}", e.message),
+                    ));
+                }
+            }
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let mut changes: Vec<ResourceChange> = Vec::new();
+    let mut desired_addrs: BTreeSet<String> = BTreeSet::new();
+    let mut instance_deps: BTreeMap<StaticNode, Vec<String>> = BTreeMap::new();
+    if opts.mode != PlanMode::Destroy {
+        // 2. Every configured instance, dependencies first.
+        for snode in &graph.resource_order {
+            let Item::Resource(raddr) = &snode.item else {
+                continue;
+            };
+            let static_path: Vec<&str> = snode.module.iter().map(String::as_str).collect();
+            let deps: Vec<String> = graph
+                .resource_deps
+                .get(snode)
+                .map(|ds| {
+                    ds.iter()
+                        .flat_map(|d| instance_deps.get(d).cloned().unwrap_or_default())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut mine = Vec::new();
+            for mi in ev.module_instances(&static_path) {
+                let expansion = ev.resource_expansion(&mi, raddr);
+                let mut desired: Vec<(Desired, Option<(String, Value)>)> = Vec::new();
+                for (key, binding) in expansion.instances() {
+                    desired.push((
+                        Desired {
+                            module: mi.clone(),
+                            resource: raddr.clone(),
+                            key,
+                            static_node: snode.clone(),
+                        },
+                        binding,
+                    ));
+                }
+                for (d, binding) in desired {
+                    let ia = ResourceInstanceAddr {
+                        module: d.module.clone(),
+                        resource: d.resource.clone(),
+                        key: d.key.clone(),
+                    };
+                    let address = ia.to_string();
+                    mine.push(address.clone());
+                    desired_addrs.insert(address.clone());
+                    let c = plan_instance(
+                        ev,
+                        providers,
+                        &d,
+                        binding,
+                        &address,
+                        current.get(&address),
+                        opts,
+                        &deps,
+                        &mut diags,
+                    )
+                    .await;
+                    if let Some(c) = c {
+                        let value = if c.action == Action::Delete {
+                            Value::NULL
+                        } else {
+                            c.after.clone()
+                        };
+                        ev.set_instance_value(&d.module, &d.resource, d.key.clone(), value);
+                        changes.push(c);
+                    }
+                    let _ = &d.static_node;
+                }
+            }
+            instance_deps.insert(snode.clone(), mine);
+        }
+    }
+    // 3. Recorded instances no longer configured (or all, for destroy).
+    let mut orphans: Vec<ResourceChange> = Vec::new();
+    for (addr, rec) in &state.instances {
+        if desired_addrs.contains(addr) || rec.mode == crate::state::Mode::Data {
+            continue;
+        }
+        let Some(prior) = current.get(addr).cloned() else {
+            continue;
+        };
+        let mut c = change(
+            addr,
+            &rec.resource_type,
+            &rec.provider,
+            false,
+            Action::Delete,
+            prior,
+            Value::NULL,
+        );
+        c.dependencies = rec.dependencies.clone();
+        if prevent_destroy(ev, addr) {
+            diags.push(Diagnostic::error(
+                "Instance cannot be destroyed",
+                format!("{addr} has lifecycle.prevent_destroy set, but the plan calls for this resource to be destroyed. To avoid this error and continue with the plan, either disable lifecycle.prevent_destroy or reduce the scope of the plan using --target."),
+            ));
+        }
+        orphans.push(c);
+    }
+    // Destroy dependents before what they depend on.
+    orphans.reverse();
+    changes.extend(orphans);
+    if opts.mode == PlanMode::RefreshOnly {
+        for c in changes.iter_mut() {
+            c.action = Action::NoOp;
+        }
+    }
+    // 4. Targets: keep only the targeted instances and what they depend on.
+    if !opts.targets.is_empty() {
+        let keep = targeted(&changes, &opts.targets);
+        for c in changes.iter_mut() {
+            if !keep.contains(&c.address) && c.action != Action::NoOp {
+                c.action = Action::NoOp;
+                c.after = c.before.clone();
+            }
+        }
+    }
+    // 5. Outputs.
+    let mut outputs = Vec::new();
+    if !diags.has_errors() {
+        for (name, o) in &ev.tree().module.outputs {
+            let after = if opts.mode == PlanMode::Destroy {
+                Value::NULL
+            } else {
+                ev.get(&Node::Output(ModuleInstance::root(), name.clone()))
+            };
+            let before = state
+                .outputs
+                .get(name)
+                .map(|ov| {
+                    let t = Type::from_json(&serde_json::Value::String(ov.type_name.clone()))
+                        .unwrap_or(Type::Dynamic);
+                    Value::from_json_typed(&ov.value, &t)
+                        .unwrap_or_else(|_| Value::from_json(&ov.value))
+                })
+                .unwrap_or(Value::NULL);
+            outputs.push(OutputChange {
+                name: name.clone(),
+                before,
+                after,
+                sensitive: o.sensitive,
+            });
+        }
+    }
+    diags.extend(ev.diagnostics());
+    diags.sort_dedup();
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let plan = Plan {
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        mode: opts.mode,
+        changes,
+        drift,
+        outputs,
+        variables: Vec::new(),
+    };
+    Ok((plan, diags))
+}
+
+fn change(
+    addr: &str,
+    type_name: &str,
+    provider: &str,
+    data: bool,
+    action: Action,
+    before: Value,
+    after: Value,
+) -> ResourceChange {
+    ResourceChange {
+        address: addr.to_string(),
+        data,
+        type_name: type_name.to_string(),
+        provider: provider.to_string(),
+        action,
+        reason: None,
+        before,
+        after,
+        replace_paths: Vec::new(),
+        dependencies: Vec::new(),
+        create_before_destroy: false,
+        notes: Vec::new(),
+    }
+}
+
+fn prevent_destroy(ev: &Evaluation<'_>, addr: &str) -> bool {
+    // The resource may still be configured (fewer instances) or gone.
+    fn walk(t: &crate::config::ModuleTree, addr: &str) -> bool {
+        t.module.resources.values().any(|r| {
+            r.lifecycle.prevent_destroy
+                && (addr.contains(&format!("{}[", r.addr)) || addr.ends_with(&r.addr.to_string()))
+        }) || t.children.values().any(|c| walk(c, addr))
+    }
+    walk(ev.tree(), addr)
+}
+
+fn targeted(changes: &[ResourceChange], targets: &[String]) -> BTreeSet<String> {
+    let by_addr: HashMap<&str, &ResourceChange> =
+        changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    let mut keep = BTreeSet::new();
+    let mut todo: Vec<String> = changes
+        .iter()
+        .filter(|c| {
+            targets.iter().any(|t| {
+                c.address == *t
+                    || c.address.starts_with(&format!("{t}["))
+                    || c.address.starts_with(&format!("{t}."))
+            })
+        })
+        .map(|c| c.address.clone())
+        .collect();
+    while let Some(a) = todo.pop() {
+        if !keep.insert(a.clone()) {
+            continue;
+        }
+        if let Some(c) = by_addr.get(a.as_str()) {
+            todo.extend(c.dependencies.iter().cloned());
+        }
+    }
+    keep
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn plan_instance(
+    ev: &Evaluation<'_>,
+    providers: &Providers,
+    d: &Desired,
+    binding: Option<(String, Value)>,
+    address: &str,
+    prior: Option<&Value>,
+    opts: &PlanOptions,
+    deps: &[String],
+    diags: &mut Diagnostics,
+) -> Option<ResourceChange> {
+    let Some(t) = ev.tree().descendant(&d.module.static_path()) else {
+        return None;
+    };
+    let r = t.module.resources.get(&d.resource)?;
+    let (pname, p) = providers.for_type(d.resource.mode, &d.resource.type_name)?;
+    let schema = providers.schema_of(d.resource.mode, &d.resource.type_name)?;
+    let before_errors = ev.diagnostics().len();
+    let mut config = ev.instance_config(&d.module, &d.resource, binding);
+    if ev.diagnostics().has_errors() && ev.diagnostics().len() > before_errors {
+        return None;
+    }
+    let is_data = d.resource.mode == Mode::Data;
+    if is_data {
+        let after = if config.is_wholly_known() {
+            match p.read_data(&d.resource.type_name, config.clone()).await {
+                Ok(v) => v,
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "Failed to read data source",
+                            format!("{address}: {}", e.message),
+                        )
+                        .at(r.span),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            config.clone()
+        };
+        let mut c = change(
+            address,
+            &d.resource.type_name,
+            pname,
+            true,
+            Action::Read,
+            Value::NULL,
+            after,
+        );
+        c.dependencies = deps.to_vec();
+        return Some(c);
+    }
+    let prior = prior.cloned().unwrap_or(Value::NULL);
+    // ignore_changes: the recorded values win for the named attributes.
+    if !prior.is_null() {
+        match &r.lifecycle.ignore_changes {
+            IgnoreChanges::None => {}
+            IgnoreChanges::All => config = keep_prior(config, &prior, None),
+            IgnoreChanges::Paths(paths) => {
+                for pth in paths {
+                    let refs = crate::lang::refs::references(&pth.expr);
+                    if let Some(first) = refs.first() {
+                        config = keep_prior(config, &prior, Some(&first.root));
+                    }
+                }
+            }
+        }
+    }
+    let resp = match p
+        .plan(PlanRequest {
+            address: address.to_string(),
+            type_name: d.resource.type_name.clone(),
+            prior: prior.clone(),
+            config: config.clone(),
+        })
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(
+                    "Failed to plan resource",
+                    format!("{address}: {}", e.message),
+                )
+                .at(r.span),
+            );
+            return None;
+        }
+    };
+    let planned = resp.planned;
+    let mut replace_paths = resp.requires_replace;
+    let mut reason = None;
+    let action = if prior.is_null() {
+        Action::Create
+    } else {
+        if let (Some(pm), Some(nm)) = (prior.as_map(), planned.as_map()) {
+            for (name, a) in &schema.attributes {
+                if a.force_new {
+                    let (x, y) = (
+                        pm.get(name).cloned().unwrap_or(Value::NULL),
+                        nm.get(name).cloned().unwrap_or(Value::NULL),
+                    );
+                    if !y.is_wholly_known() || !raw_equal(&x, &y) {
+                        replace_paths.push(name.clone());
+                    }
+                }
+            }
+        }
+        if opts.replace.iter().any(|a| a == address) {
+            reason = Some("requested with --replace".to_string());
+        } else if !replace_paths.is_empty() {
+            reason = Some(format!(
+                "{} changed, which forces replacement",
+                replace_paths.join(", ")
+            ));
+        }
+        if reason.is_some() {
+            if r.lifecycle.create_before_destroy {
+                Action::CreateThenDelete
+            } else {
+                Action::DeleteThenCreate
+            }
+        } else if raw_equal(&prior, &planned) && planned.is_wholly_known() {
+            Action::NoOp
+        } else {
+            Action::Update
+        }
+    };
+    if action.is_replace() && r.lifecycle.prevent_destroy {
+        diags.push(
+            Diagnostic::error(
+                "Instance cannot be destroyed",
+                format!("{address} has lifecycle.prevent_destroy set, but the plan calls for this resource to be replaced. Either disable lifecycle.prevent_destroy or change the configuration so it is not replaced."),
+            )
+            .at(r.span),
+        );
+    }
+    // A replaced object gets new computed values.
+    let after = if action.is_replace() {
+        recompute(planned, &schema)
+    } else {
+        planned
+    };
+    let mut c = change(
+        address,
+        &d.resource.type_name,
+        pname,
+        false,
+        action,
+        prior,
+        after,
+    );
+    c.reason = reason;
+    c.replace_paths = replace_paths;
+    c.dependencies = deps.to_vec();
+    c.create_before_destroy = r.lifecycle.create_before_destroy;
+    c.notes = resp.notes;
+    Some(c)
+}
+
+/// Computed-only attributes become unknown again (a new object gets new ones).
+fn recompute(v: Value, schema: &crate::schema::Schema) -> Value {
+    match v {
+        Value::Object(mut m) => {
+            for (k, a) in &schema.attributes {
+                if a.computed && !a.optional {
+                    m.insert(k.clone(), Value::Unknown(a.ty.clone()));
+                }
+            }
+            Value::Object(m)
+        }
+        other => other,
+    }
+}
+
+fn keep_prior(config: Value, prior: &Value, attr: Option<&str>) -> Value {
+    let (Value::Object(mut c), Some(p)) = (config, prior.as_map()) else {
+        return Value::NULL;
+    };
+    for (k, v) in p {
+        if attr.is_none_or(|a| a == k) && c.contains_key(k) {
+            c.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(c)
+}

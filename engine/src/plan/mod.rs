@@ -1,0 +1,11 @@
+//! Planning: what apply would do to bring the real objects to the
+//! configuration, as a [`Plan`] of per-instance changes, and its rendering.
+
+mod build;
+pub mod graph;
+mod model;
+pub mod render;
+pub mod statecodec;
+
+pub use build::{PlanOptions, plan};
+pub use model::*;

@@ -1,0 +1,262 @@
+//! A plan as people read it, in Terraform's layout:
+//!
+//! ```text
+//!   # posture_data.x will be updated in place
+//!   ~ resource "posture_data" "x" {
+//!         id     = "4d1c..."
+//!       ~ input  = "a" -> "b"
+//!     }
+//!
+//! Plan: 0 to add, 1 to change, 0 to destroy.
+//! ```
+//!
+//! Sensitive values print as `(sensitive value)`, unknown ones as
+//! `(known after apply)`, and multi-line strings are diffed line by line.
+
+use super::model::*;
+use crate::value::{Value, raw_equal, render::quote};
+use std::fmt::Write;
+
+/// Renders the whole plan for a terminal.
+pub fn render_plan(p: &Plan) -> String {
+    let mut out = String::new();
+    if !p.drift.is_empty() {
+        out.push_str("Note: Objects have changed outside of posture\n\nposture detected the following changes made outside of posture since the last \"posture apply\":\n\n");
+        for c in &p.drift {
+            render_change(&mut out, c, true);
+        }
+        if p.mode == PlanMode::RefreshOnly {
+            out.push_str("This is a refresh-only plan, so posture will not take any actions to undo these. If you apply it, posture will accept these changes into its state.\n\n");
+            return out;
+        }
+    }
+    let acting: Vec<&ResourceChange> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if acting.is_empty() {
+        let outputs_change = p
+            .outputs
+            .iter()
+            .any(|o| !raw_equal(&o.before, &o.after) || o.after.is_unknown());
+        if !outputs_change {
+            out.push_str("No changes. Your infrastructure matches the configuration.\n");
+            return out;
+        }
+    } else {
+        out.push_str("posture will perform the following actions:\n\n");
+        for c in &acting {
+            render_change(&mut out, c, false);
+        }
+        let (a, ch, d) = p.counts();
+        let _ = writeln!(out, "Plan: {a} to add, {ch} to change, {d} to destroy.");
+    }
+    let changed_outputs: Vec<&OutputChange> = p
+        .outputs
+        .iter()
+        .filter(|o| !raw_equal(&o.before, &o.after) || o.after.is_unknown())
+        .collect();
+    if !changed_outputs.is_empty() {
+        out.push_str("\nChanges to Outputs:\n");
+        for o in changed_outputs {
+            let show = |v: &Value| {
+                if o.sensitive {
+                    "(sensitive value)".to_string()
+                } else {
+                    inline(v)
+                }
+            };
+            if o.before.is_null() {
+                let _ = writeln!(out, "  + {} = {}", o.name, show(&o.after));
+            } else if o.after.is_null() {
+                let _ = writeln!(out, "  - {} = {} -> null", o.name, show(&o.before));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  ~ {} = {} -> {}",
+                    o.name,
+                    show(&o.before),
+                    show(&o.after)
+                );
+            }
+        }
+    }
+    out
+}
+
+fn headline(c: &ResourceChange, drift: bool) -> (&'static str, String) {
+    let a = &c.address;
+    if drift {
+        return match c.action {
+            Action::Delete => ("-", format!("# {a} has been deleted")),
+            _ => ("~", format!("# {a} has changed")),
+        };
+    }
+    match c.action {
+        Action::Create => ("+", format!("# {a} will be created")),
+        Action::Read => ("<=", format!("# {a} will be read during apply")),
+        Action::Update => ("~", format!("# {a} will be updated in place")),
+        Action::Delete => ("-", format!("# {a} will be destroyed")),
+        Action::DeleteThenCreate => ("-/+", format!("# {a} must be replaced")),
+        Action::CreateThenDelete => ("+/-", format!("# {a} must be replaced")),
+        Action::NoOp => (" ", format!("# {a} is unchanged")),
+    }
+}
+
+fn render_change(out: &mut String, c: &ResourceChange, drift: bool) {
+    let (sym, head) = headline(c, drift);
+    let _ = writeln!(out, "  {head}");
+    if let Some(r) = &c.reason {
+        let _ = writeln!(out, "  # ({r})");
+    }
+    for n in &c.notes {
+        let _ = writeln!(out, "  # note: {n}");
+    }
+    let (kw, name) = split_address(c);
+    let _ = writeln!(out, "{:>3} {kw} \"{}\" \"{name}\" {{", sym, c.type_name);
+    render_attrs(out, &c.before, &c.after, c.action, &c.replace_paths, 3);
+    out.push_str("    }\n\n");
+}
+
+fn split_address(c: &ResourceChange) -> (&'static str, String) {
+    let kw = if c.data { "data" } else { "resource" };
+    // The name is what follows the type in the address (with any instance key dropped).
+    let after_type = c
+        .address
+        .rsplit_once(&format!("{}.", c.type_name))
+        .map(|(_, n)| n)
+        .unwrap_or(&c.address);
+    let name = after_type
+        .split('[')
+        .next()
+        .unwrap_or(after_type)
+        .to_string();
+    (kw, name)
+}
+
+fn render_attrs(
+    out: &mut String,
+    before: &Value,
+    after: &Value,
+    action: Action,
+    replace: &[String],
+    depth: usize,
+) {
+    let empty = std::collections::BTreeMap::new();
+    let b = before.unmarked().as_map().unwrap_or(&empty);
+    let a = after.unmarked().as_map().unwrap_or(&empty);
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let width = keys
+        .iter()
+        .filter(|k| {
+            !(b.get(**k).is_none_or(Value::is_null) && a.get(**k).is_none_or(Value::is_null))
+        })
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for k in keys {
+        let bv = b.get(k).cloned().unwrap_or(Value::NULL);
+        let av = a.get(k).cloned().unwrap_or(Value::NULL);
+        if bv.is_null() && av.is_null() {
+            continue;
+        }
+        let pad = " ".repeat(width - k.chars().count());
+        let ind = " ".repeat(depth * 2);
+        let forces = if replace.iter().any(|r| r == k) {
+            " # forces replacement"
+        } else {
+            ""
+        };
+        match action {
+            Action::Create | Action::Read => {
+                let _ = writeln!(out, "{ind}+ {k}{pad} = {}", inline(&av));
+            }
+            Action::Delete => {
+                let _ = writeln!(out, "{ind}- {k}{pad} = {} -> null", inline(&bv));
+            }
+            _ => {
+                if raw_equal(&bv, &av)
+                    && av.is_wholly_known()
+                    && bv.is_sensitive() == av.is_sensitive()
+                {
+                    let _ = writeln!(out, "{ind}  {k}{pad} = {}", inline(&av));
+                } else if bv.is_null() {
+                    let _ = writeln!(out, "{ind}+ {k}{pad} = {}{forces}", inline(&av));
+                } else if av.is_null() && av.is_wholly_known() {
+                    let _ = writeln!(out, "{ind}- {k}{pad} = {} -> null{forces}", inline(&bv));
+                } else if let (Some(x), Some(y)) = (multiline(&bv), multiline(&av)) {
+                    let _ = writeln!(out, "{ind}~ {k}{pad} = <<-EOT{forces}");
+                    let diff = similar::TextDiff::from_lines(x, y);
+                    for ch in diff.iter_all_changes() {
+                        let tag = match ch.tag() {
+                            similar::ChangeTag::Delete => "-",
+                            similar::ChangeTag::Insert => "+",
+                            similar::ChangeTag::Equal => " ",
+                        };
+                        let _ =
+                            writeln!(out, "{ind}    {tag} {}", ch.value().trim_end_matches('\n'));
+                    }
+                    let _ = writeln!(out, "{ind}    EOT");
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{ind}~ {k}{pad} = {} -> {}{forces}",
+                        inline(&bv),
+                        inline(&av)
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn multiline(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) if s.contains('\n') => Some(s),
+        _ => None,
+    }
+}
+
+/// A value on one line, HCL-like: `{ a = 1, b = "x" }`, `["a", "b"]`.
+pub fn inline(v: &Value) -> String {
+    match v {
+        Value::Sensitive(_) => "(sensitive value)".into(),
+        Value::Unknown(_) => "(known after apply)".into(),
+        Value::Null(_) => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => quote(s),
+        Value::List(_, items) | Value::Set(_, items) | Value::Tuple(items) => {
+            format!(
+                "[{}]",
+                items.iter().map(inline).collect::<Vec<_>>().join(", ")
+            )
+        }
+        Value::Map(_, m) | Value::Object(m) => {
+            if m.is_empty() {
+                "{}".into()
+            } else {
+                format!(
+                    "{{ {} }}",
+                    m.iter()
+                        .map(|(k, v)| format!("{} = {}", key(k), inline(v)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        }
+    }
+}
+
+fn key(k: &str) -> String {
+    let ident = k
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if ident { k.to_string() } else { quote(k) }
+}

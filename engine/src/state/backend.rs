@@ -1,0 +1,143 @@
+//! The [`Backend`] trait: where state lives, behind which local and future
+//! remote stores (Kubernetes Secret + Lease, S3...) look the same to the engine.
+
+use std::collections::BTreeMap;
+
+use super::error::Result;
+use super::lock::LockInfo;
+use super::model::{HistoryEntry, Intent, IntentId, NewIntent, Outcome, OutputValue, State};
+
+/// A state store opened under its lock by one run.
+///
+/// A value of this trait *is* a held lock: it is obtained by taking the lock
+/// (e.g. [`LocalBackend::open`](super::LocalBackend::open)) and
+/// [`close`](Backend::close) (or drop) releases it. Every write fails with
+/// [`StateError::LockLost`](super::StateError::LockLost) once the lock was
+/// force-unlocked or taken over.
+///
+/// # The working state and commits
+///
+/// Records change one operation at a time ([`Backend::complete_intent`]);
+/// that *working state* is what [`Backend::load`] and [`Backend::pull`]
+/// return. [`Backend::commit`] freezes it as a snapshot with serial + 1 (at
+/// the end of a run, and periodically during long ones). Every committed
+/// serial's snapshot is kept.
+///
+/// # Durability protocol (what makes kill -9 safe)
+///
+/// 1. Before starting an operation on an object, the engine calls
+///    [`Backend::record_intent`]; it returns once the intent is durable.
+/// 2. As soon as the provider answers, it calls [`Backend::complete_intent`],
+///    which updates the record and drops the intent in one atomic, durable step.
+/// 3. At the start of a run, [`Backend::pending_intents`] lists operations a
+///    dead run left unfinished. For each, the engine asks the provider to read
+///    the real object (found by address, prior record and planned values),
+///    and completes the intent with what exists: [`Outcome::Upsert`] adopts an
+///    object that was created, [`Outcome::Remove`] forgets one that is gone.
+///    Only then does it plan, so nothing is orphaned or created twice.
+///
+/// Methods are synchronous and may block on a disk flush: call them from
+/// `tokio::task::spawn_blocking` inside async code. Implementations are
+/// `Send + Sync` so apply tasks can share one behind an `Arc`.
+pub trait Backend: Send + Sync {
+    /// The lock this run holds.
+    fn lock_info(&self) -> &LockInfo;
+
+    /// The working state: every record and output, with the last committed serial.
+    ///
+    /// # Errors
+    /// Corrupt data, or a storage failure.
+    fn load(&self) -> Result<State>;
+
+    /// Durably records that an operation is about to start; returns its id.
+    ///
+    /// # Errors
+    /// Lock lost, or a storage failure (then the operation must not start).
+    fn record_intent(&self, intent: NewIntent) -> Result<IntentId>;
+
+    /// Durably applies an operation's result and forgets its intent, atomically.
+    ///
+    /// # Errors
+    /// Lock lost, unknown intent, record address differing from the
+    /// intent's, or a storage failure (then the intent stays pending).
+    fn complete_intent(&self, id: &IntentId, outcome: Outcome) -> Result<()>;
+
+    /// Intents recorded and never completed, oldest first.
+    ///
+    /// # Errors
+    /// Corrupt data, or a storage failure.
+    fn pending_intents(&self) -> Result<Vec<Intent>>;
+
+    /// Commits the working state as a new snapshot with serial + 1 and
+    /// returns that serial. `outputs`, when given, replace the stored
+    /// outputs first. `summary` is shown by `state history`. When no record
+    /// and no output changed since the last commit, nothing is written and
+    /// the current serial is returned (a serial marks a change).
+    ///
+    /// # Errors
+    /// Lock lost, or a storage failure (then nothing was committed).
+    fn commit(&self, outputs: Option<BTreeMap<String, OutputValue>>, summary: &str) -> Result<u64>;
+
+    /// Every committed serial, oldest first.
+    ///
+    /// # Errors
+    /// Corrupt data, or a storage failure.
+    fn history(&self) -> Result<Vec<HistoryEntry>>;
+
+    /// The state as committed at `serial`.
+    ///
+    /// # Errors
+    /// [`StateError::NoSnapshot`](super::StateError::NoSnapshot), corrupt data, storage failure.
+    fn snapshot(&self, serial: u64) -> Result<State>;
+
+    /// The working state as versioned JSON (`posture state pull`).
+    ///
+    /// # Errors
+    /// As [`Backend::load`].
+    fn pull(&self) -> Result<String>;
+
+    /// Replaces the state with a JSON state (`posture state push`) and
+    /// commits it; returns the new serial. Without `force` the push is
+    /// refused when the lineage differs, when the pushed serial is lower than
+    /// the current one (or equal with different content), or when intents
+    /// are pending. Pushing the current state again is a no-op.
+    ///
+    /// # Errors
+    /// Decoding errors, the refusals above, lock lost, storage failure.
+    fn push(&self, json: &str, force: bool) -> Result<u64>;
+
+    /// Flushes and releases the lock. Dropping the backend does the same,
+    /// ignoring errors.
+    ///
+    /// # Errors
+    /// A storage or I/O failure while flushing or removing the lock.
+    fn close(self: Box<Self>) -> Result<()>;
+}
+
+/// Where a state lives, before its lock is taken: what the CLI resolves from
+/// configuration (`.posture/` by default), so commands like `state list`,
+/// `force-unlock` and `apply` work the same on every backend.
+pub trait StateLocation: Send + Sync {
+    /// A description for messages, e.g. `local state in .posture`.
+    fn describe(&self) -> String;
+
+    /// Takes the lock (waiting as `options` says) and opens the state.
+    ///
+    /// # Errors
+    /// [`StateError::Locked`](super::StateError::Locked) naming the holder;
+    /// corrupt, future-format or unreachable state.
+    fn open(&self, options: &super::LockOptions) -> Result<Box<dyn Backend>>;
+
+    /// Who holds the lock now, without taking it.
+    ///
+    /// # Errors
+    /// An unreadable lock record, or an unreachable store.
+    fn lock_holder(&self) -> Result<Option<LockInfo>>;
+
+    /// Removes the lock if its id is `lock_id` (the CLI confirms first
+    /// unless `--force`), returning who held it.
+    ///
+    /// # Errors
+    /// Not locked, another id, or an unreachable store.
+    fn force_unlock(&self, lock_id: &str) -> Result<LockInfo>;
+}

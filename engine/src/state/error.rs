@@ -1,0 +1,196 @@
+//! Errors of the state module. Each says what happened and what to do next;
+//! none carries attribute or output values (they may be secrets).
+
+use std::path::PathBuf;
+
+use super::lock::LockInfo;
+
+/// Everything that can go wrong reading, writing or locking state.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// A file or directory could not be read or written.
+    #[error(
+        "cannot access {path}: {source}; check that it exists and that you may read and write it"
+    )]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state (JSON file or database) cannot be decoded. Nothing was overwritten.
+    #[error(
+        "state {what} is corrupt or truncated ({detail}); posture left it untouched: \
+         restore it from a backup or a `posture state pull` copy, then retry"
+    )]
+    Corrupt {
+        /// Which state: a path or a description.
+        what: String,
+        /// Where and how decoding failed (never a value from the state).
+        detail: String,
+    },
+    /// The state was written by a newer posture.
+    #[error(
+        "state {what} was written by a newer posture (format {found}); upgrade posture \
+         (this one reads format {supported} and older)"
+    )]
+    FutureFormat {
+        /// Which state: a path or a description.
+        what: String,
+        /// The format version found.
+        found: u64,
+        /// The newest format this posture reads.
+        supported: u64,
+    },
+    /// Another run holds the lock and the caller chose not to wait (or the wait timed out).
+    #[error(
+        "state is locked by {} (operation: {}, since {}, lock ID {}); wait for that run to \
+         finish, raise the lock timeout, or, if it died, run `posture force-unlock {}`",
+        holder.who, holder.operation, holder.created, holder.id, holder.id
+    )]
+    Locked {
+        /// Who holds it.
+        holder: Box<LockInfo>,
+    },
+    /// The lock file exists but cannot be decoded.
+    #[error(
+        "lock file {path} is unreadable ({detail}); if no posture run is active, delete it and retry"
+    )]
+    LockFileCorrupt {
+        /// The lock file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// This run's lock was removed (force-unlock) or taken over while it was held.
+    #[error(
+        "the state lock {lock_id} was removed or taken over while this run held it \
+         (force-unlock?); nothing more was written: re-run the command"
+    )]
+    LockLost {
+        /// This run's lock id.
+        lock_id: String,
+    },
+    /// force-unlock with no lock present.
+    #[error("state at {path} is not locked; nothing to unlock")]
+    NotLocked {
+        /// The state directory.
+        path: PathBuf,
+    },
+    /// force-unlock with an id that is not the current lock's.
+    #[error(
+        "lock ID {given} does not match the current lock {} held by {}; check the ID",
+        holder.id, holder.who
+    )]
+    LockIdMismatch {
+        /// The id given.
+        given: String,
+        /// The current holder.
+        holder: Box<LockInfo>,
+    },
+    /// The database is still opened by another process (a run that is
+    /// still alive after a force-unlock?).
+    #[error(
+        "state database {path} is in use by another process; make sure no other posture \
+         run is alive on this state, then retry"
+    )]
+    DatabaseInUse {
+        /// The database directory.
+        path: PathBuf,
+    },
+    /// The database failed while reading or writing.
+    #[error("state database {path} failed: {detail}; the last completed operation is kept, retry")]
+    Database {
+        /// The database directory.
+        path: PathBuf,
+        /// The database's error.
+        detail: String,
+    },
+    /// complete_intent with an id that is not pending.
+    #[error("intent {id} is not pending (already completed?); this is a posture bug")]
+    UnknownIntent {
+        /// The id given.
+        id: String,
+    },
+    /// complete_intent with a record whose address differs from the intent's.
+    #[error("intent {id} is for {expected} but the record is for {found}; this is a posture bug")]
+    AddressMismatch {
+        /// The intent.
+        id: String,
+        /// The intent's address.
+        expected: String,
+        /// The record's address.
+        found: String,
+    },
+    /// No snapshot was kept for that serial.
+    #[error("no state snapshot with serial {serial}; `posture state history` lists those kept")]
+    NoSnapshot {
+        /// The serial asked for.
+        serial: u64,
+    },
+    /// push of a state from another lineage.
+    #[error(
+        "the pushed state has lineage {pushed} but the current state has {current}: it is \
+         another state; use --force only if you mean to replace it"
+    )]
+    LineageMismatch {
+        /// The current lineage.
+        current: String,
+        /// The pushed lineage.
+        pushed: String,
+    },
+    /// push of a state older than the current one, or different at the same serial.
+    #[error(
+        "the pushed state (serial {pushed}) is older than or conflicts with the current state \
+         (serial {current}); pull the current state and reapply your edit, or use --force"
+    )]
+    SerialConflict {
+        /// The current serial.
+        current: u64,
+        /// The pushed serial.
+        pushed: u64,
+    },
+    /// push while operations are pending reconciliation.
+    #[error(
+        "{count} operation(s) from an interrupted run are pending; run plan or apply first \
+         so posture reconciles them, or use --force"
+    )]
+    PendingIntents {
+        /// How many.
+        count: usize,
+    },
+}
+
+/// Shorthand for results of this module.
+pub type Result<T, E = StateError> = std::result::Result<T, E>;
+
+/// A serde_json error described without echoing any value from the input:
+/// messages like `invalid type: string "hunter2", expected u64` quote input.
+pub(crate) fn describe_json_error(err: &serde_json::Error) -> String {
+    let full = err.to_string();
+    let message = full.split(" at line ").next().unwrap_or(&full);
+    let message = if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        let kind = if message.starts_with("invalid type") {
+            "invalid type"
+        } else {
+            "invalid value"
+        };
+        match message.find(", expected") {
+            Some(i) => format!("{kind}{}", &message[i..]),
+            None => kind.to_string(),
+        }
+    } else {
+        message.to_string()
+    };
+    let place = if err.is_eof() {
+        "unexpected end of file"
+    } else {
+        "error"
+    };
+    format!(
+        "{place} at line {} column {}: {message}",
+        err.line(),
+        err.column()
+    )
+}

@@ -1,0 +1,526 @@
+//! [`LocalBackend`]: state in a sled database under a local directory
+//! (default `.posture/` in the working directory).
+//!
+//! Layout of the directory:
+//! - `lock.json`, `lock.guard`: the lock (see [`super::lock`]);
+//! - `db/`: the sled database, opened only by the lock holder (see [`super::store`]);
+//! - `db.seal.json`: written at each clean close (see [`super::seal`]).
+//!
+//! Invariants: every write is one sled transaction, then a flush, before the
+//! call returns; a database that exists but cannot be read is reported,
+//! never recreated or overwritten.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::Transactional;
+use sled::transaction::abort;
+
+use super::backend::{Backend, StateLocation};
+use super::clock::{now_unix_ms, rfc3339};
+use super::encoding::{decode, encode, encode_compact};
+use super::error::{Result, StateError, describe_json_error};
+use super::lock::{HeldLock, LockInfo, LockOptions, force_unlock, read_lock};
+use super::model::{
+    FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, NewIntent, Outcome,
+    OutputValue, State,
+};
+use super::store::{Sealer, Store, TxResult, db_err, tx_err};
+
+/// The default state directory, relative to the working directory.
+pub const DEFAULT_STATE_DIR: &str = ".posture";
+
+/// A local state directory not yet opened: the [`StateLocation`] of
+/// [`LocalBackend`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalLocation {
+    /// The state directory (default [`DEFAULT_STATE_DIR`]).
+    pub dir: PathBuf,
+}
+
+impl LocalLocation {
+    /// The state directory `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        LocalLocation { dir: dir.into() }
+    }
+}
+
+impl Default for LocalLocation {
+    /// `.posture` in the working directory.
+    fn default() -> Self {
+        LocalLocation::new(DEFAULT_STATE_DIR)
+    }
+}
+
+impl StateLocation for LocalLocation {
+    fn describe(&self) -> String {
+        format!("local state in {}", self.dir.display())
+    }
+
+    fn open(&self, options: &LockOptions) -> Result<Box<dyn Backend>> {
+        Ok(Box::new(LocalBackend::open(&self.dir, options)?))
+    }
+
+    fn lock_holder(&self) -> Result<Option<LockInfo>> {
+        read_lock(&self.dir)
+    }
+
+    fn force_unlock(&self, lock_id: &str) -> Result<LockInfo> {
+        force_unlock(&self.dir, lock_id)
+    }
+}
+
+/// A local state directory, opened under its lock. See [`Backend`] for the
+/// protocol; this type adds opening and the storage details.
+pub struct LocalBackend {
+    // Field order is drop order: database closed, then sealed, then unlocked.
+    store: Store,
+    sealer: Sealer,
+    // Serialises writes (and reads that must see one moment) in this process.
+    write: Mutex<()>,
+    lock: HeldLock,
+}
+
+impl LocalBackend {
+    /// Takes the lock of the state directory `dir` (created if missing) and
+    /// opens its database, creating an empty state with a new lineage if the
+    /// directory holds none.
+    ///
+    /// # Errors
+    /// [`StateError::Locked`] naming the holder when the lock is held past
+    /// `options.timeout`; [`StateError::Corrupt`] / [`StateError::FutureFormat`]
+    /// for an unreadable database (left byte-for-byte untouched);
+    /// [`StateError::DatabaseInUse`]; I/O errors.
+    pub fn open(dir: &Path, options: &LockOptions) -> Result<LocalBackend> {
+        std::fs::create_dir_all(dir).map_err(|source| StateError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let lock = HeldLock::acquire(dir, options)?;
+        let store = Store::open(&dir.join("db"))?;
+        Ok(LocalBackend {
+            sealer: store.sealer(),
+            store,
+            write: Mutex::new(()),
+            lock,
+        })
+    }
+
+    /// The path of the database directory.
+    pub fn database_path(&self) -> &Path {
+        &self.store.path
+    }
+
+    /// Flushes, closes the database, seals it and releases the lock (same as
+    /// [`Backend::close`] on a box).
+    ///
+    /// # Errors
+    /// A flush, seal or lock-file failure (the lock is released anyway).
+    pub fn close(self) -> Result<()> {
+        let LocalBackend {
+            store,
+            mut sealer,
+            write: _,
+            mut lock,
+        } = self;
+        let flushed = store.flush();
+        drop(store);
+        let sealed = flushed.and_then(|()| sealer.seal());
+        let released = lock.release();
+        sealed.and(released)
+    }
+
+    fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A panic while holding the mutex leaves no half-written data (writes
+        // are transactions), so a poisoned mutex is safe to reuse.
+        self.write.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn decode_json<T: DeserializeOwned>(&self, tree: &str, key: &[u8], bytes: &[u8]) -> Result<T> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            self.store.corrupt(&format!(
+                "entry {} of {tree}: {}",
+                String::from_utf8_lossy(key),
+                describe_json_error(&e)
+            ))
+        })
+    }
+
+    fn read_tree<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        tree: &sled::Tree,
+    ) -> Result<Vec<(String, T)>> {
+        let mut out = Vec::with_capacity(tree.len());
+        for item in tree.iter() {
+            let (k, v) = item.map_err(db_err(&self.store.path))?;
+            let key = String::from_utf8(k.to_vec())
+                .map_err(|_| self.store.corrupt(&format!("a key of {name} is not UTF-8")))?;
+            let value = self.decode_json(name, &k, &v)?;
+            out.push((key, value));
+        }
+        Ok(out)
+    }
+
+    fn lineage(&self) -> Result<String> {
+        let raw = self
+            .store
+            .meta
+            .get("lineage")
+            .map_err(db_err(&self.store.path))?
+            .ok_or_else(|| self.store.corrupt("no lineage in the database"))?;
+        String::from_utf8(raw.to_vec()).map_err(|_| self.store.corrupt("lineage is not UTF-8"))
+    }
+
+    /// The working state; the caller holds the write mutex.
+    fn load_unlocked(&self) -> Result<State> {
+        Ok(State {
+            format_version: FORMAT_VERSION,
+            posture_version: env!("CARGO_PKG_VERSION").to_string(),
+            lineage: self.lineage()?,
+            serial: self.store.meta_u64("serial")?,
+            instances: self
+                .read_tree("instances", &self.store.instances)?
+                .into_iter()
+                .collect(),
+            outputs: self
+                .read_tree("outputs", &self.store.outputs)?
+                .into_iter()
+                .collect(),
+        })
+    }
+
+    fn history_entry(&self, serial: u64, summary: &str, instances: usize) -> HistoryEntry {
+        let info = self.lock.info();
+        HistoryEntry {
+            serial,
+            time: rfc3339(now_unix_ms()),
+            summary: summary.to_string(),
+            operation: info.operation.clone(),
+            who: info.who.clone(),
+            instances,
+        }
+    }
+
+    /// The compact JSON of the working state at `serial` with `outputs`,
+    /// assembled from the stored record bytes (each already the record's
+    /// JSON) instead of decoding and re-encoding 10,000 records. Returns the
+    /// text and the instance count; the caller holds the write mutex.
+    fn raw_snapshot(
+        &self,
+        lineage: &str,
+        serial: u64,
+        outputs: &BTreeMap<String, OutputValue>,
+    ) -> Result<(Vec<u8>, usize)> {
+        let s = &self.store;
+        let mut out = Vec::with_capacity(s.instances.len() * 512 + 256);
+        // Same fields, same order as `State`, so `decode` reads it back.
+        out.extend_from_slice(b"{\"format_version\":");
+        out.extend_from_slice(FORMAT_VERSION.to_string().as_bytes());
+        out.extend_from_slice(b",\"posture_version\":");
+        out.extend_from_slice(&to_json(&env!("CARGO_PKG_VERSION")));
+        out.extend_from_slice(b",\"lineage\":");
+        out.extend_from_slice(&to_json(&lineage));
+        out.extend_from_slice(b",\"serial\":");
+        out.extend_from_slice(serial.to_string().as_bytes());
+        out.extend_from_slice(b",\"instances\":{");
+        let mut count = 0;
+        for item in s.instances.iter() {
+            let (k, v) = item.map_err(db_err(&s.path))?;
+            let key = std::str::from_utf8(&k)
+                .map_err(|_| s.corrupt("a key of instances is not UTF-8"))?;
+            if count > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&to_json(&key));
+            out.push(b':');
+            out.extend_from_slice(&v);
+            count += 1;
+        }
+        out.extend_from_slice(b"},\"outputs\":");
+        out.extend_from_slice(&to_json(outputs));
+        out.push(b'}');
+        Ok((out, count))
+    }
+
+    /// Writes a commit in one transaction: snapshot, history, meta and
+    /// outputs, and the instance records when `write.instances` is given (a
+    /// push; a commit's records already are the working state). The caller
+    /// holds the write mutex.
+    fn write_commit(&self, write: CommitWrite<'_>) -> Result<()> {
+        let s = &self.store;
+        let keys = |tree: &sled::Tree| -> Result<Vec<sled::IVec>> {
+            tree.iter()
+                .keys()
+                .collect::<sled::Result<_>>()
+                .map_err(db_err(&s.path))
+        };
+        let old_instances = match write.instances {
+            Some(_) => keys(&s.instances)?,
+            None => Vec::new(),
+        };
+        let old_outputs = keys(&s.outputs)?;
+        let serial = write.serial;
+        let entry = to_json(&self.history_entry(serial, write.summary, write.instance_count));
+        let records: Vec<(&String, Vec<u8>)> = write
+            .instances
+            .map(|m| m.iter().map(|(k, r)| (k, to_json(r))).collect())
+            .unwrap_or_default();
+        let outputs: Vec<(&String, Vec<u8>)> =
+            write.outputs.iter().map(|(k, o)| (k, to_json(o))).collect();
+        let op_seq = s.next_op_seq();
+        (&s.meta, &s.instances, &s.outputs, &s.snapshots, &s.history)
+            .transaction(|(meta, inst, outs, snaps, hist)| {
+                for k in &old_instances {
+                    inst.remove(k)?;
+                }
+                for k in &old_outputs {
+                    outs.remove(k)?;
+                }
+                for (k, v) in &records {
+                    inst.insert(k.as_bytes(), v.as_slice())?;
+                }
+                for (k, v) in &outputs {
+                    outs.insert(k.as_bytes(), v.as_slice())?;
+                }
+                meta.insert("lineage", write.lineage.as_bytes())?;
+                meta.insert("serial", &serial.to_be_bytes())?;
+                meta.insert("op_seq", &op_seq.to_be_bytes())?;
+                meta.remove("dirty")?;
+                snaps.insert(&serial.to_be_bytes(), write.snapshot.as_slice())?;
+                hist.insert(&serial.to_be_bytes(), entry.as_slice())?;
+                TxResult::Ok(())
+            })
+            .map_err(|e| tx_err(&s.path, e))?;
+        s.committed(op_seq);
+        s.flush()
+    }
+}
+
+/// What [`LocalBackend::write_commit`] writes.
+struct CommitWrite<'a> {
+    lineage: &'a str,
+    serial: u64,
+    summary: &'a str,
+    snapshot: Vec<u8>,
+    instance_count: usize,
+    outputs: &'a BTreeMap<String, OutputValue>,
+    instances: Option<&'a BTreeMap<String, InstanceRecord>>,
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Model types contain only strings, numbers, maps and JSON values.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+impl Backend for LocalBackend {
+    fn lock_info(&self) -> &LockInfo {
+        self.lock.info()
+    }
+
+    fn load(&self) -> Result<State> {
+        // Hold the write mutex so records and serial come from one moment.
+        let _g = self.guard();
+        self.load_unlocked()
+    }
+
+    fn record_intent(&self, intent: NewIntent) -> Result<IntentId> {
+        self.lock.check()?;
+        let id = IntentId(uuid::Uuid::new_v4().to_string());
+        {
+            let _g = self.guard();
+            let op_seq = self.store.next_op_seq();
+            let json = to_json(&Intent {
+                id: id.clone(),
+                address: intent.address,
+                action: intent.action,
+                planned: intent.planned,
+                recorded_at: rfc3339(now_unix_ms()),
+                seq: op_seq,
+                lock_id: self.lock.info().id.clone(),
+            });
+            (&self.store.meta, &self.store.intents)
+                .transaction(|(meta, intents)| {
+                    intents.insert(id.0.as_bytes(), json.as_slice())?;
+                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
+                    TxResult::Ok(())
+                })
+                .map_err(|e| tx_err(&self.store.path, e))?;
+            self.store.committed(op_seq);
+        }
+        self.store.flush()?;
+        Ok(id)
+    }
+
+    fn complete_intent(&self, id: &IntentId, outcome: Outcome) -> Result<()> {
+        self.lock.check()?;
+        let s = &self.store;
+        let record = match &outcome {
+            Outcome::Upsert(r) => Some((r.address.clone(), to_json(r))),
+            _ => None,
+        };
+        {
+            let _g = self.guard();
+            let op_seq = s.next_op_seq();
+            (&s.meta, &s.intents, &s.instances)
+                .transaction(|(meta, intents, instances)| {
+                    let Some(raw) = intents.remove(id.0.as_bytes())? else {
+                        return abort(StateError::UnknownIntent { id: id.0.clone() });
+                    };
+                    let intent: Intent = match serde_json::from_slice(&raw) {
+                        Ok(i) => i,
+                        Err(e) => {
+                            return abort(
+                                s.corrupt(&format!("intent {id}: {}", describe_json_error(&e))),
+                            );
+                        }
+                    };
+                    match (&outcome, &record) {
+                        (Outcome::Upsert(_), Some((address, json))) => {
+                            if *address != intent.address {
+                                return abort(StateError::AddressMismatch {
+                                    id: id.0.clone(),
+                                    expected: intent.address,
+                                    found: address.clone(),
+                                });
+                            }
+                            let old = instances.insert(address.as_bytes(), json.as_slice())?;
+                            if old.as_deref() != Some(json.as_slice()) {
+                                meta.insert("dirty", &[1u8])?;
+                            }
+                        }
+                        (Outcome::Remove, _) => {
+                            let removed = instances.remove(intent.address.as_bytes())?;
+                            if removed.is_some() {
+                                meta.insert("dirty", &[1u8])?;
+                            }
+                        }
+                        _ => {}
+                    }
+                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
+                    Ok(())
+                })
+                .map_err(|e| tx_err(&s.path, e))?;
+            s.committed(op_seq);
+        }
+        s.flush()
+    }
+
+    fn pending_intents(&self) -> Result<Vec<Intent>> {
+        let mut intents: Vec<Intent> = self
+            .read_tree("intents", &self.store.intents)?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect();
+        intents.sort_by_key(|i: &Intent| i.seq);
+        Ok(intents)
+    }
+
+    fn commit(&self, outputs: Option<BTreeMap<String, OutputValue>>, summary: &str) -> Result<u64> {
+        self.lock.check()?;
+        let _g = self.guard();
+        let s = &self.store;
+        let serial = s.meta_u64("serial")?;
+        let current: BTreeMap<String, OutputValue> =
+            self.read_tree("outputs", &s.outputs)?.into_iter().collect();
+        let dirty = s.meta.contains_key("dirty").map_err(db_err(&s.path))?;
+        let outputs_changed = outputs.as_ref().is_some_and(|o| *o != current);
+        // Like Terraform, a serial marks a change: nothing new, nothing committed.
+        if !dirty && !outputs_changed {
+            return Ok(serial);
+        }
+        let outputs = outputs.unwrap_or(current);
+        let lineage = self.lineage()?;
+        let serial = serial + 1;
+        let (snapshot, instance_count) = self.raw_snapshot(&lineage, serial, &outputs)?;
+        self.write_commit(CommitWrite {
+            lineage: &lineage,
+            serial,
+            summary,
+            snapshot,
+            instance_count,
+            outputs: &outputs,
+            instances: None,
+        })?;
+        Ok(serial)
+    }
+
+    fn history(&self) -> Result<Vec<HistoryEntry>> {
+        Ok(self
+            .read_tree::<HistoryEntry>("history", &self.store.history)?
+            .into_iter()
+            .map(|(_, h)| h)
+            .collect())
+    }
+
+    fn snapshot(&self, serial: u64) -> Result<State> {
+        let raw = self
+            .store
+            .snapshots
+            .get(serial.to_be_bytes())
+            .map_err(db_err(&self.store.path))?
+            .ok_or(StateError::NoSnapshot { serial })?;
+        let text = std::str::from_utf8(&raw).map_err(|_| {
+            self.store
+                .corrupt(&format!("snapshot {serial} is not UTF-8"))
+        })?;
+        decode(
+            text,
+            &format!("snapshot {serial} in {}", self.store.path.display()),
+        )
+    }
+
+    fn pull(&self) -> Result<String> {
+        self.load().map(|s| encode(&s))
+    }
+
+    fn push(&self, json: &str, force: bool) -> Result<u64> {
+        self.lock.check()?;
+        let pushed = decode(json, "the pushed state")?;
+        let _g = self.guard();
+        let current = self.load_unlocked()?;
+        if !force {
+            if pushed.lineage != current.lineage {
+                return Err(StateError::LineageMismatch {
+                    current: current.lineage,
+                    pushed: pushed.lineage,
+                });
+            }
+            let same = pushed.instances == current.instances && pushed.outputs == current.outputs;
+            if pushed.serial == current.serial && same {
+                return Ok(current.serial);
+            }
+            if pushed.serial <= current.serial {
+                return Err(StateError::SerialConflict {
+                    current: current.serial,
+                    pushed: pushed.serial,
+                });
+            }
+            let pending = self.store.intents.len();
+            if pending > 0 {
+                return Err(StateError::PendingIntents { count: pending });
+            }
+        }
+        let serial = pushed.serial.max(current.serial + 1);
+        let mut committed = pushed;
+        committed.serial = serial;
+        committed.format_version = FORMAT_VERSION;
+        self.write_commit(CommitWrite {
+            lineage: &committed.lineage,
+            serial,
+            summary: "state push",
+            snapshot: encode_compact(&committed).into_bytes(),
+            instance_count: committed.instances.len(),
+            outputs: &committed.outputs,
+            instances: Some(&committed.instances),
+        })?;
+        Ok(serial)
+    }
+
+    fn close(self: Box<Self>) -> Result<()> {
+        LocalBackend::close(*self)
+    }
+}

@@ -1,0 +1,223 @@
+//! Plan and apply through the provider interface with a fake provider:
+//! dependency order, batching of one batch key into one call, failures
+//! skipping exactly their dependents, the parallelism bound, state after.
+
+use posture_engine::addrs::Mode;
+use posture_engine::apply::{ApplyOptions, apply};
+use posture_engine::plan::{Action, PlanOptions, graph, plan};
+use posture_engine::provider::*;
+use posture_engine::schema::{Attribute, Schema};
+use posture_engine::scope::{Evaluation, Strictness};
+use posture_engine::state::{Backend, LocalLocation, LockOptions, StateLocation};
+use posture_engine::value::{Type, Value};
+use posture_engine::workspace::Workspace;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// `fake_thing`: name, group (the batch key), fail (apply fails), computed id.
+#[derive(Default)]
+struct Fake {
+    calls: Mutex<Vec<Vec<String>>>,
+    running: AtomicUsize,
+    max_running: AtomicUsize,
+}
+
+fn attr(v: &Value, k: &str) -> Value {
+    v.as_map().and_then(|m| m.get(k).cloned()).unwrap_or(Value::NULL)
+}
+
+#[async_trait::async_trait]
+impl Provider for Fake {
+    fn name(&self) -> &str {
+        "fake"
+    }
+    fn schema(&self) -> ProviderSchema {
+        let s = Schema {
+            attributes: BTreeMap::from([
+                ("name".to_string(), Attribute::required(Type::String, "")),
+                ("group".to_string(), Attribute::optional(Type::String, "")),
+                ("fail".to_string(), Attribute::optional(Type::Bool, "")),
+                ("id".to_string(), Attribute::computed(Type::String, "")),
+            ]),
+            ..Schema::default()
+        };
+        ProviderSchema { resources: BTreeMap::from([("fake_thing".to_string(), s)]), ..Default::default() }
+    }
+    fn batch_key(&self, _t: &str, v: &Value) -> Option<String> {
+        attr(v, "group").as_str().map(str::to_string)
+    }
+    async fn read(&self, r: Vec<ReadRequest>) -> Vec<ReadResult> {
+        r.into_iter().map(|x| ReadResult::Found(x.prior)).collect()
+    }
+    async fn plan(&self, r: PlanRequest) -> Result<PlanResponse, ProviderError> {
+        let mut m = r.config.as_map().cloned().unwrap_or_default();
+        let id = if r.prior.is_null() { Value::Unknown(Type::String) } else { attr(&r.prior, "id") };
+        m.insert("id".into(), id);
+        Ok(PlanResponse { planned: Value::Object(m), requires_replace: vec![], notes: vec![] })
+    }
+    async fn apply(&self, reqs: Vec<ApplyRequest>) -> Vec<ApplyResult> {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_running.fetch_max(now, Ordering::SeqCst);
+        // Let other tasks run while this call is "in flight".
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        if let Ok(mut c) = self.calls.lock() {
+            c.push(reqs.iter().map(|r| r.address.clone()).collect());
+        }
+        let out = reqs
+            .into_iter()
+            .map(|r| {
+                if attr(&r.planned, "fail").as_bool() == Some(true) {
+                    return ApplyResult::Failed(ProviderError::new(format!("{} refused by the fake API", r.address)));
+                }
+                match r.operation {
+                    Operation::Delete => ApplyResult::Applied(Value::NULL),
+                    _ => {
+                        let mut m = r.planned.as_map().cloned().unwrap_or_default();
+                        let name = attr(&r.planned, "name").as_str().unwrap_or("").to_string();
+                        m.insert("id".into(), Value::from(format!("id-{name}")));
+                        ApplyResult::Applied(Value::Object(m))
+                    }
+                }
+            })
+            .collect();
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        out
+    }
+    async fn import(&self, _t: &str, id: &str) -> Result<Value, ProviderError> {
+        Err(ProviderError::new(format!("cannot import {id}")))
+    }
+}
+
+struct Run {
+    dir: tempfile::TempDir,
+    fake: Arc<Fake>,
+}
+
+impl Run {
+    fn new(hcl: &str) -> Run {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("main.hcl"), hcl).expect("write");
+        Run { dir, fake: Arc::new(Fake::default()) }
+    }
+
+    async fn plan_apply(&self, parallelism: usize) -> (posture_engine::plan::Plan, posture_engine::apply::ApplyReport) {
+        let ws = Workspace::load(self.dir.path(), &[], &BTreeMap::new());
+        assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
+        let providers = Providers::new(vec![self.fake.clone() as Arc<dyn Provider>]);
+        let loc = LocalLocation::new(self.dir.path().join(".posture"));
+        let backend: Arc<dyn Backend> = Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
+        let state = backend.load().expect("load");
+        let g = graph::build(&ws.tree).expect("graph");
+        let ev = Evaluation::new(&ws.tree, &ws.sources, &providers, ws.raw_vars.clone(), Strictness::Full);
+        let (p, _) = plan(&ev, &g, &providers, &state, &PlanOptions::default()).await.expect("plan");
+        let ev = Evaluation::new(&ws.tree, &ws.sources, &providers, ws.raw_vars.clone(), Strictness::Full);
+        let opts = ApplyOptions { parallelism, cancel: Default::default(), progress: None };
+        let report = apply(&ev, &providers, backend, &p, &opts).await;
+        (p, report)
+    }
+
+    fn state_addresses(&self) -> Vec<String> {
+        let loc = LocalLocation::new(self.dir.path().join(".posture"));
+        let b = loc.open(&LockOptions::new("read")).expect("open");
+        b.load().expect("load").instances.keys().cloned().collect()
+    }
+}
+
+#[tokio::test]
+async fn one_batch_key_goes_in_one_call_after_its_dependency() {
+    let run = Run::new(
+        r#"
+resource "fake_thing" "zone" {
+  name = "zone"
+}
+resource "fake_thing" "rec" {
+  for_each = toset(["a", "b", "c", "d"])
+  name     = "${fake_thing.zone.id}-${each.key}"
+  group    = "zone-1"
+}
+"#,
+    );
+    let (_, report) = run.plan_apply(10).await;
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let calls = run.fake.calls.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 2, "the zone, then all records in one call: {calls:?}");
+    assert_eq!(calls[0], vec!["fake_thing.zone".to_string()]);
+    assert_eq!(calls[1].len(), 4);
+    assert_eq!(run.state_addresses().len(), 5);
+}
+
+#[tokio::test]
+async fn a_failure_skips_exactly_its_dependents() {
+    let run = Run::new(
+        r#"
+resource "fake_thing" "bad" {
+  name = "bad"
+  fail = true
+}
+resource "fake_thing" "needs_bad" {
+  name = "x-${fake_thing.bad.id}"
+}
+resource "fake_thing" "needs_needs_bad" {
+  name = "y-${fake_thing.needs_bad.id}"
+}
+resource "fake_thing" "independent" {
+  name = "ok"
+}
+"#,
+    );
+    let (_, report) = run.plan_apply(10).await;
+    let failed: Vec<&str> = report.failed.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(failed, ["fake_thing.bad"]);
+    assert!(report.failed[0].1.contains("refused by the fake API"));
+    let mut skipped: Vec<&str> = report.skipped.iter().map(|(a, _)| a.as_str()).collect();
+    skipped.sort();
+    assert_eq!(skipped, ["fake_thing.needs_bad", "fake_thing.needs_needs_bad"]);
+    assert_eq!(run.state_addresses(), ["fake_thing.independent"]);
+}
+
+#[tokio::test]
+async fn parallelism_bounds_the_calls_in_flight() {
+    let run = Run::new(
+        r#"
+resource "fake_thing" "x" {
+  count = 12
+  name  = "n${count.index}"
+}
+"#,
+    );
+    let (_, report) = run.plan_apply(3).await;
+    assert!(report.failed.is_empty());
+    assert_eq!(report.applied.len(), 12);
+    let max = run.fake.max_running.load(Ordering::SeqCst);
+    assert!(max <= 3, "at most 3 in flight, saw {max}");
+    assert!(max >= 2, "independent work overlaps, saw {max}");
+}
+
+#[tokio::test]
+async fn second_plan_after_apply_is_empty_and_destroy_order_is_reversed() {
+    let hcl = r#"
+resource "fake_thing" "a" {
+  name = "a"
+}
+resource "fake_thing" "b" {
+  name = "b-${fake_thing.a.id}"
+}
+"#;
+    let run = Run::new(hcl);
+    run.plan_apply(10).await;
+    let (p, _) = run.plan_apply(10).await;
+    assert!(p.changes.iter().all(|c| c.action == Action::NoOp), "{:?}", p.changes);
+    // Remove everything from the configuration: b must go before a.
+    std::fs::write(run.dir.path().join("main.hcl"), "").expect("write");
+    let (p, report) = run.plan_apply(10).await;
+    assert!(p.changes.iter().all(|c| c.action == Action::Delete));
+    assert!(report.failed.is_empty());
+    let calls = run.fake.calls.lock().expect("lock").clone();
+    let last_two: Vec<String> = calls.iter().rev().take(2).rev().flatten().cloned().collect();
+    assert_eq!(last_two, ["fake_thing.b", "fake_thing.a"]);
+    assert!(run.state_addresses().is_empty());
+    let _ = Mode::Managed;
+}
