@@ -1,6 +1,7 @@
 //! Test modules and the harness they share.
 
 mod economy;
+mod engine;
 mod faults;
 mod records;
 mod recovery;
