@@ -35,6 +35,9 @@ pub enum Fault {
     /// Forwarded to moto (so the change is made), then answered with HTTP
     /// 500: the client never learns that it succeeded.
     LostResponse,
+    /// Forwarded to moto (so the change is made), then never answered: the
+    /// client waits until it is killed. [`FaultProxy::wait_held`] learns of it.
+    Hold,
 }
 
 /// Requests seen for one operation.
@@ -55,11 +58,18 @@ struct Inner {
     bodies: BTreeMap<String, Vec<String>>,
 }
 
+/// Shared between the proxy's handler and its owner.
+#[derive(Debug, Default)]
+struct Shared {
+    inner: Mutex<Inner>,
+    held: tokio::sync::Notify,
+}
+
 /// The running proxy; stops when dropped.
 #[derive(Debug)]
 pub struct FaultProxy {
     addr: SocketAddr,
-    inner: Arc<Mutex<Inner>>,
+    shared: Arc<Shared>,
     task: JoinHandle<()>,
 }
 
@@ -75,10 +85,10 @@ impl FaultProxy {
     pub async fn start(upstream: SocketAddr) -> std::io::Result<FaultProxy> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let inner: Arc<Mutex<Inner>> = Arc::default();
+        let shared: Arc<Shared> = Arc::default();
         let client: Client<HttpConnector, Full<Bytes>> =
             Client::builder(TokioExecutor::new()).build_http();
-        let state = inner.clone();
+        let state = shared.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -95,7 +105,7 @@ impl FaultProxy {
                 });
             }
         });
-        Ok(FaultProxy { addr, inner, task })
+        Ok(FaultProxy { addr, shared, task })
     }
 
     /// The endpoint to configure the provider with.
@@ -105,7 +115,7 @@ impl FaultProxy {
 
     /// Injects `fault` into the next `times` requests of `operation`.
     pub fn inject(&self, operation: &str, fault: Fault, times: usize) {
-        let mut g = lock(&self.inner);
+        let mut g = lock(&self.shared.inner);
         let q = g.queued.entry(operation.to_string()).or_default();
         q.extend(std::iter::repeat_n(fault, times));
     }
@@ -113,17 +123,17 @@ impl FaultProxy {
     /// Throttles every `n`th request from now on (the `n`th, `2n`th, ...),
     /// whatever its operation; `0` stops.
     pub fn throttle_every(&self, n: u64) {
-        lock(&self.inner).throttle_every = (n > 0).then_some((n, 0));
+        lock(&self.shared.inner).throttle_every = (n > 0).then_some((n, 0));
     }
 
     /// Makes the next `n` GetChange answers PENDING.
     pub fn pending_polls(&self, n: u32) {
-        lock(&self.inner).pending_polls = n;
+        lock(&self.shared.inner).pending_polls = n;
     }
 
     /// Requests seen for one operation.
     pub fn count(&self, operation: &str) -> OpCount {
-        lock(&self.inner)
+        lock(&self.shared.inner)
             .counts
             .get(operation)
             .copied()
@@ -132,26 +142,38 @@ impl FaultProxy {
 
     /// Requests seen, by operation.
     pub fn counts(&self) -> BTreeMap<String, OpCount> {
-        lock(&self.inner).counts.clone()
+        lock(&self.shared.inner).counts.clone()
     }
 
     /// Requests seen in all.
     pub fn total(&self) -> u64 {
-        lock(&self.inner).counts.values().map(|c| c.received).sum()
+        lock(&self.shared.inner)
+            .counts
+            .values()
+            .map(|c| c.received)
+            .sum()
     }
 
     /// Request bodies forwarded for an operation (to inspect batches).
     pub fn bodies(&self, operation: &str) -> Vec<String> {
-        lock(&self.inner)
+        lock(&self.shared.inner)
             .bodies
             .get(operation)
             .cloned()
             .unwrap_or_default()
     }
 
+    /// Waits until a request with [`Fault::Hold`] has reached moto (at most
+    /// `limit`); true when it did.
+    pub async fn wait_held(&self, limit: std::time::Duration) -> bool {
+        tokio::time::timeout(limit, self.shared.held.notified())
+            .await
+            .is_ok()
+    }
+
     /// Forgets the counts and recorded bodies.
     pub fn reset_counts(&self) {
-        let mut g = lock(&self.inner);
+        let mut g = lock(&self.shared.inner);
         g.counts.clear();
         g.bodies.clear();
     }
@@ -224,7 +246,7 @@ fn fault_response(f: &Fault) -> Response<Full<Bytes>> {
         Fault::InvalidChangeBatch(m) => {
             error_response(StatusCode::BAD_REQUEST, "Sender", "InvalidChangeBatch", m)
         }
-        Fault::ServerError | Fault::LostResponse => error_response(
+        Fault::ServerError | Fault::LostResponse | Fault::Hold => error_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Receiver",
             "InternalFailure",
@@ -236,9 +258,10 @@ fn fault_response(f: &Fault) -> Response<Full<Bytes>> {
 async fn handle(
     req: Request<Incoming>,
     upstream: SocketAddr,
-    state: Arc<Mutex<Inner>>,
+    shared: Arc<Shared>,
     client: Client<HttpConnector, Full<Bytes>>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let state = &shared.inner;
     let path_q = req
         .uri()
         .path_and_query()
@@ -246,7 +269,7 @@ async fn handle(
         .unwrap_or_default();
     let op = operation(req.method().as_str(), &path_q);
     let fault = {
-        let mut g = lock(&state);
+        let mut g = lock(state);
         g.counts.entry(op.to_string()).or_default().received += 1;
         let mut fault = g.queued.get_mut(op).and_then(VecDeque::pop_front);
         if fault.is_none()
@@ -264,13 +287,14 @@ async fn handle(
     };
     if let Some(f) = &fault
         && *f != Fault::LostResponse
+        && *f != Fault::Hold
     {
         return Ok(fault_response(f));
     }
     let (parts, body) = req.into_parts();
     let body = body.collect().await?.to_bytes();
     if op == "ChangeResourceRecordSets" {
-        lock(&state)
+        lock(state)
             .bodies
             .entry(op.to_string())
             .or_default()
@@ -305,12 +329,17 @@ async fn handle(
     };
     let (rparts, rbody) = resp.into_parts();
     let mut bytes = rbody.collect().await?.to_bytes();
+    if fault == Some(Fault::Hold) {
+        // moto made the change; the client never hears of it.
+        shared.held.notify_one();
+        std::future::pending::<()>().await;
+    }
     if let Some(f) = &fault {
         // LostResponse: moto made the change; the client hears a failure.
         return Ok(fault_response(f));
     }
     if op == "GetChange" {
-        let mut g = lock(&state);
+        let mut g = lock(state);
         if g.pending_polls > 0 {
             g.pending_polls -= 1;
             let text = String::from_utf8_lossy(&bytes).replace("INSYNC", "PENDING");

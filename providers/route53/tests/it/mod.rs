@@ -1,5 +1,6 @@
 //! Test modules and the harness they share.
 
+mod crash;
 mod economy;
 mod engine;
 mod faults;
