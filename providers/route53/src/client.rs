@@ -1,0 +1,309 @@
+//! Every AWS call goes through [`Api::call`]: one token from the shared
+//! bucket per attempt, retries of throttling, `PriorRequestNotComplete`,
+//! 5xx and timeouts with capped exponential backoff and jitter.
+//!
+//! This module knows nothing of resource types; it must not build requests.
+//! The SDK's own retries are switched off (in `settings`) so that every
+//! attempt is paced by the bucket and counted here.
+
+use crate::error::AwsError;
+use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Retry and polling timings. Tests shorten them; users get the defaults.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// First retry delay; doubles per attempt.
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_cap: Duration,
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// First GetChange poll delay; doubles per poll.
+    pub sync_poll_base: Duration,
+    /// Longest GetChange poll delay.
+    pub sync_poll_cap: Duration,
+    /// GetChange polls before giving up waiting for INSYNC.
+    pub sync_max_polls: u32,
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing {
+            retry_base: Duration::from_millis(500),
+            retry_cap: Duration::from_secs(20),
+            max_attempts: 12,
+            sync_poll_base: Duration::from_secs(2),
+            sync_poll_cap: Duration::from_secs(30),
+            sync_max_polls: 60,
+        }
+    }
+}
+
+/// A client-side token bucket shared by every call of one provider.
+#[derive(Debug)]
+pub struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl TokenBucket {
+    /// A bucket refilled at `rate` tokens per second, holding at most one
+    /// second's worth (so a burst never exceeds the account's rate).
+    pub fn new(rate: f64) -> TokenBucket {
+        let rate = if rate.is_finite() && rate > 0.0 {
+            rate
+        } else {
+            5.0
+        };
+        let burst = rate.max(1.0);
+        TokenBucket {
+            rate,
+            burst,
+            state: Mutex::new((burst, Instant::now())),
+        }
+    }
+
+    /// Waits for one token.
+    pub async fn acquire(&self) {
+        loop {
+            let wait = {
+                // A poisoned lock only means another task panicked mid-update;
+                // the numbers inside are still usable.
+                let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                let refill = now.duration_since(s.1).as_secs_f64() * self.rate;
+                s.0 = (s.0 + refill).min(self.burst);
+                s.1 = now;
+                if s.0 >= 1.0 {
+                    s.0 -= 1.0;
+                    return;
+                }
+                Duration::from_secs_f64((1.0 - s.0) / self.rate)
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// The Route53 client with its pacing and retry policy. Its `Debug`
+/// output leaves the SDK client (and so its credentials) out.
+pub struct Api {
+    /// The SDK client.
+    pub client: aws_sdk_route53::Client,
+    bucket: TokenBucket,
+    /// Timings for retries and polls.
+    pub timing: Timing,
+    jitter: AtomicU64,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("bucket", &self.bucket)
+            .field("timing", &self.timing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    /// Wraps an SDK client.
+    pub fn new(client: aws_sdk_route53::Client, rate: f64, timing: Timing) -> Api {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9e37_79b9_7f4a_7c15);
+        Api {
+            client,
+            bucket: TokenBucket::new(rate),
+            timing,
+            jitter: AtomicU64::new(seed | 1),
+        }
+    }
+
+    /// Runs one AWS operation: a token per attempt, retrying what is
+    /// retryable up to `max_attempts`.
+    ///
+    /// # Errors
+    /// The last attempt's error, or the first permanent one.
+    pub async fn call<T, E, F, Fut>(&self, operation: &'static str, mut f: F) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut attempt = 0u32;
+        loop {
+            self.bucket.acquire().await;
+            attempt += 1;
+            match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let err = classify(operation, &e);
+                    if !err.retryable || attempt >= self.timing.max_attempts {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(self.backoff(
+                        attempt,
+                        self.timing.retry_base,
+                        self.timing.retry_cap,
+                    ))
+                    .await;
+                }
+            }
+        }
+    }
+
+    /// One attempt, not retried: for calls whose retry needs a look first
+    /// (a CreateHostedZone whose response was lost may have made the zone).
+    ///
+    /// # Errors
+    /// The attempt's error.
+    pub async fn call_once<T, E, Fut>(
+        &self,
+        operation: &'static str,
+        fut: Fut,
+    ) -> Result<T, AwsError>
+    where
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.bucket.acquire().await;
+        fut.await.map_err(|e| classify(operation, &e))
+    }
+
+    /// The delay before retry number `attempt` (1-based): exponential,
+    /// capped, with "equal jitter" (half fixed, half random) so that
+    /// parallel callers spread out but never retry at once.
+    pub fn backoff(&self, attempt: u32, base: Duration, cap: Duration) -> Duration {
+        let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let d = exp.min(cap);
+        let half = d / 2;
+        let r = self.next_random();
+        half + Duration::from_nanos(r % (half.as_nanos() as u64 + 1))
+    }
+
+    fn next_random(&self) -> u64 {
+        // xorshift64: good enough for jitter, and no extra dependency.
+        let mut x = self.jitter.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.jitter.store(x, Ordering::Relaxed);
+        x
+    }
+}
+
+/// AWS error codes worth retrying.
+const RETRYABLE_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "PriorRequestNotComplete",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ServiceUnavailable",
+    "InternalError",
+    "InternalFailure",
+];
+
+/// Turns an SDK error into an [`AwsError`], deciding whether it is retryable.
+pub fn classify<E>(operation: &'static str, e: &SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    let (code, message, transport) = match e {
+        SdkError::ServiceError(se) => (
+            se.err().code().unwrap_or("Unknown").to_string(),
+            se.err()
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("HTTP {}", se.raw().status().as_u16())),
+            false,
+        ),
+        SdkError::TimeoutError(_) => ("Timeout".into(), "the request timed out".into(), true),
+        SdkError::DispatchFailure(d) => {
+            let retry = d.is_timeout() || d.is_io() || d.is_other();
+            (
+                if d.is_timeout() {
+                    "Timeout".into()
+                } else {
+                    "DispatchFailure".into()
+                },
+                format!(
+                    "could not send the request ({})",
+                    aws_smithy_types::error::display::DisplayErrorContext(e)
+                ),
+                retry,
+            )
+        }
+        SdkError::ResponseError(_) => (
+            "ResponseError".into(),
+            format!(
+                "could not read the response ({})",
+                aws_smithy_types::error::display::DisplayErrorContext(e)
+            ),
+            false,
+        ),
+        _ => (
+            "ConstructionFailure".into(),
+            format!(
+                "could not build the request ({})",
+                aws_smithy_types::error::display::DisplayErrorContext(e)
+            ),
+            false,
+        ),
+    };
+    let retryable = transport
+        || RETRYABLE_CODES.contains(&code.as_str())
+        || status.is_some_and(|s| s >= 500 || s == 429);
+    AwsError {
+        operation,
+        code,
+        message,
+        status,
+        retryable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn bucket_paces_beyond_the_burst() {
+        let b = TokenBucket::new(5.0);
+        let start = tokio::time::Instant::now();
+        for _ in 0..15 {
+            b.acquire().await;
+        }
+        // 5 from the full bucket, then 10 more at 5/s: two seconds of
+        // virtual time (the clock is paused, so this is exact, not timed).
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(1990), "{waited:?}");
+        assert!(waited <= Duration::from_millis(2010), "{waited:?}");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let client = aws_sdk_route53::Client::from_conf(
+            aws_sdk_route53::Config::builder()
+                .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+                .build(),
+        );
+        let api = Api::new(client, 5.0, Timing::default());
+        let base = Duration::from_millis(100);
+        let cap = Duration::from_secs(1);
+        for attempt in 1..20 {
+            let d = api.backoff(attempt, base, cap);
+            let full = base.saturating_mul(1 << (attempt - 1).min(16)).min(cap);
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
+    }
+}

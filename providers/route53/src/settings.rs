@@ -1,0 +1,185 @@
+//! Provider settings: the AWS credential chain and region (environment,
+//! profiles, SSO, web identity, or static keys in the settings), the
+//! endpoint override, the shared rate limit and retry budget.
+//!
+//! Builds the SDK client once; must not make any AWS call itself (the
+//! credential chain resolves lazily, on the first request).
+
+use crate::client::{Api, Timing};
+use crate::error::{Error, Result};
+use crate::values as v;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::Credentials;
+use aws_sdk_route53::config::Region;
+use aws_smithy_http_client::tls;
+use posture_engine::value::Value;
+use std::time::Duration;
+
+/// Route53's global signing region, used when nothing names one.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Settings after validation. Its `Debug` output redacts the keys.
+#[derive(Clone, Default, PartialEq)]
+pub struct Settings {
+    /// Signing region.
+    pub region: Option<String>,
+    /// Shared-config profile.
+    pub profile: Option<String>,
+    /// Endpoint override.
+    pub endpoint: Option<String>,
+    /// Static credentials (access key, secret, session token).
+    pub static_keys: Option<(String, String, Option<String>)>,
+    /// Client-side request rate.
+    pub max_requests_per_second: f64,
+    /// Attempts per call.
+    pub max_retries: Option<u32>,
+    /// Wait for INSYNC after changes.
+    pub wait_for_sync: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint", &self.endpoint)
+            .field(
+                "static_keys",
+                &self.static_keys.as_ref().map(|_| "<redacted>"),
+            )
+            .field("max_requests_per_second", &self.max_requests_per_second)
+            .field("max_retries", &self.max_retries)
+            .field("wait_for_sync", &self.wait_for_sync)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Reads the `provider "route53"` block's value.
+    ///
+    /// # Errors
+    /// A setting out of range, or half of a static key pair.
+    pub fn from_value(s: &Value) -> Result<Settings> {
+        let (s, _) = s.clone().unmark_deep();
+        let rate = match v::get(&s, "max_requests_per_second") {
+            None => 5.0,
+            Some(n) => {
+                let r = n.as_number().map(|n| n.to_f64()).unwrap_or(f64::NAN);
+                if !(r.is_finite() && r > 0.0) {
+                    return Err(Error::Invalid(
+                        "max_requests_per_second must be a positive number (Route53 allows 5 per second per account)".into(),
+                    ));
+                }
+                r
+            }
+        };
+        let max_retries = match v::get_i64(&s, "max_retries") {
+            None => None,
+            Some(n) if (1..=100).contains(&n) => Some(n as u32),
+            Some(_) => {
+                return Err(Error::Invalid(
+                    "max_retries must be between 1 and 100".into(),
+                ));
+            }
+        };
+        let static_keys = match (v::get_str(&s, "access_key"), v::get_str(&s, "secret_key")) {
+            (Some(a), Some(k)) => Some((a, k, v::get_str(&s, "token"))),
+            (None, None) => None,
+            _ => {
+                return Err(Error::Invalid(
+                    "set both access_key and secret_key, or neither (and use the AWS credential chain)".into(),
+                ));
+            }
+        };
+        Ok(Settings {
+            region: v::get_str(&s, "region"),
+            profile: v::get_str(&s, "profile"),
+            endpoint: v::get_str(&s, "endpoint"),
+            static_keys,
+            max_requests_per_second: rate,
+            max_retries,
+            wait_for_sync: v::get_bool(&s, "wait_for_sync").unwrap_or(true),
+        })
+    }
+
+    /// Builds the paced, retrying client.
+    pub async fn build_api(&self, mut timing: Timing) -> Api {
+        // rustls with ring: builds without cmake or a C toolchain beyond cc.
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            // Our own retry loop paces every attempt through the token bucket.
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            );
+        if let Some(p) = &self.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &self.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(e) = &self.endpoint {
+            loader = loader.endpoint_url(e);
+        }
+        if let Some((a, k, t)) = &self.static_keys {
+            loader = loader.credentials_provider(Credentials::new(
+                a.clone(),
+                k.clone(),
+                t.clone(),
+                None,
+                "posture-provider-settings",
+            ));
+        }
+        let conf = loader.load().await;
+        let mut b = aws_sdk_route53::config::Builder::from(&conf);
+        if conf.region().is_none() {
+            b = b.region(Region::new(DEFAULT_REGION));
+        }
+        if let Some(n) = self.max_retries {
+            timing.max_attempts = n;
+        }
+        Api::new(
+            aws_sdk_route53::Client::from_conf(b.build()),
+            self.max_requests_per_second,
+            timing,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::object;
+
+    #[test]
+    fn defaults_and_refusals() {
+        let s = Settings::from_value(&Value::NULL).expect("defaults");
+        assert_eq!(s.max_requests_per_second, 5.0);
+        assert!(s.wait_for_sync);
+        let bad = object(vec![("max_requests_per_second", Value::from(0))]);
+        assert!(Settings::from_value(&bad).is_err());
+        let half = object(vec![("access_key", Value::from("AKIA").mark_sensitive())]);
+        let err = Settings::from_value(&half).expect_err("half a key pair");
+        assert!(!err.to_string().contains("AKIA"), "{err}");
+        let full = object(vec![
+            ("access_key", Value::from("AKIASECRETID")),
+            ("secret_key", Value::from("hunter2")),
+        ]);
+        let s = Settings::from_value(&full).expect("keys");
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("AKIASECRETID"),
+            "{shown}"
+        );
+    }
+}
