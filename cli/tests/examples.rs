@@ -9,7 +9,20 @@ fn examples() -> PathBuf {
 }
 
 fn run(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_posture"))
+    run_env(dir, args, stdin, &[])
+}
+
+fn run_env(
+    dir: &Path,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, String)],
+) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_posture"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .arg("--chdir")
         .arg(dir)
         .args(args)
@@ -61,4 +74,60 @@ fn fleet_evaluates_per_cluster_values() {
     assert_eq!(lines[0], "\"posture-prod-eu\"");
     assert_eq!(out.matches("prod-").count(), 3, "{out}");
     assert!(out.contains("\"mgmt.example.com\""), "{out}");
+}
+
+/// apply, a second plan with nothing to do, destroy: in a copy of the example.
+fn lifecycle(example: &str, env: &[(&str, String)]) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join(example);
+    copy_dir(&examples().join(example), &dir);
+    let (code, out, err) = run_env(&dir, &["apply", "--auto-approve"], "", env);
+    assert_eq!(code, 0, "apply {example}: {out}{err}");
+    assert!(out.contains("Apply complete!"), "{out}");
+    let (code, out, err) = run_env(&dir, &["plan", "--detailed-exitcode"], "", env);
+    assert_eq!(
+        code, 0,
+        "second plan of {example} must be empty: {out}{err}"
+    );
+    let (code, out, err) = run_env(&dir, &["destroy", "--auto-approve"], "", env);
+    assert_eq!(code, 0, "destroy {example}: {out}{err}");
+    let (_, out, _) = run_env(&dir, &["state", "list"], "", env);
+    assert_eq!(out.trim(), "", "nothing left in state");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read example") {
+        let p = e.expect("entry").path();
+        let name = p.file_name().expect("name").to_owned();
+        if p.is_dir() {
+            if name != ".posture" {
+                copy_dir(&p, &to.join(name));
+            }
+        } else {
+            std::fs::copy(&p, to.join(name)).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn fleet_applies_then_has_nothing_to_do_then_destroys() {
+    lifecycle("fleet", &[]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dns_applies_against_moto_then_has_nothing_to_do_then_destroys() {
+    let moto = posture_provider_route53::testing::MotoServer::start()
+        .await
+        .expect("moto (run scripts/install-moto.sh)");
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ];
+    tokio::task::spawn_blocking(move || lifecycle("dns", &env))
+        .await
+        .expect("join");
+    drop(moto);
 }

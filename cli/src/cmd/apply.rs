@@ -113,7 +113,16 @@ pub fn run(a: Args) -> u8 {
             p
         }
     };
-    apply_plan(&rt, &ws, &providers, backend, &plan, a.plan.parallelism)
+    let configure = a.plan_file.is_some();
+    apply_plan(
+        &rt,
+        &ws,
+        &providers,
+        backend,
+        &plan,
+        a.plan.parallelism,
+        configure,
+    )
 }
 
 fn read_plan(f: &std::path::Path) -> Result<Plan, String> {
@@ -153,6 +162,7 @@ fn apply_plan(
     backend: Arc<dyn posture_engine::state::Backend>,
     plan: &Plan,
     parallelism: usize,
+    configure: bool,
 ) -> u8 {
     let cancel = tokio_util::sync::CancellationToken::new();
     let total = plan
@@ -201,6 +211,13 @@ fn apply_plan(
         ws.raw_vars.clone(),
         Strictness::Full,
     );
+    if configure {
+        // A saved plan: the providers have not been configured in this run yet.
+        if let Err(d) = rt.block_on(providers.configure(&ev)) {
+            crate::output::print_diags(&d, &ws.sources);
+            return 1;
+        }
+    }
     let report = rt.block_on(async {
         let c = cancel.clone();
         let watcher = tokio::spawn(async move {

@@ -37,9 +37,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-/// The providers this build of posture has.
+/// The providers this build of posture has (a fresh set per run: providers
+/// cache what they read during one run).
 pub fn providers() -> Providers {
-    Providers::new(Vec::new())
+    Providers::new(vec![Arc::new(
+        posture_provider_route53::Route53Provider::new(),
+    )])
 }
 
 /// Loads the working directory; prints diagnostics and returns exit 1 on errors.

@@ -1,7 +1,6 @@
 //! `posture console`
 
 use crate::output::print_diags;
-use posture_engine::builtin::Builtins;
 use posture_engine::scope::Strictness;
 use posture_engine::value::render;
 use posture_engine::workspace::Workspace;
@@ -23,7 +22,8 @@ pub fn run(a: Args) -> u8 {
         print_diags(&ws.diags, &ws.sources);
         return 1;
     }
-    let ev = ws.evaluation(&Builtins, Strictness::Full);
+    let providers = super::common::providers();
+    let ev = ws.evaluation(&providers, Strictness::Full);
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     let mut failed = false;

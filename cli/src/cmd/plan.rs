@@ -104,6 +104,10 @@ pub async fn make_plan(
         ws.raw_vars.clone(),
         Strictness::Full,
     );
+    if let Err(d) = providers.configure(&ev).await {
+        print_diags(&d, &ws.sources);
+        return Err(1);
+    }
     match posture_engine::plan::plan(&ev, &graph, providers, &state, &args.options()).await {
         Ok((mut plan, warnings)) => {
             print_diags(&warnings, &ws.sources);

@@ -1,7 +1,6 @@
 //! `posture validate`
 
 use crate::output::{diags_json, print_diags};
-use posture_engine::builtin::Builtins;
 use posture_engine::workspace::Workspace;
 
 /// Arguments of `posture validate`.
@@ -17,7 +16,7 @@ pub struct Args {
 /// Runs the command; returns the exit code (0 valid, 1 invalid).
 pub fn run(a: Args) -> u8 {
     let ws = Workspace::load(&super::cwd(), &a.vars.cli_vars(), &super::env());
-    let diags = ws.validate(&Builtins);
+    let diags = ws.validate(&super::common::providers());
     if a.json {
         let doc = diags_json(&diags, &ws.sources);
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());

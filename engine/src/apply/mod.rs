@@ -133,6 +133,8 @@ pub async fn apply(
             let node = &graph.nodes[id];
             let mut reqs = Vec::new();
             let mut replan = Vec::new();
+            // Requests that cannot be sent, with why (index into reqs).
+            let mut failed_early: Vec<(usize, String)> = Vec::new();
             for &(ci, kind) in &node.ops {
                 let c = &plan.changes[ci];
                 let (operation, prior, mut planned) = match kind {
@@ -141,11 +143,39 @@ pub async fn apply(
                     OpKind::Update => (Operation::Update, c.before.clone(), c.after.clone()),
                 };
                 let mut config = None;
+                let mut config_error = None;
                 if kind != OpKind::Delete && !planned.is_wholly_known() {
                     // Unknowns may be known now that upstream objects exist.
+                    let before = ev.diagnostics();
                     if let Some(cfg) = instance_config(ev, &c.address) {
+                        let after = ev.diagnostics();
+                        if let Some(d) = after.iter().find(|d| {
+                            d.severity == crate::diag::Severity::Error && !before.0.contains(d)
+                        }) {
+                            config_error = Some(format!("{}: {}", d.summary, d.detail));
+                        } else if !configured_known(
+                            &cfg,
+                            providers
+                                .schema_of(crate::addrs::Mode::Managed, &c.type_name)
+                                .as_ref(),
+                        ) {
+                            config_error = Some("a configuration value is still unknown at apply time: something it depends on was not applied".to_string());
+                        }
                         config = Some(cfg);
                     }
+                }
+                if let Some(e) = config_error {
+                    replan.push(None);
+                    reqs.push(ApplyRequest {
+                        address: c.address.clone(),
+                        type_name: c.type_name.clone(),
+                        operation,
+                        prior,
+                        planned: Value::NULL,
+                        idempotency_token: String::new(),
+                    });
+                    failed_early.push((reqs.len() - 1, e));
+                    continue;
                 }
                 if config.is_none() && kind != OpKind::Delete {
                     planned = c.after.clone();
@@ -210,7 +240,18 @@ pub async fn apply(
                 &changes[0].type_name,
             );
             in_flight.spawn(async move {
-                run_node(id, provider, backend, schema, changes, kinds, reqs, replan).await
+                run_node(
+                    id,
+                    provider,
+                    backend,
+                    schema,
+                    changes,
+                    kinds,
+                    reqs,
+                    replan,
+                    failed_early,
+                )
+                .await
             });
         }
         let Some(joined) = in_flight.join_next().await else {
@@ -408,6 +449,20 @@ enum NodeState {
     Skipped,
 }
 
+/// True when every attribute the configuration sets is known (computed-only
+/// attributes are the provider's to fill).
+fn configured_known(cfg: &Value, schema: Option<&crate::schema::Schema>) -> bool {
+    let Some(m) = cfg.unmarked().as_map() else {
+        return cfg.is_wholly_known();
+    };
+    m.iter().all(|(k, v)| {
+        let computed_only = schema
+            .and_then(|s| s.attributes.get(k))
+            .is_some_and(|a| a.computed && !a.optional && !a.required);
+        computed_only || v.is_wholly_known()
+    })
+}
+
 fn instance_config(ev: &Evaluation<'_>, address: &str) -> Option<Value> {
     let a = crate::addrs::parse_instance(address).ok()?;
     let expansion = ev.resource_expansion(&a.module, &a.resource);
@@ -429,12 +484,19 @@ async fn run_node(
     kinds: Vec<(usize, OpKind)>,
     mut reqs: Vec<ApplyRequest>,
     replan: Vec<Option<Value>>,
+    failed_early: Vec<(usize, String)>,
 ) -> TaskOutcome {
     let mut results: Vec<(usize, OpKind, Result<Value, String>)> = Vec::new();
+    for (i, e) in &failed_early {
+        results.push((kinds[*i].0, kinds[*i].1, Err(e.clone())));
+    }
     let schema = schema.unwrap_or_default();
     // Plan again where configuration values are now known.
     let mut live: Vec<usize> = Vec::new();
     for (i, cfg) in replan.into_iter().enumerate() {
+        if failed_early.iter().any(|(j, _)| *j == i) {
+            continue;
+        }
         if let Some(config) = cfg {
             let r = &reqs[i];
             match provider

@@ -428,7 +428,7 @@ impl Decoder<'_> {
             body,
             &[],
             &[
-                "posture", "variable", "locals", "output", "resource", "data", "module",
+                "posture", "provider", "variable", "locals", "output", "resource", "data", "module",
             ],
             "here",
         );
@@ -436,6 +436,30 @@ impl Decoder<'_> {
             let span = self.span(b.span());
             match b.ident.value().as_str() {
                 "posture" => self.settings(b, m),
+                "provider" => {
+                    let Some(l) = self.labels(b, 1, "the provider name") else {
+                        continue;
+                    };
+                    if self.duplicate(
+                        seen,
+                        format!("provider.{}", l[0]),
+                        "provider configuration",
+                        span,
+                    ) {
+                        continue;
+                    }
+                    m.providers.insert(
+                        l[0].clone(),
+                        ProviderBlock {
+                            name: l[0].clone(),
+                            body: BodyRef {
+                                file: self.file,
+                                body: b.body.clone(),
+                            },
+                            span,
+                        },
+                    );
+                }
                 "variable" => {
                     let Some(l) = self.labels(b, 1, "the variable name") else {
                         continue;

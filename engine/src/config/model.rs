@@ -188,6 +188,17 @@ pub struct ModuleCall {
     pub span: Span,
 }
 
+/// A `provider "NAME" { ... }` block: the provider's settings.
+#[derive(Debug, Clone)]
+pub struct ProviderBlock {
+    /// The provider's name (`route53`).
+    pub name: String,
+    /// The settings, decoded against the provider's schema when used.
+    pub body: BodyRef,
+    /// Where the block starts.
+    pub span: Span,
+}
+
 /// Everything declared in one directory.
 #[derive(Debug, Clone, Default)]
 pub struct Module {
@@ -207,4 +218,6 @@ pub struct Module {
     pub resources: BTreeMap<ResourceAddr, Resource>,
     /// `module` blocks by name.
     pub module_calls: BTreeMap<String, ModuleCall>,
+    /// `provider` blocks by provider name (root module only).
+    pub providers: BTreeMap<String, ProviderBlock>,
 }

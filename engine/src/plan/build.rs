@@ -269,10 +269,14 @@ pub async fn plan(
                 .outputs
                 .get(name)
                 .map(|ov| {
-                    let t = Type::from_json(&serde_json::Value::String(ov.type_name.clone()))
+                    // The type is stored as its JSON form, in a string.
+                    let t = serde_json::from_str(&ov.type_name)
+                        .ok()
+                        .and_then(|j| Type::from_json(&j))
                         .unwrap_or(Type::Dynamic);
                     Value::from_json_typed(&ov.value, &t)
                         .unwrap_or_else(|_| Value::from_json(&ov.value))
+                        .mark_if(ov.sensitive)
                 })
                 .unwrap_or(Value::NULL);
             outputs.push(OutputChange {

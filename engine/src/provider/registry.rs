@@ -78,3 +78,61 @@ impl Providers {
         Schemas::schema(self, mode, type_name)
     }
 }
+
+impl Providers {
+    /// Names and schemas of every provider.
+    pub fn provider_schemas(&self) -> impl Iterator<Item = (&str, &ProviderSchema)> {
+        self.list.iter().map(|(n, _, s)| (n.as_str(), s))
+    }
+
+    /// Configures every provider from its `provider` block (or no settings),
+    /// as every command that talks to providers does first.
+    ///
+    /// # Errors
+    /// Diagnostics for unknown provider blocks, settings that do not decode,
+    /// and providers that refuse their settings.
+    pub async fn configure(
+        &self,
+        ev: &crate::scope::Evaluation<'_>,
+    ) -> Result<(), crate::diag::Diagnostics> {
+        use crate::diag::{Diagnostic, Diagnostics};
+        let mut diags = Diagnostics::default();
+        for (name, block) in &ev.tree().module.providers {
+            if self.by_name(name).is_none() {
+                let names: Vec<&str> = self.list.iter().map(|(n, _, _)| n.as_str()).collect();
+                let hint = crate::diag::suggest(name, names)
+                    .map(|s| format!(" Did you mean \"{s}\"?"))
+                    .unwrap_or_default();
+                diags.push(
+                    Diagnostic::error(
+                        "Unknown provider",
+                        format!("This posture has no provider named \"{name}\".{hint}"),
+                    )
+                    .at(block.span),
+                );
+            }
+        }
+        for (name, p, schema) in &self.list {
+            let settings = ev.provider_settings(name, &schema.provider);
+            if ev.diagnostics().has_errors() {
+                continue;
+            }
+            if let Err(e) = p.configure(settings).await {
+                let mut d = Diagnostic::error(
+                    "Invalid provider configuration",
+                    format!("provider \"{name}\": {}", e.message),
+                );
+                if let Some(b) = ev.tree().module.providers.get(name) {
+                    d = d.at(b.span);
+                }
+                diags.push(d);
+            }
+        }
+        diags.extend(ev.diagnostics());
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -400,6 +400,11 @@ impl<'c> Evaluation<'c> {
                 .and_then(|c| c.inputs.get(name));
             match input {
                 Some(e) => {
+                    // The call's expansion sets each instance's each/count binding;
+                    // make sure it ran in this evaluation.
+                    if !self.instance_bindings.borrow().contains_key(path) {
+                        self.module_instance_keys(&parent, &call);
+                    }
                     let binding = self.instance_bindings.borrow().get(path).cloned();
                     let b: Vec<(String, Value)> = binding.into_iter().collect();
                     (
@@ -495,6 +500,35 @@ impl<'c> Evaluation<'c> {
             }
         }
         value
+    }
+
+    /// The settings of provider `name` from its `provider` block in the root
+    /// module, decoded against `schema` (an object of nulls without a block).
+    pub fn provider_settings(&self, name: &str, schema: &crate::schema::Schema) -> Value {
+        let Some(b) = self.tree.module.providers.get(name) else {
+            return Value::Object(
+                schema
+                    .attributes
+                    .iter()
+                    .map(|(k, a)| (k.clone(), Value::Null(a.ty.clone())))
+                    .collect(),
+            );
+        };
+        let scope = ModuleScope {
+            eval: self,
+            path: ModuleInstance::root(),
+        };
+        let mut ev = Evaluator::new(
+            b.body.file,
+            self.sources.text(b.body.file),
+            &scope,
+            &self.root_dir,
+            &crate::lang::eval::FileTemplates,
+        )
+        .with_context(Some(format!("provider \"{name}\"")));
+        let v = crate::schema::decode_body(&mut ev, &b.body.body, schema, b.span);
+        self.push_diags(ev.take_diags());
+        v
     }
 
     /// "file:line:col" of a span.
