@@ -125,6 +125,12 @@ pub fn decode_body(body: &[u8], content_type: &str) -> ApiResult<Value> {
     if body.is_empty() {
         return Err(ApiError::bad_request("the request body is empty; send a JSON or YAML object"));
     }
+    if content_type.contains("protobuf") || content_type.contains("cbor") {
+        // Clients (client-go 1.32) retry with JSON after a 415.
+        return Err(ApiError::unsupported_media(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type})"
+        )));
+    }
     let v: Value = if content_type.contains("yaml") {
         serde_yaml::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
     } else {

@@ -1,0 +1,7 @@
+//! Integration tests of the sandbox, compiled as one binary: the HTTP API in-process
+//! (`api`), the real kubectl against it (`kubectl`), and malformed input (`robust`).
+
+mod api;
+mod common;
+mod kubectl;
+mod robust;
