@@ -125,8 +125,16 @@ pub fn decode_body(body: &[u8], content_type: &str) -> ApiResult<Value> {
     if body.is_empty() {
         return Err(ApiError::bad_request("the request body is empty; send a JSON or YAML object"));
     }
-    if content_type.contains("protobuf") || content_type.contains("cbor") {
-        // Clients (client-go 1.32) retry with JSON after a 415.
+    if content_type.contains("protobuf") {
+        return match crate::proto::decode(body) {
+            crate::proto::Decoded::Object(v) => Ok(v),
+            crate::proto::Decoded::UnsupportedKind(k) => Err(ApiError::unsupported_media(format!(
+                "the sandbox decodes protobuf only for v1 Namespace, ConfigMap, Secret and ServiceAccount, not {k}; send JSON or YAML instead (e.g. kubectl create ... --dry-run=client -o yaml | kubectl apply -f -)"
+            ))),
+            crate::proto::Decoded::Malformed => Err(ApiError::bad_request("the protobuf body is not a valid Kubernetes envelope")),
+        };
+    }
+    if content_type.contains("cbor") {
         return Err(ApiError::unsupported_media(format!(
             "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type})"
         )));

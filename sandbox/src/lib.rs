@@ -20,6 +20,7 @@ pub mod objects;
 pub mod openapi;
 pub mod patch;
 pub mod persist;
+pub mod proto;
 pub mod registry;
 pub mod route;
 pub mod server;

@@ -157,6 +157,22 @@ fn check_body(rt: &ResourceType, body: &Value) -> ApiResult<()> {
     Ok(())
 }
 
+/// Defaults a real server applies that clients rely on.
+fn defaults(rt: &ResourceType, obj: &mut Value) {
+    if rt.kind == "Secret" {
+        // stringData is write-only: merged into data, base64-encoded.
+        if let Some(Value::Object(sd)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
+            for (k, v) in sd {
+                let raw = v.as_str().unwrap_or_default().as_bytes().to_vec();
+                obj["data"][k] = json!(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw));
+            }
+        }
+        if obj.get("type").is_none() {
+            obj["type"] = json!("Opaque");
+        }
+    }
+}
+
 /// POST: creates an object.
 pub fn create(st: &mut State, rt: &ResourceType, ns: &str, mut obj: Value, opts: &WriteOpts) -> ApiResult<Value> {
     check_body(rt, &obj)?;
@@ -226,6 +242,7 @@ pub fn create(st: &mut State, rt: &ResourceType, ns: &str, mut obj: Value, opts:
     if rt.kind == "Namespace" {
         obj["status"] = json!({"phase": "Active"});
     }
+    defaults(rt, &mut obj);
     if rt.kind == "CustomResourceDefinition" {
         crd_prepare(st, &mut obj, &name)?;
     }
@@ -316,6 +333,7 @@ pub fn update(st: &mut State, rt: &ResourceType, ns: &str, name: &str, body: Val
     new["apiVersion"] = json!(rt.api_version(&rt.versions[0]));
     new["kind"] = json!(rt.kind);
     new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+    defaults(rt, &mut new);
     if rt.has_generation && part == Part::Main && spec_part(&new) != spec_part(&old) {
         let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
         new["metadata"]["generation"] = json!(g + 1);

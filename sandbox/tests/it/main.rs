@@ -3,5 +3,6 @@
 
 mod api;
 mod common;
+mod kube_rs;
 mod kubectl;
 mod robust;
