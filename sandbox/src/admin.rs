@@ -30,11 +30,21 @@ use crate::error::SandboxError;
 type Clusters = Arc<BTreeMap<String, (Arc<Cluster>, String)>>;
 
 /// Binds the admin endpoint on 127.0.0.1:`port` (0 = any free port).
-pub async fn listen(clusters: Clusters, port: u16, shutdown: watch::Receiver<bool>) -> Result<(SocketAddr, JoinHandle<()>), SandboxError> {
+pub async fn listen(
+    clusters: Clusters,
+    port: u16,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(SocketAddr, JoinHandle<()>), SandboxError> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
-        .map_err(|source| SandboxError::Bind { cluster: "admin".into(), source })?;
-    let addr = listener.local_addr().map_err(|source| SandboxError::Bind { cluster: "admin".into(), source })?;
+        .map_err(|source| SandboxError::Bind {
+            cluster: "admin".into(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+        cluster: "admin".into(),
+        source,
+    })?;
     let task = tokio::spawn(async move {
         let mut stop = shutdown.clone();
         loop {
@@ -49,7 +59,9 @@ pub async fn listen(clusters: Clusters, port: u16, shutdown: watch::Receiver<boo
                     let clusters = clusters.clone();
                     async move { Ok::<_, std::convert::Infallible>(serve(&clusters, req).await) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });
@@ -57,9 +69,14 @@ pub async fn listen(clusters: Clusters, port: u16, shutdown: watch::Receiver<boo
 }
 
 fn reply(code: u16, v: &Value) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(serde_json::to_vec_pretty(v).unwrap_or_default())));
+    let mut r = Response::new(Full::new(Bytes::from(
+        serde_json::to_vec_pretty(v).unwrap_or_default(),
+    )));
     *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -68,26 +85,42 @@ async fn serve(clusters: &Clusters, req: hyper::Request<Incoming>) -> Response<F
     let path = req.uri().path().to_string();
     let body = match Limited::new(req.into_body(), 64 * 1024).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return reply(413, &json!({"error": "admin request bodies are limited to 64 KiB"})),
+        Err(_) => {
+            return reply(
+                413,
+                &json!({"error": "admin request bodies are limited to 64 KiB"}),
+            );
+        }
     };
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match (method.as_str(), segs.as_slice()) {
         ("GET", ["clusters"]) => {
-            let list: Vec<Value> = clusters.iter().map(|(n, (_, url))| json!({"name": n, "server": url})).collect();
+            let list: Vec<Value> = clusters
+                .iter()
+                .map(|(n, (_, url))| json!({"name": n, "server": url}))
+                .collect();
             reply(200, &json!({"clusters": list}))
         }
         (m, ["clusters", name, what]) => {
             let Some((c, _)) = clusters.get(*name) else {
-                return reply(404, &json!({"error": format!("no cluster named {name:?}; GET /clusters lists them")}));
+                return reply(
+                    404,
+                    &json!({"error": format!("no cluster named {name:?}; GET /clusters lists them")}),
+                );
             };
             match (m, *what) {
-                ("GET", "faults") => reply(200, &serde_json::to_value(c.faults()).unwrap_or_default()),
+                ("GET", "faults") => {
+                    reply(200, &serde_json::to_value(c.faults()).unwrap_or_default())
+                }
                 ("PUT", "faults") => match serde_json::from_slice::<Faults>(&body) {
                     Ok(f) => {
                         c.set_faults(f.clone());
                         reply(200, &serde_json::to_value(f).unwrap_or_default())
                     }
-                    Err(e) => reply(400, &json!({"error": format!("invalid faults: {e}; fields: latencyMs, errorRate, errorCode, throttleRate, retryAfterSeconds, dropRate, down")})),
+                    Err(e) => reply(
+                        400,
+                        &json!({"error": format!("invalid faults: {e}; fields: latencyMs, errorRate, errorCode, throttleRate, retryAfterSeconds, dropRate, down")}),
+                    ),
                 },
                 ("GET", "metrics") => {
                     let m = c.metrics();
@@ -98,17 +131,29 @@ async fn serve(clusters: &Clusters, req: hyper::Request<Incoming>) -> Response<F
                     c.reset_metrics();
                     reply(200, &json!({"total": 0, "requests": {}}))
                 }
-                ("GET", "controllers") => reply(200, &serde_json::to_value(c.controller_config()).unwrap_or_default()),
+                ("GET", "controllers") => reply(
+                    200,
+                    &serde_json::to_value(c.controller_config()).unwrap_or_default(),
+                ),
                 ("PUT", "controllers") => match serde_json::from_slice::<ControllerConfig>(&body) {
                     Ok(cfg) => {
                         *c.controllers.lock().unwrap_or_else(|p| p.into_inner()) = cfg.clone();
                         reply(200, &serde_json::to_value(cfg).unwrap_or_default())
                     }
-                    Err(e) => reply(400, &json!({"error": format!("invalid controller settings: {e}")})),
+                    Err(e) => reply(
+                        400,
+                        &json!({"error": format!("invalid controller settings: {e}")}),
+                    ),
                 },
-                _ => reply(404, &json!({"error": "unknown admin route; see docs/sandbox.md"})),
+                _ => reply(
+                    404,
+                    &json!({"error": "unknown admin route; see docs/sandbox.md"}),
+                ),
             }
         }
-        _ => reply(404, &json!({"error": "unknown admin route; see docs/sandbox.md"})),
+        _ => reply(
+            404,
+            &json!({"error": "unknown admin route; see docs/sandbox.md"}),
+        ),
     }
 }

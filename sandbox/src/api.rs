@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 use crate::cluster::Cluster;
 use crate::discovery;
-use crate::list::{FieldSelector, LabelSelector, decode_continue, encode_continue, table, wants_table};
+use crate::list::{
+    FieldSelector, LabelSelector, decode_continue, encode_continue, table, wants_table,
+};
 use crate::objects::{self, Part, WriteOpts, key_of, present, schema_of};
 use crate::openapi;
 use crate::patch::{PatchType, apply_patch};
@@ -47,15 +49,23 @@ pub enum Reply {
     /// A JSON body with a status code and content type.
     Json(u16, &'static str, Vec<u8>),
     /// A watch to stream.
-    Watch(WatchRequest),
+    Watch(Box<WatchRequest>),
 }
 
 impl Reply {
     fn ok(v: &Value) -> Reply {
-        Reply::Json(200, "application/json", serde_json::to_vec(v).unwrap_or_default())
+        Reply::Json(
+            200,
+            "application/json",
+            serde_json::to_vec(v).unwrap_or_default(),
+        )
     }
     fn created(v: &Value) -> Reply {
-        Reply::Json(201, "application/json", serde_json::to_vec(v).unwrap_or_default())
+        Reply::Json(
+            201,
+            "application/json",
+            serde_json::to_vec(v).unwrap_or_default(),
+        )
     }
 }
 
@@ -63,14 +73,25 @@ impl Reply {
 pub fn verb_and_resource(req: &Request, route: Option<&Route>) -> (String, String) {
     match route {
         Some(Route::Resource(r)) => {
-            let res = if r.group.is_empty() { r.plural.clone() } else { format!("{}.{}", r.plural, r.group) };
+            let res = if r.group.is_empty() {
+                r.plural.clone()
+            } else {
+                format!("{}.{}", r.plural, r.group)
+            };
             let res = match &r.sub {
                 Some(s) => format!("{res}/{s}"),
                 None => res,
             };
             let verb = match (req.method.as_str(), r.name.is_some()) {
                 ("GET", true) => "get",
-                ("GET", false) if req.query.get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
+                ("GET", false)
+                    if req
+                        .query
+                        .get("watch")
+                        .is_some_and(|w| w == "true" || w == "1") =>
+                {
+                    "watch"
+                }
                 ("GET", false) => "list",
                 ("POST", _) => "create",
                 ("PUT", _) => "update",
@@ -88,7 +109,9 @@ pub fn verb_and_resource(req: &Request, route: Option<&Route>) -> (String, Strin
 
 /// Answers one request.
 pub fn handle(cluster: &Arc<Cluster>, req: &Request, route: Option<Route>) -> ApiResult<Reply> {
-    let Some(route) = route else { return Err(ApiError::no_route(&req.path)) };
+    let Some(route) = route else {
+        return Err(ApiError::no_route(&req.path));
+    };
     if req.method != "GET" && !matches!(route, Route::Resource(_)) {
         return Err(ApiError::method_not_allowed());
     }
@@ -97,12 +120,20 @@ pub fn handle(cluster: &Arc<Cluster>, req: &Request, route: Option<Route>) -> Ap
         Route::Health => Ok(Reply::Json(200, "text/plain", b"ok".to_vec())),
         Route::CoreVersions if discovery::wants_aggregated(&req.accept) => {
             let v = discovery::aggregated(&cluster.state().registry, true);
-            Ok(Reply::Json(200, discovery::AGGREGATED_CT, serde_json::to_vec(&v).unwrap_or_default()))
+            Ok(Reply::Json(
+                200,
+                discovery::AGGREGATED_CT,
+                serde_json::to_vec(&v).unwrap_or_default(),
+            ))
         }
         Route::CoreVersions => Ok(Reply::ok(&discovery::core_versions(&req.server_addr))),
         Route::Groups if discovery::wants_aggregated(&req.accept) => {
             let v = discovery::aggregated(&cluster.state().registry, false);
-            Ok(Reply::Json(200, discovery::AGGREGATED_CT, serde_json::to_vec(&v).unwrap_or_default()))
+            Ok(Reply::Json(
+                200,
+                discovery::AGGREGATED_CT,
+                serde_json::to_vec(&v).unwrap_or_default(),
+            ))
         }
         Route::Groups => Ok(Reply::ok(&discovery::group_list(&cluster.state().registry))),
         Route::Group(g) => discovery::group(&cluster.state().registry, &g)
@@ -123,7 +154,9 @@ pub fn handle(cluster: &Arc<Cluster>, req: &Request, route: Option<Route>) -> Ap
 /// Decodes a JSON or YAML body into an object.
 pub fn decode_body(body: &[u8], content_type: &str) -> ApiResult<Value> {
     if body.is_empty() {
-        return Err(ApiError::bad_request("the request body is empty; send a JSON or YAML object"));
+        return Err(ApiError::bad_request(
+            "the request body is empty; send a JSON or YAML object",
+        ));
     }
     if content_type.contains("protobuf") {
         return match crate::proto::decode(body) {
@@ -131,7 +164,9 @@ pub fn decode_body(body: &[u8], content_type: &str) -> ApiResult<Value> {
             crate::proto::Decoded::UnsupportedKind(k) => Err(ApiError::unsupported_media(format!(
                 "the sandbox decodes protobuf only for v1 Namespace, ConfigMap, Secret and ServiceAccount, not {k}; send JSON or YAML instead (e.g. kubectl create ... --dry-run=client -o yaml | kubectl apply -f -)"
             ))),
-            crate::proto::Decoded::Malformed => Err(ApiError::bad_request("the protobuf body is not a valid Kubernetes envelope")),
+            crate::proto::Decoded::Malformed => Err(ApiError::bad_request(
+                "the protobuf body is not a valid Kubernetes envelope",
+            )),
         };
     }
     if content_type.contains("cbor") {
@@ -140,10 +175,12 @@ pub fn decode_body(body: &[u8], content_type: &str) -> ApiResult<Value> {
         )));
     }
     let v: Value = if content_type.contains("yaml") {
-        serde_yaml::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
+        serde_yaml::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}")))?
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+        })?
     };
     Ok(v)
 }
@@ -155,7 +192,13 @@ fn dry_run(req: &Request) -> bool {
 fn manager(req: &Request) -> String {
     match req.query.get("fieldManager") {
         Some(m) if !m.is_empty() => m.clone(),
-        _ => req.user_agent.split('/').next().filter(|s| !s.is_empty()).unwrap_or("unknown").to_string(),
+        _ => req
+            .user_agent
+            .split('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("unknown")
+            .to_string(),
     }
 }
 
@@ -176,21 +219,42 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, rp: &ResourcePath) -> ApiResu
         Some("finalize") if rt.kind == "Namespace" => Part::Main,
         Some(_) => return Err(ApiError::no_route(&req.path)),
     };
-    let opts = WriteOpts { dry_run: dry_run(req), manager: manager(req), managed_done: false, internal: false };
+    let opts = WriteOpts {
+        dry_run: dry_run(req),
+        manager: manager(req),
+        managed_done: false,
+        internal: false,
+    };
     let v = rp.version.as_str();
     let reply = match (req.method.as_str(), rp.name.as_deref()) {
         ("GET", Some(name)) => {
             let st = cluster.state();
-            let obj = st.get(&key_of(&rt), &ns, name).ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+            let obj = st
+                .get(&key_of(&rt), &ns, name)
+                .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
             if wants_table(&req.accept) {
-                let rv = obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
+                let rv = obj
+                    .pointer("/metadata/resourceVersion")
+                    .cloned()
+                    .unwrap_or(json!(""));
                 Reply::ok(&table(&[obj.as_ref()], &rt, json!({"resourceVersion": rv})))
             } else {
                 Reply::ok(&present(obj, &rt, v))
             }
         }
-        ("GET", None) if req.query.get("watch").is_some_and(|w| w == "true" || w == "1") => {
-            Reply::Watch(WatchRequest::from_query(&rt, v, rp.namespace.clone(), &req.query, wants_table(&req.accept))?)
+        ("GET", None)
+            if req
+                .query
+                .get("watch")
+                .is_some_and(|w| w == "true" || w == "1") =>
+        {
+            Reply::Watch(Box::new(WatchRequest::from_query(
+                &rt,
+                v,
+                rp.namespace.clone(),
+                &req.query,
+                wants_table(&req.accept),
+            )?))
         }
         ("GET", None) => list(cluster, req, &rt, v, rp.namespace.as_deref())?,
         ("POST", None) => {
@@ -209,7 +273,13 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, rp: &ResourcePath) -> ApiResu
                 .ok()
                 .and_then(|b| b.get("dryRun").cloned())
                 .is_some_and(|d| d == json!(["All"]));
-            let out = objects::delete(&mut cluster.state(), &rt, &ns, name, opts.dry_run || body_dry)?;
+            let out = objects::delete(
+                &mut cluster.state(),
+                &rt,
+                &ns,
+                name,
+                opts.dry_run || body_dry,
+            )?;
             Reply::ok(&present(&out, &rt, v))
         }
         ("DELETE", None) => {
@@ -219,16 +289,27 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, rp: &ResourcePath) -> ApiResu
                 .list(&key_of(&rt), rp.namespace.as_deref())
                 .filter(|o| labels.matches(o) && fields.matches(o))
                 .map(|o| {
-                    let s = |k: &str| o.pointer(&format!("/metadata/{k}")).and_then(Value::as_str).unwrap_or_default().to_string();
+                    let s = |k: &str| {
+                        o.pointer(&format!("/metadata/{k}"))
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
                     (s("namespace"), s("name"))
                 })
                 .collect();
             let mut items = Vec::new();
             for (ons, oname) in names {
-                items.push(present(&objects::delete(&mut st, &rt, &ons, &oname, opts.dry_run)?, &rt, v));
+                items.push(present(
+                    &objects::delete(&mut st, &rt, &ons, &oname, opts.dry_run)?,
+                    &rt,
+                    v,
+                ));
             }
-            Reply::ok(&json!({"kind": format!("{}List", rt.kind), "apiVersion": rt.api_version(v),
-                "metadata": {"resourceVersion": st.rv.to_string()}, "items": items}))
+            Reply::ok(
+                &json!({"kind": format!("{}List", rt.kind), "apiVersion": rt.api_version(v),
+                "metadata": {"resourceVersion": st.rv.to_string()}, "items": items}),
+            )
         }
         _ => return Err(ApiError::method_not_allowed()),
     };
@@ -239,15 +320,34 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, rp: &ResourcePath) -> ApiResu
 }
 
 fn selectors(req: &Request, rt: &ResourceType) -> ApiResult<(LabelSelector, FieldSelector)> {
-    let labels = LabelSelector::parse(req.query.get("labelSelector").map(String::as_str).unwrap_or(""))?;
-    let fields = FieldSelector::parse(req.query.get("fieldSelector").map(String::as_str).unwrap_or(""), rt)?;
+    let labels = LabelSelector::parse(
+        req.query
+            .get("labelSelector")
+            .map(String::as_str)
+            .unwrap_or(""),
+    )?;
+    let fields = FieldSelector::parse(
+        req.query
+            .get("fieldSelector")
+            .map(String::as_str)
+            .unwrap_or(""),
+        rt,
+    )?;
     Ok((labels, fields))
 }
 
-fn list(cluster: &Arc<Cluster>, req: &Request, rt: &ResourceType, version: &str, ns: Option<&str>) -> ApiResult<Reply> {
+fn list(
+    cluster: &Arc<Cluster>,
+    req: &Request,
+    rt: &ResourceType,
+    version: &str,
+    ns: Option<&str>,
+) -> ApiResult<Reply> {
     let (labels, fields) = selectors(req, rt)?;
     let limit: usize = match req.query.get("limit") {
-        Some(l) => l.parse().map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}: must be a positive integer")))?,
+        Some(l) => l.parse().map_err(|_| {
+            ApiError::bad_request(format!("invalid limit {l:?}: must be a positive integer"))
+        })?,
         None => 0,
     };
     let after = match req.query.get("continue").filter(|c| !c.is_empty()) {
@@ -260,8 +360,14 @@ fn list(cluster: &Arc<Cluster>, req: &Request, rt: &ResourceType, version: &str,
     let mut next = None;
     for o in st.list(&key, ns) {
         if let Some((ans, aname)) = &after {
-            let ons = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
-            let oname = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+            let ons = o
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let oname = o
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if (ons, oname) <= (ans.as_str(), aname.as_str()) {
                 continue;
             }
@@ -271,7 +377,12 @@ fn list(cluster: &Arc<Cluster>, req: &Request, rt: &ResourceType, version: &str,
         }
         if limit > 0 && items.len() == limit {
             let last = items[items.len() - 1];
-            let s = |k: &str| last.pointer(&format!("/metadata/{k}")).and_then(Value::as_str).unwrap_or_default().to_string();
+            let s = |k: &str| {
+                last.pointer(&format!("/metadata/{k}"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
             next = Some(encode_continue(&s("namespace"), &s("name"), st.rv));
             break;
         }
@@ -289,7 +400,11 @@ fn list(cluster: &Arc<Cluster>, req: &Request, rt: &ResourceType, version: &str,
     let relabel = api_version != rt.api_version(&rt.versions[0]);
     let mut out = Vec::with_capacity(items.len() * 512 + 256);
     out.extend_from_slice(
-        format!("{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[", rt.kind, api_version, meta).as_bytes(),
+        format!(
+            "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{},\"items\":[",
+            rt.kind, api_version, meta
+        )
+        .as_bytes(),
     );
     for (i, o) in items.iter().enumerate() {
         if i > 0 {
@@ -306,7 +421,15 @@ fn list(cluster: &Arc<Cluster>, req: &Request, rt: &ResourceType, version: &str,
     Ok(Reply::Json(200, "application/json", out))
 }
 
-fn patch(cluster: &Arc<Cluster>, req: &Request, rt: &ResourceType, ns: &str, name: &str, part: Part, mut opts: WriteOpts) -> ApiResult<Reply> {
+fn patch(
+    cluster: &Arc<Cluster>,
+    req: &Request,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    part: Part,
+    mut opts: WriteOpts,
+) -> ApiResult<Reply> {
     let pt = PatchType::from_content_type(&req.content_type).ok_or_else(|| {
         ApiError::unsupported_media(format!(
             "the body of the request was in an unknown format ({}) - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
@@ -314,7 +437,14 @@ fn patch(cluster: &Arc<Cluster>, req: &Request, rt: &ResourceType, ns: &str, nam
         ))
     })?;
     let v = req.query.get("fieldManager").cloned();
-    let patch_body = decode_body(&req.body, if pt == PatchType::Apply { "yaml" } else { "json" })?;
+    let patch_body = decode_body(
+        &req.body,
+        if pt == PatchType::Apply {
+            "yaml"
+        } else {
+            "json"
+        },
+    )?;
     let schema = schema_of(rt);
     let mut st = cluster.state();
     let live = st.get(&key_of(rt), ns, name).cloned();
@@ -325,15 +455,24 @@ fn patch(cluster: &Arc<Cluster>, req: &Request, rt: &ResourceType, ns: &str, nam
         return Ok(Reply::ok(&present(&out, rt, &req_version(req, rt))));
     }
     let Some(mgr) = v.filter(|m| !m.is_empty()) else {
-        return Err(ApiError::bad_request("PATCH, application/apply-patch+yaml requests require fieldManager to be set"));
+        return Err(ApiError::bad_request(
+            "PATCH, application/apply-patch+yaml requests require fieldManager to be set",
+        ));
     };
-    if !patch_body.is_object() || patch_body.get("apiVersion").is_none() || patch_body.get("kind").is_none() {
-        return Err(ApiError::bad_request("invalid object type: apply configurations must set apiVersion and kind"));
+    if !patch_body.is_object()
+        || patch_body.get("apiVersion").is_none()
+        || patch_body.get("kind").is_none()
+    {
+        return Err(ApiError::bad_request(
+            "invalid object type: apply configurations must set apiVersion and kind",
+        ));
     }
     if let Some(n) = patch_body.pointer("/metadata/name").and_then(Value::as_str)
         && n != name
     {
-        return Err(ApiError::bad_request(format!("the name of the object ({n}) does not match the name on the URL ({name})")));
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({n}) does not match the name on the URL ({name})"
+        )));
     }
     let force = req.query.get("force").is_some_and(|f| f == "true");
     opts.manager = mgr.clone();

@@ -78,7 +78,13 @@ pub struct Cluster {
 
 impl Cluster {
     /// A cluster around an existing store.
-    pub fn new(name: String, token: String, state: State, faults: Faults, controllers: ControllerConfig) -> Self {
+    pub fn new(
+        name: String,
+        token: String,
+        state: State,
+        faults: Faults,
+        controllers: ControllerConfig,
+    ) -> Self {
         Cluster {
             name,
             token,
@@ -98,7 +104,10 @@ impl Cluster {
 
     /// Current faults.
     pub fn faults(&self) -> Faults {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Replaces the faults.
@@ -114,17 +123,26 @@ impl Cluster {
 
     /// Request counters, by "verb resource".
     pub fn metrics(&self) -> BTreeMap<String, u64> {
-        self.metrics.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.metrics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Resets the counters.
     pub fn reset_metrics(&self) {
-        self.metrics.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.metrics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// The controller settings.
     pub fn controller_config(&self) -> ControllerConfig {
-        self.controllers.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.controllers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Workload readiness delay.

@@ -9,15 +9,27 @@ use serde_json::{Value, json};
 use crate::registry::{Registry, ResourceType};
 
 /// Content type of an aggregated discovery answer; clients check it before decoding.
-pub const AGGREGATED_CT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_CT: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
-const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 /// Whether the Accept header asks for aggregated discovery.
 pub fn wants_aggregated(accept: &str) -> bool {
     accept.split(',').any(|entry| {
         let params: Vec<&str> = entry.split(';').map(str::trim).collect();
-        params.contains(&"as=APIGroupDiscoveryList") && params.contains(&"v=v2") && params.contains(&"g=apidiscovery.k8s.io")
+        params.contains(&"as=APIGroupDiscoveryList")
+            && params.contains(&"v=v2")
+            && params.contains(&"g=apidiscovery.k8s.io")
     })
 }
 
@@ -34,13 +46,20 @@ pub fn core_versions(server: &str) -> Value {
 }
 
 fn group_json(group: &str, versions: &[String]) -> Value {
-    let vs: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
     json!({"name": group, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(json!({}))})
 }
 
 /// `/apis`.
 pub fn group_list(reg: &Registry) -> Value {
-    let groups: Vec<Value> = reg.groups().iter().map(|(g, vs)| group_json(g, vs)).collect();
+    let groups: Vec<Value> = reg
+        .groups()
+        .iter()
+        .map(|(g, vs)| group_json(g, vs))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -68,8 +87,14 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
                 "kind": t.kind, "verbs": ["get", "patch", "update"]}));
         }
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+    )
 }
 
 fn aggregated_resource(t: &ResourceType, version: &str) -> Value {
@@ -92,18 +117,28 @@ fn aggregated_resource(t: &ResourceType, version: &str) -> Value {
 pub fn aggregated(reg: &Registry, core: bool) -> Value {
     let mut items = Vec::new();
     if core {
-        let resources: Vec<Value> = reg.in_group_version("", "v1").iter().map(|t| aggregated_resource(t, "v1")).collect();
+        let resources: Vec<Value> = reg
+            .in_group_version("", "v1")
+            .iter()
+            .map(|t| aggregated_resource(t, "v1"))
+            .collect();
         items.push(json!({"metadata": {"creationTimestamp": null}, "versions": [{"version": "v1", "resources": resources, "freshness": "Current"}]}));
     } else {
         for (g, vs) in reg.groups() {
             let versions: Vec<Value> = vs
                 .iter()
                 .map(|v| {
-                    let resources: Vec<Value> = reg.in_group_version(&g, v).iter().map(|t| aggregated_resource(t, v)).collect();
+                    let resources: Vec<Value> = reg
+                        .in_group_version(&g, v)
+                        .iter()
+                        .map(|t| aggregated_resource(t, v))
+                        .collect();
                     json!({"version": v, "resources": resources, "freshness": "Current"})
                 })
                 .collect();
-            items.push(json!({"metadata": {"name": g, "creationTimestamp": null}, "versions": versions}));
+            items.push(
+                json!({"metadata": {"name": g, "creationTimestamp": null}, "versions": versions}),
+            );
         }
     }
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
@@ -117,17 +152,30 @@ mod tests {
     fn aggregated_lists_core_and_groups_with_subresources() {
         let r = Registry::new();
         let core = aggregated(&r, true);
-        let pods = core["items"][0]["versions"][0]["resources"].as_array().expect("list").iter()
-            .find(|x| x["resource"] == "pods").cloned().expect("pods served");
+        let pods = core["items"][0]["versions"][0]["resources"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|x| x["resource"] == "pods")
+            .cloned()
+            .expect("pods served");
         assert_eq!(pods["scope"], "Namespaced");
         assert_eq!(pods["subresources"][0]["subresource"], "status");
         let apis = aggregated(&r, false);
-        assert!(apis["items"].as_array().expect("list").iter().any(|g| g["metadata"]["name"] == "apps"));
+        assert!(
+            apis["items"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .any(|g| g["metadata"]["name"] == "apps")
+        );
     }
 
     #[test]
     fn accept_header_detection() {
-        assert!(wants_aggregated("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"));
+        assert!(wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+        ));
         assert!(!wants_aggregated("application/json, */*"));
         assert!(resource_list(&Registry::new(), "nope.io", "v1").is_none());
     }

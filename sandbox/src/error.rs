@@ -9,7 +9,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     /// A cluster name was given twice or is not a DNS-1123 label.
-    #[error("invalid cluster name {name:?}: {reason}; use lowercase letters, digits and '-' (e.g. prod-eu), each name once")]
+    #[error(
+        "invalid cluster name {name:?}: {reason}; use lowercase letters, digits and '-' (e.g. prod-eu), each name once"
+    )]
     InvalidClusterName {
         /// The name as given.
         name: String,
@@ -43,7 +45,9 @@ pub enum SandboxError {
         source: std::io::Error,
     },
     /// A state file exists but is not what the sandbox wrote.
-    #[error("state file {path} is not valid sandbox state ({reason}); move it away or pass another --state-dir")]
+    #[error(
+        "state file {path} is not valid sandbox state ({reason}); move it away or pass another --state-dir"
+    )]
     BadState {
         /// The file.
         path: PathBuf,

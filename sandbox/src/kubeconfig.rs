@@ -52,8 +52,16 @@ mod tests {
         let y = render(
             "PEM",
             &[
-                KubeconfigEntry { name: "a", server: "https://127.0.0.1:1".into(), token: "t1" },
-                KubeconfigEntry { name: "b", server: "https://127.0.0.1:2".into(), token: "t2" },
+                KubeconfigEntry {
+                    name: "a",
+                    server: "https://127.0.0.1:1".into(),
+                    token: "t1",
+                },
+                KubeconfigEntry {
+                    name: "b",
+                    server: "https://127.0.0.1:2".into(),
+                    token: "t2",
+                },
             ],
         );
         let v: Value = serde_yaml::from_str(&y).expect("valid yaml");
@@ -61,6 +69,9 @@ mod tests {
         assert_eq!(v["contexts"][1]["context"]["cluster"], "b");
         assert_eq!(v["users"][0]["user"]["token"], "t1");
         assert_eq!(v["current-context"], "a");
-        assert_eq!(v["clusters"][0]["cluster"]["certificate-authority-data"], "UEVN");
+        assert_eq!(
+            v["clusters"][0]["cluster"]["certificate-authority-data"],
+            "UEVN"
+        );
     }
 }

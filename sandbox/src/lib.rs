@@ -80,14 +80,21 @@ fn check_names(names: &[String]) -> Result<(), SandboxError> {
     for (i, n) in names.iter().enumerate() {
         let ok = !n.is_empty()
             && n.len() <= 63
-            && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && n.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !n.starts_with('-')
             && !n.ends_with('-');
         if !ok {
-            return Err(SandboxError::InvalidClusterName { name: n.clone(), reason: "not a DNS-1123 label".into() });
+            return Err(SandboxError::InvalidClusterName {
+                name: n.clone(),
+                reason: "not a DNS-1123 label".into(),
+            });
         }
         if names[..i].contains(n) {
-            return Err(SandboxError::InvalidClusterName { name: n.clone(), reason: "given twice".into() });
+            return Err(SandboxError::InvalidClusterName {
+                name: n.clone(),
+                reason: "given twice".into(),
+            });
         }
     }
     Ok(())
@@ -124,23 +131,46 @@ pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
                 st
             }
         };
-        let c = Arc::new(cluster::Cluster::new(name.clone(), token(), state, cfg.faults.clone(), cfg.controllers.clone()));
-        let (addr, task) = server::listen(c.clone(), tls.server_config.clone(), 0, rx.clone()).await?;
+        let c = Arc::new(cluster::Cluster::new(
+            name.clone(),
+            token(),
+            state,
+            cfg.faults.clone(),
+            cfg.controllers.clone(),
+        ));
+        let (addr, task) =
+            server::listen(c.clone(), tls.server_config.clone(), 0, rx.clone()).await?;
         tasks.push(task);
         tasks.push(tokio::spawn(controllers::run(c.clone(), rx.clone())));
         if let Some(dir) = &cfg.state_dir {
             persist::save(dir, &c)?;
-            persisters.push(tokio::spawn(persist::run(dir.clone(), c.clone(), rx.clone())));
+            persisters.push(tokio::spawn(persist::run(
+                dir.clone(),
+                c.clone(),
+                rx.clone(),
+            )));
         }
         served.push(Served { cluster: c, addr });
     }
     let map: BTreeMap<String, (Arc<cluster::Cluster>, String)> = served
         .iter()
-        .map(|s| (s.cluster.name.clone(), (s.cluster.clone(), format!("https://{}", s.addr))))
+        .map(|s| {
+            (
+                s.cluster.name.clone(),
+                (s.cluster.clone(), format!("https://{}", s.addr)),
+            )
+        })
         .collect();
     let (admin_addr, admin_task) = admin::listen(Arc::new(map), cfg.admin_port, rx.clone()).await?;
     tasks.push(admin_task);
-    Ok(Sandbox { served, ca_pem: tls.ca_pem, admin_addr, shutdown, tasks, persisters })
+    Ok(Sandbox {
+        served,
+        ca_pem: tls.ca_pem,
+        admin_addr,
+        shutdown,
+        tasks,
+        persisters,
+    })
 }
 
 impl Sandbox {
@@ -149,7 +179,11 @@ impl Sandbox {
         let entries: Vec<kubeconfig::KubeconfigEntry<'_>> = self
             .served
             .iter()
-            .map(|s| kubeconfig::KubeconfigEntry { name: &s.cluster.name, server: format!("https://{}", s.addr), token: &s.cluster.token })
+            .map(|s| kubeconfig::KubeconfigEntry {
+                name: &s.cluster.name,
+                server: format!("https://{}", s.addr),
+                token: &s.cluster.token,
+            })
             .collect();
         kubeconfig::render(&self.ca_pem, &entries)
     }
@@ -159,7 +193,11 @@ impl Sandbox {
     /// # Errors
     /// When the file cannot be written.
     pub fn write_kubeconfig(&self, path: &Path) -> Result<(), SandboxError> {
-        let io = |source| SandboxError::Io { action: "write kubeconfig", path: path.to_path_buf(), source };
+        let io = |source| SandboxError::Io {
+            action: "write kubeconfig",
+            path: path.to_path_buf(),
+            source,
+        };
         std::fs::write(path, self.kubeconfig_yaml()).map_err(io)?;
         #[cfg(unix)]
         {
@@ -171,7 +209,10 @@ impl Sandbox {
 
     /// `https://127.0.0.1:PORT` of a cluster.
     pub fn cluster_url(&self, name: &str) -> Option<String> {
-        self.served.iter().find(|s| s.cluster.name == name).map(|s| format!("https://{}", s.addr))
+        self.served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .map(|s| format!("https://{}", s.addr))
     }
 
     /// Cluster names, in the order given.
@@ -181,7 +222,10 @@ impl Sandbox {
 
     /// The bearer token of a cluster (for clients other than kubeconfig users).
     pub fn token(&self, name: &str) -> Option<String> {
-        self.served.iter().find(|s| s.cluster.name == name).map(|s| s.cluster.token.clone())
+        self.served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .map(|s| s.cluster.token.clone())
     }
 
     /// PEM of the CA that signed the serving certificate.
@@ -199,14 +243,21 @@ impl Sandbox {
     /// # Errors
     /// [`SandboxError::UnknownCluster`] for a name the sandbox does not serve.
     pub fn set_faults(&self, name: &str, faults: Faults) -> Result<(), SandboxError> {
-        let s = self.served.iter().find(|s| s.cluster.name == name).ok_or_else(|| SandboxError::UnknownCluster(name.into()))?;
+        let s = self
+            .served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .ok_or_else(|| SandboxError::UnknownCluster(name.into()))?;
         s.cluster.set_faults(faults);
         Ok(())
     }
 
     /// Request counters of a cluster, by "verb resource".
     pub fn metrics(&self, name: &str) -> Option<BTreeMap<String, u64>> {
-        self.served.iter().find(|s| s.cluster.name == name).map(|s| s.cluster.metrics())
+        self.served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .map(|s| s.cluster.metrics())
     }
 
     /// Stops every listener and controller, saving state one last time.

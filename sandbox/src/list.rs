@@ -47,15 +47,27 @@ fn values(list: &str) -> ApiResult<Vec<String>> {
         .trim()
         .strip_prefix('(')
         .and_then(|s| s.strip_suffix(')'))
-        .ok_or_else(|| ApiError::bad_request(format!("unable to parse requirement: values must be in parentheses: {list}")))?;
-    Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unable to parse requirement: values must be in parentheses: {list}"
+            ))
+        })?;
+    Ok(inner
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect())
 }
 
 impl LabelSelector {
     /// Parses `app=web,tier!=db,env in (a,b),!legacy`.
     pub fn parse(s: &str) -> ApiResult<LabelSelector> {
         let mut reqs = Vec::new();
-        for part in split_top(s).into_iter().map(str::trim).filter(|p| !p.is_empty()) {
+        for part in split_top(s)
+            .into_iter()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let req = if let Some(k) = part.strip_prefix('!') {
                 Req::NotExists(k.trim().to_string())
             } else if let Some((k, v)) = part.split_once("!=") {
@@ -72,10 +84,17 @@ impl LabelSelector {
                 Req::Exists(part.to_string())
             };
             let key = match &req {
-                Req::Eq(k, _) | Req::NotEq(k, _) | Req::In(k, _) | Req::NotIn(k, _) | Req::Exists(k) | Req::NotExists(k) => k,
+                Req::Eq(k, _)
+                | Req::NotEq(k, _)
+                | Req::In(k, _)
+                | Req::NotIn(k, _)
+                | Req::Exists(k)
+                | Req::NotExists(k) => k,
             };
             if key.is_empty() || key.contains(' ') {
-                return Err(ApiError::bad_request(format!("unable to parse requirement: invalid label key {key:?}")));
+                return Err(ApiError::bad_request(format!(
+                    "unable to parse requirement: invalid label key {key:?}"
+                )));
             }
             reqs.push(req);
         }
@@ -113,11 +132,17 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, v, true)
             } else {
-                return Err(ApiError::bad_request(format!("invalid selector: '{part}'; can't understand '{part}'")));
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{part}'; can't understand '{part}'"
+                )));
             };
             let field = field.trim();
             let supported = matches!(field, "metadata.name" | "metadata.namespace")
-                || (rt.kind == "Pod" && matches!(field, "spec.nodeName" | "status.phase" | "spec.serviceAccountName"))
+                || (rt.kind == "Pod"
+                    && matches!(
+                        field,
+                        "spec.nodeName" | "status.phase" | "spec.serviceAccountName"
+                    ))
                 || (rt.kind == "Secret" && field == "type")
                 || (rt.kind == "Event" && field.starts_with("involvedObject."))
                 || (rt.kind == "Node" && field == "spec.unschedulable");
@@ -126,7 +151,11 @@ impl FieldSelector {
                     "field label not supported: {field}"
                 )));
             }
-            out.push((format!("/{}", field.replace('.', "/")), value.trim().to_string(), eq));
+            out.push((
+                format!("/{}", field.replace('.', "/")),
+                value.trim().to_string(),
+                eq,
+            ));
         }
         Ok(FieldSelector(out))
     }
@@ -152,10 +181,19 @@ pub fn encode_continue(ns: &str, name: &str, rv: u64) -> String {
 
 /// Decodes a continue token.
 pub fn decode_continue(token: &str) -> ApiResult<(String, String)> {
-    let bad = || ApiError::bad_request("continue key is not valid: the token was not issued by this server");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    let bad = || {
+        ApiError::bad_request("continue key is not valid: the token was not issued by this server")
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(bad);
+    let s = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(bad)
+    };
     Ok((s("ns")?, s("name")?))
 }
 
@@ -171,7 +209,9 @@ fn age(ts: Option<&str>) -> String {
     let Some(t) = ts.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else {
         return "<unknown>".into();
     };
-    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .max(0);
     match secs {
         s if s < 120 => format!("{s}s"),
         s if s < 7200 => format!("{}m", s / 60),
@@ -217,9 +257,21 @@ mod tests {
     #[test]
     fn label_selector_operators() {
         let o = obj(json!({"app": "web", "tier": "fe"}));
-        for (sel, want) in [("app=web", true), ("app==web,tier!=db", true), ("app in (x, web)", true),
-            ("tier notin (fe)", false), ("app", true), ("!app", false), ("!legacy", true), ("app=db", false)] {
-            assert_eq!(LabelSelector::parse(sel).expect(sel).matches(&o), want, "{sel}");
+        for (sel, want) in [
+            ("app=web", true),
+            ("app==web,tier!=db", true),
+            ("app in (x, web)", true),
+            ("tier notin (fe)", false),
+            ("app", true),
+            ("!app", false),
+            ("!legacy", true),
+            ("app=db", false),
+        ] {
+            assert_eq!(
+                LabelSelector::parse(sel).expect(sel).matches(&o),
+                want,
+                "{sel}"
+            );
         }
         assert!(LabelSelector::parse("env in x").is_err());
     }
@@ -229,15 +281,31 @@ mod tests {
         let r = Registry::new();
         let cm = r.find("", "v1", "configmaps").expect("builtin");
         let o = obj(json!({}));
-        assert!(FieldSelector::parse("metadata.name=a", cm).expect("ok").matches(&o));
-        assert!(!FieldSelector::parse("metadata.namespace!=d", cm).expect("ok").matches(&o));
-        assert_eq!(FieldSelector::parse("data.x=1", cm).expect_err("unsupported").code, 400);
+        assert!(
+            FieldSelector::parse("metadata.name=a", cm)
+                .expect("ok")
+                .matches(&o)
+        );
+        assert!(
+            !FieldSelector::parse("metadata.namespace!=d", cm)
+                .expect("ok")
+                .matches(&o)
+        );
+        assert_eq!(
+            FieldSelector::parse("data.x=1", cm)
+                .expect_err("unsupported")
+                .code,
+            400
+        );
     }
 
     #[test]
     fn continue_tokens_round_trip_and_reject_garbage() {
         let t = encode_continue("ns", "n", 5);
-        assert_eq!(decode_continue(&t).expect("valid"), ("ns".into(), "n".into()));
+        assert_eq!(
+            decode_continue(&t).expect("valid"),
+            ("ns".into(), "n".into())
+        );
         assert_eq!(decode_continue("!!!").expect_err("bad").code, 400);
     }
 }

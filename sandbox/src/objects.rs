@@ -32,7 +32,12 @@ pub struct WriteOpts {
 impl WriteOpts {
     /// Options of a sandbox-internal write.
     pub fn internal(manager: &str) -> Self {
-        WriteOpts { dry_run: false, manager: manager.into(), managed_done: false, internal: true }
+        WriteOpts {
+            dry_run: false,
+            manager: manager.into(),
+            managed_done: false,
+            internal: true,
+        }
     }
 }
 
@@ -45,7 +50,12 @@ pub fn key_of(rt: &ResourceType) -> ResKey {
 pub fn schema_of(rt: &ResourceType) -> Schema {
     match &rt.schema {
         None => Schema::builtin(&rt.kind),
-        Some(per_version) => Schema::Custom(rt.versions.first().and_then(|v| per_version.get(v)).cloned()),
+        Some(per_version) => Schema::Custom(
+            rt.versions
+                .first()
+                .and_then(|v| per_version.get(v))
+                .cloned(),
+        ),
     }
 }
 
@@ -59,13 +69,21 @@ pub fn present(obj: &Value, rt: &ResourceType, version: &str) -> Value {
 fn uid() -> String {
     let b: [u8; 16] = rand::thread_rng().r#gen();
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 fn is_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -74,7 +92,11 @@ fn is_label(s: &str) -> bool {
 pub fn name_error(rt: &ResourceType, name: &str) -> Option<String> {
     if rt.group == "rbac.authorization.k8s.io" {
         // RBAC names only need to be valid path segments (e.g. `system:controller`).
-        let bad = name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('%');
+        let bad = name.is_empty()
+            || name == "."
+            || name == ".."
+            || name.contains('/')
+            || name.contains('%');
         return bad.then(|| format!("Invalid value: \"{name}\": may not contain '/' or '%'"));
     }
     let label_only = matches!(rt.kind.as_str(), "Namespace" | "Service");
@@ -87,9 +109,13 @@ pub fn name_error(rt: &ResourceType, name: &str) -> Option<String> {
         return None;
     }
     Some(if label_only {
-        format!("Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+        format!(
+            "Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+        )
     } else {
-        format!("Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+        format!(
+            "Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+        )
     })
 }
 
@@ -105,9 +131,11 @@ fn ns_key() -> ResKey {
 fn check_namespace(st: &State, ns: &str, creating: bool) -> ApiResult<()> {
     match st.get(&ns_key(), "", ns) {
         None => Err(ApiError::not_found("", "namespaces", ns)),
-        Some(n) if creating && n.pointer("/metadata/deletionTimestamp").is_some() => Err(ApiError::forbidden(format!(
-            "unable to create new content in namespace {ns} because it is being terminated"
-        ))),
+        Some(n) if creating && n.pointer("/metadata/deletionTimestamp").is_some() => {
+            Err(ApiError::forbidden(format!(
+                "unable to create new content in namespace {ns} because it is being terminated"
+            )))
+        }
         Some(_) => Ok(()),
     }
 }
@@ -135,7 +163,9 @@ fn without_volatile(v: &Value) -> Value {
 
 fn check_body(rt: &ResourceType, body: &Value) -> ApiResult<()> {
     if !body.is_object() {
-        return Err(ApiError::bad_request("the request body must be a JSON or YAML object"));
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON or YAML object",
+        ));
     }
     if let Some(kind) = body.get("kind").and_then(Value::as_str)
         && kind != rt.kind
@@ -164,7 +194,10 @@ fn defaults(rt: &ResourceType, obj: &mut Value) {
         if let Some(Value::Object(sd)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
             for (k, v) in sd {
                 let raw = v.as_str().unwrap_or_default().as_bytes().to_vec();
-                obj["data"][k] = json!(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw));
+                obj["data"][k] = json!(base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    raw
+                ));
             }
         }
         if obj.get("type").is_none() {
@@ -174,7 +207,13 @@ fn defaults(rt: &ResourceType, obj: &mut Value) {
 }
 
 /// POST: creates an object.
-pub fn create(st: &mut State, rt: &ResourceType, ns: &str, mut obj: Value, opts: &WriteOpts) -> ApiResult<Value> {
+pub fn create(
+    st: &mut State,
+    rt: &ResourceType,
+    ns: &str,
+    mut obj: Value,
+    opts: &WriteOpts,
+) -> ApiResult<Value> {
     check_body(rt, &obj)?;
     if !obj.get("metadata").is_some_and(Value::is_object) {
         obj["metadata"] = json!({});
@@ -193,10 +232,15 @@ pub fn create(st: &mut State, rt: &ResourceType, ns: &str, mut obj: Value, opts:
         obj["metadata"]["name"] = json!(name);
     }
     if name.is_empty() {
-        return Err(ApiError::invalid(&rt.group, &rt.kind, "", vec![(
-            "metadata.name".into(),
-            "Required value: name or generateName is required".into(),
-        )]));
+        return Err(ApiError::invalid(
+            &rt.group,
+            &rt.kind,
+            "",
+            vec![(
+                "metadata.name".into(),
+                "Required value: name or generateName is required".into(),
+            )],
+        ));
     }
     if rt.namespaced {
         let body_ns = meta_str(&obj, "namespace").unwrap_or_default();
@@ -210,7 +254,12 @@ pub fn create(st: &mut State, rt: &ResourceType, ns: &str, mut obj: Value, opts:
         m.remove("namespace");
     }
     if let Some(msg) = name_error(rt, &name) {
-        return Err(ApiError::invalid(&rt.group, &rt.kind, &name, vec![("metadata.name".into(), msg)]));
+        return Err(ApiError::invalid(
+            &rt.group,
+            &rt.kind,
+            &name,
+            vec![("metadata.name".into(), msg)],
+        ));
     }
     if rt.namespaced {
         check_namespace(st, ns, true)?;
@@ -234,7 +283,8 @@ pub fn create(st: &mut State, rt: &ResourceType, ns: &str, mut obj: Value, opts:
     if rt.has_generation {
         meta["generation"] = json!(1);
     }
-    if rt.status_subresource && !opts.internal
+    if rt.status_subresource
+        && !opts.internal
         && let Some(m) = obj.as_object_mut()
     {
         m.remove("status");
@@ -271,7 +321,15 @@ pub enum Part {
 }
 
 /// PUT (also the commit of every patch): replaces an existing object.
-pub fn update(st: &mut State, rt: &ResourceType, ns: &str, name: &str, body: Value, part: Part, opts: &WriteOpts) -> ApiResult<Value> {
+pub fn update(
+    st: &mut State,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    body: Value,
+    part: Part,
+    opts: &WriteOpts,
+) -> ApiResult<Value> {
     check_body(rt, &body)?;
     let key = key_of(rt);
     let old = st
@@ -300,7 +358,13 @@ pub fn update(st: &mut State, rt: &ResourceType, ns: &str, name: &str, body: Val
             if !n.get("metadata").is_some_and(Value::is_object) {
                 n["metadata"] = json!({});
             }
-            for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
+            for k in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+            ] {
                 match old["metadata"].get(k) {
                     Some(v) => n["metadata"][k] = v.clone(),
                     None => {
@@ -311,7 +375,10 @@ pub fn update(st: &mut State, rt: &ResourceType, ns: &str, name: &str, body: Val
                 }
             }
             if !opts.managed_done {
-                n["metadata"]["managedFields"] = old["metadata"].get("managedFields").cloned().unwrap_or(json!([]));
+                n["metadata"]["managedFields"] = old["metadata"]
+                    .get("managedFields")
+                    .cloned()
+                    .unwrap_or(json!([]));
             }
             n["metadata"]["name"] = json!(name);
             if rt.namespaced {
@@ -335,7 +402,10 @@ pub fn update(st: &mut State, rt: &ResourceType, ns: &str, name: &str, body: Val
     new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
     defaults(rt, &mut new);
     if rt.has_generation && part == Part::Main && spec_part(&new) != spec_part(&old) {
-        let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+        let g = old
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         new["metadata"]["generation"] = json!(g + 1);
     }
     if rt.kind == "CustomResourceDefinition" && part == Part::Main {
@@ -353,8 +423,14 @@ pub fn update(st: &mut State, rt: &ResourceType, ns: &str, name: &str, body: Val
     }
     let rv = st.next_rv();
     new["metadata"]["resourceVersion"] = json!(rv.to_string());
-    let finalizers_empty = new.pointer("/metadata/finalizers").and_then(Value::as_array).is_none_or(Vec::is_empty);
-    if new.pointer("/metadata/deletionTimestamp").is_some() && finalizers_empty && rt.kind != "Namespace" {
+    let finalizers_empty = new
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty);
+    if new.pointer("/metadata/deletionTimestamp").is_some()
+        && finalizers_empty
+        && rt.kind != "Namespace"
+    {
         remove_now(st, rt, ns, name, new.clone(), rv);
         return Ok(new);
     }
@@ -366,7 +442,13 @@ pub fn update(st: &mut State, rt: &ResourceType, ns: &str, name: &str, body: Val
 }
 
 /// DELETE: removes an object, or marks it while finalizers remain.
-pub fn delete(st: &mut State, rt: &ResourceType, ns: &str, name: &str, dry_run: bool) -> ApiResult<Value> {
+pub fn delete(
+    st: &mut State,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    dry_run: bool,
+) -> ApiResult<Value> {
     let key = key_of(rt);
     let old = st
         .get(&key, ns, name)
@@ -375,7 +457,10 @@ pub fn delete(st: &mut State, rt: &ResourceType, ns: &str, name: &str, dry_run: 
     if old.pointer("/metadata/deletionTimestamp").is_some() {
         return Ok((*old).clone());
     }
-    let has_finalizers = old.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
+    let has_finalizers = old
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty());
     if dry_run {
         return Ok((*old).clone());
     }
@@ -406,7 +491,11 @@ fn remove_now(st: &mut State, rt: &ResourceType, ns: &str, name: &str, obj: Valu
         && let Some(t) = crate::registry::crd_type(&obj)
     {
         let ck = key_of(&t);
-        let names: Vec<(String, String)> = st.objects.get(&ck).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let names: Vec<(String, String)> = st
+            .objects
+            .get(&ck)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
         for (ons, oname) in names {
             if let Some(o) = st.get(&ck, &ons, &oname).cloned() {
                 let rv = st.next_rv();
@@ -425,9 +514,18 @@ fn remove_now(st: &mut State, rt: &ResourceType, ns: &str, name: &str, obj: Valu
 
 /// Deletes everything in a terminating namespace, then the namespace once empty.
 fn cascade_namespace(st: &mut State, ns: &str) {
-    let types: Vec<ResourceType> = st.registry.all().into_iter().filter(|t| t.namespaced).cloned().collect();
+    let types: Vec<ResourceType> = st
+        .registry
+        .all()
+        .into_iter()
+        .filter(|t| t.namespaced)
+        .cloned()
+        .collect();
     for rt in &types {
-        let names: Vec<String> = st.list(&key_of(rt), Some(ns)).filter_map(|o| meta_str(o, "name").map(str::to_string)).collect();
+        let names: Vec<String> = st
+            .list(&key_of(rt), Some(ns))
+            .filter_map(|o| meta_str(o, "name").map(str::to_string))
+            .collect();
         for n in names {
             // Errors cannot happen for objects just listed; finalizers only mark them.
             let _ = delete(st, rt, ns, &n, false);
@@ -438,14 +536,25 @@ fn cascade_namespace(st: &mut State, ns: &str) {
 
 /// Removes a terminating namespace once nothing is left in it.
 fn finish_namespace(st: &mut State, ns: &str) {
-    let Some(nsobj) = st.get(&ns_key(), "", ns).cloned() else { return };
+    let Some(nsobj) = st.get(&ns_key(), "", ns).cloned() else {
+        return;
+    };
     if nsobj.pointer("/metadata/deletionTimestamp").is_none() {
         return;
     }
-    if nsobj.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty()) {
+    if nsobj
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty())
+    {
         return;
     }
-    let empty = st.registry.all().into_iter().filter(|t| t.namespaced).all(|t| st.list(&key_of(t), Some(ns)).next().is_none());
+    let empty = st
+        .registry
+        .all()
+        .into_iter()
+        .filter(|t| t.namespaced)
+        .all(|t| st.list(&key_of(t), Some(ns)).next().is_none());
     if empty {
         let rv = st.next_rv();
         let mut o = (*nsobj).clone();
@@ -463,20 +572,38 @@ fn crd_prepare(st: &State, obj: &mut Value, name: &str) -> ApiResult<()> {
         )]));
     };
     if name != format!("{}.{}", t.plural, t.group) {
-        return Err(ApiError::invalid("apiextensions.k8s.io", "CustomResourceDefinition", name, vec![(
-            "metadata.name".into(),
-            format!("Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group"),
-        )]));
+        return Err(ApiError::invalid(
+            "apiextensions.k8s.io",
+            "CustomResourceDefinition",
+            name,
+            vec![(
+                "metadata.name".into(),
+                format!("Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group"),
+            )],
+        ));
     }
-    if st.registry.find(&t.group, &t.versions[0], &t.plural).is_some_and(ResourceType::builtin) {
-        return Err(ApiError::invalid("apiextensions.k8s.io", "CustomResourceDefinition", name, vec![(
-            "spec.group".into(),
-            "Invalid value: the group and plural name a built-in resource".into(),
-        )]));
+    if st
+        .registry
+        .find(&t.group, &t.versions[0], &t.plural)
+        .is_some_and(ResourceType::builtin)
+    {
+        return Err(ApiError::invalid(
+            "apiextensions.k8s.io",
+            "CustomResourceDefinition",
+            name,
+            vec![(
+                "spec.group".into(),
+                "Invalid value: the group and plural name a built-in resource".into(),
+            )],
+        ));
     }
     let now = managed::now();
     let names = obj["spec"]["names"].clone();
-    let storage: Vec<Value> = t.versions.first().map(|v| vec![json!(v)]).unwrap_or_default();
+    let storage: Vec<Value> = t
+        .versions
+        .first()
+        .map(|v| vec![json!(v)])
+        .unwrap_or_default();
     obj["status"] = json!({
         "acceptedNames": names,
         "conditions": [
@@ -490,15 +617,25 @@ fn crd_prepare(st: &State, obj: &mut Value, name: &str) -> ApiResult<()> {
 
 /// Creates the namespaces every cluster starts with.
 pub fn seed_namespaces(st: &mut State) {
-    let Some(rt) = st.registry.find("", "v1", "namespaces").cloned() else { return };
+    let Some(rt) = st.registry.find("", "v1", "namespaces").cloned() else {
+        return;
+    };
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        let _ = create(st, &rt, "", json!({"metadata": {"name": ns}}), &WriteOpts::internal("sandbox"));
+        let _ = create(
+            st,
+            &rt,
+            "",
+            json!({"metadata": {"name": ns}}),
+            &WriteOpts::internal("sandbox"),
+        );
     }
 }
 
 /// Creates `n` nodes: the first is the control plane, the rest workers, with labels.
 pub fn seed_nodes(st: &mut State, cluster: &str, n: usize) {
-    let Some(rt) = st.registry.find("", "v1", "nodes").cloned() else { return };
+    let Some(rt) = st.registry.find("", "v1", "nodes").cloned() else {
+        return;
+    };
     for i in 0..n {
         let (name, role) = if i == 0 {
             (format!("{cluster}-control-plane"), "control-plane")

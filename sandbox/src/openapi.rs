@@ -11,7 +11,11 @@ use serde_json::{Map, Value, json};
 use crate::registry::{Registry, ResourceType};
 
 fn gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
 }
 
 fn hash(s: &str) -> String {
@@ -39,9 +43,14 @@ fn group_versions(reg: &Registry) -> Vec<(String, String)> {
 pub fn root(reg: &Registry) -> Value {
     let mut paths = Map::new();
     for (g, v) in group_versions(reg) {
-        let doc = document(reg, &g, &v).map(|d| d.to_string()).unwrap_or_default();
+        let doc = document(reg, &g, &v)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         let p = gv_path(&g, &v);
-        paths.insert(p.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={}", hash(&doc))}));
+        paths.insert(
+            p.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={}", hash(&doc))}),
+        );
     }
     json!({"paths": paths})
 }
@@ -56,7 +65,11 @@ fn params() -> Value {
 }
 
 fn schema_name(t: &ResourceType, version: &str) -> String {
-    let g = if t.group.is_empty() { "core".to_string() } else { t.group.clone() };
+    let g = if t.group.is_empty() {
+        "core".to_string()
+    } else {
+        t.group.clone()
+    };
     format!("io.k8s.sandbox.{g}.{version}.{}", t.kind)
 }
 
@@ -89,7 +102,9 @@ pub fn document(reg: &Registry, group: &str, version: &str) -> Option<Value> {
             .as_ref()
             .and_then(|s| s.get(version))
             .cloned()
-            .unwrap_or_else(|| json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}));
+            .unwrap_or_else(
+                || json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+            );
         schema["x-kubernetes-group-version-kind"] = json!([gvk]);
         schemas.insert(schema_name(t, version), schema);
     }
@@ -111,9 +126,20 @@ mod tests {
         let d = document(&r, "apps", "v1").expect("served");
         let p = &d["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
         assert_eq!(p["x-kubernetes-group-version-kind"]["kind"], "Deployment");
-        assert!(p["parameters"].as_array().expect("list").iter().any(|x| x["name"] == "fieldValidation"));
+        assert!(
+            p["parameters"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .any(|x| x["name"] == "fieldValidation")
+        );
         let idx = root(&r);
-        assert!(idx["paths"]["apis/apps/v1"]["serverRelativeURL"].as_str().expect("url").starts_with("/openapi/v3/apis/apps/v1?hash="));
+        assert!(
+            idx["paths"]["apis/apps/v1"]["serverRelativeURL"]
+                .as_str()
+                .expect("url")
+                .starts_with("/openapi/v3/apis/apps/v1?hash=")
+        );
         assert!(document(&r, "nope", "v1").is_none());
     }
 }

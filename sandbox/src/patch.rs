@@ -32,9 +32,9 @@ impl PatchType {
             "application/merge-patch+json" => Some(PatchType::Merge),
             "application/json-patch+json" => Some(PatchType::Json),
             "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
-            "application/apply-patch+yaml" | "application/apply-patch+json" | "application/apply-patch+cbor" => {
-                Some(PatchType::Apply)
-            }
+            "application/apply-patch+yaml"
+            | "application/apply-patch+json"
+            | "application/apply-patch+cbor" => Some(PatchType::Apply),
             _ => None,
         }
     }
@@ -45,7 +45,9 @@ pub fn apply_patch(obj: &Value, pt: PatchType, patch: &Value, schema: &Schema) -
     match pt {
         PatchType::Merge => {
             if !patch.is_object() {
-                return Err(ApiError::bad_request("json: cannot unmarshal the patch into an object"));
+                return Err(ApiError::bad_request(
+                    "json: cannot unmarshal the patch into an object",
+                ));
             }
             let mut out = obj.clone();
             json_patch::merge(&mut out, patch);
@@ -55,8 +57,11 @@ pub fn apply_patch(obj: &Value, pt: PatchType, patch: &Value, schema: &Schema) -
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| ApiError::bad_request(format!("the JSON patch is invalid: {e}")))?;
             let mut out = obj.clone();
-            json_patch::patch(&mut out, &ops)
-                .map_err(|e| ApiError::unprocessable(format!("the server rejected our request due to an error in our request: {e}")))?;
+            json_patch::patch(&mut out, &ops).map_err(|e| {
+                ApiError::unprocessable(format!(
+                    "the server rejected our request due to an error in our request: {e}"
+                ))
+            })?;
             Ok(out)
         }
         PatchType::Strategic => {
@@ -66,17 +71,26 @@ pub fn apply_patch(obj: &Value, pt: PatchType, patch: &Value, schema: &Schema) -
                 ));
             }
             let Value::Object(p) = patch else {
-                return Err(ApiError::bad_request("the strategic merge patch must be a JSON object"));
+                return Err(ApiError::bad_request(
+                    "the strategic merge patch must be a JSON object",
+                ));
             };
             let mut out = obj.clone();
             strategic_map(&mut out, p, schema, &mut Vec::new())?;
             Ok(out)
         }
-        PatchType::Apply => Err(ApiError::internal("apply patches go through server-side apply")),
+        PatchType::Apply => Err(ApiError::internal(
+            "apply patches go through server-side apply",
+        )),
     }
 }
 
-fn strategic_map(dst: &mut Value, patch: &Map<String, Value>, schema: &Schema, segs: &mut Vec<Seg>) -> ApiResult<()> {
+fn strategic_map(
+    dst: &mut Value,
+    patch: &Map<String, Value>,
+    schema: &Schema,
+    segs: &mut Vec<Seg>,
+) -> ApiResult<()> {
     if patch.get("$patch").and_then(Value::as_str) == Some("replace") {
         let mut clean = patch.clone();
         clean.remove("$patch");
@@ -126,9 +140,24 @@ fn strategic_map(dst: &mut Value, patch: &Map<String, Value>, schema: &Schema, s
     Ok(())
 }
 
-fn strategic_list(dst: &mut Value, items: &[Value], lt: ListType, schema: &Schema, segs: &mut Vec<Seg>) -> ApiResult<()> {
-    if items.iter().any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace")) {
-        *dst = Value::Array(items.iter().filter(|i| i.get("$patch").is_none()).cloned().collect());
+fn strategic_list(
+    dst: &mut Value,
+    items: &[Value],
+    lt: ListType,
+    schema: &Schema,
+    segs: &mut Vec<Seg>,
+) -> ApiResult<()> {
+    if items
+        .iter()
+        .any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace"))
+    {
+        *dst = Value::Array(
+            items
+                .iter()
+                .filter(|i| i.get("$patch").is_none())
+                .cloned()
+                .collect(),
+        );
         return Ok(());
     }
     match lt {
@@ -149,7 +178,9 @@ fn strategic_list(dst: &mut Value, items: &[Value], lt: ListType, schema: &Schem
             if !dst.is_array() {
                 *dst = Value::Array(Vec::new());
             }
-            let Value::Array(list) = dst else { return Ok(()) };
+            let Value::Array(list) = dst else {
+                return Ok(());
+            };
             segs.push(Seg::Item);
             for it in items {
                 let Some(pe) = key_element(it, &keys) else {
@@ -159,7 +190,9 @@ fn strategic_list(dst: &mut Value, items: &[Value], lt: ListType, schema: &Schem
                         keys.first().map(String::as_str).unwrap_or_default()
                     )));
                 };
-                let pos = list.iter().position(|x| key_element(x, &keys).as_deref() == Some(pe.as_str()));
+                let pos = list
+                    .iter()
+                    .position(|x| key_element(x, &keys).as_deref() == Some(pe.as_str()));
                 let directive = it.get("$patch").and_then(Value::as_str);
                 match (pos, directive) {
                     (Some(i), Some("delete")) => {
@@ -200,8 +233,10 @@ mod tests {
         let obj = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "1"}, {"name": "b", "image": "2"}]}}}});
         let p = json!({"spec": {"template": {"spec": {"containers": [{"name": "b", "image": "3"}, {"name": "c", "image": "4"}]}}}});
         let out = apply_patch(&obj, PatchType::Strategic, &p, &deploy()).expect("patch applies");
-        assert_eq!(out["spec"]["template"]["spec"]["containers"],
-            json!([{"name": "a", "image": "1"}, {"name": "b", "image": "3"}, {"name": "c", "image": "4"}]));
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "a", "image": "1"}, {"name": "b", "image": "3"}, {"name": "c", "image": "4"}])
+        );
     }
 
     #[test]
@@ -210,25 +245,46 @@ mod tests {
         let p = json!({"metadata": {"labels": {"x": null}}, "spec": {"template": {"spec": {"containers": [{"name": "a", "$patch": "delete"}]}}}});
         let out = apply_patch(&obj, PatchType::Strategic, &p, &deploy()).expect("patch applies");
         assert_eq!(out["metadata"]["labels"], json!({"y": "2"}));
-        assert_eq!(out["spec"]["template"]["spec"]["containers"], json!([{"name": "b"}]));
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "b"}])
+        );
     }
 
     #[test]
     fn merge_patch_replaces_lists_and_json_patch_edits() {
-        let obj = json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}});
+        let obj =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}]}}}});
         let p = json!({"spec": {"template": {"spec": {"containers": [{"name": "z"}]}}}});
         let out = apply_patch(&obj, PatchType::Merge, &p, &deploy()).expect("merge");
-        assert_eq!(out["spec"]["template"]["spec"]["containers"], json!([{"name": "z"}]));
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "z"}])
+        );
         let ops = json!([{"op": "replace", "path": "/spec/template/spec/containers/0/name", "value": "q"}]);
         let out = apply_patch(&out, PatchType::Json, &ops, &deploy()).expect("json patch");
-        assert_eq!(out["spec"]["template"]["spec"]["containers"][0]["name"], "q");
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"][0]["name"],
+            "q"
+        );
         let bad = json!([{"op": "test", "path": "/nope", "value": 1}]);
-        assert_eq!(apply_patch(&out, PatchType::Json, &bad, &deploy()).expect_err("fails").code, 422);
+        assert_eq!(
+            apply_patch(&out, PatchType::Json, &bad, &deploy())
+                .expect_err("fails")
+                .code,
+            422
+        );
     }
 
     #[test]
     fn strategic_refused_for_custom_kinds() {
-        let err = apply_patch(&json!({}), PatchType::Strategic, &json!({}), &Schema::Custom(None)).expect_err("415");
+        let err = apply_patch(
+            &json!({}),
+            PatchType::Strategic,
+            &json!({}),
+            &Schema::Custom(None),
+        )
+        .expect_err("415");
         assert_eq!(err.code, 415);
     }
 }

@@ -72,7 +72,9 @@ fn map_entry(f: &Field<'_>, bytes_value: bool) -> Option<(String, Value)> {
             1 => k = string(&x)?,
             2 => {
                 v = match (&x, bytes_value) {
-                    (Field::Bytes(raw), true) => Value::String(base64::engine::general_purpose::STANDARD.encode(raw)),
+                    (Field::Bytes(raw), true) => {
+                        Value::String(base64::engine::general_purpose::STANDARD.encode(raw))
+                    }
                     _ => Value::String(string(&x)?),
                 }
             }
@@ -186,8 +188,12 @@ pub enum Decoded {
 
 /// Decodes a `application/vnd.kubernetes.protobuf` body.
 pub fn decode(body: &[u8]) -> Decoded {
-    let Some(rest) = body.strip_prefix(b"k8s\0") else { return Decoded::Malformed };
-    let Some(top) = fields(rest) else { return Decoded::Malformed };
+    let Some(rest) = body.strip_prefix(b"k8s\0") else {
+        return Decoded::Malformed;
+    };
+    let Some(top) = fields(rest) else {
+        return Decoded::Malformed;
+    };
     let (mut api_version, mut kind, mut raw) = (String::new(), String::new(), None);
     for (n, f) in top {
         match (n, f) {
@@ -204,8 +210,14 @@ pub fn decode(body: &[u8]) -> Decoded {
             _ => {}
         }
     }
-    let Some(raw) = raw else { return Decoded::Malformed };
-    if !matches!(kind.as_str(), "Namespace" | "ConfigMap" | "Secret" | "ServiceAccount") || api_version != "v1" {
+    let Some(raw) = raw else {
+        return Decoded::Malformed;
+    };
+    if !matches!(
+        kind.as_str(),
+        "Namespace" | "ConfigMap" | "Secret" | "ServiceAccount"
+    ) || api_version != "v1"
+    {
         return Decoded::UnsupportedKind(format!("{api_version}/{kind}"));
     }
     match typed(&kind, raw) {
@@ -230,12 +242,21 @@ mod tests {
 
     #[test]
     fn decodes_a_configmap_envelope() {
-        let meta = [ld(1, b"cfg"), ld(11, &[ld(1, b"app"), ld(2, b"web")].concat())].concat();
+        let meta = [
+            ld(1, b"cfg"),
+            ld(11, &[ld(1, b"app"), ld(2, b"web")].concat()),
+        ]
+        .concat();
         let cm = [ld(1, &meta), ld(2, &[ld(1, b"k"), ld(2, b"v")].concat())].concat();
         let tm = [ld(1, b"v1"), ld(2, b"ConfigMap")].concat();
         let body = [b"k8s\0".to_vec(), ld(1, &tm), ld(2, &cm)].concat();
-        assert_eq!(decode(&body), Decoded::Object(json!({"metadata": {"name": "cfg", "labels": {"app": "web"}},
-            "data": {"k": "v"}, "apiVersion": "v1", "kind": "ConfigMap"})));
+        assert_eq!(
+            decode(&body),
+            Decoded::Object(
+                json!({"metadata": {"name": "cfg", "labels": {"app": "web"}},
+            "data": {"k": "v"}, "apiVersion": "v1", "kind": "ConfigMap"})
+            )
+        );
     }
 
     #[test]
@@ -244,6 +265,9 @@ mod tests {
         assert_eq!(decode(b"{}"), Decoded::Malformed);
         let tm = [ld(1, b"apps/v1"), ld(2, b"Deployment")].concat();
         let body = [b"k8s\0".to_vec(), ld(1, &tm), ld(2, b"")].concat();
-        assert_eq!(decode(&body), Decoded::UnsupportedKind("apps/v1/Deployment".into()));
+        assert_eq!(
+            decode(&body),
+            Decoded::UnsupportedKind("apps/v1/Deployment".into())
+        );
     }
 }

@@ -75,23 +75,210 @@ struct Builtin {
 }
 
 const BUILTINS: &[Builtin] = &[
-    Builtin { group: "", version: "v1", plural: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false, short: &["ns"], all: false, status: true, generation: false },
-    Builtin { group: "", version: "v1", plural: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true, short: &["cm"], all: false, status: false, generation: false },
-    Builtin { group: "", version: "v1", plural: "secrets", singular: "secret", kind: "Secret", namespaced: true, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "", version: "v1", plural: "services", singular: "service", kind: "Service", namespaced: true, short: &["svc"], all: true, status: true, generation: false },
-    Builtin { group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true, short: &["sa"], all: false, status: false, generation: false },
-    Builtin { group: "", version: "v1", plural: "nodes", singular: "node", kind: "Node", namespaced: false, short: &["no"], all: false, status: true, generation: false },
-    Builtin { group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, short: &["po"], all: true, status: true, generation: false },
-    Builtin { group: "", version: "v1", plural: "events", singular: "event", kind: "Event", namespaced: true, short: &["ev"], all: false, status: false, generation: false },
-    Builtin { group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, short: &["deploy"], all: true, status: true, generation: true },
-    Builtin { group: "apps", version: "v1", plural: "daemonsets", singular: "daemonset", kind: "DaemonSet", namespaced: true, short: &["ds"], all: true, status: true, generation: true },
-    Builtin { group: "apps", version: "v1", plural: "statefulsets", singular: "statefulset", kind: "StatefulSet", namespaced: true, short: &["sts"], all: true, status: true, generation: true },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", singular: "role", kind: "Role", namespaced: true, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", singular: "rolebinding", kind: "RoleBinding", namespaced: true, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles", singular: "clusterrole", kind: "ClusterRole", namespaced: false, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings", singular: "clusterrolebinding", kind: "ClusterRoleBinding", namespaced: false, short: &[], all: false, status: false, generation: false },
-    Builtin { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", singular: "customresourcedefinition", kind: "CustomResourceDefinition", namespaced: false, short: &["crd", "crds"], all: false, status: true, generation: true },
-    Builtin { group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", kind: "Lease", namespaced: true, short: &[], all: false, status: false, generation: false },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "namespaces",
+        singular: "namespace",
+        kind: "Namespace",
+        namespaced: false,
+        short: &["ns"],
+        all: false,
+        status: true,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "configmaps",
+        singular: "configmap",
+        kind: "ConfigMap",
+        namespaced: true,
+        short: &["cm"],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "secrets",
+        singular: "secret",
+        kind: "Secret",
+        namespaced: true,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "services",
+        singular: "service",
+        kind: "Service",
+        namespaced: true,
+        short: &["svc"],
+        all: true,
+        status: true,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "serviceaccounts",
+        singular: "serviceaccount",
+        kind: "ServiceAccount",
+        namespaced: true,
+        short: &["sa"],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "nodes",
+        singular: "node",
+        kind: "Node",
+        namespaced: false,
+        short: &["no"],
+        all: false,
+        status: true,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "pods",
+        singular: "pod",
+        kind: "Pod",
+        namespaced: true,
+        short: &["po"],
+        all: true,
+        status: true,
+        generation: false,
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "events",
+        singular: "event",
+        kind: "Event",
+        namespaced: true,
+        short: &["ev"],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        plural: "deployments",
+        singular: "deployment",
+        kind: "Deployment",
+        namespaced: true,
+        short: &["deploy"],
+        all: true,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        plural: "daemonsets",
+        singular: "daemonset",
+        kind: "DaemonSet",
+        namespaced: true,
+        short: &["ds"],
+        all: true,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        plural: "statefulsets",
+        singular: "statefulset",
+        kind: "StatefulSet",
+        namespaced: true,
+        short: &["sts"],
+        all: true,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        plural: "roles",
+        singular: "role",
+        kind: "Role",
+        namespaced: true,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        plural: "rolebindings",
+        singular: "rolebinding",
+        kind: "RoleBinding",
+        namespaced: true,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        plural: "clusterroles",
+        singular: "clusterrole",
+        kind: "ClusterRole",
+        namespaced: false,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        plural: "clusterrolebindings",
+        singular: "clusterrolebinding",
+        kind: "ClusterRoleBinding",
+        namespaced: false,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
+    Builtin {
+        group: "apiextensions.k8s.io",
+        version: "v1",
+        plural: "customresourcedefinitions",
+        singular: "customresourcedefinition",
+        kind: "CustomResourceDefinition",
+        namespaced: false,
+        short: &["crd", "crds"],
+        all: false,
+        status: true,
+        generation: true,
+    },
+    Builtin {
+        group: "coordination.k8s.io",
+        version: "v1",
+        plural: "leases",
+        singular: "lease",
+        kind: "Lease",
+        namespaced: true,
+        short: &[],
+        all: false,
+        status: false,
+        generation: false,
+    },
 ];
 
 /// Every resource type one cluster serves, built-ins first, then CRDs by name.
@@ -132,7 +319,10 @@ impl Registry {
                 },
             );
         }
-        Registry { types, builtin_order }
+        Registry {
+            types,
+            builtin_order,
+        }
     }
 
     /// Looks a type up by group and plural, checking the version is served.
@@ -144,13 +334,18 @@ impl Registry {
 
     /// Looks a type up by group and kind.
     pub fn by_kind(&self, group: &str, kind: &str) -> Option<&ResourceType> {
-        self.types.values().find(|t| t.group == group && t.kind == kind)
+        self.types
+            .values()
+            .find(|t| t.group == group && t.kind == kind)
     }
 
     /// All types: built-ins in their fixed order, then custom ones.
     pub fn all(&self) -> Vec<&ResourceType> {
-        let mut out: Vec<&ResourceType> =
-            self.builtin_order.iter().filter_map(|k| self.types.get(k)).collect();
+        let mut out: Vec<&ResourceType> = self
+            .builtin_order
+            .iter()
+            .filter_map(|k| self.types.get(k))
+            .collect();
         out.extend(self.types.values().filter(|t| !t.builtin()));
         out
     }
@@ -244,7 +439,11 @@ pub fn crd_type(crd: &Value) -> Option<ResourceType> {
         names
             .get(k)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     Some(ResourceType {
@@ -276,7 +475,9 @@ mod tests {
                          {"name": "v1", "served": true, "storage": true},
                          {"name": "v0", "served": false, "storage": false}]}});
         let key = r.register_crd(&crd).expect("complete CRD");
-        let t = r.find("cert-manager.io", "v1beta1", "clusterissuers").expect("served");
+        let t = r
+            .find("cert-manager.io", "v1beta1", "clusterissuers")
+            .expect("served");
         assert_eq!(t.versions, vec!["v1", "v1beta1"]);
         assert!(!t.namespaced);
         assert!(r.find("cert-manager.io", "v0", "clusterissuers").is_none());

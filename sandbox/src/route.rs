@@ -46,12 +46,18 @@ pub struct ResourcePath {
 }
 
 fn decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Parses a path; `None` when it addresses nothing the sandbox serves.
 pub fn parse(path: &str) -> Option<Route> {
-    let segs: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(decode).collect();
+    let segs: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode)
+        .collect();
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     match s.as_slice() {
         ["version"] => Some(Route::Version),
@@ -84,7 +90,9 @@ fn resource(group: &str, version: &str, rest: &[&str]) -> Option<Route> {
     };
     match rest {
         // The namespace object itself and its subresources.
-        ["namespaces", name, sub @ ("status" | "finalize")] if group.is_empty() => rp(None, "namespaces", Some(name), Some(sub)),
+        ["namespaces", name, sub @ ("status" | "finalize")] if group.is_empty() => {
+            rp(None, "namespaces", Some(name), Some(sub))
+        }
         ["namespaces", ns, plural] => rp(Some(ns), plural, None, None),
         ["namespaces", ns, plural, name] => rp(Some(ns), plural, Some(name), None),
         ["namespaces", ns, plural, name, sub] => rp(Some(ns), plural, Some(name), Some(sub)),
@@ -109,15 +117,38 @@ mod tests {
     #[test]
     fn namespaced_cluster_and_namespace_paths() {
         let r = res("/apis/apps/v1/namespaces/d/deployments/web/status");
-        assert_eq!((r.group.as_str(), r.namespace.as_deref(), r.plural.as_str(), r.name.as_deref(), r.sub.as_deref()),
-            ("apps", Some("d"), "deployments", Some("web"), Some("status")));
+        assert_eq!(
+            (
+                r.group.as_str(),
+                r.namespace.as_deref(),
+                r.plural.as_str(),
+                r.name.as_deref(),
+                r.sub.as_deref()
+            ),
+            (
+                "apps",
+                Some("d"),
+                "deployments",
+                Some("web"),
+                Some("status")
+            )
+        );
         let n = res("/api/v1/namespaces/d");
-        assert_eq!((n.namespace, n.plural.as_str(), n.name.as_deref()), (None, "namespaces", Some("d")));
+        assert_eq!(
+            (n.namespace, n.plural.as_str(), n.name.as_deref()),
+            (None, "namespaces", Some("d"))
+        );
         let s = res("/api/v1/namespaces/d/status");
-        assert_eq!((s.name.as_deref(), s.sub.as_deref()), (Some("d"), Some("status")));
+        assert_eq!(
+            (s.name.as_deref(), s.sub.as_deref()),
+            (Some("d"), Some("status"))
+        );
         let c = res("/api/v1/namespaces/d/configmaps");
         assert_eq!((c.namespace.as_deref(), c.name), (Some("d"), None));
         assert_eq!(parse("/apis/g/v/a/b/c/d/e/f"), None);
-        assert_eq!(parse("/openapi/v3/apis/apps/v1"), Some(Route::OpenApiV3("apps".into(), "v1".into())));
+        assert_eq!(
+            parse("/openapi/v3/apis/apps/v1"),
+            Some(Route::OpenApiV3("apps".into(), "v1".into()))
+        );
     }
 }

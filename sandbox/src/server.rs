@@ -41,7 +41,10 @@ fn full(b: impl Into<Bytes>) -> Body {
 pub fn error_response(e: &ApiError) -> Response<Body> {
     let mut r = Response::new(full(serde_json::to_vec(&e.body()).unwrap_or_default()));
     *r.status_mut() = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     if let Some(s) = e.retry_after
         && let Ok(v) = hyper::header::HeaderValue::from_str(&s.to_string())
     {
@@ -51,11 +54,22 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
 }
 
 /// Binds 127.0.0.1:`port` (0 = any free port) and serves the cluster until shutdown.
-pub async fn listen(cluster: Arc<Cluster>, tls: Arc<rustls::ServerConfig>, port: u16, shutdown: watch::Receiver<bool>) -> Result<(SocketAddr, JoinHandle<()>), SandboxError> {
+pub async fn listen(
+    cluster: Arc<Cluster>,
+    tls: Arc<rustls::ServerConfig>,
+    port: u16,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(SocketAddr, JoinHandle<()>), SandboxError> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
-        .map_err(|source| SandboxError::Bind { cluster: cluster.name.clone(), source })?;
-    let addr = listener.local_addr().map_err(|source| SandboxError::Bind { cluster: cluster.name.clone(), source })?;
+        .map_err(|source| SandboxError::Bind {
+            cluster: cluster.name.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+        cluster: cluster.name.clone(),
+        source,
+    })?;
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let task = tokio::spawn(async move {
         let mut stop = shutdown.clone();
@@ -69,9 +83,12 @@ pub async fn listen(cluster: Arc<Cluster>, tls: Arc<rustls::ServerConfig>, port:
                 drop(stream); // a cluster that is down closes every connection at once
                 continue;
             }
-            let (cluster, acceptor, mut stop) = (cluster.clone(), acceptor.clone(), shutdown.clone());
+            let (cluster, acceptor, mut stop) =
+                (cluster.clone(), acceptor.clone(), shutdown.clone());
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(stream).await else { return };
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
                 let svc_cluster = cluster.clone();
                 let svc = service_fn(move |req| serve(svc_cluster.clone(), addr, req));
                 let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
@@ -87,10 +104,18 @@ pub async fn listen(cluster: Arc<Cluster>, tls: Arc<rustls::ServerConfig>, port:
 }
 
 fn header(req: &hyper::Request<Incoming>, name: &str) -> String {
-    req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
-async fn serve(cluster: Arc<Cluster>, addr: SocketAddr, req: hyper::Request<Incoming>) -> Result<Response<Body>, std::io::Error> {
+async fn serve(
+    cluster: Arc<Cluster>,
+    addr: SocketAddr,
+    req: hyper::Request<Incoming>,
+) -> Result<Response<Body>, std::io::Error> {
     let faults = cluster.faults();
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
@@ -98,17 +123,24 @@ async fn serve(cluster: Arc<Cluster>, addr: SocketAddr, req: hyper::Request<Inco
     let roll = |rate: f64| rate > 0.0 && rand::thread_rng().r#gen::<f64>() < rate;
     if roll(faults.drop_rate) {
         // Returning an error makes hyper close the connection without an answer.
-        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "injected connection drop"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "injected connection drop",
+        ));
     }
     let expected = format!("Bearer {}", cluster.token);
     if header(&req, "authorization") != expected {
         return Ok(error_response(&ApiError::unauthorized()));
     }
     if roll(faults.throttle_rate) {
-        return Ok(error_response(&ApiError::too_many_requests(faults.retry_after_seconds.unwrap_or(1))));
+        return Ok(error_response(&ApiError::too_many_requests(
+            faults.retry_after_seconds.unwrap_or(1),
+        )));
     }
     if roll(faults.error_rate) {
-        return Ok(error_response(&ApiError::server_error(faults.error_code.unwrap_or(500))));
+        return Ok(error_response(&ApiError::server_error(
+            faults.error_code.unwrap_or(500),
+        )));
     }
     let mut request = Request {
         method: req.method().as_str().to_string(),
@@ -123,7 +155,11 @@ async fn serve(cluster: Arc<Cluster>, addr: SocketAddr, req: hyper::Request<Inco
     if let Some(q) = req.uri().query() {
         for pair in q.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let dec = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let dec = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
             request.query.insert(dec(k), dec(v));
         }
     }
@@ -138,34 +174,53 @@ async fn serve(cluster: Arc<Cluster>, addr: SocketAddr, req: hyper::Request<Inco
     }
     request.body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             return Ok(error_response(&ApiError::too_large(MAX_BODY)));
         }
-        Err(_) => return Ok(error_response(&ApiError::bad_request("the request body could not be read"))),
+        Err(_) => {
+            return Ok(error_response(&ApiError::bad_request(
+                "the request body could not be read",
+            )));
+        }
     };
     let route = route::parse(&request.path);
     let (verb, resource) = api::verb_and_resource(&request, route.as_ref());
     cluster.count(&verb, &resource);
-    let handled = std::panic::AssertUnwindSafe(async { api::handle(&cluster, &request, route) }).catch_unwind().await;
+    let handled = std::panic::AssertUnwindSafe(async { api::handle(&cluster, &request, route) })
+        .catch_unwind()
+        .await;
     let reply = match handled {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return Ok(error_response(&e)),
-        Err(_) => return Ok(error_response(&ApiError::internal("the sandbox failed to handle this request (a bug); the cluster keeps serving"))),
+        Err(_) => {
+            return Ok(error_response(&ApiError::internal(
+                "the sandbox failed to handle this request (a bug); the cluster keeps serving",
+            )));
+        }
     };
     Ok(match reply {
         Reply::Json(code, ct, bytes) => {
             let mut r = Response::new(full(bytes));
             *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
-            r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static(ct));
+            r.headers_mut()
+                .insert("content-type", hyper::header::HeaderValue::from_static(ct));
             r
         }
         Reply::Watch(wr) => {
-            let rx = crate::watch::start(cluster.clone(), wr);
+            let rx = crate::watch::start(cluster.clone(), *wr);
             let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-                rx.recv().await.map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
+                rx.recv()
+                    .await
+                    .map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
             });
             let mut r = Response::new(StreamBody::new(stream).boxed());
-            r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(
+                "content-type",
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
             r
         }
     })

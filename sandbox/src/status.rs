@@ -15,7 +15,7 @@ pub struct ApiError {
     /// Human-readable message, as the real server words it.
     pub message: String,
     /// `details` object (name, group, kind, causes), if any.
-    pub details: Option<Value>,
+    pub details: Option<Box<Value>>,
     /// Seconds for a `Retry-After` header, if any.
     pub retry_after: Option<u64>,
 }
@@ -25,11 +25,17 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), details: None, retry_after: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+        }
     }
 
     fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -42,15 +48,23 @@ impl ApiError {
 
     /// 404 for a path that names no resource.
     pub fn no_route(path: &str) -> Self {
-        Self::new(404, "NotFound", format!("the server could not find the requested resource ({path})"))
-            .with_details(json!({}))
+        Self::new(
+            404,
+            "NotFound",
+            format!("the server could not find the requested resource ({path})"),
+        )
+        .with_details(json!({}))
     }
 
     /// 409 AlreadyExists for a create of an existing name.
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
         let q = qualified(group, plural);
-        Self::new(409, "AlreadyExists", format!("{q} \"{name}\" already exists"))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{q} \"{name}\" already exists"),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     /// 409 Conflict for a stale resourceVersion.
@@ -65,7 +79,12 @@ impl ApiError {
     }
 
     /// 409 Conflict of a server-side apply, with one cause per conflicting field.
-    pub fn apply_conflict(group: &str, plural: &str, name: &str, causes: Vec<(String, String, String)>) -> Self {
+    pub fn apply_conflict(
+        group: &str,
+        plural: &str,
+        name: &str,
+        causes: Vec<(String, String, String)>,
+    ) -> Self {
         let n = causes.len();
         let lines: Vec<String> = causes
             .iter()
@@ -88,13 +107,21 @@ impl ApiError {
     /// 422 Invalid, with one cause per bad field.
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<(String, String)>) -> Self {
         let detail: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-        let gk = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+        let gk = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
         let causes_json: Vec<Value> = causes
             .iter()
             .map(|(f, m)| json!({"reason": "FieldValueInvalid", "message": m, "field": f}))
             .collect();
-        Self::new(422, "Invalid", format!("{gk} \"{name}\" is invalid: {}", detail.join(", ")))
-            .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes_json}))
+        Self::new(
+            422,
+            "Invalid",
+            format!("{gk} \"{name}\" is invalid: {}", detail.join(", ")),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes_json}))
     }
 
     /// 400 BadRequest.
@@ -114,7 +141,11 @@ impl ApiError {
 
     /// 405 MethodNotAllowed.
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
     }
 
     /// 410 Gone for a watch from a compacted resourceVersion.
@@ -124,7 +155,11 @@ impl ApiError {
 
     /// 413 for bodies over the limit.
     pub fn too_large(limit: usize) -> Self {
-        Self::new(413, "RequestEntityTooLarge", format!("Request entity too large: limit is {limit}"))
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("Request entity too large: limit is {limit}"),
+        )
     }
 
     /// 415 for a patch type the resource does not support.
@@ -134,8 +169,12 @@ impl ApiError {
 
     /// 429 with Retry-After (fault injection).
     pub fn too_many_requests(retry_after: u64) -> Self {
-        let mut e = Self::new(429, "TooManyRequests", "the server has received too many requests and has asked us to try again later")
-            .with_details(json!({"retryAfterSeconds": retry_after}));
+        let mut e = Self::new(
+            429,
+            "TooManyRequests",
+            "the server has received too many requests and has asked us to try again later",
+        )
+        .with_details(json!({"retryAfterSeconds": retry_after}));
         e.retry_after = Some(retry_after);
         e
     }
@@ -143,9 +182,17 @@ impl ApiError {
     /// 500 or 503 (fault injection).
     pub fn server_error(code: u16) -> Self {
         if code == 503 {
-            Self::new(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+            Self::new(
+                503,
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request",
+            )
         } else {
-            Self::new(500, "InternalError", "an error on the server (\"injected fault\") has prevented the request from succeeding")
+            Self::new(
+                500,
+                "InternalError",
+                "an error on the server (\"injected fault\") has prevented the request from succeeding",
+            )
         }
     }
 
@@ -171,14 +218,18 @@ impl ApiError {
             "code": self.code,
         });
         if let Some(d) = &self.details {
-            v["details"] = d.clone();
+            v["details"] = (**d).clone();
         }
         v
     }
 }
 
 fn qualified(group: &str, plural: &str) -> String {
-    if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") }
+    if group.is_empty() {
+        plural.to_string()
+    } else {
+        format!("{plural}.{group}")
+    }
 }
 
 /// A `Status` of success (returned by some deletes).
@@ -203,13 +254,21 @@ mod tests {
 
     #[test]
     fn apply_conflict_names_each_field_and_manager() {
-        let e = ApiError::apply_conflict("", "configmaps", "c", vec![
-            ("a".into(), "v1".into(), ".data.x".into()),
-            ("b".into(), "v1".into(), ".data.y".into()),
-        ]);
+        let e = ApiError::apply_conflict(
+            "",
+            "configmaps",
+            "c",
+            vec![
+                ("a".into(), "v1".into(), ".data.x".into()),
+                ("b".into(), "v1".into(), ".data.y".into()),
+            ],
+        );
         assert!(e.message.starts_with("Apply failed with 2 conflicts"));
         let causes = e.body()["details"]["causes"].clone();
         assert_eq!(causes[1]["field"], ".data.y");
-        assert_eq!(causes[0]["message"], "conflict with \"a\" using v1: .data.x");
+        assert_eq!(
+            causes[0]["message"],
+            "conflict with \"a\" using v1: .data.x"
+        );
     }
 }

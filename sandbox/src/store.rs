@@ -70,11 +70,17 @@ impl State {
 
     /// One object.
     pub fn get(&self, key: &ResKey, ns: &str, name: &str) -> Option<&Arc<Value>> {
-        self.objects.get(key)?.get(&(ns.to_string(), name.to_string()))
+        self.objects
+            .get(key)?
+            .get(&(ns.to_string(), name.to_string()))
     }
 
     /// Objects of a type, optionally in one namespace.
-    pub fn list<'a>(&'a self, key: &ResKey, ns: Option<&'a str>) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+    pub fn list<'a>(
+        &'a self,
+        key: &ResKey,
+        ns: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
         self.objects
             .get(key)
             .into_iter()
@@ -84,7 +90,15 @@ impl State {
     }
 
     /// Stores an object and records the event.
-    pub fn put(&mut self, kind: &'static str, key: &ResKey, ns: &str, name: &str, obj: Value, rv: u64) -> Arc<Value> {
+    pub fn put(
+        &mut self,
+        kind: &'static str,
+        key: &ResKey,
+        ns: &str,
+        name: &str,
+        obj: Value,
+        rv: u64,
+    ) -> Arc<Value> {
         let obj = Arc::new(obj);
         self.objects
             .entry(key.clone())
@@ -103,7 +117,13 @@ impl State {
     }
 
     fn emit(&mut self, kind: &'static str, key: &ResKey, ns: &str, object: Arc<Value>, rv: u64) {
-        let ev = Arc::new(Event { kind, key: key.clone(), namespace: ns.to_string(), object, rv });
+        let ev = Arc::new(Event {
+            kind,
+            key: key.clone(),
+            namespace: ns.to_string(),
+            object,
+            rv,
+        });
         // No receiver is fine: nobody watches.
         let _ = self.events.send(ev.clone());
         self.log.push_back(ev);

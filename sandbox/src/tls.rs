@@ -41,9 +41,8 @@ pub fn generate() -> Result<TlsMaterial, SandboxError> {
     let ca_key = KeyPair::generate().map_err(tls_err)?;
     let ca_cert = ca_params.self_signed(&ca_key).map_err(tls_err)?;
 
-    let mut params =
-        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .map_err(tls_err)?;
+    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .map_err(tls_err)?;
     params
         .distinguished_name
         .push(DnType::CommonName, "posture-sandbox");

@@ -38,14 +38,28 @@ pub struct WatchRequest {
 
 impl WatchRequest {
     /// Reads the watch parameters of a request.
-    pub fn from_query(rt: &ResourceType, version: &str, namespace: Option<String>, q: &HashMap<String, String>, table: bool) -> ApiResult<Self> {
-        let labels = LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or(""))?;
-        let fields = FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""), rt)?;
-        let from = match q.get("resourceVersion").map(String::as_str) {
-            None | Some("") | Some("0") => None,
-            Some(s) => Some(s.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version {s:?}")))?),
-        };
-        let timeout = q.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).map(Duration::from_secs);
+    pub fn from_query(
+        rt: &ResourceType,
+        version: &str,
+        namespace: Option<String>,
+        q: &HashMap<String, String>,
+        table: bool,
+    ) -> ApiResult<Self> {
+        let labels =
+            LabelSelector::parse(q.get("labelSelector").map(String::as_str).unwrap_or(""))?;
+        let fields =
+            FieldSelector::parse(q.get("fieldSelector").map(String::as_str).unwrap_or(""), rt)?;
+        let from =
+            match q.get("resourceVersion").map(String::as_str) {
+                None | Some("") | Some("0") => None,
+                Some(s) => Some(s.parse::<u64>().map_err(|_| {
+                    ApiError::bad_request(format!("invalid resource version {s:?}"))
+                })?),
+            };
+        let timeout = q
+            .get("timeoutSeconds")
+            .and_then(|t| t.parse::<u64>().ok())
+            .map(Duration::from_secs);
         Ok(WatchRequest {
             rt: rt.clone(),
             version: version.to_string(),
@@ -69,14 +83,18 @@ impl WatchRequest {
 
     fn line(&self, kind: &str, obj: &Value) -> Bytes {
         let object = if self.table && kind != "BOOKMARK" && kind != "ERROR" {
-            let rv = obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
+            let rv = obj
+                .pointer("/metadata/resourceVersion")
+                .cloned()
+                .unwrap_or(json!(""));
             table(&[obj], &self.rt, json!({"resourceVersion": rv}))
         } else if kind == "ERROR" {
             obj.clone()
         } else {
             present(obj, &self.rt, &self.version)
         };
-        let mut s = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+        let mut s =
+            serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
         s.push(b'\n');
         Bytes::from(s)
     }

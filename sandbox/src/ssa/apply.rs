@@ -7,7 +7,9 @@
 
 use serde_json::Value;
 
-use super::fieldset::{FieldSet, changed_fields, display_path, fields_of, key_element, remove_path};
+use super::fieldset::{
+    FieldSet, changed_fields, display_path, fields_of, key_element, remove_path,
+};
 use super::managed::{self, Entry};
 use super::schema::{ListType, Schema, Seg};
 
@@ -15,7 +17,13 @@ use super::schema::{ListType, Schema, Seg};
 pub type Conflict = (String, String, String);
 
 /// Merges `applied` into `live` for `manager`; returns the new object or the conflicts.
-pub fn apply(live: &Value, applied: &Value, manager: &str, force: bool, schema: &Schema) -> Result<Value, Vec<Conflict>> {
+pub fn apply(
+    live: &Value,
+    applied: &Value,
+    manager: &str,
+    force: bool,
+    schema: &Schema,
+) -> Result<Value, Vec<Conflict>> {
     let mut entries = managed::read(live);
     let new_set = fields_of(applied, schema);
     let mut merged = live.clone();
@@ -60,11 +68,21 @@ pub fn apply(live: &Value, applied: &Value, manager: &str, force: bool, schema: 
     }
 
     // The applier's own Update entry loses what it now owns through Apply.
-    for e in entries.iter_mut().filter(|e| e.manager == manager && e.operation == "Update") {
+    for e in entries
+        .iter_mut()
+        .filter(|e| e.manager == manager && e.operation == "Update")
+    {
         e.fields = e.fields.difference(&new_set);
     }
-    let api_version = applied.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
-    match entries.iter_mut().find(|e| e.manager == manager && e.operation == "Apply") {
+    let api_version = applied
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    match entries
+        .iter_mut()
+        .find(|e| e.manager == manager && e.operation == "Apply")
+    {
         Some(e) => {
             e.fields = new_set;
             e.time = managed::now();
@@ -92,7 +110,10 @@ pub fn merge_into(dst: &mut Value, src: &Value, schema: &Schema, segs: &mut Vec<
                 if segs.is_empty() && k == "status" {
                     continue; // status belongs to the status subresource, never to apply
                 }
-                if segs.len() == 1 && segs[0] == Seg::Field("metadata".into()) && k == "managedFields" {
+                if segs.len() == 1
+                    && segs[0] == Seg::Field("metadata".into())
+                    && k == "managedFields"
+                {
                     continue;
                 }
                 segs.push(Seg::Field(k.clone()));
@@ -112,7 +133,8 @@ pub fn merge_into(dst: &mut Value, src: &Value, schema: &Schema, segs: &mut Vec<
                 for item in s {
                     let pe = key_element(item, &keys);
                     let pos = pe.as_ref().and_then(|pe| {
-                        list.iter().position(|it| key_element(it, &keys).as_ref() == Some(pe))
+                        list.iter()
+                            .position(|it| key_element(it, &keys).as_ref() == Some(pe))
                     });
                     match pos {
                         Some(i) => merge_into(&mut list[i], item, schema, segs),
@@ -154,7 +176,10 @@ mod tests {
         let live = apply(&base(), &a, "alice", false, &cm()).expect("first apply");
         let b = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "2"}});
         let err = apply(&live, &b, "bob", false, &cm()).expect_err("conflict");
-        assert_eq!(err, vec![("alice".to_string(), "v1".to_string(), ".data.k".to_string())]);
+        assert_eq!(
+            err,
+            vec![("alice".to_string(), "v1".to_string(), ".data.k".to_string())]
+        );
         let forced = apply(&live, &b, "bob", true, &cm()).expect("forced");
         assert_eq!(forced["data"]["k"], "2");
         let e = managed::read(&forced);
@@ -174,8 +199,16 @@ mod tests {
     fn omitted_field_is_removed_unless_someone_else_owns_it() {
         let a1 = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "1", "j": "2"}});
         let live = apply(&base(), &a1, "alice", false, &cm()).expect("first");
-        let shared = apply(&live, &json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"j": "2"}}), "bob", false, &cm()).expect("bob");
-        let a2 = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {}});
+        let shared = apply(
+            &live,
+            &json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"j": "2"}}),
+            "bob",
+            false,
+            &cm(),
+        )
+        .expect("bob");
+        let a2 =
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {}});
         let after = apply(&shared, &a2, "alice", false, &cm()).expect("second");
         assert_eq!(after["data"], json!({"j": "2"}));
     }
@@ -184,8 +217,12 @@ mod tests {
     fn containers_merge_by_name() {
         let s = Schema::builtin("Deployment");
         let live = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}}}});
-        let applied = json!({"spec": {"template": {"spec": {"containers": [{"name": "b", "image": "z"}]}}}});
+        let applied =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "b", "image": "z"}]}}}});
         let out = apply(&live, &applied, "m", false, &s).expect("no owners, no conflict");
-        assert_eq!(out["spec"]["template"]["spec"]["containers"], json!([{"name": "a", "image": "x"}, {"name": "b", "image": "z"}]));
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "a", "image": "x"}, {"name": "b", "image": "z"}])
+        );
     }
 }

@@ -207,7 +207,8 @@ pub fn key_element(item: &Value, keys: &[String]) -> Option<String> {
 pub fn find_item(list: &[Value], pe: &str) -> Option<usize> {
     if let Some(k) = pe.strip_prefix("k:") {
         let want: Map<String, Value> = serde_json::from_str(k).ok()?;
-        list.iter().position(|it| want.iter().all(|(k, v)| it.get(k) == Some(v)))
+        list.iter()
+            .position(|it| want.iter().all(|(k, v)| it.get(k) == Some(v)))
     } else if let Some(v) = pe.strip_prefix("v:") {
         let want: Value = serde_json::from_str(v).ok()?;
         list.iter().position(|it| *it == want)
@@ -234,7 +235,9 @@ pub fn get_path<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
 
 /// Removes the value at a path; returns whether something was removed.
 pub fn remove_path(v: &mut Value, path: &[String]) -> bool {
-    let Some((last, parent)) = path.split_last() else { return false };
+    let Some((last, parent)) = path.split_last() else {
+        return false;
+    };
     let mut cur = v;
     for pe in parent {
         let next = if let Some(f) = pe.strip_prefix("f:") {
@@ -274,9 +277,17 @@ fn ignored(path: &[String]) -> bool {
         [one] => matches!(one.as_str(), "f:apiVersion" | "f:kind" | "f:status"),
         [m, f] if m == "f:metadata" => matches!(
             f.as_str(),
-            "f:name" | "f:namespace" | "f:uid" | "f:resourceVersion" | "f:generation"
-                | "f:creationTimestamp" | "f:managedFields" | "f:deletionTimestamp"
-                | "f:deletionGracePeriodSeconds" | "f:selfLink" | "f:generateName"
+            "f:name"
+                | "f:namespace"
+                | "f:uid"
+                | "f:resourceVersion"
+                | "f:generation"
+                | "f:creationTimestamp"
+                | "f:managedFields"
+                | "f:deletionTimestamp"
+                | "f:deletionGracePeriodSeconds"
+                | "f:selfLink"
+                | "f:generateName"
         ),
         _ => false,
     }
@@ -285,18 +296,39 @@ fn ignored(path: &[String]) -> bool {
 /// Every field path an object sets (leaves, list-map items, set items).
 pub fn fields_of(obj: &Value, schema: &Schema) -> FieldSet {
     let mut out = FieldSet::default();
-    walk(obj, None, schema, &mut Vec::new(), &mut Vec::new(), &mut out);
+    walk(
+        obj,
+        None,
+        schema,
+        &mut Vec::new(),
+        &mut Vec::new(),
+        &mut out,
+    );
     out
 }
 
 /// Paths of `new` whose value differs from (or is absent in) `old`.
 pub fn changed_fields(old: &Value, new: &Value, schema: &Schema) -> FieldSet {
     let mut out = FieldSet::default();
-    walk(new, Some(old), schema, &mut Vec::new(), &mut Vec::new(), &mut out);
+    walk(
+        new,
+        Some(old),
+        schema,
+        &mut Vec::new(),
+        &mut Vec::new(),
+        &mut out,
+    );
     out
 }
 
-fn walk(v: &Value, old: Option<&Value>, schema: &Schema, segs: &mut Vec<Seg>, path: &mut Vec<String>, out: &mut FieldSet) {
+fn walk(
+    v: &Value,
+    old: Option<&Value>,
+    schema: &Schema,
+    segs: &mut Vec<Seg>,
+    path: &mut Vec<String>,
+    out: &mut FieldSet,
+) {
     let differs = |o: Option<&Value>| match old {
         None => true,
         Some(root) => o.is_none() || get_path(root, path) != Some(v),
@@ -316,7 +348,9 @@ fn walk(v: &Value, old: Option<&Value>, schema: &Schema, segs: &mut Vec<Seg>, pa
         Value::Array(items) => match schema.list_type(segs) {
             ListType::Map(keys) => {
                 for it in items {
-                    let Some(pe) = key_element(it, &keys) else { continue };
+                    let Some(pe) = key_element(it, &keys) else {
+                        continue;
+                    };
                     path.push(pe);
                     segs.push(Seg::Item);
                     let existed = old.and_then(|o| get_path(o, path)).is_some();
@@ -376,8 +410,11 @@ mod tests {
             "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}}});
         let fs = fields_of(&obj, &deploy());
         let j = fs.to_json();
-        assert_eq!(j, json!({"f:metadata": {"f:labels": {"f:app": {}}},
-            "f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"c\"}": {".": {}, "f:image": {}, "f:name": {}}}}}}}));
+        assert_eq!(
+            j,
+            json!({"f:metadata": {"f:labels": {"f:app": {}}},
+            "f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"c\"}": {".": {}, "f:image": {}, "f:name": {}}}}}}})
+        );
         assert_eq!(FieldSet::from_json(&j), fs);
     }
 
@@ -392,7 +429,12 @@ mod tests {
     #[test]
     fn paths_resolve_and_remove_list_items() {
         let mut obj = json!({"spec": {"containers": [{"name": "a"}, {"name": "b", "image": "x"}]}});
-        let p = vec!["f:spec".to_string(), "f:containers".into(), "k:{\"name\":\"b\"}".into(), "f:image".into()];
+        let p = vec![
+            "f:spec".to_string(),
+            "f:containers".into(),
+            "k:{\"name\":\"b\"}".into(),
+            "f:image".into(),
+        ];
         assert_eq!(get_path(&obj, &p), Some(&json!("x")));
         assert!(remove_path(&mut obj, &p[..3]));
         assert_eq!(obj, json!({"spec": {"containers": [{"name": "a"}]}}));

@@ -28,7 +28,10 @@ pub struct Entry {
 
 /// Reads the entries of an object (malformed entries are dropped).
 pub fn read(obj: &Value) -> Vec<Entry> {
-    let Some(list) = obj.pointer("/metadata/managedFields").and_then(Value::as_array) else {
+    let Some(list) = obj
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+    else {
         return Vec::new();
     };
     list.iter()
@@ -76,7 +79,13 @@ pub fn now() -> String {
 
 /// Records a non-apply write by `manager`: it owns what it changed; others lose
 /// changed and removed fields. `old` is `None` for a create.
-pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, subresource: Option<&str>, schema: &Schema) {
+pub fn record_update(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    subresource: Option<&str>,
+    schema: &Schema,
+) {
     let mut entries = old.map(read).unwrap_or_default();
     let changed = match old {
         Some(o) => changed_fields(o, new, schema),
@@ -90,9 +99,15 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, subres
         e.fields = e.fields.difference(&changed).difference(&removed);
     }
     if !changed.is_empty() {
-        let api_version = new.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
+        let api_version = new
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         match entries.iter_mut().find(|e| {
-            e.manager == manager && e.operation == "Update" && e.subresource.as_deref() == subresource
+            e.manager == manager
+                && e.operation == "Update"
+                && e.subresource.as_deref() == subresource
         }) {
             Some(e) => {
                 e.fields = e.fields.union(&changed);

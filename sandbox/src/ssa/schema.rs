@@ -75,11 +75,20 @@ fn keys(k: &[&str]) -> ListType {
 }
 
 fn builtin_list_type(kind: &str, names: &[&str]) -> ListType {
-    let Some(last) = names.last() else { return ListType::Atomic };
+    let Some(last) = names.last() else {
+        return ListType::Atomic;
+    };
     let in_container = names.len() >= 2
-        && matches!(names[names.len() - 2], "containers" | "initContainers" | "ephemeralContainers");
+        && matches!(
+            names[names.len() - 2],
+            "containers" | "initContainers" | "ephemeralContainers"
+        );
     match *last {
-        "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "imagePullSecrets"
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "volumes"
+        | "imagePullSecrets"
         | "readinessGates" => keys(&["name"]),
         "env" if in_container => keys(&["name"]),
         "volumeMounts" => keys(&["mountPath"]),
@@ -101,7 +110,10 @@ fn custom_list_type(root: &Value, segs: &[Seg]) -> ListType {
     for s in segs {
         let next = match s {
             Seg::Field(f) => cur
-                .pointer(&format!("/properties/{}", f.replace('~', "~0").replace('/', "~1")))
+                .pointer(&format!(
+                    "/properties/{}",
+                    f.replace('~', "~0").replace('/', "~1")
+                ))
                 .or_else(|| cur.get("additionalProperties").filter(|a| a.is_object())),
             Seg::Item => cur.get("items"),
         };
@@ -115,9 +127,17 @@ fn custom_list_type(root: &Value, segs: &[Seg]) -> ListType {
             let ks: Vec<String> = cur
                 .get("x-kubernetes-list-map-keys")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|k| k.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
-            if ks.is_empty() { ListType::Atomic } else { ListType::Map(ks) }
+            if ks.is_empty() {
+                ListType::Atomic
+            } else {
+                ListType::Map(ks)
+            }
         }
         Some("set") => ListType::Set,
         _ => ListType::Atomic,
@@ -138,11 +158,27 @@ mod tests {
         let d = Schema::builtin("Deployment");
         let c = [f("spec"), f("template"), f("spec"), f("containers")];
         assert_eq!(d.list_type(&c), keys(&["name"]));
-        let ports = [f("spec"), f("template"), f("spec"), f("containers"), Seg::Item, f("ports")];
+        let ports = [
+            f("spec"),
+            f("template"),
+            f("spec"),
+            f("containers"),
+            Seg::Item,
+            f("ports"),
+        ];
         assert_eq!(d.list_type(&ports), keys(&["containerPort", "protocol"]));
-        assert_eq!(Schema::builtin("Service").list_type(&[f("spec"), f("ports")]), keys(&["port", "protocol"]));
-        assert_eq!(d.list_type(&[f("metadata"), f("finalizers")]), ListType::Set);
-        assert_eq!(d.list_type(&[f("spec"), f("template"), f("spec"), f("tolerations")]), ListType::Atomic);
+        assert_eq!(
+            Schema::builtin("Service").list_type(&[f("spec"), f("ports")]),
+            keys(&["port", "protocol"])
+        );
+        assert_eq!(
+            d.list_type(&[f("metadata"), f("finalizers")]),
+            ListType::Set
+        );
+        assert_eq!(
+            d.list_type(&[f("spec"), f("template"), f("spec"), f("tolerations")]),
+            ListType::Atomic
+        );
     }
 
     #[test]

@@ -31,7 +31,11 @@ pub struct Out {
 impl Out {
     /// Asserts success and returns stdout.
     pub fn ok(self) -> String {
-        assert_eq!(self.code, 0, "kubectl failed: {}\n{}", self.stderr, self.stdout);
+        assert_eq!(
+            self.code, 0,
+            "kubectl failed: {}\n{}",
+            self.stderr, self.stdout
+        );
         self.stdout
     }
 }
@@ -47,7 +51,11 @@ pub fn kubectl_path() -> PathBuf {
 
 /// Controller settings that make workloads and ready kinds ready at once.
 pub fn instant() -> ControllerConfig {
-    ControllerConfig { workload_delay_ms: 0, ready_delay_ms: 0, ..ControllerConfig::default() }
+    ControllerConfig {
+        workload_delay_ms: 0,
+        ready_delay_ms: 0,
+        ..ControllerConfig::default()
+    }
 }
 
 /// Starts a sandbox with the given clusters and writes its kubeconfig.
@@ -62,8 +70,13 @@ pub async fn env(clusters: &[&str]) -> Env {
     .expect("sandbox starts on free ports");
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = dir.path().join("kubeconfig");
-    sb.write_kubeconfig(&kubeconfig).expect("kubeconfig written");
-    Env { sb, dir, kubeconfig }
+    sb.write_kubeconfig(&kubeconfig)
+        .expect("kubeconfig written");
+    Env {
+        sb,
+        dir,
+        kubeconfig,
+    }
 }
 
 impl Env {
@@ -75,11 +88,17 @@ impl Env {
     /// Runs kubectl, feeding `stdin`.
     pub async fn kubectl_stdin(&self, args: &[&str], stdin: Option<&str>) -> Out {
         let mut cmd = self.command(args);
-        cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = cmd.spawn().expect("kubectl runs");
         if let Some(input) = stdin {
             let mut pipe = child.stdin.take().expect("stdin piped");
-            pipe.write_all(input.as_bytes()).await.expect("stdin written");
+            pipe.write_all(input.as_bytes())
+                .await
+                .expect("stdin written");
             drop(pipe);
         }
         let out = child.wait_with_output().await.expect("kubectl finishes");
@@ -121,12 +140,26 @@ pub fn cluster() -> Arc<Cluster> {
     let mut st = posture_sandbox::store::State::new();
     posture_sandbox::objects::seed_namespaces(&mut st);
     posture_sandbox::objects::seed_nodes(&mut st, "t", 3);
-    Arc::new(Cluster::new("t".into(), "tok".into(), st, Default::default(), instant()))
+    Arc::new(Cluster::new(
+        "t".into(),
+        "tok".into(),
+        st,
+        Default::default(),
+        instant(),
+    ))
 }
 
 /// One in-process API call: (status code, JSON body).
-pub fn call(c: &Arc<Cluster>, method: &str, path_and_query: &str, body: &str, content_type: &str) -> (u16, Value) {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+pub fn call(
+    c: &Arc<Cluster>,
+    method: &str,
+    path_and_query: &str,
+    body: &str,
+    content_type: &str,
+) -> (u16, Value) {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     let mut req = Request {
         method: method.into(),
         path: path.into(),
@@ -143,7 +176,9 @@ pub fn call(c: &Arc<Cluster>, method: &str, path_and_query: &str, body: &str, co
     }
     let route = posture_sandbox::route::parse(&req.path);
     match api::handle(c, &req, route) {
-        Ok(Reply::Json(code, _, bytes)) => (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null)),
+        Ok(Reply::Json(code, _, bytes)) => {
+            (code, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        }
         Ok(Reply::Watch(_)) => (200, Value::String("watch".into())),
         Err(e) => (e.code, e.body()),
     }
