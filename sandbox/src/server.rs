@@ -163,15 +163,8 @@ async fn serve(
             request.query.insert(dec(k), dec(v));
         }
     }
-    let too_large = req
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > MAX_BODY);
-    if too_large {
-        return Ok(error_response(&ApiError::too_large(MAX_BODY)));
-    }
+    // Read up to the limit before answering 413, so the client sees the answer
+    // rather than a reset while it is still sending.
     request.body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e)

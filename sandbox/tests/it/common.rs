@@ -183,3 +183,63 @@ pub fn call(
         Err(e) => (e.code, e.body()),
     }
 }
+
+/// A raw HTTP/1.1 response: (status, lower-cased head, body).
+pub type RawResponse = (u16, String, String);
+
+/// One HTTP/1.1 request over TLS to a cluster, trusting the sandbox CA, with no retries
+/// (unlike kube-rs and kubectl), so fault answers are seen as sent.
+pub async fn https(
+    sb: &Sandbox,
+    cluster: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> std::io::Result<RawResponse> {
+    use rustls::pki_types::pem::PemObject;
+    use tokio::io::AsyncReadExt;
+    let ca =
+        rustls::pki_types::CertificateDer::from_pem_slice(sb.ca_pem().as_bytes()).expect("CA PEM");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca).expect("CA accepted");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let url = sb.cluster_url(cluster).expect("cluster served");
+    let addr = url.trim_start_matches("https://").to_string();
+    let tcp = tokio::net::TcpStream::connect(&addr).await?;
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("server name");
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+        .connect(name, tcp)
+        .await?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await?;
+    // A server may answer (413) before the whole body is sent; read the answer anyway.
+    let _ = tls.write_all(body).await;
+    let mut raw = Vec::new();
+    tls.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+    let code = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("no status line in {head:?}"),
+            )
+        })?;
+    Ok((code, head.to_lowercase(), body.to_string()))
+}

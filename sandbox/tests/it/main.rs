@@ -5,4 +5,5 @@ mod api;
 mod common;
 mod kube_rs;
 mod kubectl;
+mod ops;
 mod robust;
