@@ -478,6 +478,7 @@ fn patch(
     opts.manager = mgr.clone();
     opts.managed_done = true;
     let version = req_version(req, rt);
+    let created = live.is_none();
     let out = match live {
         None => {
             let mut skeleton = json!({"apiVersion": rt.api_version(&version), "kind": rt.kind, "metadata": {"name": name}});
@@ -494,7 +495,13 @@ fn patch(
             objects::update(&mut st, rt, ns, name, merged, part, &opts)?
         }
     };
-    Ok(Reply::ok(&present(&out, rt, &version)))
+    let body = present(&out, rt, &version);
+    // A real server answers 201 when apply created the object.
+    Ok(if created {
+        Reply::created(&body)
+    } else {
+        Reply::ok(&body)
+    })
 }
 
 fn req_version(req: &Request, rt: &ResourceType) -> String {

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod api;
 pub mod cluster;
 pub mod controllers;
+pub mod crd;
 pub mod discovery;
 pub mod error;
 pub mod kubeconfig;
@@ -23,6 +24,7 @@ pub mod persist;
 pub mod proto;
 pub mod registry;
 pub mod route;
+pub mod seed;
 pub mod server;
 pub mod ssa;
 pub mod status;
@@ -126,8 +128,8 @@ pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
             Some(st) => st,
             None => {
                 let mut st = store::State::new();
-                objects::seed_namespaces(&mut st);
-                objects::seed_nodes(&mut st, name, cfg.nodes);
+                seed::namespaces(&mut st);
+                seed::nodes(&mut st, name, cfg.nodes);
                 st
             }
         };
@@ -218,6 +220,14 @@ impl Sandbox {
     /// Cluster names, in the order given.
     pub fn cluster_names(&self) -> Vec<String> {
         self.served.iter().map(|s| s.cluster.name.clone()).collect()
+    }
+
+    /// A cluster's in-process handle (store, faults, metrics), for tests and benchmarks.
+    pub fn cluster(&self, name: &str) -> Option<Arc<cluster::Cluster>> {
+        self.served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .map(|s| s.cluster.clone())
     }
 
     /// The bearer token of a cluster (for clients other than kubeconfig users).

@@ -5,8 +5,6 @@
 //!
 //! Must not parse HTTP or pick content types (see `api`).
 
-use std::sync::Arc;
-
 use rand::Rng;
 use serde_json::{Value, json};
 
@@ -294,7 +292,7 @@ pub fn create(
     }
     defaults(rt, &mut obj);
     if rt.kind == "CustomResourceDefinition" {
-        crd_prepare(st, &mut obj, &name)?;
+        crate::crd::prepare(st, &mut obj, &name)?;
     }
     if !opts.managed_done {
         managed::record_update(None, &mut obj, &opts.manager, None, &schema_of(rt));
@@ -409,7 +407,7 @@ pub fn update(
         new["metadata"]["generation"] = json!(g + 1);
     }
     if rt.kind == "CustomResourceDefinition" && part == Part::Main {
-        crd_prepare(st, &mut new, name)?;
+        crate::crd::prepare(st, &mut new, name)?;
     }
     if without_volatile(&new) == without_volatile(&old) {
         return Ok((*old).clone()); // a no-op write keeps the resourceVersion, as on a real server
@@ -562,97 +560,3 @@ fn finish_namespace(st: &mut State, ns: &str) {
         st.remove(&ns_key(), "", ns, o, rv);
     }
 }
-
-/// Checks a CRD's name and spec and fills its status (Established, NamesAccepted).
-fn crd_prepare(st: &State, obj: &mut Value, name: &str) -> ApiResult<()> {
-    let Some(t) = crate::registry::crd_type(obj) else {
-        return Err(ApiError::invalid("apiextensions.k8s.io", "CustomResourceDefinition", name, vec![(
-            "spec".into(),
-            "Required value: group, names.plural, names.kind and at least one served version are required".into(),
-        )]));
-    };
-    if name != format!("{}.{}", t.plural, t.group) {
-        return Err(ApiError::invalid(
-            "apiextensions.k8s.io",
-            "CustomResourceDefinition",
-            name,
-            vec![(
-                "metadata.name".into(),
-                format!("Invalid value: \"{name}\": must be spec.names.plural+\".\"+spec.group"),
-            )],
-        ));
-    }
-    if st
-        .registry
-        .find(&t.group, &t.versions[0], &t.plural)
-        .is_some_and(ResourceType::builtin)
-    {
-        return Err(ApiError::invalid(
-            "apiextensions.k8s.io",
-            "CustomResourceDefinition",
-            name,
-            vec![(
-                "spec.group".into(),
-                "Invalid value: the group and plural name a built-in resource".into(),
-            )],
-        ));
-    }
-    let now = managed::now();
-    let names = obj["spec"]["names"].clone();
-    let storage: Vec<Value> = t
-        .versions
-        .first()
-        .map(|v| vec![json!(v)])
-        .unwrap_or_default();
-    obj["status"] = json!({
-        "acceptedNames": names,
-        "conditions": [
-            {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": now},
-            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": now},
-        ],
-        "storedVersions": storage,
-    });
-    Ok(())
-}
-
-/// Creates the namespaces every cluster starts with.
-pub fn seed_namespaces(st: &mut State) {
-    let Some(rt) = st.registry.find("", "v1", "namespaces").cloned() else {
-        return;
-    };
-    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        let _ = create(
-            st,
-            &rt,
-            "",
-            json!({"metadata": {"name": ns}}),
-            &WriteOpts::internal("sandbox"),
-        );
-    }
-}
-
-/// Creates `n` nodes: the first is the control plane, the rest workers, with labels.
-pub fn seed_nodes(st: &mut State, cluster: &str, n: usize) {
-    let Some(rt) = st.registry.find("", "v1", "nodes").cloned() else {
-        return;
-    };
-    for i in 0..n {
-        let (name, role) = if i == 0 {
-            (format!("{cluster}-control-plane"), "control-plane")
-        } else {
-            (format!("{cluster}-worker-{i}"), "worker")
-        };
-        let mut labels = json!({"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-            "topology.kubernetes.io/zone": format!("{cluster}-zone-{}", i % 3), "sandbox.posture.dev/cluster": cluster});
-        labels[format!("node-role.kubernetes.io/{role}")] = json!("");
-        let node = json!({"metadata": {"name": name, "labels": labels},
-            "spec": if i == 0 { json!({"taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]}) } else { json!({}) },
-            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
-                       "nodeInfo": {"kubeletVersion": "v1.32.0", "osImage": "posture sandbox", "architecture": "amd64", "operatingSystem": "linux"},
-                       "capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"}, "allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"}}});
-        let _ = create(st, &rt, "", node, &WriteOpts::internal("sandbox"));
-    }
-}
-
-/// Type alias used by callers that hold an object snapshot.
-pub type Snapshot = Arc<Value>;

@@ -321,6 +321,19 @@ pub fn changed_fields(old: &Value, new: &Value, schema: &Schema) -> FieldSet {
     out
 }
 
+/// Like [`fields_of`] and [`changed_fields`], for the `.status` subtree only (writes
+/// through the status subresource). `old` is `None` for all fields of `new`.
+pub fn status_fields(old: Option<&Value>, new: &Value, schema: &Schema) -> FieldSet {
+    let mut out = FieldSet::default();
+    let Some(status) = new.get("status") else {
+        return out;
+    };
+    let mut path = vec!["f:status".to_string()];
+    let mut segs = vec![Seg::Field("status".into())];
+    walk(status, old, schema, &mut segs, &mut path, &mut out);
+    out
+}
+
 fn walk(
     v: &Value,
     old: Option<&Value>,

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::fieldset::{FieldSet, changed_fields, fields_of};
+use super::fieldset::{FieldSet, changed_fields, fields_of, status_fields};
 use super::schema::Schema;
 
 /// One managedFields entry.
@@ -87,13 +87,23 @@ pub fn record_update(
     schema: &Schema,
 ) {
     let mut entries = old.map(read).unwrap_or_default();
-    let changed = match old {
-        Some(o) => changed_fields(o, new, schema),
-        None => fields_of(new, schema),
-    };
-    let removed = match old {
-        Some(o) => fields_of(o, schema).difference(&fields_of(new, schema)),
-        None => FieldSet::default(),
+    let (changed, removed) = if subresource == Some("status") {
+        let changed = status_fields(old, new, schema);
+        let removed = match old {
+            Some(o) => status_fields(None, o, schema).difference(&status_fields(None, new, schema)),
+            None => FieldSet::default(),
+        };
+        (changed, removed)
+    } else {
+        let changed = match old {
+            Some(o) => changed_fields(o, new, schema),
+            None => fields_of(new, schema),
+        };
+        let removed = match old {
+            Some(o) => fields_of(o, schema).difference(&fields_of(new, schema)),
+            None => FieldSet::default(),
+        };
+        (changed, removed)
     };
     for e in entries.iter_mut() {
         e.fields = e.fields.difference(&changed).difference(&removed);
@@ -130,6 +140,22 @@ pub fn record_update(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_writes_own_status_fields_under_the_subresource() {
+        let schema = Schema::builtin("Deployment");
+        let old = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": 1}});
+        let mut new = old.clone();
+        new["status"] = json!({"readyReplicas": 1});
+        record_update(Some(&old), &mut new, "ctrl", Some("status"), &schema);
+        let e = read(&new);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].subresource.as_deref(), Some("status"));
+        assert_eq!(
+            e[0].fields.to_json(),
+            json!({"f:status": {"f:readyReplicas": {}}})
+        );
+    }
 
     #[test]
     fn update_takes_changed_fields_from_other_managers() {

@@ -213,7 +213,7 @@ fn apply_requires_field_manager_and_honours_dry_run() {
         body,
         "application/apply-patch+yaml",
     );
-    assert_eq!((code, v["data"]["k"].as_str()), (200, Some("v")));
+    assert_eq!((code, v["data"]["k"].as_str()), (201, Some("v")));
     let (code, _) = call(&c, "GET", "/api/v1/namespaces/default/configmaps/s", "", J);
     assert_eq!(code, 404, "dry run persisted nothing");
     let (code, v) = call(
@@ -228,8 +228,16 @@ fn apply_requires_field_manager_and_honours_dry_run() {
             code,
             v["metadata"]["managedFields"][0]["operation"].as_str()
         ),
-        (200, Some("Apply"))
+        (201, Some("Apply"))
     );
+    let (code, _) = call(
+        &c,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/s?fieldManager=m",
+        body,
+        "application/apply-patch+yaml",
+    );
+    assert_eq!(code, 200, "applying to an existing object answers 200");
 }
 
 #[test]

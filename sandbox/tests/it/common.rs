@@ -138,8 +138,8 @@ impl Env {
 /// A cluster for in-process API calls (no sockets).
 pub fn cluster() -> Arc<Cluster> {
     let mut st = posture_sandbox::store::State::new();
-    posture_sandbox::objects::seed_namespaces(&mut st);
-    posture_sandbox::objects::seed_nodes(&mut st, "t", 3);
+    posture_sandbox::seed::namespaces(&mut st);
+    posture_sandbox::seed::nodes(&mut st, "t", 3);
     Arc::new(Cluster::new(
         "t".into(),
         "tok".into(),
