@@ -1,0 +1,369 @@
+//! posture's Kubernetes API sandbox: several emulated clusters, each on its own
+//! 127.0.0.1 port over HTTPS, faithful enough for kubectl 1.32 and kube-rs.
+//!
+//! Start it from Rust with [`start`] (free ports, in-process) or from the CLI with
+//! [`run`] and [`SandboxArgs`]. See `docs/sandbox.md` for what it emulates and where it
+//! differs from a real API server.
+//!
+//! **Architecture invariant:** nothing in posture's engine depends on this crate; it is
+//! a stand-in for real clusters, used by tests, benchmarks and first tries.
+
+pub mod admin;
+pub mod api;
+pub mod cluster;
+pub mod controllers;
+pub mod crd;
+pub mod discovery;
+pub mod error;
+pub mod kubeconfig;
+pub mod list;
+pub mod objects;
+pub mod openapi;
+pub mod patch;
+pub mod persist;
+pub mod proto;
+pub mod registry;
+pub mod route;
+pub mod seed;
+pub mod server;
+pub mod ssa;
+pub mod status;
+pub mod store;
+pub mod tls;
+pub mod watch;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rand::Rng;
+use tokio::task::JoinHandle;
+
+pub use cluster::{ControllerConfig, Faults};
+pub use error::SandboxError;
+
+/// What to start.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxConfig {
+    /// Cluster names (also kubeconfig context names); DNS-1123 labels, each once.
+    pub clusters: Vec<String>,
+    /// Node objects seeded per cluster (first is the control plane).
+    pub nodes: usize,
+    /// Where objects are saved so they survive a restart; `None` keeps them in memory.
+    pub state_dir: Option<PathBuf>,
+    /// Faults every cluster starts with.
+    pub faults: Faults,
+    /// Controller delays and ready kinds of every cluster.
+    pub controllers: ControllerConfig,
+    /// Port of the admin endpoint (0 = any free port).
+    pub admin_port: u16,
+}
+
+struct Served {
+    cluster: Arc<cluster::Cluster>,
+    addr: SocketAddr,
+}
+
+/// A running sandbox. Dropping it without [`Sandbox::shutdown`] leaves its tasks to the runtime.
+pub struct Sandbox {
+    served: Vec<Served>,
+    ca_pem: String,
+    admin_addr: SocketAddr,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    persisters: Vec<JoinHandle<Result<(), SandboxError>>>,
+}
+
+fn check_names(names: &[String]) -> Result<(), SandboxError> {
+    if names.is_empty() {
+        return Err(SandboxError::NoClusters);
+    }
+    for (i, n) in names.iter().enumerate() {
+        let ok = !n.is_empty()
+            && n.len() <= 63
+            && n.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !n.starts_with('-')
+            && !n.ends_with('-');
+        if !ok {
+            return Err(SandboxError::InvalidClusterName {
+                name: n.clone(),
+                reason: "not a DNS-1123 label".into(),
+            });
+        }
+        if names[..i].contains(n) {
+            return Err(SandboxError::InvalidClusterName {
+                name: n.clone(),
+                reason: "given twice".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn token() -> String {
+    let b: [u8; 24] = rand::thread_rng().r#gen();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Starts every cluster on a free 127.0.0.1 port, plus the admin endpoint.
+///
+/// # Errors
+/// Invalid cluster names, TLS generation failures, ports that cannot be bound, and
+/// unreadable state in `state_dir`.
+pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
+    check_names(&cfg.clusters)?;
+    let tls = tls::generate()?;
+    let (shutdown, rx) = tokio::sync::watch::channel(false);
+    let mut served = Vec::new();
+    let mut tasks = Vec::new();
+    let mut persisters = Vec::new();
+    for name in &cfg.clusters {
+        let loaded = match &cfg.state_dir {
+            Some(dir) => persist::load(dir, name)?,
+            None => None,
+        };
+        let state = match loaded {
+            Some(st) => st,
+            None => {
+                let mut st = store::State::new();
+                seed::namespaces(&mut st);
+                seed::nodes(&mut st, name, cfg.nodes);
+                st
+            }
+        };
+        let c = Arc::new(cluster::Cluster::new(
+            name.clone(),
+            token(),
+            state,
+            cfg.faults.clone(),
+            cfg.controllers.clone(),
+        ));
+        let (addr, task) =
+            server::listen(c.clone(), tls.server_config.clone(), 0, rx.clone()).await?;
+        tasks.push(task);
+        tasks.push(tokio::spawn(controllers::run(c.clone(), rx.clone())));
+        if let Some(dir) = &cfg.state_dir {
+            persist::save(dir, &c)?;
+            persisters.push(tokio::spawn(persist::run(
+                dir.clone(),
+                c.clone(),
+                rx.clone(),
+            )));
+        }
+        served.push(Served { cluster: c, addr });
+    }
+    let map: BTreeMap<String, (Arc<cluster::Cluster>, String)> = served
+        .iter()
+        .map(|s| {
+            (
+                s.cluster.name.clone(),
+                (s.cluster.clone(), format!("https://{}", s.addr)),
+            )
+        })
+        .collect();
+    let (admin_addr, admin_task) = admin::listen(Arc::new(map), cfg.admin_port, rx.clone()).await?;
+    tasks.push(admin_task);
+    Ok(Sandbox {
+        served,
+        ca_pem: tls.ca_pem,
+        admin_addr,
+        shutdown,
+        tasks,
+        persisters,
+    })
+}
+
+impl Sandbox {
+    /// The kubeconfig (YAML) with one context per cluster, named after it.
+    pub fn kubeconfig_yaml(&self) -> String {
+        let entries: Vec<kubeconfig::KubeconfigEntry<'_>> = self
+            .served
+            .iter()
+            .map(|s| kubeconfig::KubeconfigEntry {
+                name: &s.cluster.name,
+                server: format!("https://{}", s.addr),
+                token: &s.cluster.token,
+            })
+            .collect();
+        kubeconfig::render(&self.ca_pem, &entries)
+    }
+
+    /// Writes the kubeconfig to `path` (mode 0600 on Unix: it holds tokens).
+    ///
+    /// # Errors
+    /// When the file cannot be written.
+    pub fn write_kubeconfig(&self, path: &Path) -> Result<(), SandboxError> {
+        let io = |source| SandboxError::Io {
+            action: "write kubeconfig",
+            path: path.to_path_buf(),
+            source,
+        };
+        std::fs::write(path, self.kubeconfig_yaml()).map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// `https://127.0.0.1:PORT` of a cluster.
+    pub fn cluster_url(&self, name: &str) -> Option<String> {
+        self.served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .map(|s| format!("https://{}", s.addr))
+    }
+
+    /// Cluster names, in the order given.
+    pub fn cluster_names(&self) -> Vec<String> {
+        self.served.iter().map(|s| s.cluster.name.clone()).collect()
+    }
+
+    /// A cluster's in-process handle (store, faults, metrics), for tests and benchmarks.
+    pub fn cluster(&self, name: &str) -> Option<Arc<cluster::Cluster>> {
+        self.served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .map(|s| s.cluster.clone())
+    }
+
+    /// The bearer token of a cluster (for clients other than kubeconfig users).
+    pub fn token(&self, name: &str) -> Option<String> {
+        self.served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .map(|s| s.cluster.token.clone())
+    }
+
+    /// PEM of the CA that signed the serving certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// `http://127.0.0.1:PORT` of the admin endpoint.
+    pub fn admin_url(&self) -> String {
+        format!("http://{}", self.admin_addr)
+    }
+
+    /// Changes a cluster's faults while running.
+    ///
+    /// # Errors
+    /// [`SandboxError::UnknownCluster`] for a name the sandbox does not serve.
+    pub fn set_faults(&self, name: &str, faults: Faults) -> Result<(), SandboxError> {
+        let s = self
+            .served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .ok_or_else(|| SandboxError::UnknownCluster(name.into()))?;
+        s.cluster.set_faults(faults);
+        Ok(())
+    }
+
+    /// Request counters of a cluster, by "verb resource".
+    pub fn metrics(&self, name: &str) -> Option<BTreeMap<String, u64>> {
+        self.served
+            .iter()
+            .find(|s| s.cluster.name == name)
+            .map(|s| s.cluster.metrics())
+    }
+
+    /// Stops every listener and controller, saving state one last time.
+    ///
+    /// # Errors
+    /// When the final save to the state directory fails.
+    pub async fn shutdown(self) -> Result<(), SandboxError> {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        for p in self.persisters {
+            if let Ok(r) = p.await {
+                r?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `posture sandbox` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SandboxArgs {
+    /// Cluster names, comma separated; each becomes a kubeconfig context.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub clusters: Vec<String>,
+    /// Where to write the kubeconfig (written once every cluster listens).
+    #[arg(long)]
+    pub kubeconfig: PathBuf,
+    /// Directory where objects are kept across restarts.
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Node objects to seed per cluster (the first is the control plane).
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    /// Milliseconds before Deployments, DaemonSets and StatefulSets report ready.
+    #[arg(long, default_value_t = 500)]
+    pub workload_delay_ms: u64,
+    /// Milliseconds before chosen custom kinds (e.g. ClusterIssuer) get Ready=True.
+    #[arg(long, default_value_t = 500)]
+    pub ready_delay_ms: u64,
+    /// Port of the admin endpoint (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub admin_port: u16,
+}
+
+/// Runs the sandbox until SIGINT or SIGTERM: writes the kubeconfig once every cluster
+/// listens, prints one ready line on stdout, then waits.
+///
+/// # Errors
+/// Start-up failures, an unwritable kubeconfig, or a failed final save.
+pub async fn run(args: SandboxArgs) -> Result<(), SandboxError> {
+    let controllers = ControllerConfig {
+        workload_delay_ms: args.workload_delay_ms,
+        ready_delay_ms: args.ready_delay_ms,
+        ..ControllerConfig::default()
+    };
+    let sb = start(SandboxConfig {
+        clusters: args.clusters,
+        nodes: args.nodes,
+        state_dir: args.state_dir,
+        faults: Faults::default(),
+        controllers,
+        admin_port: args.admin_port,
+    })
+    .await?;
+    sb.write_kubeconfig(&args.kubeconfig)?;
+    let clusters: Vec<String> = sb
+        .cluster_names()
+        .iter()
+        .map(|n| format!("{n}={}", sb.cluster_url(n).unwrap_or_default()))
+        .collect();
+    println!(
+        "sandbox ready: {} kubeconfig={} admin={}",
+        clusters.join(" "),
+        args.kubeconfig.display(),
+        sb.admin_url()
+    );
+    wait_for_signal().await?;
+    sb.shutdown().await
+}
+
+async fn wait_for_signal() -> Result<(), SandboxError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(SandboxError::Signal)?;
+        let mut int = signal(SignalKind::interrupt()).map_err(SandboxError::Signal)?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map_err(SandboxError::Signal)
+    }
+}
