@@ -36,6 +36,8 @@ enum Command {
     Destroy(cmd::apply::DestroyArgs),
     /// Show the state, or a saved plan.
     Show(cmd::show::Args),
+    /// Serve emulated Kubernetes clusters on loopback, with a kubeconfig (for tests and demos).
+    Sandbox(posture_sandbox::SandboxArgs),
     /// Print the posture version.
     Version(cmd::version::Args),
     /// Read and edit the state: list, show, history, rm, mv, pull, push.
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::Apply(a) => cmd::apply::run(a),
         Command::Destroy(a) => cmd::apply::run_destroy(a),
         Command::Show(a) => cmd::show::run(a),
+        Command::Sandbox(a) => cmd::sandbox::run(a),
         Command::Version(a) => cmd::version::run(a),
         Command::State(a) => cmd::state::run(a),
         Command::Output(a) => cmd::output::run(a),

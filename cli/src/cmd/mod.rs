@@ -9,6 +9,7 @@ pub mod graph;
 pub mod import;
 pub mod output;
 pub mod plan;
+pub mod sandbox;
 pub mod show;
 pub mod state;
 pub mod validate;
