@@ -1,0 +1,295 @@
+//! `kubernetes_manifests`: a multi-document YAML bundle as one resource with
+//! an inventory. Apply goes in phases like kapp and Flux: CRDs (waited until
+//! Established), then Namespaces, then everything else; objects dropped from
+//! the bundle are pruned, deletes go in reverse order.
+
+use crate::KubernetesProvider;
+use crate::cluster::ClusterRef;
+use crate::error::K8sError;
+use crate::manifest::{Ident, from_json_marked, parse_id, project};
+use crate::object::{self, WaitSpec};
+use crate::resource::{attr, delete_timeout, force_of};
+use posture_engine::provider::{
+    ApplyRequest, ApplyResult, Operation, PlanRequest, PlanResponse, ProviderError, ReadRequest,
+    ReadResult,
+};
+use posture_engine::value::{Type, Value};
+use serde::Deserialize;
+use serde_json::Value as J;
+use std::collections::BTreeMap;
+
+/// Parses a bundle into objects in apply order (CRDs, Namespaces, the rest;
+/// `kind: List` flattened; empty documents skipped).
+///
+/// # Errors
+/// YAML that does not parse, or a document without apiVersion/kind/name.
+pub fn parse(content: &str) -> Result<Vec<J>, K8sError> {
+    let mut docs = Vec::new();
+    for (i, d) in serde_yaml::Deserializer::from_str(content).enumerate() {
+        let j = J::deserialize(d)
+            .map_err(|e| K8sError::Invalid(format!("bundle document {}: {e}", i + 1)))?;
+        if j.is_null() {
+            continue;
+        }
+        if j.get("kind").and_then(J::as_str) == Some("List") {
+            docs.extend(
+                j.get("items")
+                    .and_then(J::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        } else {
+            docs.push(j);
+        }
+    }
+    for d in &docs {
+        Ident::of(d)?;
+    }
+    docs.sort_by_key(phase);
+    Ok(docs)
+}
+
+fn phase(m: &J) -> u8 {
+    match m.get("kind").and_then(J::as_str) {
+        Some("CustomResourceDefinition") => 0,
+        Some("Namespace") => 1,
+        _ => 2,
+    }
+}
+
+fn ident_id(cluster: &str, m: &J, ns: Option<&str>) -> String {
+    Ident::of(m)
+        .map(|i| i.id(cluster, ns.or(i.namespace.as_deref())))
+        .unwrap_or_default()
+}
+
+fn inventory(v: &Value) -> Vec<String> {
+    attr(v, "inventory")
+        .and_then(Value::as_seq)
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn with(v: &Value, inv: Vec<String>, objects: BTreeMap<String, Value>, id: Value) -> Value {
+    let mut m = v.as_map().cloned().unwrap_or_default();
+    m.insert(
+        "inventory".to_string(),
+        Value::List(Type::String, inv.into_iter().map(Value::from).collect()),
+    );
+    m.insert("objects".to_string(), Value::Object(objects));
+    m.insert("id".to_string(), id);
+    Value::Object(m)
+}
+
+/// Plans a bundle: a dry-run per object; the inventory; prunes as notes.
+///
+/// # Errors
+/// A bundle that does not parse, kinds neither served nor in the bundle.
+pub async fn plan(p: &KubernetesProvider, r: PlanRequest) -> Result<PlanResponse, ProviderError> {
+    let at = |e: K8sError| e.at(&r.address);
+    if let Some(c) = attr(&r.config, "cluster") {
+        p.remember(c);
+    }
+    let content = attr(&r.config, "content").and_then(Value::as_str);
+    let cluster = attr(&r.config, "cluster").and_then(ClusterRef::from_value);
+    let (Some(content), Some(cluster)) = (content, cluster) else {
+        let mut m = r.config.as_map().cloned().unwrap_or_default();
+        for k in ["inventory", "objects", "id"] {
+            m.insert(k.to_string(), Value::Unknown(Type::Dynamic));
+        }
+        return Ok(PlanResponse {
+            planned: Value::Object(m),
+            requires_replace: Vec::new(),
+            notes: Vec::new(),
+        });
+    };
+    let docs = parse(content).map_err(at)?;
+    let conn = p.conns.get(&cluster).await.map_err(at)?;
+    // Every CRD of the bundle first, so its custom resources plan as creates.
+    for d in &docs {
+        p.crds.note(&cluster.name, d);
+    }
+    let force = force_of(&r.config);
+    let futs = docs
+        .iter()
+        .map(|d| object::plan(&conn, p.conns.retry, &p.crds, &cluster, d, None, force));
+    let plans = futures_util::future::join_all(futs).await;
+    let mut inv = Vec::new();
+    let mut objects = BTreeMap::new();
+    let mut notes = Vec::new();
+    for (d, op) in docs.iter().zip(plans) {
+        let op = op.map_err(at)?;
+        let id = ident_id(&cluster.name, d, op.namespace.as_deref());
+        let v = op
+            .object
+            .map(|o| from_json_marked(&with_kind(&o, d)))
+            .unwrap_or(Value::Unknown(Type::Dynamic));
+        notes.extend(op.notes);
+        objects.insert(id.clone(), v);
+        inv.push(id);
+    }
+    for old in inventory(&r.prior) {
+        if !inv.contains(&old) {
+            notes.push(format!(
+                "prune: {old} is no longer in the bundle and will be deleted"
+            ));
+        }
+    }
+    let id = Value::from(format!("{}/bundle", cluster.name));
+    Ok(PlanResponse {
+        planned: with(&r.config, inv, objects, id),
+        requires_replace: Vec::new(),
+        notes,
+    })
+}
+
+fn with_kind(o: &J, m: &J) -> J {
+    let mut o = o.clone();
+    if let (Some(obj), Some(k)) = (o.as_object_mut(), m.get("kind")) {
+        obj.insert("kind".to_string(), k.clone());
+    }
+    o
+}
+
+/// Applies a bundle change (phased create/update with prune, or delete in reverse).
+pub async fn apply(p: &KubernetesProvider, r: ApplyRequest) -> ApplyResult {
+    match apply_inner(p, &r).await {
+        Ok(v) => ApplyResult::Applied(v),
+        Err(e) => ApplyResult::Failed(e.at(&r.address)),
+    }
+}
+
+fn stub(id: &str) -> Option<J> {
+    let (_, i) = parse_id(id)?;
+    let mut meta = serde_json::Map::new();
+    meta.insert("name".into(), J::from(i.name));
+    if let Some(ns) = i.namespace {
+        meta.insert("namespace".into(), J::from(ns));
+    }
+    Some(serde_json::json!({"apiVersion": i.api_version, "kind": i.kind, "metadata": meta}))
+}
+
+async fn delete_ids(
+    p: &KubernetesProvider,
+    conn: &std::sync::Arc<crate::cluster::Conn>,
+    ids: &[String],
+    v: &Value,
+) -> Result<(), K8sError> {
+    // Reverse of apply order: the rest, then Namespaces, then CRDs.
+    let mut stubs: Vec<J> = ids.iter().filter_map(|i| stub(i)).collect();
+    stubs.sort_by_key(|s| std::cmp::Reverse(phase(s)));
+    for s in stubs {
+        object::delete(conn, p.conns.retry, &s, delete_timeout(v)).await?;
+    }
+    Ok(())
+}
+
+async fn apply_inner(p: &KubernetesProvider, r: &ApplyRequest) -> Result<Value, K8sError> {
+    let v = if r.operation == Operation::Delete {
+        &r.prior
+    } else {
+        &r.planned
+    };
+    let cluster = attr(v, "cluster")
+        .and_then(ClusterRef::from_value)
+        .ok_or_else(|| K8sError::Invalid("cluster is not known at apply".into()))?;
+    let conn = p.conns.get(&cluster).await?;
+    if r.operation == Operation::Delete {
+        delete_ids(p, &conn, &inventory(&r.prior), v).await?;
+        return Ok(Value::NULL);
+    }
+    let content = attr(v, "content")
+        .and_then(Value::as_str)
+        .ok_or_else(|| K8sError::Invalid("content is not known at apply".into()))?;
+    let docs = parse(content)?;
+    for d in &docs {
+        p.crds.note(&cluster.name, d);
+    }
+    let force = force_of(v);
+    let mut inv = Vec::new();
+    let mut objects = BTreeMap::new();
+    let no_wait = WaitSpec::default();
+    for ph in 0..=2u8 {
+        let batch: Vec<&J> = docs.iter().filter(|d| phase(d) == ph).collect();
+        let futs = batch
+            .iter()
+            .map(|d| object::apply(&conn, p.conns.retry, &p.crds, &cluster, d, force, &no_wait));
+        for (d, res) in batch.iter().zip(futures_util::future::join_all(futs).await) {
+            let (live, ns) = res?;
+            let id = ident_id(&cluster.name, d, ns.as_deref());
+            objects.insert(
+                id.clone(),
+                from_json_marked(&with_kind(&project(&live, d), d)),
+            );
+            inv.push(id);
+        }
+    }
+    let pruned: Vec<String> = inventory(&r.prior)
+        .into_iter()
+        .filter(|i| !inv.contains(i))
+        .collect();
+    delete_ids(p, &conn, &pruned, v).await?;
+    Ok(with(
+        v,
+        inv,
+        objects,
+        Value::from(format!("{}/bundle", cluster.name)),
+    ))
+}
+
+/// Reads a bundle: the live fields of every inventoried object, batched.
+pub async fn read(p: &KubernetesProvider, r: &ReadRequest) -> ReadResult {
+    let Some(cluster) = attr(&r.prior, "cluster").and_then(ClusterRef::from_value) else {
+        return ReadResult::Failed(ProviderError::new(format!(
+            "{}: state has no cluster",
+            r.address
+        )));
+    };
+    let docs = attr(&r.prior, "content")
+        .and_then(Value::as_str)
+        .and_then(|c| parse(c).ok())
+        .unwrap_or_default();
+    let inv = inventory(&r.prior);
+    // The manifest of each inventoried id (a stub when the content changed shape).
+    let items: Vec<(ClusterRef, J)> = inv
+        .iter()
+        .filter_map(|id| {
+            let m = docs
+                .iter()
+                .find(|d| {
+                    Ident::of(d).is_ok_and(|i| {
+                        id.ends_with(&format!("/{}/{}", i.kind, i.name))
+                            && id.contains(&format!("/{}/", i.api_version))
+                    })
+                })
+                .cloned()
+                .or_else(|| stub(id))?;
+            Some((cluster.clone(), m))
+        })
+        .collect();
+    let fetched = crate::read::fetch(p, &items).await;
+    let mut objects = BTreeMap::new();
+    let mut live_inv = Vec::new();
+    for ((_, m), f) in items.iter().zip(fetched) {
+        match f {
+            Ok(Some((live, ns))) => {
+                let id = ident_id(&cluster.name, m, ns.as_deref());
+                objects.insert(
+                    id.clone(),
+                    from_json_marked(&with_kind(&project(&live, m), m)),
+                );
+                live_inv.push(id);
+            }
+            Ok(None) => {}
+            Err(e) => return ReadResult::Failed(e.at(&r.address)),
+        }
+    }
+    let id = attr(&r.prior, "id")
+        .cloned()
+        .unwrap_or(Value::Null(Type::String));
+    ReadResult::Found(with(&r.prior, live_inv, objects, id))
+}

@@ -1,0 +1,444 @@
+//! Cluster targets: the `cluster` object a resource names, one cached
+//! [`kube::Client`] per (kubeconfig, context), discovery once per cluster per
+//! run, and every API call with retries. This module knows nothing of plans or
+//! state; it only talks to API servers.
+
+use crate::error::K8sError;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::discovery::{ApiCapabilities, ApiResource, Scope};
+use kube::{Client, Config, Discovery};
+use posture_engine::value::Value;
+use serde_json::Value as J;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The target named by a resource's `cluster` attribute.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClusterRef {
+    /// The cluster block's label or for_each key.
+    pub name: String,
+    /// Kubeconfig file; `None` loads as kubectl does (KUBECONFIG, ~/.kube/config).
+    pub kubeconfig: Option<String>,
+    /// Context; `None` uses the kubeconfig's current context.
+    pub context: Option<String>,
+    /// Field manager for server-side apply.
+    pub field_manager: String,
+}
+
+impl ClusterRef {
+    /// Reads the `cluster` object; `None` when it is missing or not yet known.
+    pub fn from_value(v: &Value) -> Option<ClusterRef> {
+        let m = v.as_map()?;
+        let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        if !v.is_wholly_known() {
+            return None;
+        }
+        Some(ClusterRef {
+            name: s("name")?,
+            kubeconfig: s("kubeconfig"),
+            context: s("context"),
+            field_manager: s("field_manager").unwrap_or_else(|| "posture".to_string()),
+        })
+    }
+}
+
+/// One cluster's connection and run-wide caches.
+pub struct Conn {
+    /// The cluster's name, for messages.
+    pub name: String,
+    /// The field manager.
+    pub field_manager: String,
+    client: Client,
+    discovery: tokio::sync::Mutex<Option<Arc<Discovery>>>,
+    down: AtomicBool,
+    /// Requests sent (retries included), for measurements.
+    pub requests: AtomicU64,
+}
+
+/// Retry policy shared by every call.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts per call, the first included.
+    pub attempts: u32,
+    /// First backoff.
+    pub base: Duration,
+    /// Backoff cap.
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 6,
+            base: Duration::from_millis(100),
+            cap: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The per-run cache of connections, keyed by (kubeconfig, context).
+#[derive(Default)]
+pub struct Conns {
+    map: tokio::sync::Mutex<HashMap<(Option<String>, Option<String>), Arc<Conn>>>,
+    /// The retry policy.
+    pub retry: RetryPolicy,
+}
+
+impl Conns {
+    /// An empty cache with the given retry policy.
+    pub fn with_retry(retry: RetryPolicy) -> Conns {
+        Conns {
+            map: Default::default(),
+            retry,
+        }
+    }
+
+    /// The connection for a cluster, made on first use.
+    ///
+    /// # Errors
+    /// The kubeconfig cannot be read or names no such context.
+    pub async fn get(&self, c: &ClusterRef) -> Result<Arc<Conn>, K8sError> {
+        let key = (c.kubeconfig.clone(), c.context.clone());
+        let mut map = self.map.lock().await;
+        if let Some(conn) = map.get(&key) {
+            return Ok(conn.clone());
+        }
+        let err = |e: String| K8sError::Kubeconfig {
+            cluster: c.name.clone(),
+            detail: e,
+        };
+        let opts = KubeConfigOptions {
+            context: c.context.clone(),
+            cluster: None,
+            user: None,
+        };
+        // Tokens, client certificates and exec plugins are handled by kube's
+        // loader exactly as kubectl handles them.
+        let config = match &c.kubeconfig {
+            Some(path) => {
+                let kc = Kubeconfig::read_from(path).map_err(|e| err(e.to_string()))?;
+                Config::from_custom_kubeconfig(kc, &opts)
+                    .await
+                    .map_err(|e| err(e.to_string()))?
+            }
+            None => Config::from_kubeconfig(&opts)
+                .await
+                .map_err(|e| err(e.to_string()))?,
+        };
+        let client = Client::try_from(config).map_err(|e| err(e.to_string()))?;
+        let conn = Arc::new(Conn {
+            name: c.name.clone(),
+            field_manager: c.field_manager.clone(),
+            client,
+            discovery: tokio::sync::Mutex::new(None),
+            down: AtomicBool::new(false),
+            requests: AtomicU64::new(0),
+        });
+        map.insert(key, conn.clone());
+        Ok(conn)
+    }
+}
+
+/// A resolved kind: how to address it and whether it is namespaced.
+#[derive(Debug, Clone)]
+pub struct Kind {
+    /// The API resource.
+    pub ar: ApiResource,
+    /// True for namespaced kinds.
+    pub namespaced: bool,
+}
+
+fn is_retryable(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => matches!(s.code, 429 | 500 | 502 | 503 | 504),
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}
+
+fn is_connection(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::HyperError(_) | kube::Error::Service(_))
+}
+
+impl Conn {
+    /// Runs one API call with capped exponential backoff and jitter: 429
+    /// (honouring the server's retry-after), 5xx and connection errors are
+    /// retried; other errors are returned at once. A cluster whose
+    /// connection fails after every attempt is marked down, and later calls
+    /// fail fast so one unreachable cluster does not slow the others.
+    pub async fn call<T, F, Fut>(
+        &self,
+        policy: RetryPolicy,
+        what: &str,
+        f: F,
+    ) -> Result<T, K8sError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T, kube::Error>>,
+    {
+        if self.down.load(Ordering::Relaxed) {
+            return Err(K8sError::Unreachable {
+                cluster: self.name.clone(),
+                detail: "an earlier request could not connect".into(),
+            });
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            match f(self.client.clone()).await {
+                Ok(v) => return Ok(v),
+                Err(e) if is_retryable(&e) && attempt < policy.attempts => {
+                    let exp = policy
+                        .base
+                        .saturating_mul(1u32 << (attempt - 1).min(16))
+                        .min(policy.cap);
+                    let jitter = rand::random::<f64>() * exp.as_secs_f64() / 2.0;
+                    let mut wait = exp.mul_f64(0.5) + Duration::from_secs_f64(jitter);
+                    if let kube::Error::Api(s) = &e
+                        && let Some(d) = &s.details
+                        && d.retry_after_seconds > 0
+                    {
+                        wait = wait.max(Duration::from_secs(u64::from(d.retry_after_seconds)));
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => return Err(self.convert(what, e)),
+            }
+        }
+    }
+
+    fn convert(&self, what: &str, e: kube::Error) -> K8sError {
+        if is_connection(&e) {
+            self.down.store(true, Ordering::Relaxed);
+            return K8sError::Unreachable {
+                cluster: self.name.clone(),
+                detail: e.to_string(),
+            };
+        }
+        match e {
+            kube::Error::Api(s) => K8sError::Api {
+                cluster: self.name.clone(),
+                what: what.to_string(),
+                code: s.code,
+                reason: s.reason.clone(),
+                message: s.message.clone(),
+            },
+            other => K8sError::Api {
+                cluster: self.name.clone(),
+                what: what.to_string(),
+                code: 0,
+                reason: "ClientError".into(),
+                message: other.to_string(),
+            },
+        }
+    }
+
+    /// Discovery, once per run (aggregated discovery: two requests).
+    ///
+    /// # Errors
+    /// The cluster cannot be reached.
+    pub async fn discovery(&self, policy: RetryPolicy) -> Result<Arc<Discovery>, K8sError> {
+        let mut d = self.discovery.lock().await;
+        if let Some(x) = &*d {
+            return Ok(x.clone());
+        }
+        let x = Arc::new(
+            self.call(policy, "discovery", |c| Discovery::new(c).run_aggregated())
+                .await?,
+        );
+        *d = Some(x.clone());
+        Ok(x)
+    }
+
+    /// Forgets discovery (after a CRD is applied, its kind becomes served).
+    pub async fn invalidate_discovery(&self) {
+        *self.discovery.lock().await = None;
+    }
+
+    /// Resolves apiVersion + kind through the cached discovery.
+    ///
+    /// # Errors
+    /// The cluster cannot be reached.
+    pub async fn resolve(
+        &self,
+        policy: RetryPolicy,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<Option<Kind>, K8sError> {
+        let d = self.discovery(policy).await?;
+        let (group, version) = split_api_version(api_version);
+        let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+        Ok(d.resolve_gvk(&gvk)
+            .map(|(ar, caps): (ApiResource, ApiCapabilities)| Kind {
+                ar,
+                namespaced: caps.scope == Scope::Namespaced,
+            }))
+    }
+
+    fn api(&self, client: Client, k: &Kind, ns: Option<&str>) -> Api<DynamicObject> {
+        match (k.namespaced, ns) {
+            (true, Some(ns)) => Api::namespaced_with(client, ns, &k.ar),
+            (true, None) => Api::all_with(client, &k.ar),
+            (false, _) => Api::all_with(client, &k.ar),
+        }
+    }
+
+    /// Server-side apply (or its dry-run) of one object.
+    ///
+    /// # Errors
+    /// The server's error (409 for conflicts without force).
+    pub async fn apply(
+        &self,
+        policy: RetryPolicy,
+        k: &Kind,
+        ns: Option<&str>,
+        body: &J,
+        force: bool,
+        dry_run: bool,
+    ) -> Result<J, K8sError> {
+        let name = body
+            .pointer("/metadata/name")
+            .and_then(J::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let what = format!(
+            "{}apply {} {}",
+            if dry_run { "dry-run " } else { "" },
+            k.ar.kind,
+            obj_name(ns, &name)
+        );
+        let mut pp = PatchParams::apply(&self.field_manager);
+        if force {
+            pp = pp.force();
+        }
+        if dry_run {
+            pp = pp.dry_run();
+        }
+        let o = self
+            .call(policy, &what, |c| {
+                let api = self.api(c, k, ns);
+                let (pp, name, body) = (pp.clone(), name.clone(), body.clone());
+                async move { api.patch(&name, &pp, &Patch::Apply(body)).await }
+            })
+            .await?;
+        serde_json::to_value(o).map_err(|e| K8sError::Invalid(e.to_string()))
+    }
+
+    /// GET one object; `None` when it does not exist.
+    ///
+    /// # Errors
+    /// Anything but 404.
+    pub async fn get(
+        &self,
+        policy: RetryPolicy,
+        k: &Kind,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<Option<J>, K8sError> {
+        let what = format!("get {} {}", k.ar.kind, obj_name(ns, name));
+        let o = self
+            .call(policy, &what, |c| {
+                let api = self.api(c, k, ns);
+                let name = name.to_string();
+                async move { api.get_opt(&name).await }
+            })
+            .await?;
+        o.map(|o| serde_json::to_value(o).map_err(|e| K8sError::Invalid(e.to_string())))
+            .transpose()
+    }
+
+    /// One LIST of the objects of a kind in a namespace (or cluster-wide)
+    /// carrying a label selector; every page.
+    ///
+    /// # Errors
+    /// The server's error.
+    pub async fn list(
+        &self,
+        policy: RetryPolicy,
+        k: &Kind,
+        ns: Option<&str>,
+        selector: &str,
+    ) -> Result<Vec<J>, K8sError> {
+        let what = format!("list {} in {}", k.ar.kind, ns.unwrap_or("(cluster)"));
+        let mut out = Vec::new();
+        let mut cont: Option<String> = None;
+        loop {
+            let mut lp = ListParams::default().labels(selector).limit(500);
+            if let Some(c) = &cont {
+                lp = lp.continue_token(c);
+            }
+            let page = self
+                .call(policy, &what, |c| {
+                    let api = self.api(c, k, ns);
+                    let lp = lp.clone();
+                    async move { api.list(&lp).await }
+                })
+                .await?;
+            cont = page.metadata.continue_.clone().filter(|c| !c.is_empty());
+            for o in page.items {
+                out.push(serde_json::to_value(o).map_err(|e| K8sError::Invalid(e.to_string()))?);
+            }
+            if cont.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// DELETE with background propagation; `false` when already gone.
+    ///
+    /// # Errors
+    /// The server's error.
+    pub async fn delete(
+        &self,
+        policy: RetryPolicy,
+        k: &Kind,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Result<bool, K8sError> {
+        let what = format!("delete {} {}", k.ar.kind, obj_name(ns, name));
+        let r = self
+            .call(policy, &what, |c| {
+                let api = self.api(c, k, ns);
+                let name = name.to_string();
+                async move { api.delete(&name, &DeleteParams::background()).await }
+            })
+            .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some(404) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `ns/name` or `name`.
+pub fn obj_name(ns: Option<&str>, name: &str) -> String {
+    match ns {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// `apps/v1` → (`apps`, `v1`); `v1` → (``, `v1`).
+pub fn split_api_version(av: &str) -> (&str, &str) {
+    match av.split_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", av),
+    }
+}
+
+impl Conns {
+    /// Requests sent per cluster so far (retries included).
+    pub async fn request_counts(&self) -> HashMap<String, u64> {
+        self.map
+            .lock()
+            .await
+            .values()
+            .map(|c| (c.name.clone(), c.requests.load(Ordering::Relaxed)))
+            .collect()
+    }
+}

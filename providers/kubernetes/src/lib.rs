@@ -1,0 +1,125 @@
+//! posture's Kubernetes provider: `kubernetes_manifest` (one object) and
+//! `kubernetes_manifests` (a bundle with an inventory), applied by
+//! server-side apply to the cluster each resource names with `cluster = ...`.
+//!
+//! Plans come from server-side dry-runs and compare only the fields posture
+//! applies; refresh is one LIST per (cluster, kind, namespace) selected by
+//! the `posture.dev/managed-by` label. This crate must not print or choose
+//! exit codes (the CLI does) and never puts object bodies into messages.
+
+pub mod bundle;
+pub mod cluster;
+pub mod error;
+pub mod manifest;
+pub mod object;
+pub mod read;
+pub mod resource;
+pub mod schema;
+
+use cluster::{ClusterRef, Conns, RetryPolicy};
+use object::PlannedCrds;
+use posture_engine::provider::{
+    ApplyRequest, ApplyResult, PlanRequest, PlanResponse, Provider, ProviderError, ProviderSchema,
+    ReadRequest, ReadResult,
+};
+use posture_engine::value::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Resource type of one object.
+pub const MANIFEST: &str = "kubernetes_manifest";
+/// Resource type of a bundle.
+pub const MANIFESTS: &str = "kubernetes_manifests";
+
+/// The provider. One value per run: it caches clients and discovery.
+#[derive(Default)]
+pub struct KubernetesProvider {
+    conns: Conns,
+    crds: PlannedCrds,
+    /// Cluster values seen in configuration, by name (for import).
+    seen: Mutex<HashMap<String, Value>>,
+}
+
+impl KubernetesProvider {
+    /// A provider with the default retry policy.
+    pub fn new() -> KubernetesProvider {
+        KubernetesProvider::default()
+    }
+
+    /// A provider with a custom retry policy (tests use short backoffs).
+    pub fn with_retry(retry: RetryPolicy) -> KubernetesProvider {
+        KubernetesProvider {
+            conns: Conns::with_retry(retry),
+            ..KubernetesProvider::default()
+        }
+    }
+
+    /// Requests sent per cluster name so far (retries included).
+    pub async fn request_counts(&self) -> HashMap<String, u64> {
+        self.conns.request_counts().await
+    }
+
+    pub(crate) fn remember(&self, cluster: &Value) {
+        if let Some(c) = ClusterRef::from_value(cluster)
+            && let Ok(mut m) = self.seen.lock()
+        {
+            m.insert(c.name, cluster.clone());
+        }
+    }
+
+    pub(crate) fn cluster_value(&self, name: &str) -> Value {
+        self.seen
+            .lock()
+            .ok()
+            .and_then(|m| m.get(name).cloned())
+            .unwrap_or_else(|| resource::default_cluster(name))
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for KubernetesProvider {
+    fn name(&self) -> &str {
+        "kubernetes"
+    }
+
+    fn schema(&self) -> ProviderSchema {
+        schema::provider_schema()
+    }
+
+    fn batch_key(&self, type_name: &str, value: &Value) -> Option<String> {
+        resource::batch_key(type_name, value)
+    }
+
+    async fn read(&self, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
+        read::read(self, requests).await
+    }
+
+    async fn plan(&self, r: PlanRequest) -> Result<PlanResponse, ProviderError> {
+        match r.type_name.as_str() {
+            MANIFEST => resource::plan(self, r).await,
+            MANIFESTS => bundle::plan(self, r).await,
+            t => Err(ProviderError::new(format!("unknown resource type {t}"))),
+        }
+    }
+
+    async fn apply(&self, requests: Vec<ApplyRequest>) -> Vec<ApplyResult> {
+        // SSA is per object; the objects of one batch go concurrently.
+        let futs = requests.into_iter().map(|r| async move {
+            match r.type_name.as_str() {
+                MANIFEST => resource::apply(self, r).await,
+                MANIFESTS => bundle::apply(self, r).await,
+                t => ApplyResult::Failed(ProviderError::new(format!("unknown resource type {t}"))),
+            }
+        });
+        futures_util::future::join_all(futs).await
+    }
+
+    async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
+        match type_name {
+            MANIFEST => resource::import(self, id).await,
+            t => Err(ProviderError::new(format!(
+                "{t} cannot be imported; import its objects as kubernetes_manifest"
+            ))),
+        }
+    }
+}
