@@ -258,12 +258,17 @@ pub async fn read(p: &KubernetesProvider, r: &ReadRequest) -> ReadResult {
     let items: Vec<(ClusterRef, J)> = inv
         .iter()
         .filter_map(|id| {
+            let (_, want) = parse_id(id)?;
             let m = docs
                 .iter()
                 .find(|d| {
                     Ident::of(d).is_ok_and(|i| {
-                        id.ends_with(&format!("/{}/{}", i.kind, i.name))
-                            && id.contains(&format!("/{}/", i.api_version))
+                        i.api_version == want.api_version
+                            && i.kind == want.kind
+                            && i.name == want.name
+                            && (i.namespace == want.namespace
+                                || (i.namespace.is_none()
+                                    && want.namespace.as_deref() == Some("default")))
                     })
                 })
                 .cloned()

@@ -25,19 +25,40 @@ async fn crd_and_cr_in_one_run() {
     let p = provider();
     let crd_cfg = manifest_config(h.cluster("a"), crd());
     let cr_cfg = manifest_config(h.cluster("a"), widget());
-    let crd_plan = plan(&p, "kubernetes_manifest", &Value::NULL, &crd_cfg).await.expect("crd plan");
-    let cr_plan = plan(&p, "kubernetes_manifest", &Value::NULL, &cr_cfg).await.expect("cr plan");
-    assert!(cr_plan.planned.as_map().expect("obj")["object"].is_unknown(), "details come at apply");
-    assert_eq!(cr_plan.planned.as_map().expect("obj")["id"], Value::from("a/example.com/v1/Widget/default/w1"));
+    let crd_plan = plan(&p, "kubernetes_manifest", &Value::NULL, &crd_cfg)
+        .await
+        .expect("crd plan");
+    let cr_plan = plan(&p, "kubernetes_manifest", &Value::NULL, &cr_cfg)
+        .await
+        .expect("cr plan");
+    assert!(
+        cr_plan.planned.as_map().expect("obj")["object"].is_unknown(),
+        "details come at apply"
+    );
+    assert_eq!(
+        cr_plan.planned.as_map().expect("obj")["id"],
+        Value::from("a/example.com/v1/Widget/default/w1")
+    );
     // Applied concurrently (no ordering between them): the CR waits for its CRD.
     let (a, b) = tokio::join!(
-        apply(&p, "kubernetes_manifest", vec![(Value::NULL, cr_plan.planned)]),
-        apply(&p, "kubernetes_manifest", vec![(Value::NULL, crd_plan.planned)]),
+        apply(
+            &p,
+            "kubernetes_manifest",
+            vec![(Value::NULL, cr_plan.planned)]
+        ),
+        apply(
+            &p,
+            "kubernetes_manifest",
+            vec![(Value::NULL, crd_plan.planned)]
+        ),
     );
     let cr_state = a.into_iter().next().expect("one").expect("cr applied");
     b.into_iter().next().expect("one").expect("crd applied");
     assert_eq!(object_of(&cr_state)["spec"]["size"], 3);
-    let live = h.get("a", "widgets.example.com", Some("default"), "w1").await.expect("created");
+    let live = h
+        .get("a", "widgets.example.com", Some("default"), "w1")
+        .await
+        .expect("created");
     assert_eq!(live["spec"]["size"], 3);
 }
 
@@ -45,8 +66,16 @@ async fn crd_and_cr_in_one_run() {
 async fn a_kind_neither_served_nor_planned_is_a_plan_error() {
     let h = Harness::start(&["a"]).await;
     let p = provider();
-    let e = plan(&p, "kubernetes_manifest", &Value::NULL, &manifest_config(h.cluster("a"), widget()))
-        .await
-        .expect_err("not served");
-    assert!(e.contains("Widget") && e.contains("cluster a") && e.contains("example.com/v1"), "{e}");
+    let e = plan(
+        &p,
+        "kubernetes_manifest",
+        &Value::NULL,
+        &manifest_config(h.cluster("a"), widget()),
+    )
+    .await
+    .expect_err("not served");
+    assert!(
+        e.contains("Widget") && e.contains("cluster a") && e.contains("example.com/v1"),
+        "{e}"
+    );
 }

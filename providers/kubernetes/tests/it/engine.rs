@@ -18,17 +18,36 @@ async fn plan_apply(dir: &Path, run_apply: bool) -> (Plan, Option<ApplyReport>) 
     assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
     let providers = Providers::new(vec![Arc::new(provider()) as Arc<dyn Provider>]);
     let loc = LocalLocation::new(dir.join(".posture"));
-    let backend: Arc<dyn Backend> = Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
+    let backend: Arc<dyn Backend> =
+        Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
     let state = backend.load().expect("load");
     let g = graph::build(&ws.tree).expect("graph");
-    let ev = Evaluation::new(&ws.tree, &ws.sources, &providers, ws.raw_vars.clone(), Strictness::Full);
-    let (p, diags) = plan(&ev, &g, &providers, &state, &PlanOptions::default()).await.expect("plan");
+    let ev = Evaluation::new(
+        &ws.tree,
+        &ws.sources,
+        &providers,
+        ws.raw_vars.clone(),
+        Strictness::Full,
+    );
+    let (p, diags) = plan(&ev, &g, &providers, &state, &PlanOptions::default())
+        .await
+        .expect("plan");
     assert!(!diags.has_errors(), "{diags:?}");
     if !run_apply {
         return (p, None);
     }
-    let ev = Evaluation::new(&ws.tree, &ws.sources, &providers, ws.raw_vars.clone(), Strictness::Full);
-    let opts = ApplyOptions { parallelism: 10, cancel: Default::default(), progress: None };
+    let ev = Evaluation::new(
+        &ws.tree,
+        &ws.sources,
+        &providers,
+        ws.raw_vars.clone(),
+        Strictness::Full,
+    );
+    let opts = ApplyOptions {
+        parallelism: 10,
+        cancel: Default::default(),
+        progress: None,
+    };
     let report = apply(&ev, &providers, backend, &p, &opts).await;
     (p, Some(report))
 }
@@ -59,14 +78,15 @@ resource "kubernetes_manifest" "ns" {{
 }}
 
 resource "kubernetes_manifest" "settings" {{
-  for_each = kubernetes_manifest.ns
-  cluster  = each.value.cluster
+  for_each   = {{ for k, c in local.clusters : k => c if c.labels.env == "prod" }}
+  cluster    = each.value
+  depends_on = [kubernetes_manifest.ns]
   manifest = yamldecode(<<-EOT
     apiVersion: v1
     kind: ConfigMap
     metadata:
       name: settings
-      namespace: ${{each.value.manifest.metadata.name}}
+      namespace: payments
     data:
       cluster: ${{each.key}}
     EOT
@@ -78,23 +98,66 @@ resource "kubernetes_manifest" "settings" {{
     let (p, report) = plan_apply(dir.path(), true).await;
     let report = report.expect("applied");
     assert!(report.failed.is_empty(), "{:?}", report.failed);
-    assert_eq!(p.changes.iter().filter(|c| c.action == Action::Create).count(), 4);
+    assert_eq!(
+        p.changes
+            .iter()
+            .filter(|c| c.action == Action::Create)
+            .count(),
+        4
+    );
     for c in ["a", "c"] {
-        let cm = h.get(c, "configmap", Some("payments"), "settings").await.expect("created");
+        let cm = h
+            .get(c, "configmap", Some("payments"), "settings")
+            .await
+            .expect("created");
         assert_eq!(cm["data"]["cluster"], c);
     }
-    assert!(h.get("b", "namespace", None, "payments").await.is_none(), "b is not prod");
+    assert!(
+        h.get("b", "namespace", None, "payments").await.is_none(),
+        "b is not prod"
+    );
 
     // A new run: all no-ops.
     let (p, _) = plan_apply(dir.path(), false).await;
-    let changed: Vec<_> = p.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| (c.address.clone(), c.action)).collect();
+    let changed: Vec<_> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.address.clone(), c.action))
+        .collect();
     assert!(changed.is_empty(), "{changed:?}");
 
     // kubectl drift on c: plan updates exactly that instance, apply corrects it.
-    h.kubectl("c", &["-n", "payments", "patch", "configmap", "settings", "--type=merge", "-p", r#"{"data":{"cluster":"edited"}}"#]).await;
+    h.kubectl(
+        "c",
+        &[
+            "-n",
+            "payments",
+            "patch",
+            "configmap",
+            "settings",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"cluster":"edited"}}"#,
+        ],
+    )
+    .await;
     let (p, report) = plan_apply(dir.path(), true).await;
-    let changed: Vec<_> = p.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| c.address.clone()).collect();
-    assert_eq!(changed, vec!["kubernetes_manifest.settings[\"c\"]".to_string()]);
+    let changed: Vec<_> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| c.address.clone())
+        .collect();
+    assert_eq!(
+        changed,
+        vec!["kubernetes_manifest.settings[\"c\"]".to_string()]
+    );
     assert!(report.expect("applied").failed.is_empty());
-    assert_eq!(h.get("c", "configmap", Some("payments"), "settings").await.expect("exists")["data"]["cluster"], "c");
+    assert_eq!(
+        h.get("c", "configmap", Some("payments"), "settings")
+            .await
+            .expect("exists")["data"]["cluster"],
+        "c"
+    );
 }

@@ -10,20 +10,42 @@ use posture_sandbox::Faults;
 async fn one_cluster_down_fails_only_its_resources() {
     let h = Harness::start(&["a", "b", "c"]).await;
     let p = provider();
-    h.sb.set_faults("b", Faults { down: true, ..Default::default() }).expect("faults");
+    h.sb.set_faults(
+        "b",
+        Faults {
+            down: true,
+            ..Default::default()
+        },
+    )
+    .expect("faults");
     let mut results = Vec::new();
     for c in ["a", "b", "c"] {
         let cfg = manifest_config(h.cluster(c), configmap("x", "default", &[("c", c)]));
-        results.push(match plan(&p, "kubernetes_manifest", &Value::NULL, &cfg).await {
-            Ok(pl) => apply(&p, "kubernetes_manifest", vec![(Value::NULL, pl.planned)]).await.remove(0),
-            Err(e) => Err(e),
-        });
+        results.push(
+            match plan(&p, "kubernetes_manifest", &Value::NULL, &cfg).await {
+                Ok(pl) => apply(&p, "kubernetes_manifest", vec![(Value::NULL, pl.planned)])
+                    .await
+                    .remove(0),
+                Err(e) => Err(e),
+            },
+        );
     }
     assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
     let err = results[1].as_ref().expect_err("b is down");
-    assert!(err.contains("cluster b") && err.contains("unreachable"), "{err}");
-    assert!(h.get("a", "configmap", Some("default"), "x").await.is_some());
-    assert!(h.get("c", "configmap", Some("default"), "x").await.is_some());
+    assert!(
+        err.contains("cluster b") && err.contains("unreachable"),
+        "{err}"
+    );
+    assert!(
+        h.get("a", "configmap", Some("default"), "x")
+            .await
+            .is_some()
+    );
+    assert!(
+        h.get("c", "configmap", Some("default"), "x")
+            .await
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -31,23 +53,61 @@ async fn throttling_and_server_errors_are_retried_without_duplicates() {
     let h = Harness::start(&["a"]).await;
     let p = provider();
     // Discovery first, without faults, so the faults hit the object calls.
-    let _ = plan(&p, "kubernetes_manifest", &Value::NULL,
-        &manifest_config(h.cluster("a"), configmap("warm", "default", &[]))).await.expect("plan");
-    h.sb.set_faults("a", Faults { throttle_rate: 0.3, error_rate: 0.2, retry_after_seconds: Some(0), ..Default::default() }).expect("faults");
+    let _ = plan(
+        &p,
+        "kubernetes_manifest",
+        &Value::NULL,
+        &manifest_config(h.cluster("a"), configmap("warm", "default", &[])),
+    )
+    .await
+    .expect("plan");
+    h.sb.set_faults(
+        "a",
+        Faults {
+            throttle_rate: 0.3,
+            error_rate: 0.2,
+            retry_after_seconds: Some(0),
+            ..Default::default()
+        },
+    )
+    .expect("faults");
     let mut items = Vec::new();
     for i in 0..20 {
-        let cfg = manifest_config(h.cluster("a"), configmap(&format!("cm-{i}"), "default", &[("i", "x")]));
-        let pl = plan(&p, "kubernetes_manifest", &Value::NULL, &cfg).await.expect("plan despite faults");
+        let cfg = manifest_config(
+            h.cluster("a"),
+            configmap(&format!("cm-{i}"), "default", &[("i", "x")]),
+        );
+        let pl = plan(&p, "kubernetes_manifest", &Value::NULL, &cfg)
+            .await
+            .expect("plan despite faults");
         items.push((Value::NULL, pl.planned));
     }
     let results = apply(&p, "kubernetes_manifest", items).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     h.sb.set_faults("a", Faults::default()).expect("faults");
-    let names = h.kubectl("a", &["get", "configmaps", "-l", "posture.dev/managed-by=posture", "-o", "name"]).await;
-    assert_eq!(names.lines().count(), 20, "{names}");
+    let served = h.take_metrics("a");
+    // Each object: one dry-run at plan and one apply were served, no more.
+    assert_eq!(served.get("patch configmaps"), Some(&41), "{served:?}");
     let sent = p.request_counts().await["a"];
-    let served = h.sb.metrics("a").expect("metrics").values().sum::<u64>();
-    assert!(sent > served, "some requests were rejected by faults and retried: sent {sent}, served {served}");
+    let served: u64 = served.values().sum();
+    assert!(
+        sent > served,
+        "faults rejected some requests, which were retried: sent {sent}, served {served}"
+    );
+    let names = h
+        .kubectl(
+            "a",
+            &[
+                "get",
+                "configmaps",
+                "-l",
+                "posture.dev/managed-by=posture",
+                "-o",
+                "name",
+            ],
+        )
+        .await;
+    assert_eq!(names.lines().count(), 20, "{names}");
 }
 
 #[tokio::test]
@@ -56,25 +116,46 @@ async fn refresh_is_one_list_per_kind_and_namespace() {
     let p = provider();
     let mut items = Vec::new();
     for i in 0..30 {
-        let cfg = manifest_config(h.cluster("a"), configmap(&format!("cm-{i}"), "default", &[("i", "x")]));
-        let pl = plan(&p, "kubernetes_manifest", &Value::NULL, &cfg).await.expect("plan");
+        let cfg = manifest_config(
+            h.cluster("a"),
+            configmap(&format!("cm-{i}"), "default", &[("i", "x")]),
+        );
+        let pl = plan(&p, "kubernetes_manifest", &Value::NULL, &cfg)
+            .await
+            .expect("plan");
         items.push((Value::NULL, pl.planned));
     }
-    let states: Vec<Value> = apply(&p, "kubernetes_manifest", items).await.into_iter().map(|r| r.expect("apply")).collect();
+    let states: Vec<Value> = apply(&p, "kubernetes_manifest", items)
+        .await
+        .into_iter()
+        .map(|r| r.expect("apply"))
+        .collect();
     // A new run: fresh provider, discovery once.
     let p2 = provider();
     h.take_metrics("a");
     let found = read(&p2, "kubernetes_manifest", &states).await;
-    assert!(found.iter().all(|r| matches!(r, ReadResult::Found(_))), "{found:?}");
+    assert!(
+        found.iter().all(|r| matches!(r, ReadResult::Found(_))),
+        "{found:?}"
+    );
     let m = h.take_metrics("a");
     assert_eq!(m.get("list configmaps"), Some(&1), "{m:?}");
     assert_eq!(m.get("get configmaps"), None, "{m:?}");
     assert!(m.get("get discovery").copied().unwrap_or(0) <= 2, "{m:?}");
     // An object missing from its list (label removed by someone) costs one GET.
-    h.kubectl("a", &["label", "configmap", "cm-0", "posture.dev/managed-by-"]).await;
+    h.kubectl(
+        "a",
+        &["label", "configmap", "cm-0", "posture.dev/managed-by-"],
+    )
+    .await;
+    h.take_metrics("a");
     let p3 = provider();
     let found = read(&p3, "kubernetes_manifest", &states).await;
     assert!(found.iter().all(|r| matches!(r, ReadResult::Found(_))));
     let m = h.take_metrics("a");
-    assert_eq!((m.get("list configmaps"), m.get("get configmaps")), (Some(&1), Some(&1)), "{m:?}");
+    assert_eq!(
+        (m.get("list configmaps"), m.get("get configmaps")),
+        (Some(&1), Some(&1)),
+        "{m:?}"
+    );
 }

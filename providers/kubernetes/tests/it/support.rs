@@ -36,7 +36,11 @@ impl Harness {
         let path = dir.path().join("kubeconfig");
         sb.write_kubeconfig(&path).expect("kubeconfig");
         let kubeconfig = path.to_string_lossy().to_string();
-        Harness { sb, dir, kubeconfig }
+        Harness {
+            sb,
+            dir,
+            kubeconfig,
+        }
     }
 
     /// The `cluster` object a cluster block would evaluate to.
@@ -48,7 +52,10 @@ impl Harness {
     pub fn cluster_labelled(&self, name: &str, labels: &[(&str, &str)]) -> Value {
         Value::Object(BTreeMap::from([
             ("name".to_string(), Value::from(name)),
-            ("kubeconfig".to_string(), Value::from(self.kubeconfig.as_str())),
+            (
+                "kubeconfig".to_string(),
+                Value::from(self.kubeconfig.as_str()),
+            ),
             ("context".to_string(), Value::from(name)),
             (
                 "labels".to_string(),
@@ -108,7 +115,11 @@ impl Harness {
             .output()
             .await
             .expect("run kubectl");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if out.stdout.is_empty() {
             None
         } else {
@@ -185,7 +196,11 @@ pub async fn plan(
 }
 
 /// Applies planned values (create/update by prior null-ness) as one batch.
-pub async fn apply(p: &KubernetesProvider, ty: &str, items: Vec<(Value, Value)>) -> Vec<Result<Value, String>> {
+pub async fn apply(
+    p: &KubernetesProvider,
+    ty: &str,
+    items: Vec<(Value, Value)>,
+) -> Vec<Result<Value, String>> {
     let reqs = items
         .into_iter()
         .enumerate()
@@ -247,12 +262,19 @@ pub async fn read_one(p: &KubernetesProvider, ty: &str, state: &Value) -> Value 
 
 /// The `object` attribute as JSON.
 pub fn object_of(v: &Value) -> J {
-    v.as_map().expect("object")["object"].clone().unmark_deep().0.to_json()
+    v.as_map().expect("object")["object"]
+        .clone()
+        .unmark_deep()
+        .0
+        .to_json()
 }
 
 /// A ConfigMap manifest.
 pub fn configmap(name: &str, ns: &str, data: &[(&str, &str)]) -> J {
-    let d: serde_json::Map<String, J> = data.iter().map(|(k, v)| (k.to_string(), J::from(*v))).collect();
+    let d: serde_json::Map<String, J> = data
+        .iter()
+        .map(|(k, v)| (k.to_string(), J::from(*v)))
+        .collect();
     serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": name, "namespace": ns}, "data": d})
 }
