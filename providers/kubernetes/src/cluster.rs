@@ -79,10 +79,13 @@ impl Default for RetryPolicy {
     }
 }
 
+/// (kubeconfig, context): what identifies a connection.
+type ConnKey = (Option<String>, Option<String>);
+
 /// The per-run cache of connections, keyed by (kubeconfig, context).
 #[derive(Default)]
 pub struct Conns {
-    map: tokio::sync::Mutex<HashMap<(Option<String>, Option<String>), Arc<Conn>>>,
+    map: tokio::sync::Mutex<HashMap<ConnKey, Arc<Conn>>>,
     /// The retry policy.
     pub retry: RetryPolicy,
 }

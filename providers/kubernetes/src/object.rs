@@ -275,7 +275,9 @@ fn ready(live: &J, spec: &WaitSpec, kind: &str) -> bool {
         let ptr = format!("/{}", p.replace('.', "/"));
         match live.pointer(&ptr) {
             Some(J::String(s)) => s == want,
-            Some(v) => v.to_string() == *want,
+            Some(J::Number(n)) => n.to_string() == *want,
+            Some(J::Bool(b)) => b.to_string() == *want,
+            Some(_) => false,
             None => false,
         }
     });

@@ -15,19 +15,19 @@ use std::collections::BTreeMap;
 /// What a fetch found for one object.
 pub type Fetched = Result<Option<(J, Option<String>)>, K8sError>;
 
+/// (cluster name, kubeconfig, context, apiVersion, kind, namespace): one LIST each.
+type GroupKey = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
 /// Fetches the live objects of many (cluster, manifest) pairs, batched.
 pub async fn fetch(p: &KubernetesProvider, items: &[(ClusterRef, J)]) -> Vec<Fetched> {
-    let mut groups: BTreeMap<
-        (
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            String,
-            Option<String>,
-        ),
-        Vec<usize>,
-    > = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
     let mut out: Vec<Option<Fetched>> = (0..items.len()).map(|_| None).collect();
     for (i, (c, m)) in items.iter().enumerate() {
         match Ident::of(m) {
