@@ -7,3 +7,4 @@ mod engine;
 mod faults;
 mod lifecycle;
 mod support;
+mod wait;
