@@ -23,7 +23,7 @@ use posture_engine::provider::{
     ReadRequest, ReadResult,
 };
 use posture_engine::value::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 /// Resource type of one object.
@@ -38,6 +38,9 @@ pub struct KubernetesProvider {
     crds: PlannedCrds,
     /// Cluster values seen in configuration, by name (for import).
     seen: Mutex<HashMap<String, Value>>,
+    /// Addresses whose refresh found the applied fields as recorded: with an
+    /// unchanged manifest their plan is a no-op without a dry-run.
+    clean: Mutex<HashSet<String>>,
 }
 
 impl KubernetesProvider {
@@ -65,6 +68,20 @@ impl KubernetesProvider {
         {
             m.insert(c.name, cluster.clone());
         }
+    }
+
+    pub(crate) fn mark_clean(&self, address: &str, clean: bool) {
+        if let Ok(mut s) = self.clean.lock() {
+            if clean {
+                s.insert(address.to_string());
+            } else {
+                s.remove(address);
+            }
+        }
+    }
+
+    pub(crate) fn is_clean(&self, address: &str) -> bool {
+        self.clean.lock().is_ok_and(|s| s.contains(address))
     }
 
     pub(crate) fn cluster_value(&self, name: &str) -> Value {

@@ -150,7 +150,11 @@ pub async fn read(p: &KubernetesProvider, requests: Vec<ReadRequest>) -> Vec<Rea
         let r = &requests[i];
         results[i] = Some(match f {
             Ok(Some((live, ns))) => {
-                ReadResult::Found(state_of(&r.prior, &live, m, &c.name, ns.as_deref()))
+                let now = state_of(&r.prior, &live, m, &c.name, ns.as_deref());
+                let recorded = attr(&r.prior, "object").and_then(to_json);
+                let found = attr(&now, "object").and_then(to_json);
+                p.mark_clean(&r.address, recorded.is_some() && recorded == found);
+                ReadResult::Found(now)
             }
             Ok(None) => ReadResult::Gone,
             Err(e) => ReadResult::Failed(e.at(&r.address)),

@@ -151,8 +151,30 @@ pub async fn plan(p: &KubernetesProvider, r: PlanRequest) -> Result<PlanResponse
         });
     };
     let id = Ident::of(&manifest).map_err(at)?;
-    let conn = p.conns.get(&cluster).await.map_err(at)?;
     let prior_manifest = attr(&r.prior, "manifest").and_then(to_json);
+    p.crds.note(&cluster.name, &manifest);
+    // Refresh found the applied fields as recorded and the manifest is
+    // unchanged: nothing to ask the server (no dry-run per object).
+    if prior_manifest.as_ref() == Some(&manifest) && p.is_clean(&r.address) {
+        let keep = |k: &str| {
+            attr(&r.prior, k)
+                .cloned()
+                .unwrap_or(Value::Null(Type::String))
+        };
+        return Ok(PlanResponse {
+            planned: with(
+                &r.config,
+                vec![
+                    ("object", keep("object")),
+                    ("uid", keep("uid")),
+                    ("id", keep("id")),
+                ],
+            ),
+            requires_replace: Vec::new(),
+            notes: Vec::new(),
+        });
+    }
+    let conn = p.conns.get(&cluster).await.map_err(at)?;
     let op = object::plan(
         &conn,
         p.conns.retry,

@@ -115,6 +115,7 @@ async fn refresh_is_one_list_per_kind_and_namespace() {
     let h = Harness::start(&["a"]).await;
     let p = provider();
     let mut items = Vec::new();
+    let mut configs = Vec::new();
     for i in 0..30 {
         let cfg = manifest_config(
             h.cluster("a"),
@@ -124,6 +125,7 @@ async fn refresh_is_one_list_per_kind_and_namespace() {
             .await
             .expect("plan");
         items.push((Value::NULL, pl.planned));
+        configs.push(cfg);
     }
     let states: Vec<Value> = apply(&p, "kubernetes_manifest", items)
         .await
@@ -142,6 +144,30 @@ async fn refresh_is_one_list_per_kind_and_namespace() {
     assert_eq!(m.get("list configmaps"), Some(&1), "{m:?}");
     assert_eq!(m.get("get configmaps"), None, "{m:?}");
     assert!(m.get("get discovery").copied().unwrap_or(0) <= 2, "{m:?}");
+    // The no-op plan after that refresh asks the server nothing more.
+    let refreshed: Vec<Value> = found
+        .into_iter()
+        .map(|r| match r {
+            ReadResult::Found(v) => v,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    for (i, (s, cfg)) in refreshed.iter().zip(&configs).enumerate() {
+        let pl = plan_at(
+            &p2,
+            &format!("kubernetes_manifest.test[{i}]"),
+            "kubernetes_manifest",
+            s,
+            cfg,
+        )
+        .await
+        .expect("plan");
+        assert!(posture_engine::value::raw_equal(&pl.planned, s), "no-op");
+    }
+    assert!(
+        h.take_metrics("a").is_empty(),
+        "no dry-runs for unchanged, undrifted objects"
+    );
     // An object missing from its list (label removed by someone) costs one GET.
     h.kubectl(
         "a",

@@ -185,8 +185,19 @@ pub async fn plan(
     prior: &Value,
     config: &Value,
 ) -> Result<PlanResponse, String> {
+    plan_at(p, &format!("{ty}.test"), ty, prior, config).await
+}
+
+/// Plans one instance at an address (as read names it: `TYPE.test[i]`).
+pub async fn plan_at(
+    p: &KubernetesProvider,
+    address: &str,
+    ty: &str,
+    prior: &Value,
+    config: &Value,
+) -> Result<PlanResponse, String> {
     p.plan(PlanRequest {
-        address: format!("{ty}.test"),
+        address: address.to_string(),
         type_name: ty.to_string(),
         prior: prior.clone(),
         config: config.clone(),
