@@ -8,6 +8,8 @@
 //! **Architecture invariant:** nothing in posture's engine depends on this crate; it is
 //! a stand-in for real clusters, used by tests, benchmarks and first tries.
 
+#![deny(missing_docs)]
+
 pub mod admin;
 pub mod api;
 pub mod cluster;
