@@ -56,6 +56,7 @@ impl WatchRequest {
                     ApiError::bad_request(format!("invalid resource version {s:?}"))
                 })?),
             };
+        let send_initial = q.get("sendInitialEvents").is_some_and(|b| b == "true");
         let timeout = q
             .get("timeoutSeconds")
             .and_then(|t| t.parse::<u64>().ok())
@@ -66,9 +67,10 @@ impl WatchRequest {
             namespace,
             labels,
             fields,
-            from,
+            // sendInitialEvents streams the current state whatever resourceVersion says.
+            from: if send_initial { None } else { from },
             bookmarks: q.get("allowWatchBookmarks").is_some_and(|b| b == "true"),
-            send_initial: q.get("sendInitialEvents").is_some_and(|b| b == "true"),
+            send_initial,
             timeout,
             table,
         })
