@@ -554,3 +554,57 @@ async fn contexts_are_isolated_and_tokens_required() {
         .ok();
     assert!(node.contains("node/prod-us-control-plane"), "{node}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemonsets_and_statefulsets_become_ready() {
+    let e = env(&["mgmt"]).await;
+    let workloads = e.file(
+        "workloads.yaml",
+        r#"
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: agent, image: "agent:1"}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: default}
+spec:
+  replicas: 2
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: "db:1"}]}
+"#,
+    );
+    e.kubectl(&["apply", "--server-side", "-f", &workloads])
+        .await
+        .ok();
+    // One daemon pod per seeded node (3).
+    e.kubectl(&[
+        "wait",
+        "--for=jsonpath={.status.numberReady}=3",
+        "ds/agent",
+        "-n",
+        "kube-system",
+        "--timeout=20s",
+    ])
+    .await
+    .ok();
+    e.kubectl(&[
+        "wait",
+        "--for=jsonpath={.status.readyReplicas}=2",
+        "sts/db",
+        "--timeout=20s",
+    ])
+    .await
+    .ok();
+    e.kubectl(&["rollout", "status", "sts/db", "--timeout=20s"])
+        .await
+        .ok();
+}
