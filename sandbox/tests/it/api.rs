@@ -521,3 +521,56 @@ fn generate_name_and_delete_collection() {
         .collect();
     assert_eq!(names, vec!["keep"]);
 }
+
+#[tokio::test]
+async fn selector_watch_turns_label_changes_into_added_and_deleted() {
+    use posture_sandbox::watch;
+    let c = cluster();
+    let rt = c
+        .state()
+        .registry
+        .find("", "v1", "configmaps")
+        .cloned()
+        .expect("configmaps");
+    let from = c.state().rv.to_string();
+    let q = [
+        ("resourceVersion", from.as_str()),
+        ("labelSelector", "app=x"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let wr = watch::WatchRequest::from_query(&rt, "v1", None, &q, false).expect("valid");
+    let mut rx = watch::start(c.clone(), wr);
+    let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m", "labels": {"app": "y"}}});
+    call(
+        &c,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &other.to_string(),
+        J,
+    );
+    let path = "/api/v1/namespaces/default/configmaps/m";
+    let mp = "application/merge-patch+json";
+    call(
+        &c,
+        "PATCH",
+        path,
+        r#"{"metadata":{"labels":{"app":"x"}}}"#,
+        mp,
+    );
+    call(&c, "PATCH", path, r#"{"data":{"k":"v"}}"#, mp);
+    call(
+        &c,
+        "PATCH",
+        path,
+        r#"{"metadata":{"labels":{"app":"z"}}}"#,
+        mp,
+    );
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let v: Value = serde_json::from_slice(&rx.recv().await.expect("event")).expect("json");
+        seen.push(v["type"].as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(seen, vec!["ADDED", "MODIFIED", "DELETED"]);
+}
