@@ -26,6 +26,7 @@ pub mod persist;
 pub mod proto;
 pub mod registry;
 pub mod route;
+pub mod scale;
 pub mod seed;
 pub mod server;
 pub mod ssa;

@@ -608,3 +608,50 @@ spec:
         .await
         .ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_goes_through_the_scale_subresource() {
+    let e = installed().await;
+    let out = e
+        .kubectl(&["scale", "deploy", "web", "-n", "web", "--replicas=4"])
+        .await
+        .ok();
+    assert!(out.contains("deployment.apps/web scaled"), "{out}");
+    e.kubectl(&[
+        "wait",
+        "--for=jsonpath={.status.readyReplicas}=4",
+        "deploy/web",
+        "-n",
+        "web",
+        "--timeout=20s",
+    ])
+    .await
+    .ok();
+    let scale = json(
+        &e.kubectl(&[
+            "get",
+            "--raw",
+            "/apis/apps/v1/namespaces/web/deployments/web/scale",
+        ])
+        .await
+        .ok(),
+    );
+    assert_eq!(
+        (scale["kind"].as_str(), scale["spec"]["replicas"].as_i64()),
+        (Some("Scale"), Some(4))
+    );
+    assert_eq!(scale["status"]["selector"], "app=web");
+    let generation = e
+        .kubectl(&[
+            "get",
+            "deploy",
+            "web",
+            "-n",
+            "web",
+            "-o",
+            "jsonpath={.metadata.generation}",
+        ])
+        .await
+        .ok();
+    assert_eq!(generation, "2");
+}
