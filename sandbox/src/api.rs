@@ -162,7 +162,7 @@ pub fn decode_body(body: &[u8], content_type: &str) -> ApiResult<Value> {
         return match crate::proto::decode(body) {
             crate::proto::Decoded::Object(v) => Ok(v),
             crate::proto::Decoded::UnsupportedKind(k) => Err(ApiError::unsupported_media(format!(
-                "the sandbox decodes protobuf only for v1 Namespace, ConfigMap, Secret and ServiceAccount, not {k}; send JSON or YAML instead (e.g. kubectl create ... --dry-run=client -o yaml | kubectl apply -f -)"
+                "the sandbox decodes protobuf only for v1 Namespace, ConfigMap, Secret, ServiceAccount and apps/v1 Deployment, not {k}; send JSON or YAML instead (e.g. kubectl create ... --dry-run=client -o yaml | kubectl apply -f -)"
             ))),
             crate::proto::Decoded::Malformed => Err(ApiError::bad_request(
                 "the protobuf body is not a valid Kubernetes envelope",

@@ -655,3 +655,55 @@ async fn scale_goes_through_the_scale_subresource() {
         .ok();
     assert_eq!(generation, "2");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_sends_protobuf_that_the_sandbox_decodes() {
+    let e = env(&["mgmt"]).await;
+    e.kubectl(&[
+        "create",
+        "deployment",
+        "nginx",
+        "--image=nginx:1.27",
+        "--port=80",
+        "--replicas=2",
+    ])
+    .await
+    .ok();
+    e.kubectl(&["rollout", "status", "deploy/nginx", "--timeout=20s"])
+        .await
+        .ok();
+    let d = json(
+        &e.kubectl(&["get", "deploy", "nginx", "-o", "json"])
+            .await
+            .ok(),
+    );
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["spec"]["selector"]["matchLabels"]["app"], "nginx");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"],
+        serde_json::json!([{"name": "nginx", "image": "nginx:1.27", "ports": [{"containerPort": 80}], "resources": {}}])
+    );
+    e.kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "s",
+        "--from-literal=password=hunter2",
+    ])
+    .await
+    .ok();
+    let s = json(&e.kubectl(&["get", "secret", "s", "-o", "json"]).await.ok());
+    assert_eq!(
+        (s["data"]["password"].as_str(), s["type"].as_str()),
+        (Some("aHVudGVyMg=="), Some("Opaque"))
+    );
+    let unsupported = e
+        .kubectl(&["create", "service", "clusterip", "web", "--tcp=80:80"])
+        .await;
+    assert_ne!(unsupported.code, 0);
+    assert!(
+        unsupported.stderr.contains("send JSON or YAML instead"),
+        "{}",
+        unsupported.stderr
+    );
+}
