@@ -15,6 +15,7 @@ pub mod api;
 pub mod cluster;
 pub mod controllers;
 pub mod crd;
+pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod kubeconfig;

@@ -185,105 +185,6 @@ fn check_body(rt: &ResourceType, body: &Value) -> ApiResult<()> {
     Ok(())
 }
 
-/// Sets `path` (a list of keys under `obj`) to `value` if absent; `obj` must be an object.
-fn default_at(obj: &mut Value, path: &[&str], value: Value) {
-    let Some((last, parents)) = path.split_last() else {
-        return;
-    };
-    let mut cur = obj;
-    for k in parents {
-        if !cur.get(*k).is_some_and(Value::is_object) {
-            if cur.get(*k).is_some() {
-                return; // a non-object where an object belongs: leave it as the client sent it
-            }
-            cur[*k] = json!({});
-        }
-        cur = &mut cur[*k];
-    }
-    if cur.get(*last).is_none() {
-        cur[*last] = value;
-    }
-}
-
-/// Defaults a real server applies that clients rely on (rollout status reads the
-/// update strategies; Secrets always have a type).
-fn defaults(rt: &ResourceType, obj: &mut Value) {
-    if !obj.is_object() {
-        return;
-    }
-    match (rt.group.as_str(), rt.kind.as_str()) {
-        ("", "Secret") => {
-            // stringData is write-only: merged into data, base64-encoded.
-            if let Some(Value::Object(sd)) =
-                obj.as_object_mut().and_then(|m| m.remove("stringData"))
-            {
-                for (k, v) in sd {
-                    let raw = v.as_str().unwrap_or_default().as_bytes().to_vec();
-                    obj["data"][k] = json!(base64::Engine::encode(
-                        &base64::engine::general_purpose::STANDARD,
-                        raw
-                    ));
-                }
-            }
-            default_at(obj, &["type"], json!("Opaque"));
-        }
-        ("apps", "Deployment") => {
-            default_at(obj, &["spec", "replicas"], json!(1));
-            default_at(obj, &["spec", "revisionHistoryLimit"], json!(10));
-            default_at(obj, &["spec", "progressDeadlineSeconds"], json!(600));
-            default_at(obj, &["spec", "strategy", "type"], json!("RollingUpdate"));
-            if obj.pointer("/spec/strategy/type").and_then(Value::as_str) == Some("RollingUpdate") {
-                default_at(
-                    obj,
-                    &["spec", "strategy", "rollingUpdate"],
-                    json!({"maxSurge": "25%", "maxUnavailable": "25%"}),
-                );
-            }
-        }
-        ("apps", "StatefulSet") => {
-            default_at(obj, &["spec", "replicas"], json!(1));
-            default_at(obj, &["spec", "revisionHistoryLimit"], json!(10));
-            default_at(obj, &["spec", "podManagementPolicy"], json!("OrderedReady"));
-            default_at(
-                obj,
-                &["spec", "updateStrategy", "type"],
-                json!("RollingUpdate"),
-            );
-            if obj
-                .pointer("/spec/updateStrategy/type")
-                .and_then(Value::as_str)
-                == Some("RollingUpdate")
-            {
-                default_at(
-                    obj,
-                    &["spec", "updateStrategy", "rollingUpdate"],
-                    json!({"partition": 0}),
-                );
-            }
-        }
-        ("apps", "DaemonSet") => {
-            default_at(obj, &["spec", "revisionHistoryLimit"], json!(10));
-            default_at(
-                obj,
-                &["spec", "updateStrategy", "type"],
-                json!("RollingUpdate"),
-            );
-            if obj
-                .pointer("/spec/updateStrategy/type")
-                .and_then(Value::as_str)
-                == Some("RollingUpdate")
-            {
-                default_at(
-                    obj,
-                    &["spec", "updateStrategy", "rollingUpdate"],
-                    json!({"maxUnavailable": 1, "maxSurge": 0}),
-                );
-            }
-        }
-        _ => {}
-    }
-}
-
 /// POST: creates an object.
 pub fn create(
     st: &mut State,
@@ -370,7 +271,7 @@ pub fn create(
     if rt.kind == "Namespace" {
         obj["status"] = json!({"phase": "Active"});
     }
-    defaults(rt, &mut obj);
+    crate::defaults::apply(rt, &mut obj);
     if rt.kind == "CustomResourceDefinition" {
         crate::crd::prepare(st, &mut obj, &name)?;
     }
@@ -478,7 +379,7 @@ pub fn update(
     new["apiVersion"] = json!(rt.api_version(&rt.versions[0]));
     new["kind"] = json!(rt.kind);
     new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
-    defaults(rt, &mut new);
+    crate::defaults::apply(rt, &mut new);
     if rt.has_generation && part == Part::Main && spec_part(&new) != spec_part(&old) {
         let g = old
             .pointer("/metadata/generation")
