@@ -54,6 +54,19 @@ pub struct LockInfo {
     pub lease_expires_unix_ms: u64,
 }
 
+/// The block Terraform users know from lock errors, for the CLI to print.
+impl std::fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "Lock Info:")?;
+        writeln!(f, "  ID:        {}", self.id)?;
+        writeln!(f, "  Operation: {}", self.operation)?;
+        writeln!(f, "  Who:       {}", self.who)?;
+        writeln!(f, "  PID:       {}", self.pid)?;
+        writeln!(f, "  Version:   {}", self.version)?;
+        write!(f, "  Created:   {}", self.created)
+    }
+}
+
 /// How to take a lock.
 pub struct LockOptions {
     /// The command taking it, shown to whoever finds it held.

@@ -241,3 +241,14 @@ fn a_takeover_of_a_holder_that_is_still_alive_is_given_back() {
     });
     assert!(write.is_ok(), "{:?}", write.err());
 }
+
+#[test]
+fn lock_info_displays_as_the_familiar_block() {
+    let info = foreign_lock("ci-runner-7", 4242, 0);
+    assert_eq!(
+        info.to_string(),
+        "Lock Info:\n  ID:        11111111-2222-4333-8444-555555555555\n  Operation: apply\n  \
+         Who:       alice@ci-runner-7\n  PID:       4242\n  Version:   0.1.0\n  \
+         Created:   2026-01-01T00:00:00Z"
+    );
+}
