@@ -93,7 +93,9 @@ pub trait Backend: Send + Sync {
     /// [`StateError::NoSnapshot`](super::StateError::NoSnapshot), corrupt data, storage failure.
     fn snapshot(&self, serial: u64) -> Result<State>;
 
-    /// The working state as versioned JSON (`posture state pull`).
+    /// The working state as versioned JSON (`posture state pull`). Like the
+    /// state itself it contains sensitive values in clear: write it where the
+    /// user asked, never to a log.
     ///
     /// # Errors
     /// As [`Backend::load`].
