@@ -39,7 +39,10 @@ use super::model::{HistoryEntry, Intent, IntentId, NewIntent, Outcome, OutputVal
 ///
 /// Methods are synchronous and may block on a disk flush: call them from
 /// `tokio::task::spawn_blocking` inside async code. Implementations are
-/// `Send + Sync` so apply tasks can share one behind an `Arc`.
+/// `Send + Sync` so apply tasks can share one: keep it as
+/// `Arc<Box<dyn Backend>>` and, at the end, `Arc::into_inner` gives the box
+/// back to [`close`](Backend::close). Dropping it instead releases everything
+/// too, without reporting errors.
 pub trait Backend: Send + Sync {
     /// The lock this run holds.
     fn lock_info(&self) -> &LockInfo;
@@ -91,7 +94,9 @@ pub trait Backend: Send + Sync {
     /// [`StateError::NoSnapshot`](super::StateError::NoSnapshot), corrupt data, storage failure.
     fn snapshot(&self, serial: u64) -> Result<State>;
 
-    /// The working state as versioned JSON (`posture state pull`).
+    /// The working state as versioned JSON (`posture state pull`). Like the
+    /// state itself it contains sensitive values in clear: write it where the
+    /// user asked, never to a log.
     ///
     /// # Errors
     /// As [`Backend::load`].

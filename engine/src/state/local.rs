@@ -99,8 +99,17 @@ impl LocalBackend {
             path: dir.to_path_buf(),
             source,
         })?;
-        let lock = HeldLock::acquire(dir, options)?;
-        let store = Store::open(&dir.join("db"))?;
+        let mut lock = HeldLock::acquire(dir, options)?;
+        let store = match Store::open(&dir.join("db")) {
+            Ok(store) => store,
+            // The lock looked stale but its holder still has the database
+            // open: it is alive, so it keeps its lock.
+            Err(e @ StateError::DatabaseInUse { .. }) => {
+                let _ = lock.give_back();
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         Ok(LocalBackend {
             sealer: store.sealer(),
             store,
