@@ -123,6 +123,7 @@ pub async fn apply(
     let mut in_flight: JoinSet<TaskOutcome> = JoinSet::new();
     let parallelism = opts.parallelism.max(1);
     let mut applied_ops: HashMap<usize, Vec<OpKind>> = HashMap::new();
+    let mut bindings: Bindings = HashMap::new();
     loop {
         while in_flight.len() < parallelism
             && !opts.cancel.is_cancelled()
@@ -146,12 +147,17 @@ pub async fn apply(
                 let mut config_error = None;
                 if kind != OpKind::Delete && !planned.is_wholly_known() {
                     // Unknowns may be known now that upstream objects exist.
-                    let before = ev.diagnostics();
-                    if let Some(cfg) = instance_config(ev, &c.address) {
-                        let after = ev.diagnostics();
-                        if let Some(d) = after.iter().find(|d| {
-                            d.severity == crate::diag::Severity::Error && !before.0.contains(d)
-                        }) {
+                    let before = ev.error_count();
+                    if let Some(cfg) = instance_config(ev, &c.address, &mut bindings) {
+                        let new_error = (ev.error_count() > before)
+                            .then(|| {
+                                ev.diagnostics()
+                                    .0
+                                    .into_iter()
+                                    .rfind(|d| d.severity == crate::diag::Severity::Error)
+                            })
+                            .flatten();
+                        if let Some(d) = new_error {
                             config_error = Some(format!("{}: {}", d.summary, d.detail));
                         } else if !configured_known(
                             &cfg,
@@ -463,15 +469,25 @@ fn configured_known(cfg: &Value, schema: Option<&crate::schema::Schema>) -> bool
     })
 }
 
-fn instance_config(ev: &Evaluation<'_>, address: &str) -> Option<Value> {
+/// Each instance's `each`/`count` binding, by resource, computed once per
+/// run (expansions are known at plan time and do not change during apply).
+type Bindings = HashMap<
+    (crate::addrs::ModuleInstance, crate::addrs::ResourceAddr),
+    HashMap<crate::addrs::InstanceKey, Option<(String, Value)>>,
+>;
+
+fn instance_config(ev: &Evaluation<'_>, address: &str, bindings: &mut Bindings) -> Option<Value> {
     let a = crate::addrs::parse_instance(address).ok()?;
-    let expansion = ev.resource_expansion(&a.module, &a.resource);
-    let (_, binding) = expansion
-        .instances()
-        .into_iter()
-        .find(|(k, _)| *k == a.key)?;
-    let v = ev.instance_config(&a.module, &a.resource, binding);
-    Some(v)
+    let per_key = bindings
+        .entry((a.module.clone(), a.resource.clone()))
+        .or_insert_with(|| {
+            ev.resource_expansion(&a.module, &a.resource)
+                .instances()
+                .into_iter()
+                .collect()
+        });
+    let binding = per_key.get(&a.key)?.clone();
+    Some(ev.instance_config(&a.module, &a.resource, binding))
 }
 
 #[allow(clippy::too_many_arguments)]

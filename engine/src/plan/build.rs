@@ -382,9 +382,9 @@ async fn plan_instance(
     let r = t.module.resources.get(&d.resource)?;
     let (pname, p) = providers.for_type(d.resource.mode, &d.resource.type_name)?;
     let schema = providers.schema_of(d.resource.mode, &d.resource.type_name)?;
-    let before_errors = ev.diagnostics().len();
+    let before_errors = ev.error_count();
     let mut config = ev.instance_config(&d.module, &d.resource, binding);
-    if ev.diagnostics().has_errors() && ev.diagnostics().len() > before_errors {
+    if ev.error_count() > before_errors {
         return None;
     }
     let is_data = d.resource.mode == Mode::Data;

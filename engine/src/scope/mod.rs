@@ -128,7 +128,8 @@ impl<'c> Evaluation<'c> {
         d
     }
 
-    pub(crate) fn error_count(&self) -> usize {
+    /// How many errors have been reported so far (cheap: no copy).
+    pub fn error_count(&self) -> usize {
         self.diags
             .borrow()
             .iter()
