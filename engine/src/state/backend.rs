@@ -66,6 +66,26 @@ pub trait Backend: Send + Sync {
     /// intent's, or a storage failure (then the intent stays pending).
     fn complete_intent(&self, id: &IntentId, outcome: Outcome) -> Result<()>;
 
+    /// Records several intents, all durable when it returns (one flush for
+    /// the batch where the store allows it).
+    ///
+    /// # Errors
+    /// As [`Backend::record_intent`]; then no operation may start.
+    fn record_intents(&self, intents: Vec<NewIntent>) -> Result<Vec<IntentId>> {
+        intents.into_iter().map(|i| self.record_intent(i)).collect()
+    }
+
+    /// Completes several intents, all durable when it returns.
+    ///
+    /// # Errors
+    /// As [`Backend::complete_intent`]; intents not completed stay pending.
+    fn complete_intents(&self, done: Vec<(IntentId, Outcome)>) -> Result<()> {
+        for (id, outcome) in done {
+            self.complete_intent(&id, outcome)?;
+        }
+        Ok(())
+    }
+
     /// Intents recorded and never completed, oldest first.
     ///
     /// # Errors
