@@ -486,3 +486,35 @@ fn fmt_check_exit_codes_and_rewrite() {
         "locals {\n  a = \n"
     );
 }
+
+#[test]
+fn cluster_blocks_spread_resources_over_a_fleet() {
+    let d = dir_with(&[(
+        "main.hcl",
+        "cluster \"fleet\" {\n  for_each = { prod-eu = \"prod\", dev = \"dev\" }\n  context  = each.key\n  labels   = { env = each.value }\n}\nresource \"posture_data\" \"per_cluster\" {\n  for_each = { for k, c in cluster.fleet : k => c if c.labels.env == \"prod\" }\n  input    = each.value.context\n}\n",
+    )]);
+    let o = posture(
+        d.path(),
+        &["console"],
+        "keys(posture_data.per_cluster)\ncluster.fleet.dev.field_manager\n",
+        &[],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.contains("\"prod-eu\"") && !o.stdout.contains("\"dev\",\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("\"posture\""),
+        "default field manager: {}",
+        o.stdout
+    );
+    let o = posture(d.path(), &["console"], "cluster.flet\n", &[]);
+    assert!(
+        o.stderr.contains("Reference to undeclared cluster")
+            && o.stderr.contains("Did you mean \"fleet\"?"),
+        "{}",
+        o.stderr
+    );
+}

@@ -284,3 +284,28 @@ fn apply_without_a_terminal_needs_auto_approve() {
     assert!(o.stderr.contains("--auto-approve"), "{}", o.stderr);
     assert_eq!(posture(d.path(), &["state", "list"]).stdout.trim(), "");
 }
+
+#[test]
+fn replace_triggered_by_replaces_when_the_trigger_changes() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let cfg = |v: &str| {
+        format!(
+            "resource \"posture_data\" \"config\" {{\n  input = \"{v}\"\n}}\nresource \"posture_data\" \"app\" {{\n  input = \"app\"\n  lifecycle {{\n    replace_triggered_by = [posture_data.config]\n  }}\n}}\n"
+        )
+    };
+    write(d.path(), &cfg("v1"));
+    ok(&posture(d.path(), &["apply", "--auto-approve"]));
+    write(d.path(), &cfg("v2"));
+    let o = posture(d.path(), &["plan"]);
+    assert!(
+        o.stdout.contains("# posture_data.app must be replaced"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("replace_triggered_by: posture_data.config changes"),
+        "{}",
+        o.stdout
+    );
+}

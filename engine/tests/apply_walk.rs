@@ -27,6 +27,8 @@ struct Fake {
     max_running: AtomicUsize,
     /// When set, every apply call waits here until that many calls are in flight.
     barrier: Option<tokio::sync::Barrier>,
+    /// When set, the first apply call cancels it (a Ctrl-C during the run).
+    cancel_on_apply: Option<tokio_util::sync::CancellationToken>,
 }
 
 fn attr(v: &Value, k: &str) -> Value {
@@ -83,6 +85,9 @@ impl Provider for Fake {
         self.max_running.fetch_max(now, Ordering::SeqCst);
         if let Some(b) = &self.barrier {
             b.wait().await;
+        }
+        if let Some(c) = &self.cancel_on_apply {
+            c.cancel();
         }
         if let Ok(mut c) = self.calls.lock() {
             c.push(reqs.iter().map(|r| r.address.clone()).collect());
@@ -152,6 +157,7 @@ impl Run {
         posture_engine::plan::Plan,
         posture_engine::apply::ApplyReport,
     ) {
+        let cancel = self.fake.cancel_on_apply.clone().unwrap_or_default();
         let ws = Workspace::load(self.dir.path(), &[], &BTreeMap::new());
         assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
         let providers = Providers::new(vec![self.fake.clone() as Arc<dyn Provider>]);
@@ -179,7 +185,7 @@ impl Run {
         );
         let opts = ApplyOptions {
             parallelism,
-            cancel: Default::default(),
+            cancel,
             progress: None,
         };
         let report = apply(&ev, &providers, backend, &p, &opts).await;
@@ -391,4 +397,31 @@ async fn drift_is_corrected_by_apply_or_accepted_by_refresh_only() {
     let (p, report) = run.plan_apply(10).await;
     assert_eq!(p.changes[0].action, Action::Update);
     assert_eq!(report.applied.len(), 1);
+}
+
+#[tokio::test]
+async fn cancel_starts_nothing_new_and_saves_what_was_done() {
+    let token = tokio_util::sync::CancellationToken::new();
+    let run = Run::new(
+        "resource \"fake_thing\" \"x\" {\n  count = 5\n  name  = \"n${count.index}\"\n}\n",
+    );
+    let run = Run {
+        fake: Arc::new(Fake {
+            cancel_on_apply: Some(token),
+            ..Fake::default()
+        }),
+        ..run
+    };
+    let (_, report) = run.plan_apply(1).await;
+    assert!(report.interrupted);
+    assert_eq!(report.applied.len(), 1, "the call in flight finished");
+    assert_eq!(report.skipped.len(), 4);
+    assert!(
+        report
+            .skipped
+            .iter()
+            .all(|(_, why)| why.contains("interrupted"))
+    );
+    assert_eq!(run.state_addresses().len(), 1, "what was done is saved");
+    assert_eq!(report.serial, 1);
 }

@@ -17,6 +17,7 @@ use serde_json::json;
 
 const CHILD_DIR: &str = "POSTURE_CRASH_TEST_DIR";
 const CHILD_PAUSE_AT: &str = "POSTURE_CRASH_TEST_PAUSE_AT";
+const CHILD_COMMITS: &str = "POSTURE_CRASH_TEST_COMMITS";
 const TOTAL: usize = 100_000;
 
 fn address(i: usize) -> String {
@@ -43,7 +44,7 @@ fn record(i: usize) -> InstanceRecord {
 
 /// The child: create records one by one, printing each acknowledged step;
 /// with a pause index, stop after recording that intent and wait to be killed.
-fn run_child(dir: &Path, pause_at: Option<usize>) {
+fn run_child(dir: &Path, pause_at: Option<usize>, commits: bool) {
     let backend = LocalBackend::open(dir, &LockOptions::new("apply")).expect("child opens state");
     for i in 0..TOTAL {
         let id = backend
@@ -65,10 +66,16 @@ fn run_child(dir: &Path, pause_at: Option<usize>) {
             .complete_intent(&id, Outcome::Upsert(Box::new(record(i))))
             .expect("complete");
         println!("CRASH done {i}");
+        if commits && i % 5 == 4 {
+            let serial = backend
+                .commit(None, &format!("apply: {} added", i + 1))
+                .expect("commit");
+            println!("CRASH committed {serial}");
+        }
     }
 }
 
-fn spawn_child(test_name: &str, dir: &Path, pause_at: Option<usize>) -> Child {
+fn spawn_child(test_name: &str, dir: &Path, pause_at: Option<usize>, commits: bool) -> Child {
     let mut cmd = Command::new(std::env::current_exe().expect("test binary path"));
     cmd.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_DIR, dir)
@@ -77,6 +84,9 @@ fn spawn_child(test_name: &str, dir: &Path, pause_at: Option<usize>) -> Child {
         .stderr(Stdio::null());
     if let Some(p) = pause_at {
         cmd.env(CHILD_PAUSE_AT, p.to_string());
+    }
+    if commits {
+        cmd.env(CHILD_COMMITS, "1");
     }
     cmd.spawn().expect("spawn child")
 }
@@ -125,7 +135,11 @@ fn child_mode() -> bool {
     let pause_at = std::env::var(CHILD_PAUSE_AT)
         .ok()
         .and_then(|p| p.parse().ok());
-    run_child(Path::new(&dir), pause_at);
+    run_child(
+        Path::new(&dir),
+        pause_at,
+        std::env::var(CHILD_COMMITS).is_ok(),
+    );
     true
 }
 
@@ -139,6 +153,7 @@ fn kill_9_between_intent_and_result_leaves_exactly_that_intent_pending() {
         "kill_9_between_intent_and_result_leaves_exactly_that_intent_pending",
         dir.path(),
         Some(25),
+        false,
     );
     let (last_done, _) = read_until(&mut child, "CRASH paused");
     kill_9(&mut child);
@@ -174,6 +189,7 @@ fn kill_9_during_a_stream_of_writes_loses_no_acknowledged_result() {
         "kill_9_during_a_stream_of_writes_loses_no_acknowledged_result",
         dir.path(),
         None,
+        false,
     );
     // Kill while the child is busy writing, at whatever step it has reached.
     let (seen, rest) = read_until(&mut child, "CRASH done 200");
@@ -201,4 +217,70 @@ fn kill_9_during_a_stream_of_writes_loses_no_acknowledged_result() {
     for p in &pending {
         assert_eq!(p.address, address(n));
     }
+}
+
+#[test]
+fn kill_9_among_commits_keeps_history_snapshots_and_serial_consistent() {
+    if child_mode() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = spawn_child(
+        "kill_9_among_commits_keeps_history_snapshots_and_serial_consistent",
+        dir.path(),
+        None,
+        true,
+    );
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut last_commit = 0u64;
+    for line in lines.by_ref().map_while(Result::ok) {
+        if let Some(n) = line.strip_prefix("CRASH committed ") {
+            last_commit = n.parse().expect("serial");
+            if last_commit == 20 {
+                break;
+            }
+        }
+    }
+    assert_eq!(last_commit, 20, "the child never reached commit 20");
+    kill_9(&mut child);
+    for line in lines.map_while(Result::ok) {
+        if let Some(n) = line.strip_prefix("CRASH committed ") {
+            last_commit = n.parse().expect("serial");
+        }
+    }
+
+    let backend = LocalBackend::open(dir.path(), &LockOptions::new("plan")).expect("reopen");
+    let state = backend.load().expect("load");
+    assert!(
+        state.serial >= last_commit,
+        "commit {last_commit} lost (serial {})",
+        state.serial
+    );
+    let history = backend.history().expect("history");
+    let serials: Vec<u64> = history.iter().map(|h| h.serial).collect();
+    assert_eq!(serials, (1..=state.serial).collect::<Vec<_>>());
+    for entry in &history {
+        let snapshot = backend
+            .snapshot(entry.serial)
+            .expect("every listed snapshot decodes");
+        assert_eq!(snapshot.serial, entry.serial);
+        assert_eq!(snapshot.instances.len(), entry.instances);
+        // Commit k froze records 0..5k, exactly as written.
+        assert_eq!(entry.instances as u64, entry.serial * 5);
+        assert!(
+            snapshot
+                .instances
+                .iter()
+                .all(|(a, r)| *r == record(parse_index(a)))
+        );
+    }
+}
+
+fn parse_index(address: &str) -> usize {
+    address
+        .trim_start_matches("route53_record.r[\"")
+        .trim_end_matches("\"]")
+        .parse()
+        .expect("index in address")
 }

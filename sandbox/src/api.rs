@@ -162,7 +162,7 @@ pub fn decode_body(body: &[u8], content_type: &str) -> ApiResult<Value> {
         return match crate::proto::decode(body) {
             crate::proto::Decoded::Object(v) => Ok(v),
             crate::proto::Decoded::UnsupportedKind(k) => Err(ApiError::unsupported_media(format!(
-                "the sandbox decodes protobuf only for v1 Namespace, ConfigMap, Secret and ServiceAccount, not {k}; send JSON or YAML instead (e.g. kubectl create ... --dry-run=client -o yaml | kubectl apply -f -)"
+                "the sandbox decodes protobuf only for v1 Namespace, ConfigMap, Secret, ServiceAccount and apps/v1 Deployment, not {k}; send JSON or YAML instead (e.g. kubectl create ... --dry-run=client -o yaml | kubectl apply -f -)"
             ))),
             crate::proto::Decoded::Malformed => Err(ApiError::bad_request(
                 "the protobuf body is not a valid Kubernetes envelope",
@@ -213,6 +213,15 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, rp: &ResourcePath) -> ApiResu
         return Err(ApiError::no_route(&req.path));
     }
     let ns = rp.namespace.clone().unwrap_or_default();
+    if rp.sub.as_deref() == Some("scale") && crate::scale::has_scale(&rt) {
+        return scale(
+            cluster,
+            req,
+            &rt,
+            &ns,
+            rp.name.as_deref().unwrap_or_default(),
+        );
+    }
     let part = match rp.sub.as_deref() {
         None => Part::Main,
         Some("status") if rt.status_subresource => Part::Status,
@@ -317,6 +326,47 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, rp: &ResourcePath) -> ApiResu
         cluster.changed.notify_waiters();
     }
     Ok(reply)
+}
+
+fn scale(
+    cluster: &Arc<Cluster>,
+    req: &Request,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+) -> ApiResult<Reply> {
+    let opts = WriteOpts {
+        dry_run: dry_run(req),
+        manager: manager(req),
+        managed_done: false,
+        internal: false,
+    };
+    let mut st = cluster.state();
+    let out = match req.method.as_str() {
+        "GET" => return Ok(Reply::ok(&crate::scale::get(&st, rt, ns, name)?)),
+        "PUT" => crate::scale::write(
+            &mut st,
+            rt,
+            ns,
+            name,
+            &decode_body(&req.body, &req.content_type)?,
+            None,
+            &opts,
+        )?,
+        "PATCH" => {
+            let pt = PatchType::from_content_type(&req.content_type).ok_or_else(|| {
+                ApiError::unsupported_media(format!("unknown patch type {}", req.content_type))
+            })?;
+            let body = decode_body(&req.body, "json")?;
+            crate::scale::write(&mut st, rt, ns, name, &body, Some(pt), &opts)?
+        }
+        _ => return Err(ApiError::method_not_allowed()),
+    };
+    drop(st);
+    if !opts.dry_run {
+        cluster.changed.notify_waiters();
+    }
+    Ok(Reply::ok(&out))
 }
 
 fn selectors(req: &Request, rt: &ResourceType) -> ApiResult<(LabelSelector, FieldSelector)> {

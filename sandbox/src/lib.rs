@@ -8,11 +8,14 @@
 //! **Architecture invariant:** nothing in posture's engine depends on this crate; it is
 //! a stand-in for real clusters, used by tests, benchmarks and first tries.
 
+#![deny(missing_docs)]
+
 pub mod admin;
 pub mod api;
 pub mod cluster;
 pub mod controllers;
 pub mod crd;
+pub mod defaults;
 pub mod discovery;
 pub mod error;
 pub mod kubeconfig;
@@ -24,6 +27,7 @@ pub mod persist;
 pub mod proto;
 pub mod registry;
 pub mod route;
+pub mod scale;
 pub mod seed;
 pub mod server;
 pub mod ssa;
@@ -320,6 +324,8 @@ pub struct SandboxArgs {
 /// # Errors
 /// Start-up failures, an unwritable kubeconfig, or a failed final save.
 pub async fn run(args: SandboxArgs) -> Result<(), SandboxError> {
+    // Handlers first: a signal sent right after the ready line must stop us cleanly.
+    let signals = Signals::install()?;
     let controllers = ControllerConfig {
         workload_delay_ms: args.workload_delay_ms,
         ready_delay_ms: args.ready_delay_ms,
@@ -346,24 +352,45 @@ pub async fn run(args: SandboxArgs) -> Result<(), SandboxError> {
         args.kubeconfig.display(),
         sb.admin_url()
     );
-    wait_for_signal().await?;
+    signals.wait().await;
     sb.shutdown().await
 }
 
-async fn wait_for_signal() -> Result<(), SandboxError> {
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), installed before the sandbox starts.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).map_err(SandboxError::Signal)?;
-        let mut int = signal(SignalKind::interrupt()).map_err(SandboxError::Signal)?;
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Self, SandboxError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                term: signal(SignalKind::terminate()).map_err(SandboxError::Signal)?,
+                int: signal(SignalKind::interrupt()).map_err(SandboxError::Signal)?,
+            })
         }
-        Ok(())
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
+        }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map_err(SandboxError::Signal)
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => {}
+                _ = self.int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -185,25 +185,6 @@ fn check_body(rt: &ResourceType, body: &Value) -> ApiResult<()> {
     Ok(())
 }
 
-/// Defaults a real server applies that clients rely on.
-fn defaults(rt: &ResourceType, obj: &mut Value) {
-    if rt.kind == "Secret" {
-        // stringData is write-only: merged into data, base64-encoded.
-        if let Some(Value::Object(sd)) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
-            for (k, v) in sd {
-                let raw = v.as_str().unwrap_or_default().as_bytes().to_vec();
-                obj["data"][k] = json!(base64::Engine::encode(
-                    &base64::engine::general_purpose::STANDARD,
-                    raw
-                ));
-            }
-        }
-        if obj.get("type").is_none() {
-            obj["type"] = json!("Opaque");
-        }
-    }
-}
-
 /// POST: creates an object.
 pub fn create(
     st: &mut State,
@@ -290,7 +271,7 @@ pub fn create(
     if rt.kind == "Namespace" {
         obj["status"] = json!({"phase": "Active"});
     }
-    defaults(rt, &mut obj);
+    crate::defaults::apply(rt, &mut obj);
     if rt.kind == "CustomResourceDefinition" {
         crate::crd::prepare(st, &mut obj, &name)?;
     }
@@ -398,7 +379,7 @@ pub fn update(
     new["apiVersion"] = json!(rt.api_version(&rt.versions[0]));
     new["kind"] = json!(rt.kind);
     new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
-    defaults(rt, &mut new);
+    crate::defaults::apply(rt, &mut new);
     if rt.has_generation && part == Part::Main && spec_part(&new) != spec_part(&old) {
         let g = old
             .pointer("/metadata/generation")

@@ -1,6 +1,6 @@
 //! Decodes the Kubernetes protobuf envelope (`k8s\0` + `runtime.Unknown`) that kubectl
 //! 1.32 sends for typed objects it builds itself (`kubectl create namespace|configmap|
-//! secret|serviceaccount`), into the JSON the rest of the sandbox works with.
+//! secret|serviceaccount|deployment`), into the JSON the rest of the sandbox works with.
 //!
 //! Only those kinds are decoded; others get 415 with advice. Must never panic on input:
 //! every read is bounds-checked.
@@ -64,6 +64,13 @@ fn string(f: &Field<'_>) -> Option<String> {
     }
 }
 
+/// Go's zero values travel in proto2 bytes; JSON omits them, so do we.
+fn put_str(m: &mut Map<String, Value>, key: &str, v: String) {
+    if !v.is_empty() {
+        m.insert(key.into(), Value::String(v));
+    }
+}
+
 fn map_entry(f: &Field<'_>, bytes_value: bool) -> Option<(String, Value)> {
     let Field::Bytes(b) = f else { return None };
     let (mut k, mut v) = (String::new(), Value::String(String::new()));
@@ -90,13 +97,13 @@ fn object_meta(b: &[u8]) -> Option<Value> {
     for (n, f) in fields(b)? {
         match n {
             1 => {
-                m.insert("name".into(), json!(string(&f)?));
+                put_str(&mut m, "name", string(&f)?);
             }
             2 => {
-                m.insert("generateName".into(), json!(string(&f)?));
+                put_str(&mut m, "generateName", string(&f)?);
             }
             3 => {
-                m.insert("namespace".into(), json!(string(&f)?));
+                put_str(&mut m, "namespace", string(&f)?);
             }
             11 => {
                 let (k, v) = map_entry(&f, false)?;
@@ -144,7 +151,7 @@ fn typed(kind: &str, raw: &[u8]) -> Option<Value> {
                 data.insert(k, v);
             }
             ("Secret", 3) => {
-                obj.insert("type".into(), json!(string(&f)?));
+                put_str(&mut obj, "type", string(&f)?);
             }
             ("Secret", 4) => {
                 let (k, v) = map_entry(&f, false)?;
@@ -173,6 +180,135 @@ fn typed(kind: &str, raw: &[u8]) -> Option<Value> {
         obj.insert("stringData".into(), Value::Object(string_data));
     }
     Some(Value::Object(obj))
+}
+
+fn varint_of(f: &Field<'_>) -> Option<i64> {
+    match f {
+        Field::Varint(x) => i64::try_from(*x).ok(),
+        Field::Bytes(_) => None,
+    }
+}
+
+fn bytes_of<'a>(f: &Field<'a>) -> Option<&'a [u8]> {
+    match f {
+        Field::Bytes(b) => Some(b),
+        Field::Varint(_) => None,
+    }
+}
+
+fn string_map(b: &[u8], field: u64) -> Option<Map<String, Value>> {
+    let mut m = Map::new();
+    for (n, f) in fields(b)? {
+        if n == field {
+            let (k, v) = map_entry(&f, false)?;
+            m.insert(k, v);
+        }
+    }
+    Some(m)
+}
+
+fn container(b: &[u8]) -> Option<Value> {
+    let mut c = Map::new();
+    let (mut command, mut args, mut ports, mut env) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (n, f) in fields(b)? {
+        match n {
+            1 => {
+                put_str(&mut c, "name", string(&f)?);
+            }
+            2 => {
+                put_str(&mut c, "image", string(&f)?);
+            }
+            3 => command.push(json!(string(&f)?)),
+            4 => args.push(json!(string(&f)?)),
+            6 => {
+                let mut p = Map::new();
+                for (pn, pf) in fields(bytes_of(&f)?)? {
+                    match pn {
+                        1 => {
+                            put_str(&mut p, "name", string(&pf)?);
+                        }
+                        3 => {
+                            p.insert("containerPort".into(), json!(varint_of(&pf)?));
+                        }
+                        4 => {
+                            put_str(&mut p, "protocol", string(&pf)?);
+                        }
+                        _ => {}
+                    }
+                }
+                ports.push(Value::Object(p));
+            }
+            7 => {
+                let (k, v) = map_entry(&f, false)?;
+                env.push(json!({"name": k, "value": v}));
+            }
+            8 => {
+                c.insert("resources".into(), json!({}));
+            }
+            14 => {
+                put_str(&mut c, "imagePullPolicy", string(&f)?);
+            }
+            _ => {}
+        }
+    }
+    for (k, v) in [
+        ("command", command),
+        ("args", args),
+        ("ports", ports),
+        ("env", env),
+    ] {
+        if !v.is_empty() {
+            c.insert(k.into(), Value::Array(v));
+        }
+    }
+    Some(Value::Object(c))
+}
+
+/// A Deployment as `kubectl create deployment` builds it (name, labels, replicas,
+/// selector, template with containers); other fields are not decoded.
+fn deployment(raw: &[u8]) -> Option<Value> {
+    let mut obj = json!({});
+    for (n, f) in fields(raw)? {
+        match n {
+            1 => obj["metadata"] = object_meta(bytes_of(&f)?)?,
+            2 => {
+                let mut spec = json!({});
+                for (sn, sf) in fields(bytes_of(&f)?)? {
+                    match sn {
+                        1 => spec["replicas"] = json!(varint_of(&sf)?),
+                        2 => {
+                            spec["selector"] =
+                                json!({"matchLabels": string_map(bytes_of(&sf)?, 1)?})
+                        }
+                        3 => {
+                            let mut template = json!({});
+                            for (tn, tf) in fields(bytes_of(&sf)?)? {
+                                match tn {
+                                    1 => template["metadata"] = object_meta(bytes_of(&tf)?)?,
+                                    2 => {
+                                        let mut containers = Vec::new();
+                                        for (pn, pf) in fields(bytes_of(&tf)?)? {
+                                            if pn == 2 {
+                                                containers.push(container(bytes_of(&pf)?)?);
+                                            }
+                                        }
+                                        template["spec"] = json!({"containers": containers});
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            spec["template"] = template;
+                        }
+                        _ => {}
+                    }
+                }
+                obj["spec"] = spec;
+            }
+            _ => {}
+        }
+    }
+    Some(obj)
 }
 
 /// Outcome of decoding a protobuf body.
@@ -213,14 +349,12 @@ pub fn decode(body: &[u8]) -> Decoded {
     let Some(raw) = raw else {
         return Decoded::Malformed;
     };
-    if !matches!(
-        kind.as_str(),
-        "Namespace" | "ConfigMap" | "Secret" | "ServiceAccount"
-    ) || api_version != "v1"
-    {
-        return Decoded::UnsupportedKind(format!("{api_version}/{kind}"));
-    }
-    match typed(&kind, raw) {
+    let decoded = match (api_version.as_str(), kind.as_str()) {
+        ("v1", "Namespace" | "ConfigMap" | "Secret" | "ServiceAccount") => typed(&kind, raw),
+        ("apps/v1", "Deployment") => deployment(raw),
+        _ => return Decoded::UnsupportedKind(format!("{api_version}/{kind}")),
+    };
+    match decoded {
         Some(mut v) => {
             v["apiVersion"] = json!(api_version);
             v["kind"] = json!(kind);
@@ -263,11 +397,11 @@ mod tests {
     fn rejects_garbage_and_unknown_kinds() {
         assert_eq!(decode(b"k8s\0\xff\xff\xff"), Decoded::Malformed);
         assert_eq!(decode(b"{}"), Decoded::Malformed);
-        let tm = [ld(1, b"apps/v1"), ld(2, b"Deployment")].concat();
+        let tm = [ld(1, b"apps/v1"), ld(2, b"StatefulSet")].concat();
         let body = [b"k8s\0".to_vec(), ld(1, &tm), ld(2, b"")].concat();
         assert_eq!(
             decode(&body),
-            Decoded::UnsupportedKind("apps/v1/Deployment".into())
+            Decoded::UnsupportedKind("apps/v1/StatefulSet".into())
         );
     }
 }

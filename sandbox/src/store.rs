@@ -25,6 +25,9 @@ pub struct Event {
     pub namespace: String,
     /// The object after the change (before it, for DELETED, with a new resourceVersion).
     pub object: Arc<Value>,
+    /// The object before a MODIFIED change (watches with selectors turn a change into or
+    /// out of their selection into ADDED or DELETED, as a real server's watch cache does).
+    pub previous: Option<Arc<Value>>,
     /// resourceVersion of the change.
     pub rv: u64,
 }
@@ -100,11 +103,12 @@ impl State {
         rv: u64,
     ) -> Arc<Value> {
         let obj = Arc::new(obj);
-        self.objects
+        let previous = self
+            .objects
             .entry(key.clone())
             .or_default()
             .insert((ns.to_string(), name.to_string()), obj.clone());
-        self.emit(kind, key, ns, obj.clone(), rv);
+        self.emit(kind, key, ns, obj.clone(), previous, rv);
         obj
     }
 
@@ -113,15 +117,24 @@ impl State {
         if let Some(m) = self.objects.get_mut(key) {
             m.remove(&(ns.to_string(), name.to_string()));
         }
-        self.emit("DELETED", key, ns, Arc::new(final_obj), rv);
+        self.emit("DELETED", key, ns, Arc::new(final_obj), None, rv);
     }
 
-    fn emit(&mut self, kind: &'static str, key: &ResKey, ns: &str, object: Arc<Value>, rv: u64) {
+    fn emit(
+        &mut self,
+        kind: &'static str,
+        key: &ResKey,
+        ns: &str,
+        object: Arc<Value>,
+        previous: Option<Arc<Value>>,
+        rv: u64,
+    ) {
         let ev = Arc::new(Event {
             kind,
             key: key.clone(),
             namespace: ns.to_string(),
             object,
+            previous: if kind == "MODIFIED" { previous } else { None },
             rv,
         });
         // No receiver is fine: nobody watches.

@@ -56,6 +56,7 @@ impl WatchRequest {
                     ApiError::bad_request(format!("invalid resource version {s:?}"))
                 })?),
             };
+        let send_initial = q.get("sendInitialEvents").is_some_and(|b| b == "true");
         let timeout = q
             .get("timeoutSeconds")
             .and_then(|t| t.parse::<u64>().ok())
@@ -66,19 +67,36 @@ impl WatchRequest {
             namespace,
             labels,
             fields,
-            from,
+            // sendInitialEvents streams the current state whatever resourceVersion says.
+            from: if send_initial { None } else { from },
             bookmarks: q.get("allowWatchBookmarks").is_some_and(|b| b == "true"),
-            send_initial: q.get("sendInitialEvents").is_some_and(|b| b == "true"),
+            send_initial,
             timeout,
             table,
         })
     }
 
-    fn matches(&self, ev: &Event) -> bool {
-        ev.key == key_of(&self.rt)
-            && self.namespace.as_ref().is_none_or(|n| *n == ev.namespace)
-            && self.labels.matches(&ev.object)
-            && self.fields.matches(&ev.object)
+    fn selects(&self, obj: &Value) -> bool {
+        self.labels.matches(obj) && self.fields.matches(obj)
+    }
+
+    /// The event type this watcher sees, if any: a change that moves an object into the
+    /// selection is ADDED, out of it DELETED.
+    fn view(&self, ev: &Event) -> Option<&'static str> {
+        if ev.key != key_of(&self.rt) || self.namespace.as_ref().is_some_and(|n| *n != ev.namespace)
+        {
+            return None;
+        }
+        let now = self.selects(&ev.object);
+        match (ev.kind, &ev.previous) {
+            ("MODIFIED", Some(prev)) => match (self.selects(prev), now) {
+                (true, true) => Some("MODIFIED"),
+                (false, true) => Some("ADDED"),
+                (true, false) => Some("DELETED"),
+                (false, false) => None,
+            },
+            (kind, _) => now.then_some(kind),
+        }
     }
 
     fn line(&self, kind: &str, obj: &Value) -> Bytes {
@@ -130,8 +148,10 @@ pub fn start(cluster: Arc<Cluster>, wr: WatchRequest) -> mpsc::Receiver<Bytes> {
                 return rx;
             }
             Some(rv) => {
-                for ev in st.log.iter().filter(|e| e.rv > rv && wr.matches(e)) {
-                    initial.push(wr.line(ev.kind, &ev.object));
+                for ev in st.log.iter().filter(|e| e.rv > rv) {
+                    if let Some(kind) = wr.view(ev) {
+                        initial.push(wr.line(kind, &ev.object));
+                    }
                 }
             }
             None => {
@@ -168,7 +188,9 @@ pub fn start(cluster: Arc<Cluster>, wr: WatchRequest) -> mpsc::Receiver<Bytes> {
                     Ok(ev) => {
                         if ev.rv > last {
                             last = ev.rv;
-                            if wr.matches(&ev) && tx.send(wr.line(ev.kind, &ev.object)).await.is_err() {
+                            if let Some(kind) = wr.view(&ev)
+                                && tx.send(wr.line(kind, &ev.object)).await.is_err()
+                            {
                                 return;
                             }
                         }

@@ -123,6 +123,7 @@ pub async fn apply(
     let mut in_flight: JoinSet<TaskOutcome> = JoinSet::new();
     let parallelism = opts.parallelism.max(1);
     let mut applied_ops: HashMap<usize, Vec<OpKind>> = HashMap::new();
+    let mut bindings: Bindings = HashMap::new();
     loop {
         while in_flight.len() < parallelism
             && !opts.cancel.is_cancelled()
@@ -146,12 +147,17 @@ pub async fn apply(
                 let mut config_error = None;
                 if kind != OpKind::Delete && !planned.is_wholly_known() {
                     // Unknowns may be known now that upstream objects exist.
-                    let before = ev.diagnostics();
-                    if let Some(cfg) = instance_config(ev, &c.address) {
-                        let after = ev.diagnostics();
-                        if let Some(d) = after.iter().find(|d| {
-                            d.severity == crate::diag::Severity::Error && !before.0.contains(d)
-                        }) {
+                    let before = ev.error_count();
+                    if let Some(cfg) = instance_config(ev, &c.address, &mut bindings) {
+                        let new_error = (ev.error_count() > before)
+                            .then(|| {
+                                ev.diagnostics()
+                                    .0
+                                    .into_iter()
+                                    .rfind(|d| d.severity == crate::diag::Severity::Error)
+                            })
+                            .flatten();
+                        if let Some(d) = new_error {
                             config_error = Some(format!("{}: {}", d.summary, d.detail));
                         } else if !configured_known(
                             &cfg,
@@ -463,15 +469,25 @@ fn configured_known(cfg: &Value, schema: Option<&crate::schema::Schema>) -> bool
     })
 }
 
-fn instance_config(ev: &Evaluation<'_>, address: &str) -> Option<Value> {
+/// Each instance's `each`/`count` binding, by resource, computed once per
+/// run (expansions are known at plan time and do not change during apply).
+type Bindings = HashMap<
+    (crate::addrs::ModuleInstance, crate::addrs::ResourceAddr),
+    HashMap<crate::addrs::InstanceKey, Option<(String, Value)>>,
+>;
+
+fn instance_config(ev: &Evaluation<'_>, address: &str, bindings: &mut Bindings) -> Option<Value> {
     let a = crate::addrs::parse_instance(address).ok()?;
-    let expansion = ev.resource_expansion(&a.module, &a.resource);
-    let (_, binding) = expansion
-        .instances()
-        .into_iter()
-        .find(|(k, _)| *k == a.key)?;
-    let v = ev.instance_config(&a.module, &a.resource, binding);
-    Some(v)
+    let per_key = bindings
+        .entry((a.module.clone(), a.resource.clone()))
+        .or_insert_with(|| {
+            ev.resource_expansion(&a.module, &a.resource)
+                .instances()
+                .into_iter()
+                .collect()
+        });
+    let binding = per_key.get(&a.key)?.clone();
+    Some(ev.instance_config(&a.module, &a.resource, binding))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -517,8 +533,8 @@ async fn run_node(
         }
         live.push(i);
     }
-    // Record every intent before any call.
-    let mut intents = Vec::new();
+    // Record every intent before any call: one durable batch.
+    let mut new_intents = Vec::new();
     for &i in &live {
         let r = &reqs[i];
         let c = &changes[i];
@@ -532,7 +548,7 @@ async fn run_node(
             "dependencies": c.dependencies,
             "create_before_destroy": c.create_before_destroy,
         });
-        let intent = NewIntent {
+        new_intents.push(NewIntent {
             address: r.address.clone(),
             action: match kinds[i].1 {
                 OpKind::Create => crate::state::Action::Create,
@@ -540,42 +556,38 @@ async fn run_node(
                 OpKind::Delete => crate::state::Action::Delete,
             },
             planned,
-        };
-        let b = backend.clone();
-        match tokio::task::spawn_blocking(move || b.record_intent(intent)).await {
-            Ok(Ok(id)) => intents.push(Some(id)),
-            Ok(Err(e)) => {
-                return TaskOutcome {
-                    node,
-                    results: fail_all(&kinds, &live, &e.to_string()),
-                    state_error: Some(e.to_string()),
-                };
-            }
-            Err(e) => {
-                return TaskOutcome {
-                    node,
-                    results: fail_all(&kinds, &live, &e.to_string()),
-                    state_error: Some(e.to_string()),
-                };
-            }
-        }
+        });
     }
+    let b = backend.clone();
+    let intents = match tokio::task::spawn_blocking(move || b.record_intents(new_intents)).await {
+        Ok(Ok(ids)) => ids,
+        Ok(Err(e)) => {
+            return TaskOutcome {
+                node,
+                results: fail_all(&kinds, &live, &e.to_string()),
+                state_error: Some(e.to_string()),
+            };
+        }
+        Err(e) => {
+            return TaskOutcome {
+                node,
+                results: fail_all(&kinds, &live, &e.to_string()),
+                state_error: Some(e.to_string()),
+            };
+        }
+    };
     let batch: Vec<ApplyRequest> = live.iter().map(|&i| reqs[i].clone()).collect();
     let answers = provider.apply(batch).await;
-    let mut state_error = None;
-    for ((&i, intent), answer) in live.iter().zip(intents).zip(answers) {
+    // Every result recorded, then one flush.
+    let mut outcomes = Vec::new();
+    for ((&i, intent), answer) in live.iter().zip(&intents).zip(&answers) {
         let c = &changes[i];
-        let (ci, kind) = kinds[i];
-        let Some(intent) = intent else { continue };
-        let outcome = match &answer {
+        let kind = kinds[i].1;
+        let outcome = match answer {
             ApplyResult::Applied(v) if kind == OpKind::Delete || v.is_null() => {
-                if c.action.is_replace() && kind == OpKind::Delete {
-                    // The replacement's create records the instance.
-                    if c.action == Action::CreateThenDelete {
-                        Outcome::NoChange
-                    } else {
-                        Outcome::Remove
-                    }
+                // A replacement's create records the instance.
+                if c.action == Action::CreateThenDelete && kind == OpKind::Delete {
+                    Outcome::NoChange
                 } else {
                     Outcome::Remove
                 }
@@ -603,18 +615,18 @@ async fn run_node(
             }
             ApplyResult::Failed(_) => Outcome::NoChange,
         };
-        let b = backend.clone();
-        let done = tokio::task::spawn_blocking(move || b.complete_intent(&intent, outcome)).await;
-        let store_err = match done {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(e) => Some(e.to_string()),
-        };
-        if let Some(e) = &store_err {
-            state_error.get_or_insert(e.clone());
-        }
+        outcomes.push((intent.clone(), outcome));
+    }
+    let b = backend.clone();
+    let store_err = match tokio::task::spawn_blocking(move || b.complete_intents(outcomes)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    for (&i, answer) in live.iter().zip(answers) {
+        let (ci, kind) = kinds[i];
         let res = match answer {
-            ApplyResult::Applied(v) => match store_err {
+            ApplyResult::Applied(v) => match &store_err {
                 None => Ok(v),
                 Some(e) => Err(format!("applied, but recording it in state failed: {e}")),
             },
@@ -625,7 +637,7 @@ async fn run_node(
     TaskOutcome {
         node,
         results,
-        state_error,
+        state_error: store_err,
     }
 }
 

@@ -428,7 +428,8 @@ impl Decoder<'_> {
             body,
             &[],
             &[
-                "posture", "provider", "variable", "locals", "output", "resource", "data", "module",
+                "posture", "provider", "cluster", "variable", "locals", "output", "resource",
+                "data", "module",
             ],
             "here",
         );
@@ -436,6 +437,40 @@ impl Decoder<'_> {
             let span = self.span(b.span());
             match b.ident.value().as_str() {
                 "posture" => self.settings(b, m),
+                "cluster" => {
+                    let Some(l) = self.labels(b, 1, "the cluster name") else {
+                        continue;
+                    };
+                    if self.duplicate(seen, format!("cluster.{}", l[0]), "cluster", span) {
+                        continue;
+                    }
+                    let (attrs, _) = self.content(
+                        &b.body,
+                        &[
+                            "kubeconfig",
+                            "context",
+                            "labels",
+                            "field_manager",
+                            "for_each",
+                        ],
+                        &[],
+                        "in a cluster block",
+                    );
+                    let mut exprs: BTreeMap<String, Expr> = attrs
+                        .iter()
+                        .map(|(k, a)| (k.clone(), self.expr(&a.value)))
+                        .collect();
+                    let for_each = exprs.remove("for_each");
+                    m.clusters.insert(
+                        l[0].clone(),
+                        ClusterBlock {
+                            name: l[0].clone(),
+                            for_each,
+                            attrs: exprs,
+                            span,
+                        },
+                    );
+                }
                 "provider" => {
                     let Some(l) = self.labels(b, 1, "the provider name") else {
                         continue;

@@ -199,6 +199,20 @@ pub struct ProviderBlock {
     pub span: Span,
 }
 
+/// A `cluster "NAME" { ... }` block: a Kubernetes cluster resources target
+/// with `cluster = cluster.NAME` (or `cluster.NAME["key"]` with for_each).
+#[derive(Debug, Clone)]
+pub struct ClusterBlock {
+    /// Its name.
+    pub name: String,
+    /// `for_each`, for a fleet of clusters.
+    pub for_each: Option<Expr>,
+    /// `kubeconfig`, `context`, `labels`, `field_manager`.
+    pub attrs: BTreeMap<String, Expr>,
+    /// Where the block starts.
+    pub span: Span,
+}
+
 /// Everything declared in one directory.
 #[derive(Debug, Clone, Default)]
 pub struct Module {
@@ -220,4 +234,6 @@ pub struct Module {
     pub module_calls: BTreeMap<String, ModuleCall>,
     /// `provider` blocks by provider name (root module only).
     pub providers: BTreeMap<String, ProviderBlock>,
+    /// `cluster` blocks by name.
+    pub clusters: BTreeMap<String, ClusterBlock>,
 }

@@ -1,7 +1,7 @@
 //! The [`Dag`] type: nodes, dependency edges, cycle detection and orderings.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 use std::fmt;
 
 use petgraph::Direction;
@@ -44,6 +44,9 @@ impl fmt::Display for NodeId {
 pub struct Dag<N> {
     // Edge `a -> b` means "b depends on a" (execution order).
     pub(crate) graph: DiGraph<N, (), u32>,
+    // (from, to) of every edge: petgraph's own duplicate check scans the
+    // node's edge list, which is quadratic for a node with many dependents.
+    edges: HashSet<(u32, u32)>,
 }
 
 impl<N> Default for Dag<N> {
@@ -92,6 +95,7 @@ impl<N> Dag<N> {
     pub fn new() -> Self {
         Dag {
             graph: DiGraph::default(),
+            edges: HashSet::new(),
         }
     }
 
@@ -99,6 +103,7 @@ impl<N> Dag<N> {
     pub fn with_capacity(nodes: usize, edges: usize) -> Self {
         Dag {
             graph: DiGraph::with_capacity(nodes, edges),
+            edges: HashSet::with_capacity(edges),
         }
     }
 
@@ -113,7 +118,13 @@ impl<N> Dag<N> {
     /// # Panics
     /// If either id does not belong to this graph (a programming error).
     pub fn add_dependency(&mut self, dependent: NodeId, dependency: NodeId) {
-        self.graph.update_edge(dependency.ix(), dependent.ix(), ());
+        assert!(
+            dependent.index() < self.node_count() && dependency.index() < self.node_count(),
+            "node id from another graph"
+        );
+        if self.edges.insert((dependency.0, dependent.0)) {
+            self.graph.add_edge(dependency.ix(), dependent.ix(), ());
+        }
     }
 
     /// Number of nodes.
@@ -165,7 +176,8 @@ impl<N> Dag<N> {
     {
         let mut graph = self.graph.clone();
         graph.reverse();
-        Dag { graph }
+        let edges = self.edges.iter().map(|(a, b)| (*b, *a)).collect();
+        Dag { graph, edges }
     }
 
     /// Node ids ordered so that each comes after all its dependencies; among
@@ -283,6 +295,10 @@ impl<N> Dag<N> {
                 graph.add_edge(toposorted[from as usize], toposorted[to as usize], ());
             }
         }
-        Ok(Dag { graph })
+        let edges = graph
+            .edge_references()
+            .map(|e| (e.source().index() as u32, e.target().index() as u32))
+            .collect();
+        Ok(Dag { graph, edges })
     }
 }

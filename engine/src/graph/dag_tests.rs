@@ -145,3 +145,21 @@ fn mermaid_output_is_sorted_and_escaped() {
         "flowchart RL\n  n0[\"a\"]\n  n1[\"posture_data.x[#quot;a#quot;]\"]\n  n1 --> n0\n"
     );
 }
+
+#[test]
+fn a_node_with_a_hundred_thousand_dependents_builds_and_orders() {
+    let mut dag = Dag::new();
+    let hub = dag.add_node("kubernetes_namespace.shared".to_string());
+    for i in 0..100_000 {
+        let id = dag.add_node(format!("kubernetes_config_map.cm[{i}]"));
+        dag.add_dependency(id, hub);
+        dag.add_dependency(id, hub);
+    }
+    assert_eq!(dag.edge_count(), 100_000);
+    let order = dag.topological_order().expect("acyclic");
+    assert_eq!(order[0], hub);
+    assert_eq!(
+        dag.reversed().topological_order().expect("acyclic").last(),
+        Some(&hub)
+    );
+}

@@ -18,6 +18,17 @@
 //! Rendered graphs ([`Dag::to_dot`], [`Dag::to_mermaid`]) draw the arrow from
 //! the dependent to its dependency, as `terraform graph` does.
 //!
+//! # Destroy order and create_before_destroy (for the plan builder)
+//!
+//! The graph only orders what it is given; the builder decides the nodes:
+//! - a destroy-only walk is [`Dag::reversed`] of the create graph (built from
+//!   the dependencies recorded in state);
+//! - a replacement is two nodes, *create new* and *destroy old*. Normally
+//!   `create new` depends on `destroy old`; with `create_before_destroy` the
+//!   edge is turned around (`destroy old` depends on `create new`), and the
+//!   destroy of anything the old object depended on must then wait for it.
+//!   [`Dag::validate`] reports any cycle these edges create.
+//!
 //! # Walking
 //!
 //! [`walk`] runs an async function for every node on tokio, at most

@@ -193,6 +193,7 @@ pub async fn plan(
                         current.get(&address),
                         opts,
                         &deps,
+                        &triggered_by(ev, &d, &changes),
                         &mut diags,
                     )
                     .await;
@@ -304,6 +305,48 @@ pub async fn plan(
     Ok((plan, diags))
 }
 
+/// The first resource named in `lifecycle { replace_triggered_by }` that
+/// this plan updates or replaces (those are planned earlier: the static graph
+/// orders them first).
+fn triggered_by(ev: &Evaluation<'_>, d: &Desired, changes: &[ResourceChange]) -> Option<String> {
+    let t = ev.tree().descendant(&d.module.static_path())?;
+    let r = t.module.resources.get(&d.resource)?;
+    for e in &r.lifecycle.replace_triggered_by {
+        for rf in crate::lang::refs::references(&e.expr) {
+            let (mode, type_name, name) = match rf.root.as_str() {
+                "data" => (
+                    Mode::Data,
+                    rf.attrs.first()?.clone(),
+                    rf.attrs.get(1)?.clone(),
+                ),
+                t => (Mode::Managed, t.to_string(), rf.attrs.first()?.clone()),
+            };
+            let target = ResourceAddr {
+                mode,
+                type_name,
+                name,
+            };
+            let prefix = ResourceInstanceAddr {
+                module: d.module.clone(),
+                resource: target,
+                key: InstanceKey::None,
+            }
+            .to_string();
+            let hit = changes.iter().find(|c| {
+                (c.address == prefix || c.address.starts_with(&format!("{prefix}[")))
+                    && matches!(
+                        c.action,
+                        Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+                    )
+            });
+            if let Some(c) = hit {
+                return Some(c.address.clone());
+            }
+        }
+    }
+    None
+}
+
 fn change(
     addr: &str,
     type_name: &str,
@@ -376,15 +419,16 @@ async fn plan_instance(
     prior: Option<&Value>,
     opts: &PlanOptions,
     deps: &[String],
+    triggered: &Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<ResourceChange> {
     let t = ev.tree().descendant(&d.module.static_path())?;
     let r = t.module.resources.get(&d.resource)?;
     let (pname, p) = providers.for_type(d.resource.mode, &d.resource.type_name)?;
     let schema = providers.schema_of(d.resource.mode, &d.resource.type_name)?;
-    let before_errors = ev.diagnostics().len();
+    let before_errors = ev.error_count();
     let mut config = ev.instance_config(&d.module, &d.resource, binding);
-    if ev.diagnostics().has_errors() && ev.diagnostics().len() > before_errors {
+    if ev.error_count() > before_errors {
         return None;
     }
     let is_data = d.resource.mode == Mode::Data;
@@ -476,6 +520,8 @@ async fn plan_instance(
         }
         if opts.replace.iter().any(|a| a == address) {
             reason = Some("requested with --replace".to_string());
+        } else if let Some(t) = triggered {
+            reason = Some(format!("replace_triggered_by: {t} changes"));
         } else if !replace_paths.is_empty() {
             reason = Some(format!(
                 "{} changed, which forces replacement",

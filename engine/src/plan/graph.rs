@@ -34,6 +34,8 @@ pub enum Item {
     Resource(ResourceAddr),
     /// `module.NAME` (its outputs)
     ModuleCall(String),
+    /// `cluster.NAME`
+    Cluster(String),
 }
 
 impl fmt::Display for StaticNode {
@@ -47,6 +49,7 @@ impl fmt::Display for StaticNode {
             Item::Output(n) => write!(f, "output.{n}"),
             Item::Resource(a) => write!(f, "{a}"),
             Item::ModuleCall(n) => write!(f, "module.{n}"),
+            Item::Cluster(n) => write!(f, "cluster.{n}"),
         }
     }
 }
@@ -174,6 +177,10 @@ fn collect(
         }
         out.push((node(Item::Var(name.clone())), refs));
     }
+    for (name, c) in &m.clusters {
+        let es: Vec<&Expr> = c.attrs.values().chain(c.for_each.iter()).collect();
+        out.push((node(Item::Cluster(name.clone())), here(exprs_refs(&es))));
+    }
     for (name, l) in &m.locals {
         out.push((
             node(Item::Local(name.clone())),
@@ -223,6 +230,7 @@ fn resolve(tree: &ModuleTree, module: &[String], r: &Reference) -> Vec<StaticNod
         "var" => vec![node(Item::Var(first))],
         "local" => vec![node(Item::Local(first))],
         "module" => vec![node(Item::ModuleCall(first))],
+        "cluster" => vec![node(Item::Cluster(first))],
         "data" => {
             let name = r.attrs.get(1).cloned().unwrap_or_default();
             vec![node(Item::Resource(ResourceAddr {

@@ -23,6 +23,12 @@ impl Provider for PostureDataProvider {
         }
     }
 
+    fn batch_key(&self, _type_name: &str, _value: &Value) -> Option<String> {
+        // Instances with the same dependencies apply in one call, so their
+        // intents and results are recorded with one flush each.
+        Some("posture_data".to_string())
+    }
+
     async fn read(&self, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
         // posture_data lives only in state: what was recorded is what exists.
         requests

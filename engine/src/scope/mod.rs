@@ -21,7 +21,7 @@ use crate::diag::{Diagnostic, Diagnostics, SourceMap, Span};
 use crate::lang::eval::Evaluator;
 
 use crate::schema::Schemas;
-use crate::value::{Type, Value};
+use crate::value::{Type, Value, convert};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -51,6 +51,8 @@ pub enum Node {
     Resource(ModuleInstance, ResourceAddr),
     /// `module.NAME`, all instances.
     ModuleCall(ModuleInstance, String),
+    /// `cluster.NAME`
+    Cluster(ModuleInstance, String),
 }
 
 impl fmt::Display for Node {
@@ -61,6 +63,7 @@ impl fmt::Display for Node {
             Node::Output(m, n) => (m, format!("output.{n}")),
             Node::Resource(m, a) => (m, a.to_string()),
             Node::ModuleCall(m, n) => (m, format!("module.{n}")),
+            Node::Cluster(m, n) => (m, format!("cluster.{n}")),
         };
         if m.is_root() {
             f.write_str(&rest)
@@ -125,7 +128,8 @@ impl<'c> Evaluation<'c> {
         d
     }
 
-    pub(crate) fn error_count(&self) -> usize {
+    /// How many errors have been reported so far (cheap: no copy).
+    pub fn error_count(&self) -> usize {
         self.diags
             .borrow()
             .iter()
@@ -152,6 +156,9 @@ impl<'c> Evaluation<'c> {
         }
         for name in m.locals.keys() {
             self.get(&Node::Local(path.clone(), name.clone()));
+        }
+        for name in m.clusters.keys() {
+            self.get(&Node::Cluster(path.clone(), name.clone()));
         }
         for addr in m.resources.keys() {
             self.get(&Node::Resource(path.clone(), addr.clone()));
@@ -299,7 +306,8 @@ impl<'c> Evaluation<'c> {
             | Node::Local(p, _)
             | Node::Output(p, _)
             | Node::Resource(p, _)
-            | Node::ModuleCall(p, _) => p,
+            | Node::ModuleCall(p, _)
+            | Node::Cluster(p, _) => p,
         };
         let m = &self.tree.descendant(&path.static_path())?.module;
         match node {
@@ -308,6 +316,7 @@ impl<'c> Evaluation<'c> {
             Node::Output(_, n) => m.outputs.get(n).map(|o| o.span),
             Node::Resource(_, a) => m.resources.get(a).map(|r| r.span),
             Node::ModuleCall(_, n) => m.module_calls.get(n).map(|c| c.span),
+            Node::Cluster(_, n) => m.clusters.get(n).map(|c| c.span),
         }
     }
 
@@ -369,6 +378,7 @@ impl<'c> Evaluation<'c> {
             Node::Output(p, n) => self.compute_output(p, n),
             Node::Resource(p, a) => self.compute_resource(p, a),
             Node::ModuleCall(p, n) => self.compute_module_call(p, n),
+            Node::Cluster(p, n) => self.compute_cluster(p, n),
         }
     }
 
@@ -529,6 +539,84 @@ impl<'c> Evaluation<'c> {
         let v = crate::schema::decode_body(&mut ev, &b.body.body, schema, b.span);
         self.push_diags(ev.take_diags());
         v
+    }
+
+    fn compute_cluster(&self, path: &ModuleInstance, name: &str) -> Value {
+        let Some(t) = self.tree.descendant(&path.static_path()) else {
+            return Value::NULL;
+        };
+        let Some(c) = t.module.clusters.get(name) else {
+            return Value::NULL;
+        };
+        let ctx = format!("cluster \"{name}\"");
+        let one = |id: String, binding: Option<(String, Value)>| -> Value {
+            let b: Vec<(String, Value)> = binding.into_iter().collect();
+            let get = |k: &str, ty: &Type| -> Value {
+                match c.attrs.get(k) {
+                    Some(e) => {
+                        let v = self.eval_expr(path, e, &b, Some(ctx.clone()));
+                        match convert::convert(v, ty) {
+                            Ok(v) => v,
+                            Err(err) => {
+                                self.diags.borrow_mut().push(
+                                    Diagnostic::error(
+                                        "Incorrect attribute value type",
+                                        format!(
+                                            "Inappropriate value for attribute \"{k}\": {err}."
+                                        ),
+                                    )
+                                    .at(e.span())
+                                    .in_context(ctx.clone()),
+                                );
+                                Value::Unknown(ty.clone())
+                            }
+                        }
+                    }
+                    None => Value::Null(ty.clone()),
+                }
+            };
+            let mut kubeconfig = get("kubeconfig", &Type::String);
+            if let Some(p) = kubeconfig.as_str() {
+                // Relative to the module, like file().
+                let full = t.module.dir.join(p);
+                kubeconfig = Value::from(full.display().to_string());
+            }
+            let labels = match get("labels", &Type::Map(Box::new(Type::String))) {
+                v if v.is_null() => Value::Map(Type::String, BTreeMap::new()),
+                v => v,
+            };
+            let field_manager = match get("field_manager", &Type::String) {
+                v if v.is_null() => Value::from("posture"),
+                v => v,
+            };
+            Value::Object(BTreeMap::from([
+                ("name".to_string(), Value::from(id)),
+                ("kubeconfig".to_string(), kubeconfig),
+                ("context".to_string(), get("context", &Type::String)),
+                ("labels".to_string(), labels),
+                ("field_manager".to_string(), field_manager),
+            ]))
+        };
+        if c.for_each.is_none() {
+            return one(name.to_string(), None);
+        }
+        match self.expansion(path, None, c.for_each.as_ref(), &ctx) {
+            expand::Expansion::ForEach(_) | expand::Expansion::Single => {}
+            _ => return Value::Unknown(Type::Dynamic),
+        }
+        let exp = self.expansion(path, None, c.for_each.as_ref(), &ctx);
+        Value::Object(
+            exp.instances()
+                .into_iter()
+                .map(|(k, b)| {
+                    let key = match k {
+                        InstanceKey::Str(s) => s,
+                        other => other.to_string(),
+                    };
+                    (key.clone(), one(key, b))
+                })
+                .collect(),
+        )
     }
 
     /// "file:line:col" of a span.

@@ -121,6 +121,28 @@ impl Scope for ModuleScope<'_, '_> {
                     1,
                 ))
             }
+            "cluster" => {
+                let Some(name) = attr_name(ops.first()) else {
+                    return Err(Diagnostic::error(
+                        "Invalid reference",
+                        "The \"cluster\" object cannot be accessed directly. Instead, access a cluster by name, like cluster.prod.",
+                    ));
+                };
+                if !m.clusters.contains_key(name) {
+                    return Err(Diagnostic::error(
+                        "Reference to undeclared cluster",
+                        format!(
+                            "No cluster block named \"{name}\" is declared in {where_}.{}",
+                            hint(name, m.clusters.keys().map(|s| s.as_str()))
+                        ),
+                    ));
+                }
+                Ok((
+                    self.eval
+                        .get(&Node::Cluster(self.path.clone(), name.to_string())),
+                    1,
+                ))
+            }
             "path" => {
                 let obj = Value::Object(BTreeMap::from([
                     (

@@ -39,7 +39,10 @@ use super::model::{HistoryEntry, Intent, IntentId, NewIntent, Outcome, OutputVal
 ///
 /// Methods are synchronous and may block on a disk flush: call them from
 /// `tokio::task::spawn_blocking` inside async code. Implementations are
-/// `Send + Sync` so apply tasks can share one behind an `Arc`.
+/// `Send + Sync` so apply tasks can share one: keep it as
+/// `Arc<Box<dyn Backend>>` and, at the end, `Arc::into_inner` gives the box
+/// back to [`close`](Backend::close). Dropping it instead releases everything
+/// too, without reporting errors.
 pub trait Backend: Send + Sync {
     /// The lock this run holds.
     fn lock_info(&self) -> &LockInfo;
@@ -62,6 +65,26 @@ pub trait Backend: Send + Sync {
     /// Lock lost, unknown intent, record address differing from the
     /// intent's, or a storage failure (then the intent stays pending).
     fn complete_intent(&self, id: &IntentId, outcome: Outcome) -> Result<()>;
+
+    /// Records several intents, all durable when it returns (one flush for
+    /// the batch where the store allows it).
+    ///
+    /// # Errors
+    /// As [`Backend::record_intent`]; then no operation may start.
+    fn record_intents(&self, intents: Vec<NewIntent>) -> Result<Vec<IntentId>> {
+        intents.into_iter().map(|i| self.record_intent(i)).collect()
+    }
+
+    /// Completes several intents, all durable when it returns.
+    ///
+    /// # Errors
+    /// As [`Backend::complete_intent`]; intents not completed stay pending.
+    fn complete_intents(&self, done: Vec<(IntentId, Outcome)>) -> Result<()> {
+        for (id, outcome) in done {
+            self.complete_intent(&id, outcome)?;
+        }
+        Ok(())
+    }
 
     /// Intents recorded and never completed, oldest first.
     ///
@@ -91,7 +114,9 @@ pub trait Backend: Send + Sync {
     /// [`StateError::NoSnapshot`](super::StateError::NoSnapshot), corrupt data, storage failure.
     fn snapshot(&self, serial: u64) -> Result<State>;
 
-    /// The working state as versioned JSON (`posture state pull`).
+    /// The working state as versioned JSON (`posture state pull`). Like the
+    /// state itself it contains sensitive values in clear: write it where the
+    /// user asked, never to a log.
     ///
     /// # Errors
     /// As [`Backend::load`].

@@ -99,8 +99,17 @@ impl LocalBackend {
             path: dir.to_path_buf(),
             source,
         })?;
-        let lock = HeldLock::acquire(dir, options)?;
-        let store = Store::open(&dir.join("db"))?;
+        let mut lock = HeldLock::acquire(dir, options)?;
+        let store = match Store::open(&dir.join("db")) {
+            Ok(store) => store,
+            // The lock looked stale but its holder still has the database
+            // open: it is alive, so it keeps its lock.
+            Err(e @ StateError::DatabaseInUse { .. }) => {
+                let _ = lock.give_back();
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         Ok(LocalBackend {
             sealer: store.sealer(),
             store,
@@ -329,84 +338,36 @@ impl Backend for LocalBackend {
 
     fn record_intent(&self, intent: NewIntent) -> Result<IntentId> {
         self.lock.check()?;
-        let id = IntentId(uuid::Uuid::new_v4().to_string());
-        {
-            let _g = self.guard();
-            let op_seq = self.store.next_op_seq();
-            let json = to_json(&Intent {
-                id: id.clone(),
-                address: intent.address,
-                action: intent.action,
-                planned: intent.planned,
-                recorded_at: rfc3339(now_unix_ms()),
-                seq: op_seq,
-                lock_id: self.lock.info().id.clone(),
-            });
-            (&self.store.meta, &self.store.intents)
-                .transaction(|(meta, intents)| {
-                    intents.insert(id.0.as_bytes(), json.as_slice())?;
-                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
-                    TxResult::Ok(())
-                })
-                .map_err(|e| tx_err(&self.store.path, e))?;
-            self.store.committed(op_seq);
-        }
+        let id = self.insert_intent(intent)?;
         self.store.flush()?;
         Ok(id)
     }
 
+    fn record_intents(&self, intents: Vec<NewIntent>) -> Result<Vec<IntentId>> {
+        self.lock.check()?;
+        let ids = intents
+            .into_iter()
+            .map(|i| self.insert_intent(i))
+            .collect::<Result<Vec<_>>>()?;
+        // One flush makes the whole batch durable before any call starts.
+        self.store.flush()?;
+        Ok(ids)
+    }
+
     fn complete_intent(&self, id: &IntentId, outcome: Outcome) -> Result<()> {
         self.lock.check()?;
-        let s = &self.store;
-        let record = match &outcome {
-            Outcome::Upsert(r) => Some((r.address.clone(), to_json(r))),
-            _ => None,
-        };
-        {
-            let _g = self.guard();
-            let op_seq = s.next_op_seq();
-            (&s.meta, &s.intents, &s.instances)
-                .transaction(|(meta, intents, instances)| {
-                    let Some(raw) = intents.remove(id.0.as_bytes())? else {
-                        return abort(StateError::UnknownIntent { id: id.0.clone() });
-                    };
-                    let intent: Intent = match serde_json::from_slice(&raw) {
-                        Ok(i) => i,
-                        Err(e) => {
-                            return abort(
-                                s.corrupt(&format!("intent {id}: {}", describe_json_error(&e))),
-                            );
-                        }
-                    };
-                    match (&outcome, &record) {
-                        (Outcome::Upsert(_), Some((address, json))) => {
-                            if *address != intent.address {
-                                return abort(StateError::AddressMismatch {
-                                    id: id.0.clone(),
-                                    expected: intent.address,
-                                    found: address.clone(),
-                                });
-                            }
-                            let old = instances.insert(address.as_bytes(), json.as_slice())?;
-                            if old.as_deref() != Some(json.as_slice()) {
-                                meta.insert("dirty", &[1u8])?;
-                            }
-                        }
-                        (Outcome::Remove, _) => {
-                            let removed = instances.remove(intent.address.as_bytes())?;
-                            if removed.is_some() {
-                                meta.insert("dirty", &[1u8])?;
-                            }
-                        }
-                        _ => {}
-                    }
-                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
-                    Ok(())
-                })
-                .map_err(|e| tx_err(&s.path, e))?;
-            s.committed(op_seq);
+        self.apply_outcome(id, outcome)?;
+        self.store.flush()
+    }
+
+    fn complete_intents(&self, done: Vec<(IntentId, Outcome)>) -> Result<()> {
+        self.lock.check()?;
+        for (id, outcome) in done {
+            self.apply_outcome(&id, outcome)?;
         }
-        s.flush()
+        // Until this flush a crash leaves the intents pending, which the next
+        // run settles by reading: never a lost or doubled object.
+        self.store.flush()
     }
 
     fn pending_intents(&self) -> Result<Vec<Intent>> {
@@ -560,5 +521,88 @@ impl Backend for LocalBackend {
 
     fn close(self: Box<Self>) -> Result<()> {
         LocalBackend::close(*self)
+    }
+}
+
+impl LocalBackend {
+    /// Records one intent in one transaction, without flushing.
+    fn insert_intent(&self, intent: NewIntent) -> Result<IntentId> {
+        let id = IntentId(uuid::Uuid::new_v4().to_string());
+        {
+            let _g = self.guard();
+            let op_seq = self.store.next_op_seq();
+            let json = to_json(&Intent {
+                id: id.clone(),
+                address: intent.address,
+                action: intent.action,
+                planned: intent.planned,
+                recorded_at: rfc3339(now_unix_ms()),
+                seq: op_seq,
+                lock_id: self.lock.info().id.clone(),
+            });
+            (&self.store.meta, &self.store.intents)
+                .transaction(|(meta, intents)| {
+                    intents.insert(id.0.as_bytes(), json.as_slice())?;
+                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
+                    TxResult::Ok(())
+                })
+                .map_err(|e| tx_err(&self.store.path, e))?;
+            self.store.committed(op_seq);
+        }
+        Ok(id)
+    }
+
+    /// Applies one outcome and drops its intent in one transaction, without flushing.
+    fn apply_outcome(&self, id: &IntentId, outcome: Outcome) -> Result<()> {
+        let s = &self.store;
+        let record = match &outcome {
+            Outcome::Upsert(r) => Some((r.address.clone(), to_json(r))),
+            _ => None,
+        };
+        {
+            let _g = self.guard();
+            let op_seq = s.next_op_seq();
+            (&s.meta, &s.intents, &s.instances)
+                .transaction(|(meta, intents, instances)| {
+                    let Some(raw) = intents.remove(id.0.as_bytes())? else {
+                        return abort(StateError::UnknownIntent { id: id.0.clone() });
+                    };
+                    let intent: Intent = match serde_json::from_slice(&raw) {
+                        Ok(i) => i,
+                        Err(e) => {
+                            return abort(
+                                s.corrupt(&format!("intent {id}: {}", describe_json_error(&e))),
+                            );
+                        }
+                    };
+                    match (&outcome, &record) {
+                        (Outcome::Upsert(_), Some((address, json))) => {
+                            if *address != intent.address {
+                                return abort(StateError::AddressMismatch {
+                                    id: id.0.clone(),
+                                    expected: intent.address,
+                                    found: address.clone(),
+                                });
+                            }
+                            let old = instances.insert(address.as_bytes(), json.as_slice())?;
+                            if old.as_deref() != Some(json.as_slice()) {
+                                meta.insert("dirty", &[1u8])?;
+                            }
+                        }
+                        (Outcome::Remove, _) => {
+                            let removed = instances.remove(intent.address.as_bytes())?;
+                            if removed.is_some() {
+                                meta.insert("dirty", &[1u8])?;
+                            }
+                        }
+                        _ => {}
+                    }
+                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
+                    Ok(())
+                })
+                .map_err(|e| tx_err(&s.path, e))?;
+            s.committed(op_seq);
+        }
+        Ok(())
     }
 }

@@ -54,6 +54,19 @@ pub struct LockInfo {
     pub lease_expires_unix_ms: u64,
 }
 
+/// The block Terraform users know from lock errors, for the CLI to print.
+impl std::fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "Lock Info:")?;
+        writeln!(f, "  ID:        {}", self.id)?;
+        writeln!(f, "  Operation: {}", self.operation)?;
+        writeln!(f, "  Who:       {}", self.who)?;
+        writeln!(f, "  PID:       {}", self.pid)?;
+        writeln!(f, "  Version:   {}", self.version)?;
+        write!(f, "  Created:   {}", self.created)
+    }
+}
+
 /// How to take a lock.
 pub struct LockOptions {
     /// The command taking it, shown to whoever finds it held.
@@ -230,10 +243,20 @@ fn is_stale(info: &LockInfo, now_ms: u64) -> bool {
         && !Path::new(&format!("/proc/{}", info.pid)).exists()
 }
 
+/// The result of one try at taking the lock.
+enum Attempt {
+    /// Taken; replacing this stale lock, if any.
+    Taken(Option<LockInfo>),
+    /// Held by someone alive.
+    HeldBy(LockInfo),
+}
+
 /// A lock held by this process; renewed by a background thread until released.
 pub(crate) struct HeldLock {
     dir: PathBuf,
     info: LockInfo,
+    // The stale lock this one replaced, to put back if the takeover was wrong.
+    replaced: Option<LockInfo>,
     lost: Arc<AtomicBool>,
     stop: Option<mpsc::Sender<()>>,
     renewer: Option<JoinHandle<()>>,
@@ -257,13 +280,16 @@ impl HeldLock {
                 created: rfc3339(now),
                 lease_expires_unix_ms: now + options.lease.as_millis() as u64,
             };
-            let held_by = with_guard(dir, || match read_lock(dir)? {
-                Some(current) if !is_stale(&current, now) => Ok(Some(current)),
+            let taken = with_guard(dir, || match read_lock(dir)? {
+                Some(current) if !is_stale(&current, now) => Ok(Attempt::HeldBy(current)),
                 // Free, or stale: the rename in write_lock replaces a stale file.
-                _ => write_lock(dir, &info).map(|()| None),
+                previous => write_lock(dir, &info).map(|()| Attempt::Taken(previous)),
             })?;
-            let Some(holder) = held_by else {
-                return Ok(Self::start(dir, info, options.lease));
+            let holder = match taken {
+                Attempt::Taken(replaced) => {
+                    return Ok(Self::start(dir, info, options.lease, replaced));
+                }
+                Attempt::HeldBy(holder) => holder,
             };
             let now_instant = Instant::now();
             if now_instant >= deadline {
@@ -282,7 +308,7 @@ impl HeldLock {
         }
     }
 
-    fn start(dir: &Path, info: LockInfo, lease: Duration) -> HeldLock {
+    fn start(dir: &Path, info: LockInfo, lease: Duration, replaced: Option<LockInfo>) -> HeldLock {
         let lost = Arc::new(AtomicBool::new(false));
         let (stop, stopped) = mpsc::channel::<()>();
         let renewer = {
@@ -292,6 +318,7 @@ impl HeldLock {
         HeldLock {
             dir: dir.to_path_buf(),
             info,
+            replaced,
             lost,
             stop: Some(stop),
             renewer: Some(renewer),
@@ -322,6 +349,17 @@ impl HeldLock {
 
     /// Stops renewing and removes `lock.json` if it is still ours.
     pub(crate) fn release(&mut self) -> Result<()> {
+        self.end(false)
+    }
+
+    /// Undoes a takeover that proved wrong (the "stale" holder still has the
+    /// database open): puts the replaced lock back instead of removing ours,
+    /// so the live holder keeps its lock.
+    pub(crate) fn give_back(&mut self) -> Result<()> {
+        self.end(true)
+    }
+
+    fn end(&mut self, restore_replaced: bool) -> Result<()> {
         if let Some(stop) = self.stop.take() {
             drop(stop);
         }
@@ -332,10 +370,13 @@ impl HeldLock {
             return Ok(());
         }
         with_guard(&self.dir, || match read_lock(&self.dir) {
-            Ok(Some(current)) if current.id == self.info.id => {
-                let path = lock_path(&self.dir);
-                fs::remove_file(&path).map_err(io_err(&path))
-            }
+            Ok(Some(current)) if current.id == self.info.id => match &self.replaced {
+                Some(previous) if restore_replaced => write_lock(&self.dir, previous),
+                _ => {
+                    let path = lock_path(&self.dir);
+                    fs::remove_file(&path).map_err(io_err(&path))
+                }
+            },
             // Gone or someone else's now: nothing of ours to remove.
             _ => Ok(()),
         })

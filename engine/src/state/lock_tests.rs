@@ -218,3 +218,37 @@ fn a_location_opens_reports_the_holder_and_force_unlocks_through_the_trait() {
     );
     assert_eq!(location.lock_holder().expect("readable"), None);
 }
+
+#[test]
+fn a_takeover_of_a_holder_that_is_still_alive_is_given_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alive = LocalBackend::open(dir.path(), &LockOptions::new("apply")).expect("open");
+    // Its lease looks expired (say its renewal stalled), but it still runs.
+    let mut expired = alive.lock_info().clone();
+    expired.lease_expires_unix_ms = 1;
+    plant(dir.path(), &expired);
+
+    let err = LocalBackend::open(dir.path(), &LockOptions::new("plan")).err();
+    assert!(
+        matches!(err, Some(StateError::DatabaseInUse { .. })),
+        "{err:?}"
+    );
+    assert_eq!(read_lock(dir.path()).expect("readable"), Some(expired));
+    let write = alive.record_intent(NewIntent {
+        address: "route53_record.a".into(),
+        action: Action::Create,
+        planned: json!({}),
+    });
+    assert!(write.is_ok(), "{:?}", write.err());
+}
+
+#[test]
+fn lock_info_displays_as_the_familiar_block() {
+    let info = foreign_lock("ci-runner-7", 4242, 0);
+    assert_eq!(
+        info.to_string(),
+        "Lock Info:\n  ID:        11111111-2222-4333-8444-555555555555\n  Operation: apply\n  \
+         Who:       alice@ci-runner-7\n  PID:       4242\n  Version:   0.1.0\n  \
+         Created:   2026-01-01T00:00:00Z"
+    );
+}

@@ -31,7 +31,12 @@ pub fn apply(
     let changed = changed_fields(live, &merged, schema).intersection(&new_set);
 
     let mut conflicts = Vec::new();
-    for e in entries.iter_mut().filter(|e| e.manager != manager) {
+    // Managers are (name, operation) pairs, as in structured-merge-diff: the applier's
+    // own earlier Update entry is another manager and can conflict too.
+    for e in entries
+        .iter_mut()
+        .filter(|e| !(e.manager == manager && e.operation == "Apply"))
+    {
         let clash = e.fields.intersection(&changed);
         if clash.is_empty() {
             continue;
@@ -67,13 +72,6 @@ pub fn apply(
         }
     }
 
-    // The applier's own Update entry loses what it now owns through Apply.
-    for e in entries
-        .iter_mut()
-        .filter(|e| e.manager == manager && e.operation == "Update")
-    {
-        e.fields = e.fields.difference(&new_set);
-    }
     let api_version = applied
         .get("apiVersion")
         .and_then(Value::as_str)
@@ -211,6 +209,19 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {}});
         let after = apply(&shared, &a2, "alice", false, &cm()).expect("second");
         assert_eq!(after["data"], json!({"j": "2"}));
+    }
+
+    #[test]
+    fn own_update_entry_is_another_manager() {
+        let mut live = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "1"}});
+        managed::record_update(None, &mut live, "posture", None, &cm());
+        let a = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "2"}});
+        let err =
+            apply(&live, &a, "posture", false, &cm()).expect_err("conflict with own Update entry");
+        assert_eq!(err[0].0, "posture");
+        let same = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "1"}});
+        let shared = apply(&live, &same, "posture", false, &cm()).expect("same value is shared");
+        assert_eq!(managed::read(&shared).len(), 2);
     }
 
     #[test]

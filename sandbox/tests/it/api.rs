@@ -427,3 +427,150 @@ fn discovery_answers_aggregated_when_asked() {
         ))
     ));
 }
+
+#[tokio::test]
+async fn watch_sends_initial_events_then_the_initial_events_end_bookmark() {
+    use posture_sandbox::watch;
+    let c = cluster();
+    call(
+        &c,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &cm("a"),
+        J,
+    );
+    let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "labels": {"app": "other"}}});
+    call(
+        &c,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &other.to_string(),
+        J,
+    );
+    let rt = c
+        .state()
+        .registry
+        .find("", "v1", "configmaps")
+        .cloned()
+        .expect("configmaps");
+    let q = [
+        ("allowWatchBookmarks", "true"),
+        ("sendInitialEvents", "true"),
+        ("labelSelector", "app=x"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let wr = watch::WatchRequest::from_query(&rt, "v1", None, &q, false).expect("valid");
+    let mut rx = watch::start(c.clone(), wr);
+    let first: Value = serde_json::from_slice(&rx.recv().await.expect("event")).expect("json");
+    assert_eq!(
+        (
+            first["type"].as_str(),
+            first["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("ADDED"), Some("a"))
+    );
+    let mark: Value = serde_json::from_slice(&rx.recv().await.expect("bookmark")).expect("json");
+    assert_eq!(mark["type"], "BOOKMARK");
+    assert_eq!(
+        mark["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    assert_eq!(
+        mark["object"]["metadata"]["resourceVersion"],
+        c.state().rv.to_string()
+    );
+}
+
+#[test]
+fn generate_name_and_delete_collection() {
+    let c = cluster();
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-", "labels": {"app": "x"}}});
+    let (code, v) = call(
+        &c,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &body.to_string(),
+        J,
+    );
+    let name = v["metadata"]["name"].as_str().expect("generated name");
+    assert_eq!(code, 201);
+    assert!(name.starts_with("gen-") && name.len() == 9, "{name}");
+    call(
+        &c,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &cm("keep").replace("\"app\":\"x\"", "\"app\":\"y\""),
+        J,
+    );
+    let (code, v) = call(
+        &c,
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps?labelSelector=app=x",
+        "",
+        J,
+    );
+    assert_eq!((code, v["items"].as_array().map(Vec::len)), (200, Some(1)));
+    let (_, left) = call(&c, "GET", "/api/v1/namespaces/default/configmaps", "", J);
+    let names: Vec<&str> = left["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["keep"]);
+}
+
+#[tokio::test]
+async fn selector_watch_turns_label_changes_into_added_and_deleted() {
+    use posture_sandbox::watch;
+    let c = cluster();
+    let rt = c
+        .state()
+        .registry
+        .find("", "v1", "configmaps")
+        .cloned()
+        .expect("configmaps");
+    let from = c.state().rv.to_string();
+    let q = [
+        ("resourceVersion", from.as_str()),
+        ("labelSelector", "app=x"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let wr = watch::WatchRequest::from_query(&rt, "v1", None, &q, false).expect("valid");
+    let mut rx = watch::start(c.clone(), wr);
+    let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "m", "labels": {"app": "y"}}});
+    call(
+        &c,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        &other.to_string(),
+        J,
+    );
+    let path = "/api/v1/namespaces/default/configmaps/m";
+    let mp = "application/merge-patch+json";
+    call(
+        &c,
+        "PATCH",
+        path,
+        r#"{"metadata":{"labels":{"app":"x"}}}"#,
+        mp,
+    );
+    call(&c, "PATCH", path, r#"{"data":{"k":"v"}}"#, mp);
+    call(
+        &c,
+        "PATCH",
+        path,
+        r#"{"metadata":{"labels":{"app":"z"}}}"#,
+        mp,
+    );
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let v: Value = serde_json::from_slice(&rx.recv().await.expect("event")).expect("json");
+        seen.push(v["type"].as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(seen, vec!["ADDED", "MODIFIED", "DELETED"]);
+}

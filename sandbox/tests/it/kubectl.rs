@@ -554,3 +554,156 @@ async fn contexts_are_isolated_and_tokens_required() {
         .ok();
     assert!(node.contains("node/prod-us-control-plane"), "{node}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemonsets_and_statefulsets_become_ready() {
+    let e = env(&["mgmt"]).await;
+    let workloads = e.file(
+        "workloads.yaml",
+        r#"
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: agent, image: "agent:1"}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: default}
+spec:
+  replicas: 2
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: "db:1"}]}
+"#,
+    );
+    e.kubectl(&["apply", "--server-side", "-f", &workloads])
+        .await
+        .ok();
+    // One daemon pod per seeded node (3).
+    e.kubectl(&[
+        "wait",
+        "--for=jsonpath={.status.numberReady}=3",
+        "ds/agent",
+        "-n",
+        "kube-system",
+        "--timeout=20s",
+    ])
+    .await
+    .ok();
+    e.kubectl(&[
+        "wait",
+        "--for=jsonpath={.status.readyReplicas}=2",
+        "sts/db",
+        "--timeout=20s",
+    ])
+    .await
+    .ok();
+    e.kubectl(&["rollout", "status", "sts/db", "--timeout=20s"])
+        .await
+        .ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_goes_through_the_scale_subresource() {
+    let e = installed().await;
+    let out = e
+        .kubectl(&["scale", "deploy", "web", "-n", "web", "--replicas=4"])
+        .await
+        .ok();
+    assert!(out.contains("deployment.apps/web scaled"), "{out}");
+    e.kubectl(&[
+        "wait",
+        "--for=jsonpath={.status.readyReplicas}=4",
+        "deploy/web",
+        "-n",
+        "web",
+        "--timeout=20s",
+    ])
+    .await
+    .ok();
+    let scale = json(
+        &e.kubectl(&[
+            "get",
+            "--raw",
+            "/apis/apps/v1/namespaces/web/deployments/web/scale",
+        ])
+        .await
+        .ok(),
+    );
+    assert_eq!(
+        (scale["kind"].as_str(), scale["spec"]["replicas"].as_i64()),
+        (Some("Scale"), Some(4))
+    );
+    assert_eq!(scale["status"]["selector"], "app=web");
+    let generation = e
+        .kubectl(&[
+            "get",
+            "deploy",
+            "web",
+            "-n",
+            "web",
+            "-o",
+            "jsonpath={.metadata.generation}",
+        ])
+        .await
+        .ok();
+    assert_eq!(generation, "2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_sends_protobuf_that_the_sandbox_decodes() {
+    let e = env(&["mgmt"]).await;
+    e.kubectl(&[
+        "create",
+        "deployment",
+        "nginx",
+        "--image=nginx:1.27",
+        "--port=80",
+        "--replicas=2",
+    ])
+    .await
+    .ok();
+    e.kubectl(&["rollout", "status", "deploy/nginx", "--timeout=20s"])
+        .await
+        .ok();
+    let d = json(
+        &e.kubectl(&["get", "deploy", "nginx", "-o", "json"])
+            .await
+            .ok(),
+    );
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["spec"]["selector"]["matchLabels"]["app"], "nginx");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"],
+        serde_json::json!([{"name": "nginx", "image": "nginx:1.27", "ports": [{"containerPort": 80}], "resources": {}}])
+    );
+    e.kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "s",
+        "--from-literal=password=hunter2",
+    ])
+    .await
+    .ok();
+    let s = json(&e.kubectl(&["get", "secret", "s", "-o", "json"]).await.ok());
+    assert_eq!(
+        (s["data"]["password"].as_str(), s["type"].as_str()),
+        (Some("aHVudGVyMg=="), Some("Opaque"))
+    );
+    let unsupported = e
+        .kubectl(&["create", "service", "clusterip", "web", "--tcp=80:80"])
+        .await;
+    assert_ne!(unsupported.code, 0);
+    assert!(
+        unsupported.stderr.contains("send JSON or YAML instead"),
+        "{}",
+        unsupported.stderr
+    );
+}

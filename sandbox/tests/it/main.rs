@@ -2,6 +2,7 @@
 //! (`api`), the real kubectl against it (`kubectl`), and malformed input (`robust`).
 
 mod api;
+mod cli;
 mod common;
 mod kube_rs;
 mod kubectl;

@@ -1,0 +1,56 @@
+//! `run` as the CLI calls it: kubeconfig written once every cluster listens, serving
+//! until SIGTERM, then a clean exit that saves state.
+
+use std::time::Duration;
+
+use posture_sandbox::SandboxArgs;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_serves_until_sigterm_then_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let state = dir.path().join("state");
+    let args = SandboxArgs {
+        clusters: vec!["mgmt".into(), "prod-eu".into()],
+        kubeconfig: kubeconfig.clone(),
+        state_dir: Some(state.clone()),
+        nodes: 2,
+        workload_delay_ms: 0,
+        ready_delay_ms: 0,
+        admin_port: 0,
+    };
+    let running = tokio::spawn(posture_sandbox::run(args));
+    // The kubeconfig appears only once every cluster listens (and after the signal
+    // handlers are installed), so it is the readiness signal.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !kubeconfig.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "kubeconfig never written"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let out = tokio::process::Command::new(crate::common::kubectl_path())
+        .args(["--context", "prod-eu", "get", "nodes", "-o", "name"])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HOME", dir.path())
+        .output()
+        .await
+        .expect("kubectl runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "node/prod-eu-control-plane\nnode/prod-eu-worker-1\n"
+    );
+    let kill = tokio::process::Command::new("kill")
+        .args(["-TERM", &std::process::id().to_string()])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(kill.success());
+    let result = tokio::time::timeout(Duration::from_secs(30), running)
+        .await
+        .expect("stops after SIGTERM")
+        .expect("task");
+    assert!(result.is_ok(), "{result:?}");
+    assert!(state.join("mgmt.json").exists() && state.join("prod-eu.json").exists());
+}
