@@ -23,7 +23,11 @@ fn cluster(kc: &str, name: &str) -> Value {
 }
 
 fn config(c: Value, i: usize) -> Value {
-    let ns = if i.is_multiple_of(2) { "default" } else { "kube-system" };
+    let ns = if i.is_multiple_of(2) {
+        "default"
+    } else {
+        "kube-system"
+    };
     let m = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": format!("cm-{i}"), "namespace": ns}, "data": {"i": i.to_string()}});
     Value::Object(BTreeMap::from([

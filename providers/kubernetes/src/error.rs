@@ -78,10 +78,13 @@ impl K8sError {
         }
     }
 
-    /// Converts to the engine's error, prefixed with the resource address.
+    /// Converts to the engine's error for the instance at `address`. The
+    /// engine prefixes the address itself (read and plan diagnostics, the
+    /// apply report), so the message carries the cluster and server parts.
     pub fn at(&self, address: &str) -> ProviderError {
+        let _ = address;
         ProviderError {
-            message: format!("{address}: {self}"),
+            message: self.to_string(),
             retryable: matches!(self, K8sError::Unreachable { .. })
                 || matches!(self.code(), Some(429 | 500 | 503 | 504)),
         }

@@ -161,3 +161,108 @@ resource "kubernetes_manifest" "settings" {{
         "c"
     );
 }
+
+#[tokio::test]
+async fn cluster_blocks_with_for_each_and_one_cluster_down() {
+    let h = Harness::start(&["a", "b", "c"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = &h.kubeconfig;
+    let hcl = format!(
+        r#"
+cluster "fleet" {{
+  for_each   = {{ a = "prod", b = "dev", c = "prod" }}
+  kubeconfig = "{kc}"
+  context    = each.key
+  labels     = {{ env = each.value }}
+}}
+
+resource "kubernetes_manifest" "prod_only" {{
+  for_each = {{ for k, c in cluster.fleet : k => c if c.labels.env == "prod" }}
+  cluster  = each.value
+  manifest = {{
+    apiVersion = "v1"
+    kind       = "ConfigMap"
+    metadata   = {{ name = "prod-only", namespace = "default" }}
+    data       = {{ env = each.value.labels.env }}
+  }}
+}}
+
+resource "kubernetes_manifest" "everywhere" {{
+  for_each = cluster.fleet
+  cluster  = each.value
+  manifest = {{
+    apiVersion = "v1"
+    kind       = "ConfigMap"
+    metadata   = {{ name = "everywhere", namespace = "default" }}
+    data       = {{ cluster = each.key }}
+  }}
+}}
+"#
+    );
+    std::fs::write(dir.path().join("main.hcl"), hcl).expect("write config");
+    let (p, report) = plan_apply(dir.path(), true).await;
+    assert!(report.expect("applied").failed.is_empty());
+    assert_eq!(
+        p.changes
+            .iter()
+            .filter(|c| c.action == Action::Create)
+            .count(),
+        5
+    );
+    assert!(
+        h.get("b", "configmap", Some("default"), "prod-only")
+            .await
+            .is_none()
+    );
+    assert_eq!(
+        h.get("c", "configmap", Some("default"), "prod-only")
+            .await
+            .expect("on c")["data"]["env"],
+        "prod"
+    );
+
+    // Cluster b goes down and the config changes everywhere: a and c are
+    // updated, b's instance fails naming the cluster.
+    std::fs::write(
+        dir.path().join("main.hcl"),
+        std::fs::read_to_string(dir.path().join("main.hcl"))
+            .expect("read")
+            .replace("cluster = each.key", "cluster = \"v2-${each.key}\""),
+    )
+    .expect("write config");
+    h.sb.set_faults(
+        "b",
+        posture_sandbox::Faults {
+            down: true,
+            ..Default::default()
+        },
+    )
+    .expect("faults");
+    let ws = Workspace::load(dir.path(), &[], &BTreeMap::new());
+    let providers = Providers::new(vec![Arc::new(provider()) as Arc<dyn Provider>]);
+    let loc = LocalLocation::new(dir.path().join(".posture"));
+    let backend: Arc<dyn Backend> =
+        Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
+    let state = backend.load().expect("load");
+    let g = graph::build(&ws.tree).expect("graph");
+    let ev = Evaluation::new(
+        &ws.tree,
+        &ws.sources,
+        &providers,
+        ws.raw_vars.clone(),
+        Strictness::Full,
+    );
+    // The engine stops the plan at a failed read today; the diagnostics name
+    // cluster b only, once per instance on it.
+    let diags = match plan(&ev, &g, &providers, &state, &PlanOptions::default()).await {
+        Ok((_, d)) => d,
+        Err(d) => d,
+    };
+    let text = format!("{diags:?}");
+    assert!(text.contains("cluster b is unreachable"), "{text}");
+    assert!(text.contains("everywhere[\\\"b\\\"]"), "{text}");
+    assert!(
+        !text.contains("cluster a") && !text.contains("cluster c"),
+        "{text}"
+    );
+}
