@@ -76,6 +76,14 @@ fn inventory(v: &Value) -> Vec<String> {
 
 fn with(v: &Value, inv: Vec<String>, objects: BTreeMap<String, Value>, id: Value) -> Value {
     let mut m = v.as_map().cloned().unwrap_or_default();
+    // A bundle holding a Secret has its values in `content`: never shown.
+    if let Some(c) = m.get("content")
+        && let Some(text) = c.as_str()
+        && parse(text).is_ok_and(|docs| docs.iter().any(crate::manifest::is_secret))
+    {
+        let c = c.clone().mark_sensitive();
+        m.insert("content".to_string(), c);
+    }
     m.insert(
         "inventory".to_string(),
         Value::List(Type::String, inv.into_iter().map(Value::from).collect()),

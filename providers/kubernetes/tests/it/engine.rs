@@ -266,3 +266,142 @@ resource "kubernetes_manifest" "everywhere" {{
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn crd_and_cr_and_unknown_names_in_one_engine_run() {
+    let h = Harness::start(&["a"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = &h.kubeconfig;
+    let hcl = format!(
+        r#"
+cluster "a" {{
+  kubeconfig = "{kc}"
+  context    = "a"
+}}
+
+resource "kubernetes_manifest" "crd" {{
+  cluster  = cluster.a
+  manifest = yamldecode(<<-EOT
+    apiVersion: apiextensions.k8s.io/v1
+    kind: CustomResourceDefinition
+    metadata:
+      name: widgets.example.com
+    spec:
+      group: example.com
+      scope: Namespaced
+      names: {{plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}}
+      versions:
+      - name: v1
+        served: true
+        storage: true
+        schema: {{openAPIV3Schema: {{type: object, x-kubernetes-preserve-unknown-fields: true}}}}
+    EOT
+  )
+}}
+
+resource "kubernetes_manifest" "ns" {{
+  cluster  = cluster.a
+  manifest = {{ apiVersion = "v1", kind = "Namespace", metadata = {{ name = "shop" }} }}
+}}
+
+resource "kubernetes_manifest" "widget" {{
+  cluster    = cluster.a
+  depends_on = [kubernetes_manifest.crd]
+  manifest = {{
+    apiVersion = "example.com/v1"
+    kind       = "Widget"
+    # Known only after the namespace is applied.
+    metadata   = {{ name = "w1", namespace = kubernetes_manifest.ns.object.metadata.name }}
+    spec       = {{ size = 3 }}
+  }}
+}}
+"#
+    );
+    std::fs::write(dir.path().join("main.hcl"), hcl).expect("write config");
+    let (p, report) = plan_apply(dir.path(), true).await;
+    let report = report.expect("applied");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(
+        p.changes
+            .iter()
+            .filter(|c| c.action == Action::Create)
+            .count(),
+        3
+    );
+    let w = h
+        .get("a", "widgets.example.com", Some("shop"), "w1")
+        .await
+        .expect("widget created");
+    assert_eq!(w["spec"]["size"], 3);
+    // The next run is all no-ops.
+    let (p, _) = plan_apply(dir.path(), false).await;
+    let changed: Vec<_> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.address.clone(), c.action))
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+}
+
+#[tokio::test]
+async fn a_bundle_through_the_engine() {
+    let h = Harness::start(&["a"]).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc = &h.kubeconfig;
+    std::fs::write(
+        dir.path().join("bundle.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1, namespace: ops}\ndata: {k: v}\n---\n\
+         apiVersion: v1\nkind: Secret\nmetadata: {name: s1, namespace: ops}\nstringData: {token: do-not-print-me}\n---\n\
+         apiVersion: v1\nkind: Namespace\nmetadata: {name: ops}\n",
+    )
+    .expect("write bundle");
+    let hcl = format!(
+        r#"
+cluster "a" {{
+  kubeconfig = "{kc}"
+  context    = "a"
+}}
+
+resource "kubernetes_manifests" "ops" {{
+  cluster = cluster.a
+  content = file("bundle.yaml")
+}}
+"#
+    );
+    std::fs::write(dir.path().join("main.hcl"), hcl).expect("write config");
+    let (_, report) = plan_apply(dir.path(), true).await;
+    assert!(report.expect("applied").failed.is_empty());
+    assert!(h.get("a", "secret", Some("ops"), "s1").await.is_some());
+    let (p, _) = plan_apply(dir.path(), false).await;
+    let changed: Vec<_> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.address.clone(), c.action))
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+    // The first plan's values, as the CLI would render them: no Secret value.
+    let (p, _) = {
+        std::fs::write(
+            dir.path().join("bundle.yaml"),
+            std::fs::read_to_string(dir.path().join("bundle.yaml"))
+                .expect("read")
+                .replace("{k: v}", "{k: w}"),
+        )
+        .expect("write");
+        plan_apply(dir.path(), false).await
+    };
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.action == Action::Update)
+        .expect("an update");
+    for v in [&c.before, &c.after] {
+        let shown = posture_engine::value::render(v);
+        assert!(
+            !shown.contains("do-not-print-me") && !shown.contains("ZG8tbm90LXByaW50LW1l"),
+            "{shown}"
+        );
+    }
+}
