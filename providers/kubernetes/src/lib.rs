@@ -70,6 +70,18 @@ impl KubernetesProvider {
         }
     }
 
+    /// Remembers cluster objects for import: one cluster object, or a map,
+    /// object, list or tuple of them (`cluster.fleet`).
+    pub fn remember_all(&self, v: &Value) {
+        if ClusterRef::from_value(v).is_some() {
+            self.remember(v);
+        } else if let Some(m) = v.as_map() {
+            m.values().for_each(|c| self.remember_all(c));
+        } else if let Some(s) = v.as_seq() {
+            s.iter().for_each(|c| self.remember_all(c));
+        }
+    }
+
     pub(crate) fn mark_clean(&self, address: &str, clean: bool) {
         if let Ok(mut s) = self.clean.lock() {
             if clean {
@@ -101,6 +113,13 @@ impl Provider for KubernetesProvider {
 
     fn schema(&self) -> ProviderSchema {
         schema::provider_schema()
+    }
+
+    async fn configure(&self, settings: Value) -> Result<(), ProviderError> {
+        if let Some(c) = resource::attr(&settings, "clusters") {
+            self.remember_all(c);
+        }
+        Ok(())
     }
 
     fn batch_key(&self, type_name: &str, value: &Value) -> Option<String> {

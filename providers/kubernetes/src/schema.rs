@@ -166,7 +166,13 @@ pub fn manifests() -> Schema {
 pub fn provider_schema() -> ProviderSchema {
     ProviderSchema {
         provider: Schema {
-            attributes: BTreeMap::new(),
+            attributes: attrs(vec![(
+                "clusters",
+                Attribute::optional(
+                    Type::Dynamic,
+                    "Cluster blocks known to `posture import` (`cluster.fleet`, or a list of them); resources name their own cluster.",
+                ),
+            )]),
             blocks: BTreeMap::new(),
             description: "Kubernetes: objects applied to clusters named by `cluster` blocks.",
         },

@@ -253,3 +253,30 @@ async fn secret_values_are_marked_sensitive_and_never_in_messages() {
         "{notes}"
     );
 }
+
+#[tokio::test]
+async fn import_finds_clusters_given_to_configure() {
+    let h = Harness::start(&["a", "b"]).await;
+    h.kubectl(
+        "b",
+        &["create", "configmap", "legacy", "--from-literal=k=v"],
+    )
+    .await;
+    let p = provider();
+    let fleet = Value::Object(
+        [("a", h.cluster("a")), ("b", h.cluster("b"))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    );
+    p.configure(Value::Object(
+        [("clusters".to_string(), fleet)].into_iter().collect(),
+    ))
+    .await
+    .expect("configure");
+    let v = p
+        .import("kubernetes_manifest", "b/v1/ConfigMap/default/legacy")
+        .await
+        .expect("import");
+    assert_eq!(object_of(&v)["data"], json!({"k": "v"}));
+}
