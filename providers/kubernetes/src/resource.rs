@@ -41,11 +41,17 @@ pub fn batch_key(type_name: &str, value: &Value) -> Option<String> {
 }
 
 /// The cluster value for a name not seen in configuration: the context of
-/// that name in the default kubeconfig.
+/// that name in the kubeconfig kubectl would load (the first file of
+/// KUBECONFIG, recorded so later runs find it; else ~/.kube/config).
 pub fn default_cluster(name: &str) -> Value {
+    let kubeconfig = std::env::var("KUBECONFIG")
+        .ok()
+        .and_then(|k| std::env::split_paths(&k).next())
+        .map(|p| Value::from(p.to_string_lossy().to_string()))
+        .unwrap_or(Value::Null(Type::String));
     Value::Object(BTreeMap::from([
         ("name".to_string(), Value::from(name)),
-        ("kubeconfig".to_string(), Value::Null(Type::String)),
+        ("kubeconfig".to_string(), kubeconfig),
         ("context".to_string(), Value::from(name)),
         (
             "labels".to_string(),
