@@ -1,5 +1,5 @@
 //! Faults and economy: one cluster down while two succeed; injected 429 and
-//! 500 retried without duplicates; refresh is one LIST per kind and namespace.
+//! 500 and dropped connections retried without duplicates; refresh is one LIST per kind and namespace.
 
 use super::support::*;
 use posture_engine::provider::ReadResult;
@@ -65,6 +65,7 @@ async fn throttling_and_server_errors_are_retried_without_duplicates() {
         "a",
         Faults {
             throttle_rate: 0.3,
+            drop_rate: 0.1,
             error_rate: 0.2,
             retry_after_seconds: Some(0),
             ..Default::default()
