@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex};
 struct Fake {
     /// Changes made "outside posture": what read returns instead of the prior.
     outside: Mutex<BTreeMap<String, Value>>,
+    /// Addresses whose object cannot be reached (their cluster is down).
+    unreachable: Mutex<std::collections::BTreeSet<String>>,
     /// Every apply call: (address, operation) per request.
     ops: Mutex<Vec<(String, Operation)>>,
     calls: Mutex<Vec<Vec<String>>>,
@@ -62,8 +64,14 @@ impl Provider for Fake {
     }
     async fn read(&self, r: Vec<ReadRequest>) -> Vec<ReadResult> {
         let outside = self.outside.lock().expect("lock").clone();
+        let down = self.unreachable.lock().expect("lock").clone();
         r.into_iter()
-            .map(|x| ReadResult::Found(outside.get(&x.address).cloned().unwrap_or(x.prior)))
+            .map(|x| {
+                if down.contains(&x.address) {
+                    return ReadResult::Failed(ProviderError::new("cluster \"b\" is unreachable"));
+                }
+                ReadResult::Found(outside.get(&x.address).cloned().unwrap_or(x.prior))
+            })
             .collect()
     }
     async fn plan(&self, r: PlanRequest) -> Result<PlanResponse, ProviderError> {
@@ -424,4 +432,29 @@ async fn cancel_starts_nothing_new_and_saves_what_was_done() {
     );
     assert_eq!(run.state_addresses().len(), 1, "what was done is saved");
     assert_eq!(report.serial, 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_target_fails_only_its_instances() {
+    let cfg = |v: &str| {
+        format!(
+            "resource \"fake_thing\" \"x\" {{\n  for_each = toset([\"a\", \"b\", \"c\"])\n  name     = \"{v}-${{each.key}}\"\n}}\n"
+        )
+    };
+    let run = Run::new(&cfg("v1"));
+    run.plan_apply(10).await;
+    std::fs::write(run.dir.path().join("main.hcl"), cfg("v2")).expect("write");
+    run.fake
+        .unreachable
+        .lock()
+        .expect("lock")
+        .insert("fake_thing.x[\"b\"]".into());
+    let (p, report) = run.plan_apply(10).await;
+    let failed: Vec<&str> = p.failed.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(failed, ["fake_thing.x[\"b\"]"]);
+    assert!(p.failed[0].1.contains("unreachable"), "{:?}", p.failed);
+    let mut applied: Vec<&str> = report.applied.iter().map(|(a, _)| a.as_str()).collect();
+    applied.sort();
+    assert_eq!(applied, ["fake_thing.x[\"a\"]", "fake_thing.x[\"c\"]"]);
+    assert_eq!(run.state_addresses().len(), 3, "b stays recorded as it was");
 }

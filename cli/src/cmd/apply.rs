@@ -104,7 +104,7 @@ pub fn run(a: Args) -> u8 {
             };
             print!("{}", render_plan(&p));
             if !p.has_changes() {
-                return 0;
+                return u8::from(super::plan::report_failed(&p));
             }
             if !a.auto_approve && !confirm(a.plan.destroy) {
                 eprintln!("\nApply cancelled.");
@@ -114,7 +114,8 @@ pub fn run(a: Args) -> u8 {
         }
     };
     let configure = a.plan_file.is_some();
-    apply_plan(
+    let not_planned = super::plan::report_failed(&plan);
+    let code = apply_plan(
         &rt,
         &ws,
         &providers,
@@ -122,7 +123,10 @@ pub fn run(a: Args) -> u8 {
         &plan,
         a.plan.parallelism,
         configure,
-    )
+    );
+    // Instances that could not be planned (an unreachable cluster) fail the
+    // run, after everything else was applied.
+    if not_planned { 1 } else { code }
 }
 
 fn read_plan(f: &std::path::Path) -> Result<Plan, String> {

@@ -40,9 +40,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// The providers this build of posture has (a fresh set per run: providers
 /// cache what they read during one run).
 pub fn providers() -> Providers {
-    Providers::new(vec![Arc::new(
-        posture_provider_route53::Route53Provider::new(),
-    )])
+    Providers::new(vec![
+        Arc::new(posture_provider_route53::Route53Provider::new()),
+        Arc::new(posture_provider_kubernetes::KubernetesProvider::new()),
+    ])
 }
 
 /// Loads the working directory; prints diagnostics and returns exit 1 on errors.

@@ -62,6 +62,18 @@ fn import(a: &Args) -> Result<(), u8> {
     }
     println!("{address}: Importing from ID {:?}...", a.id);
     let rt = common::runtime()?;
+    // The provider needs its settings (credentials, clusters) to read.
+    let ev = posture_engine::scope::Evaluation::new(
+        &ws.tree,
+        &ws.sources,
+        &providers,
+        ws.raw_vars.clone(),
+        posture_engine::scope::Strictness::Full,
+    );
+    if let Err(d) = rt.block_on(providers.configure(&ev)) {
+        crate::output::print_diags(&d, &ws.sources);
+        return Err(1);
+    }
     let value = rt
         .block_on(provider.import(type_name, &a.id))
         .map_err(|e| {

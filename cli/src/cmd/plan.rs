@@ -169,11 +169,28 @@ pub fn run(a: Args) -> u8 {
             );
         }
     }
+    if report_failed(&plan) {
+        return 1;
+    }
     if a.detailed_exitcode && plan.has_changes() {
         2
     } else {
         0
     }
+}
+
+/// Prints the instances that could not be planned; true when there are any.
+pub fn report_failed(plan: &Plan) -> bool {
+    for (addr, msg) in &plan.failed {
+        eprintln!("Error: {addr}: {msg}\n");
+    }
+    if !plan.failed.is_empty() {
+        eprintln!(
+            "{} instance(s) could not be planned; the others were planned as shown.",
+            plan.failed.len()
+        );
+    }
+    !plan.failed.is_empty()
 }
 
 /// Writes a file so that it is either wholly old or wholly new.

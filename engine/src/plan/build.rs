@@ -61,6 +61,8 @@ pub async fn plan(
     // 1. Refresh: every recorded instance, in batches of one type and batch key.
     let mut current: BTreeMap<String, Value> = BTreeMap::new();
     let mut drift = Vec::new();
+    let mut unreadable: BTreeMap<String, String> = BTreeMap::new();
+    let mut failed: Vec<(String, String)> = Vec::new();
     let mut groups: ReadGroups = BTreeMap::new();
     for (addr, rec) in &state.instances {
         let mode = if rec.mode == crate::state::Mode::Data {
@@ -130,10 +132,9 @@ pub async fn plan(
                     current.remove(&addr);
                 }
                 ReadResult::Failed(e) => {
-                    diags.push(Diagnostic::error(
-                        "Failed to read resource",
-                        format!("{addr}: {}", e.message),
-                    ));
+                    // Only this instance is left out (its cluster may be
+                    // down): the rest of the run goes on.
+                    unreadable.insert(addr, e.message);
                 }
             }
         }
@@ -184,6 +185,23 @@ pub async fn plan(
                     let address = ia.to_string();
                     mine.push(address.clone());
                     desired_addrs.insert(address.clone());
+                    if let Some(msg) = unreadable.get(&address) {
+                        failed.push((
+                            address.clone(),
+                            format!(
+                                "could not read the object, so it is left out of this plan: {msg}"
+                            ),
+                        ));
+                        if let Some(prior) = current.get(&address) {
+                            ev.set_instance_value(
+                                &d.module,
+                                &d.resource,
+                                d.key.clone(),
+                                prior.clone(),
+                            );
+                        }
+                        continue;
+                    }
                     let c = plan_instance(
                         ev,
                         providers,
@@ -195,6 +213,7 @@ pub async fn plan(
                         &deps,
                         &triggered_by(ev, &d, &changes),
                         &mut diags,
+                        &mut failed,
                     )
                     .await;
                     if let Some(c) = c {
@@ -215,7 +234,10 @@ pub async fn plan(
     // 3. Recorded instances no longer configured (or all, for destroy).
     let mut orphans: Vec<ResourceChange> = Vec::new();
     for (addr, rec) in &state.instances {
-        if desired_addrs.contains(addr) || rec.mode == crate::state::Mode::Data {
+        if desired_addrs.contains(addr)
+            || rec.mode == crate::state::Mode::Data
+            || unreadable.contains_key(addr)
+        {
             continue;
         }
         let Some(prior) = current.get(addr).cloned() else {
@@ -301,6 +323,7 @@ pub async fn plan(
         drift,
         outputs,
         variables: Vec::new(),
+        failed,
     };
     Ok((plan, diags))
 }
@@ -421,6 +444,7 @@ async fn plan_instance(
     deps: &[String],
     triggered: &Option<String>,
     diags: &mut Diagnostics,
+    failed: &mut Vec<(String, String)>,
 ) -> Option<ResourceChange> {
     let t = ev.tree().descendant(&d.module.static_path())?;
     let r = t.module.resources.get(&d.resource)?;
@@ -489,13 +513,8 @@ async fn plan_instance(
     {
         Ok(r) => r,
         Err(e) => {
-            diags.push(
-                Diagnostic::error(
-                    "Failed to plan resource",
-                    format!("{address}: {}", e.message),
-                )
-                .at(r.span),
-            );
+            // This instance fails; the others are still planned.
+            failed.push((address.to_string(), e.message));
             return None;
         }
     };

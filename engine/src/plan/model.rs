@@ -124,6 +124,9 @@ pub struct Plan {
     pub outputs: Vec<OutputChange>,
     /// Root variable values used, to apply a saved plan with the same values.
     pub variables: Vec<(String, Value)>,
+    /// Instances that could not be read or planned (an unreachable cluster,
+    /// an API error), with why: left out of this plan, the rest goes on.
+    pub failed: Vec<(String, String)>,
 }
 
 /// Version of the saved plan file format.
@@ -173,6 +176,7 @@ impl Plan {
             "drift": self.drift.iter().map(change_file_json).collect::<Vec<_>>(),
             "outputs": self.outputs.iter().map(|o| json!({"name": o.name, "before": codec::encode(&o.before), "after": codec::encode(&o.after), "sensitive": o.sensitive})).collect::<Vec<_>>(),
             "variables": self.variables.iter().map(|(k, v)| json!({"name": k, "value": codec::encode(v)})).collect::<Vec<_>>(),
+            "failed": self.failed.iter().map(|(a, m)| json!({"address": a, "message": m})).collect::<Vec<_>>(),
         })
     }
 
@@ -249,6 +253,20 @@ impl Plan {
             drift: list("drift")?,
             outputs,
             variables,
+            failed: j
+                .get("failed")
+                .and_then(J::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| {
+                            Some((
+                                f["address"].as_str()?.to_string(),
+                                f["message"].as_str()?.to_string(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 
@@ -285,6 +303,7 @@ impl Plan {
                 "sensitive": o.sensitive,
             }))).collect::<serde_json::Map<_, _>>(),
             "summary": {"add": self.counts().0, "change": self.counts().1, "destroy": self.counts().2},
+            "errored_instances": self.failed.iter().map(|(a, m)| json!({"address": a, "message": m})).collect::<Vec<_>>(),
         })
     }
 }
