@@ -309,3 +309,22 @@ fn replace_triggered_by_replaces_when_the_trigger_changes() {
         o.stdout
     );
 }
+
+#[test]
+fn for_each_keys_must_be_known_but_values_may_wait_for_apply() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "resource \"posture_data\" \"a\" {}\nresource \"posture_data\" \"b\" {\n  for_each = { x = posture_data.a.id }\n  input    = each.value\n}\n",
+    );
+    let o = posture(d.path(), &["plan"]);
+    ok(&o);
+    assert!(
+        o.stdout.contains("# posture_data.b[\"x\"] will be created"),
+        "{}",
+        o.stdout
+    );
+    ok(&posture(d.path(), &["apply", "--auto-approve"]));
+    let o = posture(d.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+}

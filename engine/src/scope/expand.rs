@@ -128,7 +128,14 @@ impl Evaluation<'_> {
             .at(fe.span())
             .in_context(ctx)
         };
-        if !v.is_wholly_known() {
+        // The keys must be known at plan time; a map's values may not be
+        // (each.value is then unknown until apply), as in Terraform.
+        let keys_known = match v.unmarked() {
+            Value::Map(_, _) | Value::Object(_) => true,
+            Value::Set(_, items) => items.iter().all(Value::is_wholly_known),
+            other => other.is_wholly_known(),
+        };
+        if !keys_known {
             if self.strictness == Strictness::Full {
                 self.push_diags(
                     Diagnostic::error(
