@@ -43,7 +43,10 @@ def chain(rtype: str) -> str:
 def wide(rtype: str) -> str:
     """(c): WIDE independent for_each instances."""
     return f'''resource "{rtype}" "wide" {{
-  for_each = toset([for i in range({WIDE}) : format("k%06d", i)])
+  # range() stops at 1,024 values (in Terraform too): 100 x 1,000.
+  for_each = toset(flatten([
+    for i in range({WIDE // 1000}) : [for j in range(1000) : format("k%06d", i * 1000 + j)]
+  ]))
   input    = each.key
 }}
 '''
