@@ -19,9 +19,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let scope = MapScope(BTreeMap::new());
-    // A base directory with nothing in it, so file()/templatefile() fail
-    // instead of reading the machine's files.
-    let mut ev = Evaluator::new(FileId(0), src, &scope, Path::new("/nonexistent"), &NoTemplates);
+    // A base directory that does not exist: relative paths given to file()
+    // and friends fail fast instead of reading the working directory.
+    let mut ev = Evaluator::new(
+        FileId(0),
+        src,
+        &scope,
+        Path::new("/nonexistent"),
+        &NoTemplates,
+    );
     let _ = ev.eval(&expr);
     let _ = ev.take_diags();
 });
