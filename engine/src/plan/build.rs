@@ -90,8 +90,13 @@ pub async fn plan(
                 .push((addr.clone(), prior));
         }
     }
-    for ((pname, type_name, _), items) in groups {
-        let Some(p) = providers.by_name(&pname) else {
+    // Every group is read concurrently (ten at a time: clusters and zones
+    // answer in parallel); results are then taken in group order.
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(10));
+    let mut reads = tokio::task::JoinSet::new();
+    let groups: Vec<_> = groups.into_iter().collect();
+    for (gi, ((pname, type_name, _), items)) in groups.iter().enumerate() {
+        let Some(p) = providers.by_name(pname).cloned() else {
             continue;
         };
         let reqs: Vec<ReadRequest> = items
@@ -102,7 +107,28 @@ pub async fn plan(
                 prior: prior.clone(),
             })
             .collect();
-        let results = p.read(reqs).await;
+        let gate = gate.clone();
+        reads.spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            (gi, p.read(reqs).await)
+        });
+    }
+    let mut answers: BTreeMap<usize, Vec<ReadResult>> = BTreeMap::new();
+    while let Some(joined) = reads.join_next().await {
+        match joined {
+            Ok((gi, results)) => {
+                answers.insert(gi, results);
+            }
+            Err(e) => diags.push(Diagnostic::error(
+                "Failed to read resources",
+                format!("a refresh task failed: {e}"),
+            )),
+        }
+    }
+    for (gi, ((pname, type_name, _), items)) in groups.into_iter().enumerate() {
+        let Some(results) = answers.remove(&gi) else {
+            continue;
+        };
         for ((addr, prior), res) in items.into_iter().zip(results) {
             match res {
                 ReadResult::Found(v) => {

@@ -370,7 +370,8 @@ impl Conn {
         let mut out = Vec::new();
         let mut cont: Option<String> = None;
         loop {
-            let mut lp = ListParams::default().labels(selector).limit(500);
+            // Large pages: one request per kind and namespace for up to 5,000 objects.
+            let mut lp = ListParams::default().labels(selector).limit(5000);
             if let Some(c) = &cont {
                 lp = lp.continue_token(c);
             }
