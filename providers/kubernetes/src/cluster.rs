@@ -3,11 +3,12 @@
 //! run, and every API call with retries. This module knows nothing of plans or
 //! state; it only talks to API servers.
 
-use crate::error::K8sError;
+use crate::discovery::{self, Catalog, KubeVersion, Lookup};
+use crate::error::{Conflict, K8sError};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::discovery::{ApiCapabilities, ApiResource, Scope};
-use kube::{Client, Config, Discovery};
+use kube::discovery::ApiResource;
+use kube::{Client, Config};
 use posture_engine::value::Value;
 use serde_json::Value as J;
 use std::collections::HashMap;
@@ -51,8 +52,10 @@ pub struct Conn {
     pub name: String,
     /// The field manager.
     pub field_manager: String,
+    /// The API server's URL, for messages.
+    pub url: String,
     client: Client,
-    discovery: tokio::sync::Mutex<Option<Arc<Discovery>>>,
+    catalog: tokio::sync::Mutex<Option<Catalog>>,
     down: AtomicBool,
     /// Requests sent (retries included), for measurements.
     pub requests: AtomicU64,
@@ -67,6 +70,18 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// Backoff cap.
     pub cap: Duration,
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempt + 1`: capped exponential, with jitter.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.cap);
+        let jitter = rand::random::<f64>() * exp.as_secs_f64() / 2.0;
+        exp.mul_f64(0.5) + Duration::from_secs_f64(jitter)
+    }
 }
 
 impl Default for RetryPolicy {
@@ -111,6 +126,14 @@ impl Conns {
         }
         let err = |e: String| K8sError::Kubeconfig {
             cluster: c.name.clone(),
+            file: c
+                .kubeconfig
+                .clone()
+                .unwrap_or_else(|| "$KUBECONFIG or ~/.kube/config".to_string()),
+            context: c.context.as_ref().map_or_else(
+                || "its current context".to_string(),
+                |x| format!("context {x:?}"),
+            ),
             detail: e,
         };
         let opts = KubeConfigOptions {
@@ -131,12 +154,18 @@ impl Conns {
                 .await
                 .map_err(|e| err(e.to_string()))?,
         };
+        let url = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string();
         let client = Client::try_from(config).map_err(|e| err(e.to_string()))?;
         let conn = Arc::new(Conn {
             name: c.name.clone(),
             field_manager: c.field_manager.clone(),
+            url,
             client,
-            discovery: tokio::sync::Mutex::new(None),
+            catalog: tokio::sync::Mutex::new(None),
             down: AtomicBool::new(false),
             requests: AtomicU64::new(0),
         });
@@ -185,6 +214,7 @@ impl Conn {
         if self.down.load(Ordering::Relaxed) {
             return Err(K8sError::Unreachable {
                 cluster: self.name.clone(),
+                url: self.url.clone(),
                 detail: "an earlier request could not connect".into(),
             });
         }
@@ -195,12 +225,7 @@ impl Conn {
             match f(self.client.clone()).await {
                 Ok(v) => return Ok(v),
                 Err(e) if is_retryable(&e) && attempt < policy.attempts => {
-                    let exp = policy
-                        .base
-                        .saturating_mul(1u32 << (attempt - 1).min(16))
-                        .min(policy.cap);
-                    let jitter = rand::random::<f64>() * exp.as_secs_f64() / 2.0;
-                    let mut wait = exp.mul_f64(0.5) + Duration::from_secs_f64(jitter);
+                    let mut wait = policy.backoff(attempt);
                     if let kube::Error::Api(s) = &e
                         && let Some(d) = &s.details
                         && d.retry_after_seconds > 0
@@ -214,11 +239,14 @@ impl Conn {
         }
     }
 
-    fn convert(&self, what: &str, e: kube::Error) -> K8sError {
+    /// Converts a client error into the provider's, marking the cluster
+    /// down on connection failures and keeping conflict causes structured.
+    pub fn convert(&self, what: &str, e: kube::Error) -> K8sError {
         if is_connection(&e) {
             self.down.store(true, Ordering::Relaxed);
             return K8sError::Unreachable {
                 cluster: self.name.clone(),
+                url: self.url.clone(),
                 detail: e.to_string(),
             };
         }
@@ -229,6 +257,11 @@ impl Conn {
                 code: s.code,
                 reason: s.reason.clone(),
                 message: s.message.clone(),
+                conflicts: s
+                    .details
+                    .as_ref()
+                    .map(|d| Conflict::from_causes(&d.causes))
+                    .unwrap_or_default(),
             },
             other => K8sError::Api {
                 cluster: self.name.clone(),
@@ -236,50 +269,138 @@ impl Conn {
                 code: 0,
                 reason: "ClientError".into(),
                 message: other.to_string(),
+                conflicts: Vec::new(),
             },
         }
     }
 
-    /// Discovery, once per run (aggregated discovery: two requests).
-    ///
-    /// # Errors
-    /// The cluster cannot be reached.
-    pub async fn discovery(&self, policy: RetryPolicy) -> Result<Arc<Discovery>, K8sError> {
-        let mut d = self.discovery.lock().await;
-        if let Some(x) = &*d {
-            return Ok(x.clone());
-        }
-        let x = Arc::new(
-            self.call(policy, "discovery", |c| Discovery::new(c).run_aggregated())
-                .await?,
+    /// Whether an earlier request found the cluster unreachable.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    /// Counts one request made outside [`Conn::call`] (a watch).
+    pub fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// GET of a JSON document with the given Accept header.
+    async fn get_json(&self, policy: RetryPolicy, path: &str, accept: &str) -> Result<J, K8sError> {
+        let what = format!("GET {path}");
+        let text = self
+            .call(policy, &what, |c| {
+                let req = http::Request::get(path)
+                    .header(http::header::ACCEPT, accept)
+                    .body(Vec::new());
+                async move {
+                    match req {
+                        Ok(req) => c.request_text(req).await,
+                        Err(e) => Err(kube::Error::HttpError(e)),
+                    }
+                }
+            })
+            .await?;
+        serde_json::from_str(&text).map_err(|e| K8sError::Invalid(format!(
+            "cluster {}: {what} at {} did not answer JSON ({e}); is this a Kubernetes API server?",
+            self.name, self.url
+        )))
+    }
+
+    /// `/version`, `/api` and `/apis` at once: one round trip per run.
+    async fn probe(&self, policy: RetryPolicy) -> Result<Catalog, K8sError> {
+        let (info, api, apis) = tokio::join!(
+            self.get_json(policy, "/version", "application/json"),
+            self.get_json(policy, "/api", discovery::ACCEPT),
+            self.get_json(policy, "/apis", discovery::ACCEPT),
         );
-        *d = Some(x.clone());
-        Ok(x)
+        let info = info?;
+        let version = KubeVersion::from_info(&info).ok_or_else(|| {
+            K8sError::Invalid(format!(
+                "cluster {}: /version at {} names no Kubernetes version",
+                self.name, self.url
+            ))
+        })?;
+        Catalog::new(version, &api?, &apis?)
+            .map_err(|e| K8sError::Invalid(format!("cluster {} ({}): {e}", self.name, self.url)))
     }
 
-    /// Forgets discovery (after a CRD is applied, its kind becomes served).
-    pub async fn invalidate_discovery(&self) {
-        *self.discovery.lock().await = None;
-    }
-
-    /// Resolves apiVersion + kind through the cached discovery.
+    /// The cluster's version, checked against the supported range; reads
+    /// discovery on first use (once per run).
     ///
     /// # Errors
-    /// The cluster cannot be reached.
+    /// The cluster cannot be reached or is older than [`KubeVersion::OLDEST`].
+    pub async fn version(&self, policy: RetryPolicy) -> Result<KubeVersion, K8sError> {
+        let mut cat = self.catalog.lock().await;
+        self.catalog_in(&mut cat, policy).await.map(|c| c.version)
+    }
+
+    async fn catalog_in<'a>(
+        &self,
+        slot: &'a mut Option<Catalog>,
+        policy: RetryPolicy,
+    ) -> Result<&'a mut Catalog, K8sError> {
+        if slot.is_none() {
+            *slot = Some(self.probe(policy).await?);
+        }
+        let Some(c) = slot.as_mut() else {
+            return Err(K8sError::Invalid("discovery cache empty".into()));
+        };
+        if c.version < KubeVersion::OLDEST {
+            return Err(K8sError::Unsupported {
+                cluster: self.name.clone(),
+                url: self.url.clone(),
+                version: c.version,
+            });
+        }
+        Ok(c)
+    }
+
+    /// Forgets a group's kinds once a CRD of it is established, so its
+    /// custom resources resolve on the next lookup.
+    pub async fn forget_group(&self, group: &str, versions: &[String]) {
+        if let Some(c) = self.catalog.lock().await.as_mut() {
+            c.forget_group(group, versions);
+        }
+    }
+
+    /// Resolves apiVersion + kind through the run's discovery cache,
+    /// fetching a legacy server's group version the first time it is needed.
+    ///
+    /// # Errors
+    /// The cluster cannot be reached or is too old.
     pub async fn resolve(
         &self,
         policy: RetryPolicy,
         api_version: &str,
         kind: &str,
     ) -> Result<Option<Kind>, K8sError> {
-        let d = self.discovery(policy).await?;
-        let (group, version) = split_api_version(api_version);
-        let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
-        Ok(d.resolve_gvk(&gvk)
-            .map(|(ar, caps): (ApiResource, ApiCapabilities)| Kind {
-                ar,
-                namespaced: caps.scope == Scope::Namespaced,
-            }))
+        let mut slot = self.catalog.lock().await;
+        let cat = self.catalog_in(&mut slot, policy).await?;
+        loop {
+            match cat.lookup(api_version, kind) {
+                Lookup::Known(k) => return Ok(k),
+                Lookup::Fetch => {
+                    let path = discovery::resource_list_path(api_version);
+                    let doc = match self.get_json(policy, &path, "application/json").await {
+                        Ok(d) => Some(d),
+                        Err(e) if e.code() == Some(404) => None,
+                        Err(e) => return Err(e),
+                    };
+                    cat.absorb_resource_list(api_version, doc.as_ref());
+                }
+                Lookup::RereadApis => {
+                    let doc = self.get_json(policy, "/apis", discovery::ACCEPT).await?;
+                    cat.absorb_apis(&doc).map_err(|e| {
+                        K8sError::Invalid(format!("cluster {} ({}): {e}", self.name, self.url))
+                    })?;
+                }
+            }
+        }
+    }
+
+    /// An API handle for a kind, in a namespace or cluster-wide.
+    pub fn api_for(&self, k: &Kind, ns: Option<&str>) -> Api<DynamicObject> {
+        self.api(self.client.clone(), k, ns)
     }
 
     fn api(&self, client: Client, k: &Kind, ns: Option<&str>) -> Api<DynamicObject> {
@@ -315,6 +436,11 @@ impl Conn {
             obj_name(ns, &name)
         );
         let mut pp = PatchParams::apply(&self.field_manager);
+        // As kubectl's default --validate=strict: unknown or duplicate
+        // fields fail the dry-run at plan time instead of being dropped.
+        if self.version(policy).await?.has_field_validation() {
+            pp = pp.validation_strict();
+        }
         if force {
             pp = pp.force();
         }
@@ -392,7 +518,8 @@ impl Conn {
         }
     }
 
-    /// DELETE with background propagation; `false` when already gone.
+    /// DELETE with background propagation: `Some(uid)` when the object is
+    /// still there (finalizers or grace), `None` when it is gone.
     ///
     /// # Errors
     /// The server's error.
@@ -402,7 +529,7 @@ impl Conn {
         k: &Kind,
         ns: Option<&str>,
         name: &str,
-    ) -> Result<bool, K8sError> {
+    ) -> Result<Option<String>, K8sError> {
         let what = format!("delete {} {}", k.ar.kind, obj_name(ns, name));
         let r = self
             .call(policy, &what, |c| {
@@ -412,8 +539,9 @@ impl Conn {
             })
             .await;
         match r {
-            Ok(_) => Ok(true),
-            Err(e) if e.code() == Some(404) => Ok(false),
+            Ok(either::Either::Left(o)) => Ok(Some(o.metadata.uid.unwrap_or_default())),
+            Ok(either::Either::Right(_)) => Ok(None),
+            Err(e) if e.code() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -9,12 +9,15 @@
 
 pub mod bundle;
 pub mod cluster;
+pub mod conflict;
+pub mod discovery;
 pub mod error;
 pub mod manifest;
 pub mod object;
 pub mod read;
 pub mod resource;
 pub mod schema;
+pub mod wait;
 
 use cluster::{ClusterRef, Conns, RetryPolicy};
 use object::PlannedCrds;

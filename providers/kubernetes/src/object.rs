@@ -6,37 +6,68 @@
 use crate::cluster::{ClusterRef, Conn, Kind, RetryPolicy};
 use crate::error::K8sError;
 use crate::manifest::{Ident, is_secret, project, replace_paths, with_label};
+use crate::wait::{self, PlannedCrd};
 use serde_json::Value as J;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub use crate::wait::WaitSpec;
+
 /// CRDs planned in this run, by (cluster, group, kind): their custom
-/// resources can be planned before the kind is served.
+/// resources can be planned before the kind is served, and applied once
+/// the CRD is established.
 #[derive(Default)]
-pub struct PlannedCrds(Mutex<HashSet<(String, String, String)>>);
+pub struct PlannedCrds(Mutex<HashMap<(String, String, String), PlannedCrd>>);
+
+/// The CRD a manifest declares, if it is one.
+pub fn crd_of(m: &J) -> Option<(String, PlannedCrd)> {
+    if m.get("kind").and_then(J::as_str) != Some("CustomResourceDefinition") {
+        return None;
+    }
+    let group = m.pointer("/spec/group").and_then(J::as_str)?;
+    let kind = m.pointer("/spec/names/kind").and_then(J::as_str)?;
+    let plural = m.pointer("/spec/names/plural").and_then(J::as_str)?;
+    let versions = m
+        .pointer("/spec/versions")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("served").and_then(J::as_bool) != Some(false))
+        .filter_map(|v| v.get("name").and_then(J::as_str).map(str::to_string))
+        .collect();
+    Some((
+        kind.to_string(),
+        PlannedCrd {
+            name: format!("{plural}.{group}"),
+            group: group.to_string(),
+            versions,
+        },
+    ))
+}
 
 impl PlannedCrds {
     /// Records a CRD manifest (no-op for other kinds).
     pub fn note(&self, cluster: &str, m: &J) {
-        if m.get("kind").and_then(J::as_str) != Some("CustomResourceDefinition") {
-            return;
-        }
-        let g = m.pointer("/spec/group").and_then(J::as_str);
-        let k = m.pointer("/spec/names/kind").and_then(J::as_str);
-        if let (Some(g), Some(k)) = (g, k)
+        if let Some((kind, crd)) = crd_of(m)
             && let Ok(mut s) = self.0.lock()
         {
-            s.insert((cluster.to_string(), g.to_string(), k.to_string()));
+            s.insert((cluster.to_string(), crd.group.clone(), kind), crd);
         }
+    }
+
+    /// The kind's CRD when it is planned in this run on that cluster.
+    pub fn get(&self, cluster: &str, api_version: &str, kind: &str) -> Option<PlannedCrd> {
+        let g = crate::cluster::split_api_version(api_version).0;
+        self.0.lock().ok().and_then(|s| {
+            s.get(&(cluster.to_string(), g.to_string(), kind.to_string()))
+                .cloned()
+        })
     }
 
     /// True when the kind's CRD is planned in this run on that cluster.
     pub fn has(&self, cluster: &str, api_version: &str, kind: &str) -> bool {
-        let g = crate::cluster::split_api_version(api_version).0;
-        self.0
-            .lock()
-            .is_ok_and(|s| s.contains(&(cluster.to_string(), g.to_string(), kind.to_string())))
+        self.get(cluster, api_version, kind).is_some()
     }
 }
 
@@ -127,10 +158,18 @@ pub async fn plan(
     let result = match first {
         Ok(r) => r,
         Err(K8sError::Api {
-            code: 409, message, ..
+            code: 409,
+            conflicts,
+            message,
+            ..
         }) => {
             let live = conn.get(policy, &k, ns.as_deref(), &id.name).await?;
-            out.notes = conflict_notes(&message, live.as_ref(), is_secret(manifest), force);
+            out.notes =
+                crate::conflict::notes(&conflicts, live.as_ref(), is_secret(manifest), force);
+            if out.notes.is_empty() {
+                // A 409 without field causes (a stale write, an admission hook).
+                out.notes.push(format!("conflict: {message}"));
+            }
             if !force {
                 return Ok(out);
             }
@@ -149,53 +188,6 @@ pub async fn plan(
     };
     out.object = Some(project(&result, manifest));
     Ok(out)
-}
-
-/// One note per conflicting field: the field, the manager owning it and its
-/// live value (never a Secret's).
-pub fn conflict_notes(message: &str, live: Option<&J>, secret: bool, force: bool) -> Vec<String> {
-    let mut notes = Vec::new();
-    for part in message.split("conflict with \"").skip(1) {
-        let Some((manager, rest)) = part.split_once('"') else {
-            continue;
-        };
-        let fields = rest.split_once(':').map(|x| x.1).unwrap_or_default();
-        for f in fields
-            .split(['\n', ','])
-            .map(|f| f.trim().trim_start_matches("- ").trim())
-            .filter(|f| f.starts_with('.'))
-        {
-            let value = if secret {
-                "(sensitive value)".to_string()
-            } else {
-                live.and_then(|l| l.pointer(&f.replace('.', "/")))
-                    .map(J::to_string)
-                    .unwrap_or_else(|| "(see the live object)".to_string())
-            };
-            let then = if force {
-                "apply takes it back (force_conflicts = true)"
-            } else {
-                "apply will fail (force_conflicts = false)"
-            };
-            notes.push(format!(
-                "conflict: {f} is owned by field manager \"{manager}\" with value {value}; {then}"
-            ));
-        }
-    }
-    notes
-}
-
-/// Options of an apply.
-#[derive(Debug, Clone, Default)]
-pub struct WaitSpec {
-    /// Conditions (type, status) to wait for.
-    pub conditions: Vec<(String, String)>,
-    /// Wait for workload rollout.
-    pub rollout: bool,
-    /// Dotted paths and expected string values.
-    pub fields: BTreeMap<String, String>,
-    /// Timeout.
-    pub timeout: Option<Duration>,
 }
 
 /// Applies one object (waiting for its CRD when it is planned in this run),
@@ -217,13 +209,20 @@ pub async fn apply(
     let id = Ident::of(manifest)?;
     let timeout = wait.timeout.unwrap_or(Duration::from_secs(300));
     let mut located = locate(conn, policy, &id).await?;
-    if located.is_none() && crds.has(&cluster.name, &id.api_version, &id.kind) {
-        // The CRD is being applied in this run: poll discovery until served.
-        let deadline = tokio::time::Instant::now() + timeout;
-        while located.is_none() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            conn.invalidate_discovery().await;
+    if located.is_none()
+        && let Some(crd) = crds.get(&cluster.name, &id.api_version, &id.kind)
+    {
+        // The CRD is applied in this run: watch it until established, then
+        // discover its group again. A server may publish the kind in
+        // discovery a moment after the condition, hence a few bounded retries.
+        wait::established(conn, policy, &crd, timeout).await?;
+        for attempt in 1..=policy.attempts {
+            conn.forget_group(&crd.group, &crd.versions).await;
             located = locate(conn, policy, &id).await?;
+            if located.is_some() {
+                break;
+            }
+            tokio::time::sleep(policy.backoff(attempt)).await;
         }
     }
     let Some((k, ns)) = located else {
@@ -248,99 +247,15 @@ pub async fn apply(
         }
         _ => {}
     }
-    let live = if spec.conditions.is_empty() && spec.fields.is_empty() && !spec.rollout {
+    let live = if spec.is_empty() {
         live
     } else {
-        wait_ready(conn, policy, &k, ns.as_deref(), &id, &spec, timeout).await?
+        wait::ready(conn, policy, &k, ns.as_deref(), &id.name, &spec, timeout).await?
     };
-    if id.kind == "CustomResourceDefinition" {
-        conn.invalidate_discovery().await;
+    if let Some((_, crd)) = crd_of(manifest) {
+        conn.forget_group(&crd.group, &crd.versions).await;
     }
     Ok((live, ns))
-}
-
-fn ready(live: &J, spec: &WaitSpec, kind: &str) -> bool {
-    let conds = live
-        .pointer("/status/conditions")
-        .and_then(J::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let cond_ok = spec.conditions.iter().all(|(t, s)| {
-        conds.iter().any(|c| {
-            c.get("type").and_then(J::as_str) == Some(t)
-                && c.get("status").and_then(J::as_str) == Some(s)
-        })
-    });
-    let fields_ok = spec.fields.iter().all(|(p, want)| {
-        let ptr = format!("/{}", p.replace('.', "/"));
-        match live.pointer(&ptr) {
-            Some(J::String(s)) => s == want,
-            Some(J::Number(n)) => n.to_string() == *want,
-            Some(J::Bool(b)) => b.to_string() == *want,
-            Some(_) => false,
-            None => false,
-        }
-    });
-    cond_ok && fields_ok && (!spec.rollout || rolled_out(live, kind))
-}
-
-fn rolled_out(live: &J, kind: &str) -> bool {
-    let n = |p: &str| live.pointer(p).and_then(J::as_i64);
-    let observed =
-        n("/status/observedGeneration").unwrap_or(0) >= n("/metadata/generation").unwrap_or(0);
-    match kind {
-        "Deployment" | "StatefulSet" => {
-            let want = n("/spec/replicas").unwrap_or(1);
-            observed && n("/status/readyReplicas").unwrap_or(0) >= want
-        }
-        "DaemonSet" => {
-            observed
-                && n("/status/desiredNumberScheduled").is_some()
-                && n("/status/numberReady") == n("/status/desiredNumberScheduled")
-        }
-        _ => true,
-    }
-}
-
-async fn wait_ready(
-    conn: &Conn,
-    policy: RetryPolicy,
-    k: &Kind,
-    ns: Option<&str>,
-    id: &Ident,
-    spec: &WaitSpec,
-    timeout: Duration,
-) -> Result<J, K8sError> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if let Some(live) = conn.get(policy, k, ns, &id.name).await?
-            && ready(&live, spec, &id.kind)
-        {
-            return Ok(live);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(K8sError::Timeout {
-                cluster: conn.name.clone(),
-                what: format!("{} {}", id.kind, crate::cluster::obj_name(ns, &id.name)),
-                seconds: timeout.as_secs(),
-                waiting_for: describe(spec),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn describe(spec: &WaitSpec) -> String {
-    let mut parts: Vec<String> = spec
-        .conditions
-        .iter()
-        .map(|(t, s)| format!("condition {t}={s}"))
-        .collect();
-    parts.extend(spec.fields.iter().map(|(p, v)| format!("{p}={v}")));
-    if spec.rollout {
-        parts.push("rollout".into());
-    }
-    parts.join(", ")
 }
 
 /// Deletes one object and waits until it is gone (finalizers done).
@@ -358,30 +273,10 @@ pub async fn delete(
         // The kind is no longer served (its CRD went first): nothing left.
         return Ok(());
     };
-    if !conn.delete(policy, &k, ns.as_deref(), &id.name).await? {
-        return Ok(());
+    match conn.delete(policy, &k, ns.as_deref(), &id.name).await? {
+        None => Ok(()),
+        Some(uid) => wait::gone(conn, policy, &k, ns.as_deref(), &id.name, &uid, timeout).await,
     }
-    let deadline = tokio::time::Instant::now() + timeout;
-    while conn
-        .get(policy, &k, ns.as_deref(), &id.name)
-        .await?
-        .is_some()
-    {
-        if tokio::time::Instant::now() >= deadline {
-            return Err(K8sError::Timeout {
-                cluster: conn.name.clone(),
-                what: format!(
-                    "{} {}",
-                    id.kind,
-                    crate::cluster::obj_name(ns.as_deref(), &id.name)
-                ),
-                seconds: timeout.as_secs(),
-                waiting_for: "deletion (finalizers)".into(),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Ok(())
 }
 
 /// Parses `300ms`, `30s`, `5m`, `1h`.
@@ -402,32 +297,6 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn conflict_notes_name_field_manager_and_value() {
-        let live = json!({"spec": {"replicas": 5}});
-        let n = conflict_notes(
-            "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using apps/v1: .spec.replicas",
-            Some(&live),
-            false,
-            true,
-        );
-        assert_eq!(n.len(), 1);
-        assert!(
-            n[0].contains(".spec.replicas") && n[0].contains("kubectl-edit") && n[0].contains('5'),
-            "{n:?}"
-        );
-        let s = conflict_notes(
-            "conflict with \"x\" using v1: .data.password",
-            Some(&json!({"data": {"password": "c2VjcmV0"}})),
-            true,
-            false,
-        );
-        assert!(
-            !s[0].contains("c2VjcmV0") && s[0].contains("(sensitive value)"),
-            "{s:?}"
-        );
-    }
 
     #[test]
     fn durations() {

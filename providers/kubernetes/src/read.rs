@@ -70,8 +70,13 @@ pub async fn fetch(p: &KubernetesProvider, items: &[(ClusterRef, J)]) -> Vec<Fet
 
 fn clone_err(e: &K8sError) -> K8sError {
     match e {
-        K8sError::Unreachable { cluster, detail } => K8sError::Unreachable {
+        K8sError::Unreachable {
+            cluster,
+            url,
+            detail,
+        } => K8sError::Unreachable {
             cluster: cluster.clone(),
+            url: url.clone(),
             detail: detail.clone(),
         },
         other => K8sError::Invalid(other.to_string()),

@@ -261,7 +261,8 @@ resource "kubernetes_manifest" "everywhere" {{
     assert_eq!(failed.len(), 1, "{:?}", p.failed);
     assert!(failed[0].contains("everywhere[\"b\"]"), "{:?}", p.failed);
     assert!(
-        p.failed[0].1.contains("cluster b is unreachable"),
+        p.failed[0].1.contains("cluster b at https://127.0.0.1:")
+            && p.failed[0].1.contains("is unreachable"),
         "{:?}",
         p.failed
     );
