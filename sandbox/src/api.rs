@@ -116,26 +116,10 @@ pub fn handle(cluster: &Arc<Cluster>, req: &Request, route: Option<Route>) -> Ap
         return Err(ApiError::method_not_allowed());
     }
     match route {
-        Route::Version => Ok(Reply::ok(&discovery::version())),
+        Route::Version => Ok(Reply::ok(&discovery::version_of(cluster.version))),
         Route::Health => Ok(Reply::Json(200, "text/plain", b"ok".to_vec())),
-        Route::CoreVersions if discovery::wants_aggregated(&req.accept) => {
-            let v = discovery::aggregated(&cluster.state().registry, true);
-            Ok(Reply::Json(
-                200,
-                discovery::AGGREGATED_CT,
-                serde_json::to_vec(&v).unwrap_or_default(),
-            ))
-        }
-        Route::CoreVersions => Ok(Reply::ok(&discovery::core_versions(&req.server_addr))),
-        Route::Groups if discovery::wants_aggregated(&req.accept) => {
-            let v = discovery::aggregated(&cluster.state().registry, false);
-            Ok(Reply::Json(
-                200,
-                discovery::AGGREGATED_CT,
-                serde_json::to_vec(&v).unwrap_or_default(),
-            ))
-        }
-        Route::Groups => Ok(Reply::ok(&discovery::group_list(&cluster.state().registry))),
+        Route::CoreVersions => discovery::serve_root(cluster, req, true),
+        Route::Groups => discovery::serve_root(cluster, req, false),
         Route::Group(g) => discovery::group(&cluster.state().registry, &g)
             .map(|v| Reply::ok(&v))
             .ok_or_else(|| ApiError::no_route(&req.path)),
@@ -143,6 +127,9 @@ pub fn handle(cluster: &Arc<Cluster>, req: &Request, route: Option<Route>) -> Ap
             .map(|v| Reply::ok(&v))
             .ok_or_else(|| ApiError::no_route(&req.path)),
         Route::OpenApiV2 => Err(ApiError::no_route(&req.path)),
+        // Served at every version, although a real server has it from 1.24 only:
+        // without it kubectl 1.32 falls back to /openapi/v2 (not emulated) and its
+        // `apply` fails validation. See docs/sandbox.md.
         Route::OpenApiV3Root => Ok(Reply::ok(&openapi::root(&cluster.state().registry))),
         Route::OpenApiV3(g, v) => openapi::document(&cluster.state().registry, &g, &v)
             .map(|v| Reply::ok(&v))
@@ -213,6 +200,13 @@ fn resource(cluster: &Arc<Cluster>, req: &Request, rp: &ResourcePath) -> ApiResu
         return Err(ApiError::no_route(&req.path));
     }
     let ns = rp.namespace.clone().unwrap_or_default();
+    if matches!(req.method.as_str(), "POST" | "PUT" | "PATCH") {
+        // Counted whether honoured, ignored (before 1.25) or rejected.
+        if let Some(v) = req.query.get("fieldValidation") {
+            cluster.count_field_validation(v);
+        }
+        crate::version::check_field_validation(cluster.version, &req.method, &req.query)?;
+    }
     if rp.sub.as_deref() == Some("scale") && crate::scale::has_scale(&rt) {
         return scale(
             cluster,
@@ -535,13 +529,13 @@ fn patch(
             if rt.namespaced {
                 skeleton["metadata"]["namespace"] = json!(ns);
             }
-            let merged = ssa::apply::apply(&skeleton, &patch_body, &mgr, force, &schema)
-                .map_err(|c| ApiError::apply_conflict(&rt.group, &rt.plural, name, c))?;
+            let merged = ssa::apply::apply_detailed(&skeleton, &patch_body, &mgr, force, &schema)
+                .map_err(|c| ApiError::apply_conflicts(&c))?;
             objects::create(&mut st, rt, ns, merged, &opts)?
         }
         Some(live) => {
-            let merged = ssa::apply::apply(&live, &patch_body, &mgr, force, &schema)
-                .map_err(|c| ApiError::apply_conflict(&rt.group, &rt.plural, name, c))?;
+            let merged = ssa::apply::apply_detailed(&live, &patch_body, &mgr, force, &schema)
+                .map_err(|c| ApiError::apply_conflicts(&c))?;
             objects::update(&mut st, rt, ns, name, merged, part, &opts)?
         }
     };

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::store::State;
+use crate::version::KubeVersion;
 
 /// Faults injected into one cluster's API, changeable at run time via the admin endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -67,9 +68,13 @@ pub struct Cluster {
     pub name: String,
     /// Bearer token clients must send.
     pub token: String,
+    /// The Kubernetes version it emulates (`/version`, discovery, field validation).
+    pub version: KubeVersion,
     state: Mutex<State>,
     faults: Mutex<Faults>,
     metrics: Mutex<BTreeMap<String, u64>>,
+    // Apart from `metrics`: tests sum those as request counts.
+    field_validation: Mutex<BTreeMap<String, u64>>,
     /// Controller settings.
     pub controllers: Mutex<ControllerConfig>,
     /// Woken after every committed write (controllers, persistence).
@@ -77,7 +82,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// A cluster around an existing store.
+    /// A cluster around an existing store, at [`KubeVersion::DEFAULT`].
     pub fn new(
         name: String,
         token: String,
@@ -88,12 +93,37 @@ impl Cluster {
         Cluster {
             name,
             token,
+            version: KubeVersion::DEFAULT,
             state: Mutex::new(state),
             faults: Mutex::new(faults),
             metrics: Mutex::new(BTreeMap::new()),
+            field_validation: Mutex::new(BTreeMap::new()),
             controllers: Mutex::new(controllers),
             changed: Notify::new(),
         }
+    }
+
+    /// The same cluster emulating another Kubernetes version (before it is shared).
+    pub fn with_version(mut self, version: KubeVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Counts one `fieldValidation` value received on a write, honoured or not.
+    pub fn count_field_validation(&self, value: &str) {
+        let mut m = self
+            .field_validation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *m.entry(value.to_string()).or_insert(0) += 1;
+    }
+
+    /// `fieldValidation` values received on writes, by value (`"Strict"`), with counts.
+    pub fn field_validation_seen(&self) -> BTreeMap<String, u64> {
+        self.field_validation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Locks the store; a poisoned lock is recovered (a panicking request must not
@@ -129,9 +159,13 @@ impl Cluster {
             .clone()
     }
 
-    /// Resets the counters.
+    /// Resets the counters (requests and `fieldValidation` values).
     pub fn reset_metrics(&self) {
         self.metrics
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.field_validation
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();

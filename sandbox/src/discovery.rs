@@ -1,16 +1,121 @@
 //! Discovery documents: /version, /api, /api/v1, /apis, /apis/{group},
-//! /apis/{group}/{version}, and aggregated discovery (apidiscovery.k8s.io/v2) that
-//! kubectl 1.32 and kube-rs ask for first.
+//! /apis/{group}/{version}, and aggregated discovery (apidiscovery.k8s.io/v2, or
+//! v2beta1 on 1.26-1.29 servers) that kubectl 1.32 and kube-rs ask for first. Which
+//! shape /api and /apis answer depends on the Accept header and the cluster's version.
 //!
 //! Reads the registry only; must not look at objects.
 
 use serde_json::{Value, json};
 
+use crate::api::{Reply, Request};
+use crate::cluster::Cluster;
 use crate::registry::{Registry, ResourceType};
+use crate::status::{ApiError, ApiResult};
+use crate::version::KubeVersion;
 
 /// Content type of an aggregated discovery answer; clients check it before decoding.
 pub const AGGREGATED_CT: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Content type of a `v2beta1` aggregated discovery answer (1.26 to 1.29 servers).
+pub const AGGREGATED_V2BETA1_CT: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+
+/// The shape of an `/api` or `/apis` answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `APIVersions` (/api) or `APIGroupList` (/apis), which every version serves.
+    Legacy,
+    /// `APIGroupDiscoveryList` of `apidiscovery.k8s.io/v2beta1` (1.26+).
+    AggregatedV2Beta1,
+    /// `APIGroupDiscoveryList` of `apidiscovery.k8s.io/v2` (1.30+).
+    AggregatedV2,
+}
+
+impl Shape {
+    /// Content type of the answer.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Shape::Legacy => "application/json",
+            Shape::AggregatedV2Beta1 => AGGREGATED_V2BETA1_CT,
+            Shape::AggregatedV2 => AGGREGATED_CT,
+        }
+    }
+}
+
+/// What one Accept entry asks for, if discovery knows it at all.
+fn entry_shape(entry: &str) -> Option<Shape> {
+    let mut parts = entry.split(';').map(str::trim);
+    let media = parts.next().unwrap_or("").to_ascii_lowercase();
+    let (mut g, mut v, mut as_) = (None, None, None);
+    for p in parts {
+        match p.split_once('=').map(|(k, x)| (k.trim(), x.trim())) {
+            Some(("g", x)) => g = Some(x),
+            Some(("v", x)) => v = Some(x),
+            Some(("as", x)) => as_ = Some(x),
+            _ => {} // q= and other parameters do not change the choice
+        }
+    }
+    match (as_, g, v) {
+        (None, None, None) => matches!(
+            media.as_str(),
+            "" | "*/*"
+                | "application/*"
+                | "application/json"
+                | "application/yaml"
+                | "application/vnd.kubernetes.protobuf"
+        )
+        .then_some(Shape::Legacy),
+        // Any encoding (JSON or protobuf) of the list is answered in JSON, which
+        // clients asking for both accept.
+        (Some("APIGroupDiscoveryList"), Some("apidiscovery.k8s.io"), Some("v2")) => {
+            Some(Shape::AggregatedV2)
+        }
+        (Some("APIGroupDiscoveryList"), Some("apidiscovery.k8s.io"), Some("v2beta1")) => {
+            Some(Shape::AggregatedV2Beta1)
+        }
+        _ => None,
+    }
+}
+
+/// The shape a server at `version` answers to `accept`: the first entry, in order,
+/// it can serve, as the apiserver's content negotiation picks; `None` means 406.
+pub fn negotiate(accept: &str, version: KubeVersion) -> Option<Shape> {
+    if accept.trim().is_empty() {
+        return Some(Shape::Legacy);
+    }
+    accept.split(',').filter_map(entry_shape).find(|s| match s {
+        Shape::Legacy => true,
+        Shape::AggregatedV2Beta1 => version.aggregated_v2beta1(),
+        Shape::AggregatedV2 => version.aggregated_v2(),
+    })
+}
+
+/// `/api` (`core`) or `/apis` of a cluster, in the shape its version and the Accept
+/// header agree on.
+///
+/// # Errors
+/// 406 NotAcceptable when the Accept header names only shapes the version lacks.
+pub fn serve_root(cluster: &Cluster, req: &Request, core: bool) -> ApiResult<Reply> {
+    let shape = negotiate(&req.accept, cluster.version).ok_or_else(ApiError::not_acceptable)?;
+    let st = cluster.state();
+    let reg = &st.registry;
+    let body = match (shape, core) {
+        (Shape::Legacy, true) => core_versions(&req.server_addr),
+        (Shape::Legacy, false) => group_list(reg),
+        (Shape::AggregatedV2, _) => aggregated(reg, core),
+        (Shape::AggregatedV2Beta1, _) => {
+            let mut v = aggregated(reg, core);
+            v["apiVersion"] = json!("apidiscovery.k8s.io/v2beta1");
+            v
+        }
+    };
+    Ok(Reply::Json(
+        200,
+        shape.content_type(),
+        serde_json::to_vec(&body).unwrap_or_default(),
+    ))
+}
 
 const VERBS: [&str; 8] = [
     "create",
@@ -33,10 +138,16 @@ pub fn wants_aggregated(accept: &str) -> bool {
     })
 }
 
-/// `/version`.
+/// `/version` of a [`KubeVersion::DEFAULT`] cluster.
 pub fn version() -> Value {
-    json!({"major": "1", "minor": "32", "gitVersion": "v1.32.0-posture-sandbox", "gitCommit": "0000000000000000000000000000000000000000",
-           "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.0", "compiler": "gc", "platform": "linux/amd64"})
+    version_of(KubeVersion::DEFAULT)
+}
+
+/// `/version` of a cluster emulating `v`.
+pub fn version_of(v: KubeVersion) -> Value {
+    json!({"major": v.major.to_string(), "minor": v.minor.to_string(), "gitVersion": v.git_version(),
+           "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+           "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.0", "compiler": "gc", "platform": "linux/amd64"})
 }
 
 /// `/api`.
@@ -190,5 +301,38 @@ mod tests {
         ));
         assert!(!wants_aggregated("application/json, */*"));
         assert!(resource_list(&Registry::new(), "nope.io", "v1").is_none());
+    }
+
+    #[test]
+    fn negotiation_takes_the_first_entry_the_version_serves() {
+        let v = |m| KubeVersion::new(1, m);
+        let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(negotiate(kubectl, v(32)), Some(Shape::AggregatedV2));
+        assert_eq!(negotiate(kubectl, v(27)), Some(Shape::AggregatedV2Beta1));
+        assert_eq!(negotiate(kubectl, v(23)), Some(Shape::Legacy));
+        let beta_first = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList, application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+        assert_eq!(negotiate(beta_first, v(32)), Some(Shape::AggregatedV2Beta1));
+        assert_eq!(negotiate(beta_first, v(25)), None);
+        assert_eq!(negotiate(AGGREGATED_CT, v(29)), None);
+        assert_eq!(
+            negotiate("application/json, */*", v(23)),
+            Some(Shape::Legacy)
+        );
+        assert_eq!(negotiate("", v(23)), Some(Shape::Legacy));
+        assert_eq!(negotiate("*/*;q=0.8", v(32)), Some(Shape::Legacy));
+        assert_eq!(negotiate("text/html", v(32)), None);
+        let proto = "application/vnd.kubernetes.protobuf;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(negotiate(proto, v(32)), Some(Shape::AggregatedV2));
+    }
+
+    #[test]
+    fn version_document_reports_the_emulated_version() {
+        let d = version_of(KubeVersion::new(1, 23));
+        assert_eq!(
+            (d["major"].clone(), d["minor"].clone()),
+            (json!("1"), json!("23"))
+        );
+        assert_eq!(d["gitVersion"], "v1.23.0");
+        assert_eq!(version()["minor"], "32");
     }
 }

@@ -57,6 +57,16 @@ pub enum SandboxError {
     /// A cluster name that the sandbox does not serve.
     #[error("no cluster named {0:?} in this sandbox")]
     UnknownCluster(String),
+    /// A per-cluster Kubernetes version names a cluster that is not started.
+    #[error(
+        "--cluster-version names cluster {name:?}, which is not one of --clusters ({clusters}); give a version only for a cluster the sandbox starts"
+    )]
+    VersionForUnknownCluster {
+        /// The name given with the version.
+        name: String,
+        /// The clusters asked for, comma separated.
+        clusters: String,
+    },
     /// Waiting for SIGINT/SIGTERM failed.
     #[error("could not install the signal handler: {0}")]
     Signal(#[source] std::io::Error),

@@ -34,6 +34,7 @@ pub mod ssa;
 pub mod status;
 pub mod store;
 pub mod tls;
+pub mod version;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -46,6 +47,7 @@ use tokio::task::JoinHandle;
 
 pub use cluster::{ControllerConfig, Faults};
 pub use error::SandboxError;
+pub use version::KubeVersion;
 
 /// What to start.
 #[derive(Debug, Clone, Default)]
@@ -62,6 +64,21 @@ pub struct SandboxConfig {
     pub controllers: ControllerConfig,
     /// Port of the admin endpoint (0 = any free port).
     pub admin_port: u16,
+    /// Kubernetes version every cluster emulates; `None` is [`KubeVersion::DEFAULT`].
+    pub kubernetes_version: Option<KubeVersion>,
+    /// Per-cluster versions overriding `kubernetes_version`; keys must be in `clusters`.
+    pub cluster_versions: BTreeMap<String, KubeVersion>,
+}
+
+impl SandboxConfig {
+    /// The version cluster `name` emulates.
+    pub fn version_of(&self, name: &str) -> KubeVersion {
+        self.cluster_versions
+            .get(name)
+            .copied()
+            .or(self.kubernetes_version)
+            .unwrap_or(KubeVersion::DEFAULT)
+    }
 }
 
 struct Served {
@@ -118,6 +135,16 @@ fn token() -> String {
 /// unreadable state in `state_dir`.
 pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
     check_names(&cfg.clusters)?;
+    if let Some(name) = cfg
+        .cluster_versions
+        .keys()
+        .find(|n| !cfg.clusters.contains(n))
+    {
+        return Err(SandboxError::VersionForUnknownCluster {
+            name: name.clone(),
+            clusters: cfg.clusters.join(","),
+        });
+    }
     let tls = tls::generate()?;
     let (shutdown, rx) = tokio::sync::watch::channel(false);
     let mut served = Vec::new();
@@ -137,13 +164,16 @@ pub async fn start(cfg: SandboxConfig) -> Result<Sandbox, SandboxError> {
                 st
             }
         };
-        let c = Arc::new(cluster::Cluster::new(
-            name.clone(),
-            token(),
-            state,
-            cfg.faults.clone(),
-            cfg.controllers.clone(),
-        ));
+        let c = Arc::new(
+            cluster::Cluster::new(
+                name.clone(),
+                token(),
+                state,
+                cfg.faults.clone(),
+                cfg.controllers.clone(),
+            )
+            .with_version(cfg.version_of(name)),
+        );
         let (addr, task) =
             server::listen(c.clone(), tls.server_config.clone(), 0, rx.clone()).await?;
         tasks.push(task);
@@ -316,6 +346,21 @@ pub struct SandboxArgs {
     /// Port of the admin endpoint (0 = any free port).
     #[arg(long, default_value_t = 0)]
     pub admin_port: u16,
+    /// Kubernetes version every cluster emulates (e.g. 1.23; default 1.32).
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<KubeVersion>,
+    /// Version of one cluster, NAME=VERSION (repeatable, or comma separated).
+    #[arg(long, value_name = "NAME=VERSION", value_delimiter = ',', value_parser = parse_cluster_version)]
+    pub cluster_version: Vec<(String, KubeVersion)>,
+}
+
+/// `NAME=VERSION` of `--cluster-version`.
+fn parse_cluster_version(s: &str) -> Result<(String, KubeVersion), String> {
+    let (name, version) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VERSION (e.g. prod-eu=1.23), got {s:?}"))?;
+    let version = version.parse::<KubeVersion>().map_err(|e| e.to_string())?;
+    Ok((name.trim().to_string(), version))
 }
 
 /// Runs the sandbox until SIGINT or SIGTERM: writes the kubeconfig once every cluster
@@ -338,6 +383,8 @@ pub async fn run(args: SandboxArgs) -> Result<(), SandboxError> {
         faults: Faults::default(),
         controllers,
         admin_port: args.admin_port,
+        kubernetes_version: args.kubernetes_version,
+        cluster_versions: args.cluster_version.into_iter().collect(),
     })
     .await?;
     sb.write_kubeconfig(&args.kubeconfig)?;

@@ -3,7 +3,11 @@
 //!
 //! Must not carry tokens or request bodies in messages.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
+
+use crate::ssa::apply::FieldConflict;
 
 /// A failed API request, rendered as a `Status` body with its HTTP code.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,30 +82,81 @@ impl ApiError {
         .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
-    /// 409 Conflict of a server-side apply, with one cause per conflicting field.
+    /// 409 Conflict of a server-side apply from (manager, apiVersion, field) triples,
+    /// each owner taken as an `Update` one. Prefer [`ApiError::apply_conflicts`].
     pub fn apply_conflict(
         group: &str,
         plural: &str,
         name: &str,
         causes: Vec<(String, String, String)>,
     ) -> Self {
-        let n = causes.len();
-        let lines: Vec<String> = causes
-            .iter()
-            .map(|(mgr, ver, field)| format!("conflict with \"{mgr}\" using {ver}: {field}"))
+        let _ = (group, plural, name); // a real server's apply conflict names no object
+        let conflicts: Vec<FieldConflict> = causes
+            .into_iter()
+            .map(|(manager, api_version, field)| FieldConflict {
+                manager,
+                operation: "Update".into(),
+                api_version,
+                subresource: None,
+                field,
+            })
             .collect();
-        let message = if n == 1 {
-            format!("Apply failed with 1 conflict: {}", lines[0])
-        } else {
-            format!("Apply failed with {n} conflicts: {}", lines.join("\n"))
+        Self::apply_conflicts(&conflicts)
+    }
+
+    /// 409 Conflict of a server-side apply, worded as k8s.io/apiserver's
+    /// `NewConflictError`: one cause per field (`conflict with "m" using v1`, the field
+    /// apart), and a message listing the fields per owner, owners sorted.
+    pub fn apply_conflicts(conflicts: &[FieldConflict]) -> Self {
+        let causes: Vec<Value> = conflicts
+            .iter()
+            .map(|c| json!({"reason": "FieldManagerConflict", "message": format!("conflict with {}", print_manager(c)), "field": c.field}))
+            .collect();
+        let message = match conflicts {
+            [one] => format!(
+                "Apply failed with 1 conflict: conflict with {}: {}",
+                print_manager(one),
+                one.field
+            ),
+            _ => {
+                // Grouped by the manager identifier the server sorts on (name, operation,
+                // apiVersion for Update owners, subresource), fields in conflict order.
+                let mut by_owner: BTreeMap<String, (&FieldConflict, Vec<&str>)> = BTreeMap::new();
+                for c in conflicts {
+                    by_owner
+                        .entry(owner_key(c))
+                        .or_insert((c, Vec::new()))
+                        .1
+                        .push(&c.field);
+                }
+                let mut lines = Vec::new();
+                for (owner, fields) in by_owner.values() {
+                    lines.push(format!("conflicts with {}:", print_manager(owner)));
+                    lines.extend(fields.iter().map(|f| format!("- {f}")));
+                }
+                format!(
+                    "Apply failed with {} conflicts: {}",
+                    conflicts.len(),
+                    lines.join("\n")
+                )
+            }
         };
-        let causes: Vec<Value> = causes
-            .iter()
-            .zip(&lines)
-            .map(|((_, _, field), line)| json!({"reason": "FieldManagerConflict", "message": line, "field": field}))
-            .collect();
-        Self::new(409, "Conflict", message)
-            .with_details(json!({"name": name, "group": group, "kind": plural, "causes": causes}))
+        // NewApplyConflict sets only the causes in details: no name, group or kind.
+        Self::new(409, "Conflict", message).with_details(json!({"causes": causes}))
+    }
+
+    /// 422 Invalid for a bad request option (`fieldValidation`), as the server's
+    /// validation of `CreateOptions`/`UpdateOptions`/`PatchOptions` words it.
+    pub fn invalid_option(options_kind: &str, field: &str, message: &str) -> Self {
+        let cause = json!({"reason": "FieldValueNotSupported", "message": message, "field": field});
+        Self::new(
+            422,
+            "Invalid",
+            format!("{options_kind}.meta.k8s.io \"\" is invalid: {field}: {message}"),
+        )
+        .with_details(
+            json!({"name": "", "group": "meta.k8s.io", "kind": options_kind, "causes": [cause]}),
+        )
     }
 
     /// 422 Invalid, with one cause per bad field.
@@ -145,6 +200,15 @@ impl ApiError {
             405,
             "MethodNotAllowed",
             "the server does not allow this method on the requested resource",
+        )
+    }
+
+    /// 406 NotAcceptable for an Accept header naming nothing the server can send.
+    pub fn not_acceptable() -> Self {
+        Self::new(
+            406,
+            "NotAcceptable",
+            "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
         )
     }
 
@@ -224,6 +288,28 @@ impl ApiError {
     }
 }
 
+/// printManager of the apiserver: the quoted name, plus `using VERSION` for an Update
+/// owner (appliers' identifiers carry no apiVersion).
+fn print_manager(c: &FieldConflict) -> String {
+    if c.operation == "Update" {
+        format!("{:?} using {}", c.manager, c.api_version)
+    } else {
+        format!("{:?}", c.manager)
+    }
+}
+
+/// Sorts as the apiserver's manager identifier (JSON of name, operation, apiVersion
+/// for Update owners, subresource) does.
+fn owner_key(c: &FieldConflict) -> String {
+    let version = if c.operation == "Apply" {
+        ""
+    } else {
+        &c.api_version
+    };
+    let sub = c.subresource.as_deref().unwrap_or("");
+    format!("{}\0{}\0{version}\0{sub}", c.manager, c.operation)
+}
+
 fn qualified(group: &str, plural: &str) -> String {
     if group.is_empty() {
         plural.to_string()
@@ -252,23 +338,87 @@ mod tests {
         assert_eq!(b["details"]["kind"], "deployments");
     }
 
+    fn owner(manager: &str, operation: &str, field: &str) -> FieldConflict {
+        FieldConflict {
+            manager: manager.into(),
+            operation: operation.into(),
+            api_version: "v1".into(),
+            subresource: None,
+            field: field.into(),
+        }
+    }
+
     #[test]
-    fn apply_conflict_names_each_field_and_manager() {
+    fn one_conflict_is_worded_as_the_apiserver_does() {
+        let e = ApiError::apply_conflicts(&[owner("kubectl-edit", "Update", ".data.x")]);
+        assert_eq!(
+            e.message,
+            "Apply failed with 1 conflict: conflict with \"kubectl-edit\" using v1: .data.x"
+        );
+        let b = e.body();
+        assert_eq!(
+            (b["code"].clone(), b["reason"].clone()),
+            (json!(409), json!("Conflict"))
+        );
+        assert_eq!(
+            b["details"],
+            json!({"causes": [{"reason": "FieldManagerConflict", "message": "conflict with \"kubectl-edit\" using v1", "field": ".data.x"}]})
+        );
+        let applier = ApiError::apply_conflicts(&[owner("helm", "Apply", ".data.x")]);
+        assert_eq!(
+            applier.message,
+            "Apply failed with 1 conflict: conflict with \"helm\": .data.x"
+        );
+        assert_eq!(
+            applier.body()["details"]["causes"][0]["message"],
+            "conflict with \"helm\""
+        );
+    }
+
+    #[test]
+    fn several_conflicts_are_grouped_per_sorted_manager() {
+        let e = ApiError::apply_conflicts(&[
+            owner("zed", "Update", ".data.a"),
+            owner("alice", "Apply", ".data.b"),
+            owner("zed", "Update", ".data.c"),
+        ]);
+        assert_eq!(
+            e.message,
+            "Apply failed with 3 conflicts: conflicts with \"alice\":\n- .data.b\nconflicts with \"zed\" using v1:\n- .data.a\n- .data.c"
+        );
+        let causes = e.body()["details"]["causes"].clone();
+        assert_eq!(causes.as_array().map(Vec::len), Some(3));
+        assert_eq!(causes[0]["message"], "conflict with \"zed\" using v1");
+        assert_eq!(causes[1]["message"], "conflict with \"alice\"");
+        assert_eq!(causes[2]["field"], ".data.c");
+    }
+
+    #[test]
+    fn tuple_conflicts_are_update_owners() {
         let e = ApiError::apply_conflict(
             "",
             "configmaps",
             "c",
-            vec![
-                ("a".into(), "v1".into(), ".data.x".into()),
-                ("b".into(), "v1".into(), ".data.y".into()),
-            ],
+            vec![("a".into(), "v1".into(), ".data.x".into())],
         );
-        assert!(e.message.starts_with("Apply failed with 2 conflicts"));
-        let causes = e.body()["details"]["causes"].clone();
-        assert_eq!(causes[1]["field"], ".data.y");
         assert_eq!(
-            causes[0]["message"],
-            "conflict with \"a\" using v1: .data.x"
+            e.message,
+            "Apply failed with 1 conflict: conflict with \"a\" using v1: .data.x"
         );
+    }
+
+    #[test]
+    fn bad_option_is_invalid_naming_the_parameter() {
+        let e = ApiError::invalid_option(
+            "PatchOptions",
+            "fieldValidation",
+            "Unsupported value: \"x\"",
+        );
+        assert_eq!((e.code, e.reason), (422, "Invalid"));
+        assert_eq!(
+            e.message,
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"x\""
+        );
+        assert_eq!(e.body()["details"]["causes"][0]["field"], "fieldValidation");
     }
 }

@@ -16,7 +16,24 @@ use super::schema::{ListType, Schema, Seg};
 /// A field another manager owns with a different value: (manager, apiVersion, field).
 pub type Conflict = (String, String, String);
 
-/// Merges `applied` into `live` for `manager`; returns the new object or the conflicts.
+/// A field another manager owns with a different value, with what a real server needs
+/// to word the conflict: the owner's operation decides whether its apiVersion is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldConflict {
+    /// The owning manager's name.
+    pub manager: String,
+    /// Its managedFields operation: `Apply` or `Update`.
+    pub operation: String,
+    /// The apiVersion its entry records.
+    pub api_version: String,
+    /// Its subresource (`status`), if any.
+    pub subresource: Option<String>,
+    /// The field, as a path (`.data.x`).
+    pub field: String,
+}
+
+/// Merges `applied` into `live` for `manager`; returns the new object or the conflicts
+/// as (manager, apiVersion, field). See [`apply_detailed`] for the owners' operations.
 pub fn apply(
     live: &Value,
     applied: &Value,
@@ -24,6 +41,21 @@ pub fn apply(
     force: bool,
     schema: &Schema,
 ) -> Result<Value, Vec<Conflict>> {
+    apply_detailed(live, applied, manager, force, schema).map_err(|cs| {
+        cs.into_iter()
+            .map(|c| (c.manager, c.api_version, c.field))
+            .collect()
+    })
+}
+
+/// Merges `applied` into `live` for `manager`; returns the new object or the conflicts.
+pub fn apply_detailed(
+    live: &Value,
+    applied: &Value,
+    manager: &str,
+    force: bool,
+    schema: &Schema,
+) -> Result<Value, Vec<FieldConflict>> {
     let mut entries = managed::read(live);
     let new_set = fields_of(applied, schema);
     let mut merged = live.clone();
@@ -45,7 +77,13 @@ pub fn apply(
             e.fields = e.fields.difference(&clash);
         } else {
             for p in clash.paths() {
-                conflicts.push((e.manager.clone(), e.api_version.clone(), display_path(&p)));
+                conflicts.push(FieldConflict {
+                    manager: e.manager.clone(),
+                    operation: e.operation.clone(),
+                    api_version: e.api_version.clone(),
+                    subresource: e.subresource.clone(),
+                    field: display_path(&p),
+                });
             }
         }
     }
@@ -216,9 +254,12 @@ mod tests {
         let mut live = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "1"}});
         managed::record_update(None, &mut live, "posture", None, &cm());
         let a = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "2"}});
-        let err =
-            apply(&live, &a, "posture", false, &cm()).expect_err("conflict with own Update entry");
-        assert_eq!(err[0].0, "posture");
+        let err = apply_detailed(&live, &a, "posture", false, &cm())
+            .expect_err("conflict with own Update entry");
+        assert_eq!(
+            (err[0].manager.as_str(), err[0].operation.as_str()),
+            ("posture", "Update")
+        );
         let same = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "1"}});
         let shared = apply(&live, &same, "posture", false, &cm()).expect("same value is shared");
         assert_eq!(managed::read(&shared).len(), 2);

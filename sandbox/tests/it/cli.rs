@@ -18,6 +18,8 @@ async fn run_serves_until_sigterm_then_exits_cleanly() {
         workload_delay_ms: 0,
         ready_delay_ms: 0,
         admin_port: 0,
+        kubernetes_version: None,
+        cluster_version: Vec::new(),
     };
     let running = tokio::spawn(posture_sandbox::run(args));
     // The kubeconfig appears only once every cluster listens (and after the signal

@@ -60,14 +60,20 @@ pub fn instant() -> ControllerConfig {
 
 /// Starts a sandbox with the given clusters and writes its kubeconfig.
 pub async fn env(clusters: &[&str]) -> Env {
-    let sb = posture_sandbox::start(SandboxConfig {
+    env_config(SandboxConfig {
         clusters: clusters.iter().map(|s| s.to_string()).collect(),
         nodes: 3,
         controllers: instant(),
         ..SandboxConfig::default()
     })
     .await
-    .expect("sandbox starts on free ports");
+}
+
+/// Starts a sandbox as configured and writes its kubeconfig.
+pub async fn env_config(cfg: SandboxConfig) -> Env {
+    let sb = posture_sandbox::start(cfg)
+        .await
+        .expect("sandbox starts on free ports");
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = dir.path().join("kubeconfig");
     sb.write_kubeconfig(&kubeconfig)

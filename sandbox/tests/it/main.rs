@@ -8,3 +8,4 @@ mod kube_rs;
 mod kubectl;
 mod ops;
 mod robust;
+mod versions;
