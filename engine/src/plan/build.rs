@@ -212,12 +212,7 @@ pub async fn plan(
                     mine.push(address.clone());
                     desired_addrs.insert(address.clone());
                     if let Some(msg) = unreadable.get(&address) {
-                        failed.push((
-                            address.clone(),
-                            format!(
-                                "could not read the object, so it is left out of this plan: {msg}"
-                            ),
-                        ));
+                        failed.push((address.clone(), unread(msg)));
                         if let Some(prior) = current.get(&address) {
                             ev.set_instance_value(
                                 &d.module,
@@ -260,10 +255,13 @@ pub async fn plan(
     // 3. Recorded instances no longer configured (or all, for destroy).
     let mut orphans: Vec<ResourceChange> = Vec::new();
     for (addr, rec) in &state.instances {
-        if desired_addrs.contains(addr)
-            || rec.mode == crate::state::Mode::Data
-            || unreadable.contains_key(addr)
-        {
+        if desired_addrs.contains(addr) || rec.mode == crate::state::Mode::Data {
+            continue;
+        }
+        if let Some(msg) = unreadable.get(addr) {
+            // Its delete cannot be planned unread; dropping it silently would
+            // let destroy claim "No changes" with the object still there.
+            failed.push((addr.clone(), unread(msg)));
             continue;
         }
         let Some(prior) = current.get(addr).cloned() else {
@@ -352,6 +350,10 @@ pub async fn plan(
         failed,
     };
     Ok((plan, diags))
+}
+
+fn unread(msg: &str) -> String {
+    format!("could not read the object, so it is left out of this plan: {msg}")
 }
 
 /// The first resource named in `lifecycle { replace_triggered_by }` that
