@@ -303,6 +303,8 @@ impl Plan {
                 "sensitive": o.sensitive,
             }))).collect::<serde_json::Map<_, _>>(),
             "summary": {"add": self.counts().0, "change": self.counts().1, "destroy": self.counts().2},
+            // Like Terraform's `errored`: the summary above counts only what could be planned.
+            "errored": !self.failed.is_empty(),
             "errored_instances": self.failed.iter().map(|(a, m)| json!({"address": a, "message": m})).collect::<Vec<_>>(),
         })
     }

@@ -12,13 +12,65 @@
 //!
 //! Sensitive values print as `(sensitive value)`, unknown ones as
 //! `(known after apply)`, and multi-line strings are diffed line by line.
+//!
+//! A plan with instances that could not be read or planned never ends in
+//! "No changes.": it ends in a `Plan incomplete: ...` line instead, because
+//! nothing is known about those instances.
 
 use super::model::*;
 use crate::value::{Value, raw_equal, render::quote};
 use std::fmt::Write;
 
-/// Renders the whole plan for a terminal.
+/// Which command shows the plan: only the closing line of an incomplete
+/// plan differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShownBy {
+    /// `plan` or `show`: nothing is applied.
+    Plan,
+    /// `apply` or `destroy`, before applying what was planned.
+    Apply,
+}
+
+/// Renders the whole plan for a terminal, as `plan` shows it.
 pub fn render_plan(p: &Plan) -> String {
+    render_plan_for(p, ShownBy::Plan)
+}
+
+/// Renders the whole plan for a terminal, closing as `shown_by` needs.
+pub fn render_plan_for(p: &Plan, shown_by: ShownBy) -> String {
+    let mut out = render_body(p);
+    if let Some(line) = incomplete_line(p, shown_by) {
+        if !out.is_empty() && !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The closing line of a plan some instances are missing from, if any.
+pub fn incomplete_line(p: &Plan, shown_by: ShownBy) -> Option<String> {
+    let n = p.failed.len();
+    if n == 0 {
+        return None;
+    }
+    let (noun, pronoun) = if n == 1 {
+        ("instance", "it is")
+    } else {
+        ("instances", "they are")
+    };
+    let tail = if shown_by == ShownBy::Apply && p.has_changes() {
+        format!("{pronoun} left out of the actions above")
+    } else {
+        "nothing was changed".to_string()
+    };
+    Some(format!(
+        "Plan incomplete: {n} {noun} could not be read or planned (errors below); {tail}."
+    ))
+}
+
+fn render_body(p: &Plan) -> String {
     let mut out = String::new();
     if !p.drift.is_empty() {
         out.push_str("Note: Objects have changed outside of posture\n\nposture detected the following changes made outside of posture since the last \"posture apply\":\n\n");
@@ -41,7 +93,10 @@ pub fn render_plan(p: &Plan) -> String {
             .iter()
             .any(|o| !raw_equal(&o.before, &o.after) || o.after.is_unknown());
         if !outputs_change {
-            out.push_str("No changes. Your infrastructure matches the configuration.\n");
+            // With instances missing, "matches the configuration" is unknown.
+            if p.failed.is_empty() {
+                out.push_str("No changes. Your infrastructure matches the configuration.\n");
+            }
             return out;
         }
     } else {
@@ -259,4 +314,91 @@ fn key(k: &str) -> String {
         && k.chars()
             .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
     if ident { k.to_string() } else { quote(k) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(changes: Vec<ResourceChange>, failed: &[&str]) -> Plan {
+        Plan {
+            lineage: "l".into(),
+            serial: 1,
+            mode: PlanMode::Normal,
+            changes,
+            drift: vec![],
+            outputs: vec![],
+            variables: vec![],
+            failed: failed
+                .iter()
+                .map(|a| (a.to_string(), "cluster down is unreachable".to_string()))
+                .collect(),
+        }
+    }
+
+    fn create(address: &str) -> ResourceChange {
+        ResourceChange {
+            address: address.into(),
+            data: false,
+            type_name: "posture_data".into(),
+            provider: "posture".into(),
+            action: Action::Create,
+            reason: None,
+            before: Value::NULL,
+            after: Value::Object([("input".to_string(), Value::from("a"))].into()),
+            replace_paths: vec![],
+            dependencies: vec![],
+            create_before_destroy: false,
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn a_complete_plan_without_changes_says_no_changes() {
+        assert_eq!(
+            render_plan(&plan(vec![], &[])),
+            "No changes. Your infrastructure matches the configuration.\n"
+        );
+    }
+
+    #[test]
+    fn a_plan_with_only_failures_says_incomplete_and_never_no_changes() {
+        let text = render_plan(&plan(vec![], &["posture_data.x"]));
+        assert_eq!(
+            text,
+            "Plan incomplete: 1 instance could not be read or planned (errors below); nothing was changed.\n"
+        );
+        let text = render_plan_for(&plan(vec![], &["a.b", "a.c"]), ShownBy::Apply);
+        assert!(!text.contains("No changes"), "{text}");
+        assert!(
+            text.contains("2 instances could not be read or planned"),
+            "{text}"
+        );
+        assert!(text.contains("nothing was changed."), "{text}");
+    }
+
+    #[test]
+    fn a_partial_plan_shows_the_rest_then_the_failures() {
+        let p = plan(vec![create("posture_data.ok")], &["posture_data.down"]);
+        let text = render_plan(&p);
+        assert!(
+            text.ends_with(
+                "Plan: 1 to add, 0 to change, 0 to destroy.\n\nPlan incomplete: 1 instance could not be read or planned (errors below); nothing was changed.\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("# posture_data.ok will be created"), "{text}");
+        let text = render_plan_for(&p, ShownBy::Apply);
+        assert!(
+            text.ends_with("(errors below); it is left out of the actions above.\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_complete_plan_has_no_incomplete_line() {
+        let text = render_plan(&plan(vec![create("posture_data.ok")], &[]));
+        assert!(!text.contains("incomplete"), "{text}");
+        assert!(incomplete_line(&plan(vec![], &[]), ShownBy::Plan).is_none());
+    }
 }
