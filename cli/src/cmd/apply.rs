@@ -3,7 +3,8 @@
 use super::common::{self};
 use super::plan::{PlanArgs, make_plan};
 use posture_engine::apply::{ApplyOptions, Progress};
-use posture_engine::plan::{Plan, render::render_plan};
+use posture_engine::plan::Plan;
+use posture_engine::plan::render::{ShownBy, render_plan_for};
 use posture_engine::scope::{Evaluation, Strictness};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -102,9 +103,11 @@ pub fn run(a: Args) -> u8 {
                 Ok(p) => p,
                 Err(c) => return c,
             };
-            print!("{}", render_plan(&p));
+            print!("{}", render_plan_for(&p, ShownBy::Apply));
+            // Before the question, so that it is asked knowing what is missing.
+            let not_planned = super::plan::report_failed(&p);
             if !p.has_changes() {
-                return u8::from(super::plan::report_failed(&p));
+                return u8::from(not_planned);
             }
             if !a.auto_approve && !confirm(a.plan.destroy) {
                 eprintln!("\nApply cancelled.");
@@ -114,8 +117,10 @@ pub fn run(a: Args) -> u8 {
         }
     };
     let configure = a.plan_file.is_some();
-    let not_planned = super::plan::report_failed(&plan);
-    let code = apply_plan(
+    if configure {
+        super::plan::report_failed(&plan);
+    }
+    apply_plan(
         &rt,
         &ws,
         &providers,
@@ -123,10 +128,7 @@ pub fn run(a: Args) -> u8 {
         &plan,
         a.plan.parallelism,
         configure,
-    );
-    // Instances that could not be planned (an unreachable cluster) fail the
-    // run, after everything else was applied.
-    if not_planned { 1 } else { code }
+    )
 }
 
 fn read_plan(f: &std::path::Path) -> Result<Plan, String> {
@@ -244,7 +246,10 @@ fn apply_plan(
         eprintln!("Error: Failed to save state\n\n{e}\n");
     }
     let (add, change, destroy) = report.counts();
-    if report.failed.is_empty() && !report.interrupted && report.state_error.is_none() {
+    // Instances missing from the plan (a cluster down) failed as surely as
+    // those whose apply failed: the run is not complete.
+    let failed = report.failed.len() + plan.failed.len();
+    if failed == 0 && !report.interrupted && report.state_error.is_none() {
         println!(
             "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
         );
@@ -252,10 +257,12 @@ fn apply_plan(
         0
     } else {
         println!(
-            "\nApply incomplete. Resources: {add} added, {change} changed, {destroy} destroyed, {} failed, {} skipped.",
-            report.failed.len(),
+            "\nApply incomplete. Resources: {add} added, {change} changed, {destroy} destroyed, {failed} failed, {} skipped.",
             report.skipped.len()
         );
+        for (a, _) in &plan.failed {
+            println!("  failed:  {a} (could not be read or planned)");
+        }
         for (a, _) in &report.failed {
             println!("  failed:  {a}");
         }

@@ -7,6 +7,7 @@ use posture_engine::provider::Providers;
 use posture_engine::scope::{Evaluation, Strictness};
 use posture_engine::state::Backend;
 use posture_engine::workspace::Workspace;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -169,6 +170,8 @@ pub fn run(a: Args) -> u8 {
             );
         }
     }
+    // A plan missing instances fails, --detailed-exitcode or not: neither
+    // "no changes" (0) nor "changes" (2) is known to be true.
     if report_failed(&plan) {
         return 1;
     }
@@ -179,23 +182,19 @@ pub fn run(a: Args) -> u8 {
     }
 }
 
-/// Prints the instances that could not be planned; true when there are any.
+/// Prints, to stderr, why each instance is missing from the plan; true when
+/// any is. The rendered plan already closed with how many are missing.
 pub fn report_failed(plan: &Plan) -> bool {
+    // The plan on stdout says "errors below": let it land first.
+    let _ = std::io::stdout().flush();
     for (addr, msg) in &plan.failed {
         eprintln!("Error: {addr}: {msg}\n");
-    }
-    if !plan.failed.is_empty() {
-        eprintln!(
-            "{} instance(s) could not be planned; the others were planned as shown.",
-            plan.failed.len()
-        );
     }
     !plan.failed.is_empty()
 }
 
 /// Writes a file so that it is either wholly old or wholly new.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
