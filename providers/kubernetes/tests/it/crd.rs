@@ -14,17 +14,18 @@ fn crd() -> serde_json::Value {
                                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}})
 }
 
-fn widget() -> serde_json::Value {
+fn widget(ns: &str) -> serde_json::Value {
     json!({"apiVersion": "example.com/v1", "kind": "Widget",
-        "metadata": {"name": "w1", "namespace": "default"}, "spec": {"size": 3}})
+        "metadata": {"name": "w1", "namespace": ns}, "spec": {"size": 3}})
 }
 
 #[tokio::test]
 async fn crd_and_cr_in_one_run() {
-    let h = Harness::start(&["a"]).await;
+    let h = Harness::portable(&["a"]).await;
+    let ns = h.ns();
     let p = provider();
     let crd_cfg = manifest_config(h.cluster("a"), crd());
-    let cr_cfg = manifest_config(h.cluster("a"), widget());
+    let cr_cfg = manifest_config(h.cluster("a"), widget(&ns));
     let crd_plan = plan(&p, "kubernetes_manifest", &Value::NULL, &crd_cfg)
         .await
         .expect("crd plan");
@@ -37,7 +38,7 @@ async fn crd_and_cr_in_one_run() {
     );
     assert_eq!(
         cr_plan.planned.as_map().expect("obj")["id"],
-        Value::from("a/example.com/v1/Widget/default/w1")
+        Value::from(format!("a/example.com/v1/Widget/{ns}/w1"))
     );
     // Applied concurrently (no ordering between them): the CR waits for its CRD.
     let (a, b) = tokio::join!(
@@ -56,26 +57,34 @@ async fn crd_and_cr_in_one_run() {
     b.into_iter().next().expect("one").expect("crd applied");
     assert_eq!(object_of(&cr_state)["spec"]["size"], 3);
     let live = h
-        .get("a", "widgets.example.com", Some("default"), "w1")
+        .get("a", "widgets.example.com", Some(ns.as_str()), "w1")
         .await
         .expect("created");
     assert_eq!(live["spec"]["size"], 3);
+    // Real clusters keep CRDs; leave none behind.
+    h.kubectl("a", &["delete", "crd", "widgets.example.com"])
+        .await;
 }
 
 #[tokio::test]
 async fn a_kind_neither_served_nor_planned_is_a_plan_error() {
-    let h = Harness::start(&["a"]).await;
+    let h = Harness::portable(&["a"]).await;
+    let ns = h.ns();
     let p = provider();
     let e = plan(
         &p,
         "kubernetes_manifest",
         &Value::NULL,
-        &manifest_config(h.cluster("a"), widget()),
+        &manifest_config(
+            h.cluster("a"),
+            json!({"apiVersion": "unplanned.example.com/v1", "kind": "Gizmo",
+                "metadata": {"name": "g1", "namespace": ns}}),
+        ),
     )
     .await
     .expect_err("not served");
     assert!(
-        e.contains("Widget") && e.contains("cluster a") && e.contains("example.com/v1"),
+        e.contains("Gizmo") && e.contains("cluster a") && e.contains("unplanned.example.com/v1"),
         "{e}"
     );
 }

@@ -8,12 +8,10 @@ use serde_json::json;
 
 #[tokio::test]
 async fn drift_by_kubectl_is_planned_and_corrected() {
-    let h = Harness::start(&["a"]).await;
+    let h = Harness::portable(&["a"]).await;
+    let ns = h.ns();
     let p = provider();
-    let cfg = manifest_config(
-        h.cluster("a"),
-        configmap("cfg", "default", &[("mode", "safe")]),
-    );
+    let cfg = manifest_config(h.cluster("a"), configmap("cfg", &ns, &[("mode", "safe")]));
     let state = converge(&p, "kubernetes_manifest", &Value::NULL, &cfg).await;
     h.kubectl(
         "a",
@@ -54,7 +52,7 @@ async fn drift_by_kubectl_is_planned_and_corrected() {
         .remove(0)
         .expect("apply");
     let live = h
-        .get("a", "configmap", Some("default"), "cfg")
+        .get("a", "configmap", Some(ns.as_str()), "cfg")
         .await
         .expect("exists");
     assert_eq!(live["data"]["mode"], "safe");
@@ -62,9 +60,10 @@ async fn drift_by_kubectl_is_planned_and_corrected() {
 
 #[tokio::test]
 async fn labels_and_fields_added_by_others_are_left_alone() {
-    let h = Harness::start(&["a"]).await;
+    let h = Harness::portable(&["a"]).await;
+    let ns = h.ns();
     let p = provider();
-    let cfg = manifest_config(h.cluster("a"), configmap("cfg", "default", &[("a", "1")]));
+    let cfg = manifest_config(h.cluster("a"), configmap("cfg", &ns, &[("a", "1")]));
     let state = converge(&p, "kubernetes_manifest", &Value::NULL, &cfg).await;
     h.kubectl("a", &["label", "configmap", "cfg", "team=payments"])
         .await;
@@ -92,7 +91,7 @@ async fn labels_and_fields_added_by_others_are_left_alone() {
     );
     assert!(pl.notes.is_empty(), "{:?}", pl.notes);
     let live = h
-        .get("a", "configmap", Some("default"), "cfg")
+        .get("a", "configmap", Some(ns.as_str()), "cfg")
         .await
         .expect("exists");
     assert_eq!(live["metadata"]["labels"]["team"], "payments");
@@ -100,16 +99,17 @@ async fn labels_and_fields_added_by_others_are_left_alone() {
 
 #[tokio::test]
 async fn a_conflict_is_shown_then_taken_back_or_refused() {
-    let h = Harness::start(&["a"]).await;
+    let h = Harness::portable(&["a"]).await;
+    let ns = h.ns();
     let p = provider();
     let cfg = manifest_config(
         h.cluster("a"),
-        configmap("shared", "default", &[("owner", "posture")]),
+        configmap("shared", &ns, &[("owner", "posture")]),
     );
     let state = converge(&p, "kubernetes_manifest", &Value::NULL, &cfg).await;
     // Another field manager takes the field by force.
     let other = h.dir.path().join("other.yaml");
-    std::fs::write(&other, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: default\ndata:\n  owner: autoscaler\n").expect("write");
+    std::fs::write(&other, format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: {ns}\ndata:\n  owner: autoscaler\n")).expect("write");
     h.kubectl(
         "a",
         &[
@@ -140,7 +140,7 @@ async fn a_conflict_is_shown_then_taken_back_or_refused() {
     // force_conflicts = false: plan shows it, apply refuses, naming cluster and server message.
     let strict = config_with(
         h.cluster("a"),
-        configmap("shared", "default", &[("owner", "posture")]),
+        configmap("shared", &ns, &[("owner", "posture")]),
         Value::Bool(false),
     );
     let spl = plan(&p, "kubernetes_manifest", &refreshed, &strict)
@@ -164,7 +164,7 @@ async fn a_conflict_is_shown_then_taken_back_or_refused() {
         "{err}"
     );
     assert_eq!(
-        h.get("a", "configmap", Some("default"), "shared")
+        h.get("a", "configmap", Some(ns.as_str()), "shared")
             .await
             .expect("exists")["data"]["owner"],
         "autoscaler"
@@ -176,7 +176,7 @@ async fn a_conflict_is_shown_then_taken_back_or_refused() {
         .remove(0)
         .expect("apply");
     assert_eq!(
-        h.get("a", "configmap", Some("default"), "shared")
+        h.get("a", "configmap", Some(ns.as_str()), "shared")
             .await
             .expect("exists")["data"]["owner"],
         "posture"

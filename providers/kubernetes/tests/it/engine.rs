@@ -230,14 +230,15 @@ resource "kubernetes_manifest" "everywhere" {{
             .replace("cluster = each.key", "cluster = \"v2-${each.key}\""),
     )
     .expect("write config");
-    h.sb.set_faults(
-        "b",
-        posture_sandbox::Faults {
-            down: true,
-            ..Default::default()
-        },
-    )
-    .expect("faults");
+    h.sb()
+        .set_faults(
+            "b",
+            posture_sandbox::Faults {
+                down: true,
+                ..Default::default()
+            },
+        )
+        .expect("faults");
     let ws = Workspace::load(dir.path(), &[], &BTreeMap::new());
     let providers = Providers::new(vec![Arc::new(provider()) as Arc<dyn Provider>]);
     let loc = LocalLocation::new(dir.path().join(".posture"));

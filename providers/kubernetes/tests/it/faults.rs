@@ -10,14 +10,15 @@ use posture_sandbox::Faults;
 async fn one_cluster_down_fails_only_its_resources() {
     let h = Harness::start(&["a", "b", "c"]).await;
     let p = provider();
-    h.sb.set_faults(
-        "b",
-        Faults {
-            down: true,
-            ..Default::default()
-        },
-    )
-    .expect("faults");
+    h.sb()
+        .set_faults(
+            "b",
+            Faults {
+                down: true,
+                ..Default::default()
+            },
+        )
+        .expect("faults");
     let mut results = Vec::new();
     for c in ["a", "b", "c"] {
         let cfg = manifest_config(h.cluster(c), configmap("x", "default", &[("c", c)]));
@@ -61,17 +62,18 @@ async fn throttling_and_server_errors_are_retried_without_duplicates() {
     )
     .await
     .expect("plan");
-    h.sb.set_faults(
-        "a",
-        Faults {
-            throttle_rate: 0.3,
-            drop_rate: 0.1,
-            error_rate: 0.2,
-            retry_after_seconds: Some(0),
-            ..Default::default()
-        },
-    )
-    .expect("faults");
+    h.sb()
+        .set_faults(
+            "a",
+            Faults {
+                throttle_rate: 0.3,
+                drop_rate: 0.1,
+                error_rate: 0.2,
+                retry_after_seconds: Some(0),
+                ..Default::default()
+            },
+        )
+        .expect("faults");
     let mut items = Vec::new();
     for i in 0..20 {
         let cfg = manifest_config(
@@ -85,7 +87,7 @@ async fn throttling_and_server_errors_are_retried_without_duplicates() {
     }
     let results = apply(&p, "kubernetes_manifest", items).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    h.sb.set_faults("a", Faults::default()).expect("faults");
+    h.sb().set_faults("a", Faults::default()).expect("faults");
     let served = h.take_metrics("a");
     // Each object: one dry-run at plan and one apply were served, no more.
     assert_eq!(served.get("patch configmaps"), Some(&41), "{served:?}");

@@ -7,4 +7,5 @@ mod engine;
 mod faults;
 mod lifecycle;
 mod support;
+mod versions;
 mod wait;

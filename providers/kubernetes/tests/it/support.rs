@@ -1,6 +1,13 @@
-//! The harness: a sandbox with several clusters, its kubeconfig in a temp
-//! dir, a provider with short backoffs, and helpers that call the provider
-//! as the engine does (plan, then apply the planned value; read a batch).
+//! The harness: a sandbox with several clusters (or, for the portable
+//! tests, the real clusters a developer names), its kubeconfig, a provider
+//! with short backoffs, and helpers that call the provider as the engine
+//! does (plan, then apply the planned value; read a batch).
+//!
+//! Real clusters: `POSTURE_TEST_KUBECONFIG=FILE` and
+//! `POSTURE_TEST_CONTEXTS=ctx1,ctx2,...` (one context per cluster name a
+//! test uses, in order). Portable tests then run there, each in a namespace
+//! of its own that is deleted afterwards; tests that need the sandbox's
+//! faults or request counters always run on the sandbox. See docs/testing.md.
 
 use posture_engine::provider::{
     ApplyRequest, ApplyResult, Operation, PlanRequest, PlanResponse, Provider, ReadRequest,
@@ -9,26 +16,46 @@ use posture_engine::provider::{
 use posture_engine::value::{Type, Value};
 use posture_provider_kubernetes::KubernetesProvider;
 use posture_provider_kubernetes::cluster::RetryPolicy;
-use posture_sandbox::{Sandbox, SandboxConfig};
+use posture_sandbox::{KubeVersion, Sandbox, SandboxConfig};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// A running sandbox and its kubeconfig.
+/// The environment variable naming a real kubeconfig for portable tests.
+pub const REAL_KUBECONFIG: &str = "POSTURE_TEST_KUBECONFIG";
+/// The contexts of that kubeconfig, one per cluster name, comma separated.
+pub const REAL_CONTEXTS: &str = "POSTURE_TEST_CONTEXTS";
+
+/// Running clusters and their kubeconfig.
 pub struct Harness {
-    pub sb: Sandbox,
+    sandbox: Option<Sandbox>,
     pub dir: tempfile::TempDir,
     pub kubeconfig: String,
+    /// Test cluster name → kubeconfig context.
+    contexts: BTreeMap<String, String>,
+    /// The namespace portable tests work in.
+    namespace: String,
 }
 
 impl Harness {
-    /// Starts the named clusters (short controller delays).
+    /// Starts the named sandbox clusters (short controller delays), for
+    /// tests that need the sandbox itself (faults, counters).
     pub async fn start(names: &[&str]) -> Harness {
+        Harness::sandbox(names, &[]).await
+    }
+
+    /// Starts sandbox clusters at the given Kubernetes versions (by name;
+    /// the others run the sandbox's default).
+    pub async fn sandbox(names: &[&str], versions: &[(&str, &str)]) -> Harness {
         let mut cfg = SandboxConfig {
             clusters: names.iter().map(|s| s.to_string()).collect(),
             nodes: 1,
             ..Default::default()
         };
+        for (name, v) in versions {
+            let v: KubeVersion = v.parse().expect("version");
+            cfg.cluster_versions.insert(name.to_string(), v);
+        }
         cfg.controllers.workload_delay_ms = 50;
         cfg.controllers.ready_delay_ms = 50;
         let sb = posture_sandbox::start(cfg).await.expect("sandbox");
@@ -37,10 +64,71 @@ impl Harness {
         sb.write_kubeconfig(&path).expect("kubeconfig");
         let kubeconfig = path.to_string_lossy().to_string();
         Harness {
-            sb,
+            sandbox: Some(sb),
             dir,
             kubeconfig,
+            contexts: names
+                .iter()
+                .map(|n| (n.to_string(), n.to_string()))
+                .collect(),
+            namespace: "default".to_string(),
         }
+    }
+
+    /// The clusters for a portable test: the real ones named by
+    /// [`REAL_KUBECONFIG`] and [`REAL_CONTEXTS`] when set, else the sandbox.
+    /// On real clusters the test gets a fresh namespace on each.
+    pub async fn portable(names: &[&str]) -> Harness {
+        let Ok(kubeconfig) = std::env::var(REAL_KUBECONFIG) else {
+            return Harness::start(names).await;
+        };
+        let given: Vec<String> = std::env::var(REAL_CONTEXTS)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect();
+        assert!(
+            given.len() >= names.len(),
+            "this test uses {} clusters ({names:?}): set {REAL_CONTEXTS} to that many contexts of {kubeconfig}",
+            names.len()
+        );
+        let suffix: u32 = rand::random();
+        let h = Harness {
+            sandbox: None,
+            dir: tempfile::tempdir().expect("tempdir"),
+            kubeconfig,
+            contexts: names
+                .iter()
+                .zip(given)
+                .map(|(n, c)| (n.to_string(), c))
+                .collect(),
+            namespace: format!("posture-it-{suffix:08x}"),
+        };
+        for n in names {
+            h.kubectl(n, &["create", "namespace", &h.namespace]).await;
+        }
+        h
+    }
+
+    /// The namespace this test's objects go in.
+    pub fn ns(&self) -> String {
+        self.namespace.clone()
+    }
+
+    /// The sandbox (tests that inject faults or read counters).
+    pub fn sb(&self) -> &Sandbox {
+        self.sandbox
+            .as_ref()
+            .expect("this test needs the sandbox: start it with Harness::start")
+    }
+
+    fn context(&self, cluster: &str) -> String {
+        self.contexts
+            .get(cluster)
+            .cloned()
+            .unwrap_or_else(|| cluster.to_string())
     }
 
     /// The `cluster` object a cluster block would evaluate to.
@@ -56,7 +144,7 @@ impl Harness {
                 "kubeconfig".to_string(),
                 Value::from(self.kubeconfig.as_str()),
             ),
-            ("context".to_string(), Value::from(name)),
+            ("context".to_string(), Value::from(self.context(name))),
             (
                 "labels".to_string(),
                 Value::Map(
@@ -77,7 +165,7 @@ impl Harness {
             "--kubeconfig".to_string(),
             self.kubeconfig.clone(),
             "--context".to_string(),
-            cluster.to_string(),
+            self.context(cluster),
         ];
         full.extend(args.iter().map(|s| s.to_string()));
         let out = tokio::process::Command::new("kubectl")
@@ -95,11 +183,12 @@ impl Harness {
 
     /// kubectl get -o json, or None when absent.
     pub async fn get(&self, cluster: &str, kind: &str, ns: Option<&str>, name: &str) -> Option<J> {
+        let context = self.context(cluster);
         let mut args = vec![
             "--kubeconfig",
             &self.kubeconfig,
             "--context",
-            cluster,
+            &context,
             "get",
             kind,
             name,
@@ -129,11 +218,27 @@ impl Harness {
 
     /// Request counters of one cluster, reset afterwards.
     pub fn take_metrics(&self, cluster: &str) -> BTreeMap<String, u64> {
-        let m = self.sb.metrics(cluster).unwrap_or_default();
-        if let Some(c) = self.sb.cluster(cluster) {
+        let m = self.sb().metrics(cluster).unwrap_or_default();
+        if let Some(c) = self.sb().cluster(cluster) {
             c.reset_metrics();
         }
         m
+    }
+}
+
+impl Drop for Harness {
+    /// Real clusters: the test's namespace goes, with everything in it.
+    fn drop(&mut self) {
+        if self.sandbox.is_some() {
+            return;
+        }
+        for context in self.contexts.values() {
+            let _ = std::process::Command::new("kubectl")
+                .args(["--kubeconfig", &self.kubeconfig, "--context", context])
+                .args(["delete", "namespace", &self.namespace, "--wait=false"])
+                .args(["--ignore-not-found"])
+                .output();
+        }
     }
 }
 

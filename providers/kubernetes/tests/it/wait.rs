@@ -14,10 +14,11 @@ fn with_wait(cfg: Value, wait: Value) -> Value {
 
 #[tokio::test]
 async fn apply_waits_for_rollout_and_conditions() {
-    let h = Harness::start(&["a"]).await;
+    let h = Harness::portable(&["a"]).await;
+    let ns = h.ns();
     let p = provider();
     let dep = json!({"apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "default"},
+        "metadata": {"name": "web", "namespace": ns},
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
                  "template": {"metadata": {"labels": {"app": "web"}},
                               "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}});
@@ -46,7 +47,7 @@ async fn apply_waits_for_rollout_and_conditions() {
     converge(&p, "kubernetes_manifest", &Value::NULL, &cfg).await;
     // Apply returned only once the controller reported the rollout.
     let live = h
-        .get("a", "deployment", Some("default"), "web")
+        .get("a", "deployment", Some(ns.as_str()), "web")
         .await
         .expect("exists");
     assert_eq!(live["status"]["readyReplicas"], 2);
@@ -54,10 +55,11 @@ async fn apply_waits_for_rollout_and_conditions() {
 
 #[tokio::test]
 async fn delete_waits_for_finalizers_within_its_timeout() {
-    let h = Harness::start(&["a"]).await;
+    let h = Harness::portable(&["a"]).await;
+    let ns = h.ns();
     let p = provider();
     let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "held", "namespace": "default", "finalizers": ["example.com/hold"]},
+        "metadata": {"name": "held", "namespace": ns, "finalizers": ["example.com/hold"]},
         "data": {"k": "v"}});
     let mut cfg = manifest_config(h.cluster("a"), cm)
         .as_map()
@@ -78,7 +80,7 @@ async fn delete_waits_for_finalizers_within_its_timeout() {
         "{err}"
     );
     let live = h
-        .get("a", "configmap", Some("default"), "held")
+        .get("a", "configmap", Some(ns.as_str()), "held")
         .await
         .expect("still there");
     assert!(live["metadata"]["deletionTimestamp"].is_string());
@@ -95,7 +97,7 @@ async fn delete_waits_for_finalizers_within_its_timeout() {
     )
     .await;
     assert!(
-        h.get("a", "configmap", Some("default"), "held")
+        h.get("a", "configmap", Some(ns.as_str()), "held")
             .await
             .is_none(),
         "gone once the finalizer is removed"
