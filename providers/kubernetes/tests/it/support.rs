@@ -166,6 +166,9 @@ impl Harness {
             self.kubeconfig.clone(),
             "--context".to_string(),
             self.context(cluster),
+            // The test's namespace (default on the sandbox); a later -n wins.
+            "--namespace".to_string(),
+            self.namespace.clone(),
         ];
         full.extend(args.iter().map(|s| s.to_string()));
         let out = tokio::process::Command::new("kubectl")
