@@ -288,14 +288,17 @@ impl ApiError {
     }
 }
 
-/// printManager of the apiserver: the quoted name, plus `using VERSION` for an Update
-/// owner (appliers' identifiers carry no apiVersion).
+/// printManager of the apiserver: the quoted name, `with subresource "status"` if any,
+/// plus `using VERSION` for an Update owner (appliers' identifiers carry no apiVersion).
 fn print_manager(c: &FieldConflict) -> String {
-    if c.operation == "Update" {
-        format!("{:?} using {}", c.manager, c.api_version)
-    } else {
-        format!("{:?}", c.manager)
+    let mut out = format!("{:?}", c.manager);
+    if let Some(sub) = c.subresource.as_deref().filter(|s| !s.is_empty()) {
+        out.push_str(&format!(" with subresource {sub:?}"));
     }
+    if c.operation == "Update" {
+        out.push_str(&format!(" using {}", c.api_version));
+    }
+    out
 }
 
 /// Sorts as the apiserver's manager identifier (JSON of name, operation, apiVersion
@@ -391,6 +394,16 @@ mod tests {
         assert_eq!(causes[0]["message"], "conflict with \"zed\" using v1");
         assert_eq!(causes[1]["message"], "conflict with \"alice\"");
         assert_eq!(causes[2]["field"], ".data.c");
+    }
+
+    #[test]
+    fn a_subresource_owner_is_named_with_it() {
+        let mut c = owner("kube-controller-manager", "Update", ".metadata.labels.x");
+        c.subresource = Some("status".into());
+        assert_eq!(
+            ApiError::apply_conflicts(&[c]).message,
+            "Apply failed with 1 conflict: conflict with \"kube-controller-manager\" with subresource \"status\" using v1: .metadata.labels.x"
+        );
     }
 
     #[test]
