@@ -187,6 +187,10 @@ pub fn run(a: Args) -> u8 {
 pub fn report_failed(plan: &Plan) -> bool {
     // The plan on stdout says "errors below": let it land first.
     let _ = std::io::stdout().flush();
+    if !plan.failed.is_empty() {
+        // Set the errors apart from the plan on a terminal.
+        eprintln!();
+    }
     for (addr, msg) in &plan.failed {
         eprintln!("Error: {addr}: {msg}\n");
     }
