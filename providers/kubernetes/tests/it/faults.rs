@@ -189,3 +189,63 @@ async fn refresh_is_one_list_per_kind_and_namespace() {
         "{m:?}"
     );
 }
+
+#[tokio::test]
+async fn a_rollout_wait_by_watch_survives_server_errors_and_dropped_connections() {
+    use posture_engine::value::Type;
+    use std::collections::BTreeMap;
+    let h = Harness::start(&["a"]).await;
+    let p = provider();
+    let dep = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}});
+    let mut cfg = manifest_config(h.cluster("a"), dep)
+        .as_map()
+        .expect("obj")
+        .clone();
+    cfg.insert(
+        "wait".to_string(),
+        Value::Object(BTreeMap::from([
+            ("rollout".to_string(), Value::Bool(true)),
+            ("fields".to_string(), Value::Null(Type::Dynamic)),
+            ("condition".to_string(), Value::Null(Type::Dynamic)),
+            ("timeout".to_string(), Value::from("60s")),
+        ])),
+    );
+    let cfg = Value::Object(cfg);
+    let pl = plan(&p, "kubernetes_manifest", &Value::NULL, &cfg)
+        .await
+        .expect("plan");
+    // The watch's LIST and WATCH requests meet the same faults as the apply.
+    h.sb()
+        .set_faults(
+            "a",
+            Faults {
+                throttle_rate: 0.2,
+                drop_rate: 0.1,
+                error_rate: 0.2,
+                retry_after_seconds: Some(0),
+                ..Default::default()
+            },
+        )
+        .expect("faults");
+    let r = apply(&p, "kubernetes_manifest", vec![(Value::NULL, pl.planned)]).await;
+    h.sb().set_faults("a", Faults::default()).expect("faults");
+    let state = r
+        .into_iter()
+        .next()
+        .expect("one")
+        .expect("applied and rolled out");
+    assert_eq!(object_of(&state)["spec"]["replicas"], 2);
+    // Taken before kubectl's own GET below.
+    let m = h.take_metrics("a");
+    assert!(m.get("watch deployments.apps").is_some(), "{m:?}");
+    assert_eq!(m.get("get deployments.apps"), None, "{m:?}");
+    let live = h
+        .get("a", "deployment", Some("default"), "web")
+        .await
+        .expect("exists");
+    assert_eq!(live["status"]["readyReplicas"], 2);
+}
