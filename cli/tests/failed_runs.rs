@@ -189,6 +189,19 @@ fn partial_failure_plan_text_is_as_committed() {
     let expected = include_str!("expected/partial_failure_plan.txt");
     assert_eq!(o.stdout, expected, "{}", o.all());
 
+    // A saved plan shows the same, with the errors its last line promises.
+    let o = posture(d.path(), &["plan", "--out", "p.json"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    let o = posture(d.path(), &["show", "p.json"]);
+    assert_eq!(o.stdout, expected, "{}", o.all());
+    assert!(
+        o.stderr
+            .contains("Error: kubernetes_manifest.ns: cluster lighthouse at https://127.0.0.1:")
+            && o.stderr.contains("is unreachable"),
+        "{}",
+        o.all()
+    );
+
     // apply does the rest, then says it is incomplete and what failed.
     let o = posture(d.path(), &["apply", "--auto-approve"]);
     assert_eq!(o.code, 1, "{}", o.all());

@@ -34,6 +34,8 @@ pub fn run(a: Args) -> u8 {
                     );
                 } else {
                     print!("{}", render_plan(&p));
+                    // The rendering says "errors below" for a plan with failures.
+                    super::plan::report_failed(&p);
                 }
                 0
             }
