@@ -68,7 +68,11 @@ async fn legacy_discovery_at_the_oldest_supported_version_plans_applies_and_read
         .map(|r| r.expect("apply on a 1.23 server"))
         .collect();
     assert_eq!(object_of(&states[3])["spec"]["speed"], 9);
-    let seen = h.sb().cluster("old").expect("cluster").field_validation_seen();
+    let seen = h
+        .sb()
+        .cluster("old")
+        .expect("cluster")
+        .field_validation_seen();
     assert!(seen.is_empty(), "no fieldValidation below 1.25: {seen:?}");
     let m = h.take_metrics("old");
     // /version, /api, /apis, then only the group versions this run needed:
