@@ -465,7 +465,7 @@ mod tests {
                 "base64decode redacts secrets",
                 "base64decode",
                 vec![s("pw!").mark_sensitive()],
-                err("failed to decode base64 data (sensitive value)"),
+                err("Invalid value for \"base64decode\" argument 1: the argument is sensitive"),
             ),
             (
                 "urlencode",

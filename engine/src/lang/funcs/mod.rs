@@ -258,9 +258,9 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
     }
     let mut sensitive = false;
     let mut unknown = false;
-    // Quoted forms of sensitive string arguments, redacted from error
-    // messages so a secret never reaches a diagnostic.
-    let mut secrets: Vec<String> = Vec::new();
+    // Positions of arguments holding a sensitive value anywhere inside:
+    // an error of a call with one of them is redacted (see `redacted`).
+    let mut secret_args: Vec<usize> = Vec::new();
     let mut converted = Vec::with_capacity(n);
     for (i, arg) in args.into_iter().enumerate() {
         let p = f
@@ -268,6 +268,9 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
             .get(i)
             .or(f.variadic.as_ref())
             .ok_or_else(|| FuncError::new("too many arguments"))?;
+        if arg.contains_sensitive() {
+            secret_args.push(i);
+        }
         if f.sees_marks {
             converted.push(arg);
             continue;
@@ -278,21 +281,23 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
             arg.unmark_deep()
         };
         sensitive |= marked;
-        if marked && let Some(s) = arg.as_str() {
-            secrets.push(util::quote_go(s));
-            // Messages may also embed the value unquoted (inside a path).
-            if s.chars().count() >= 3 {
-                secrets.push(s.to_string());
+        // An argument's own null or conversion failure depends on it alone:
+        // it is redacted only when that argument is sensitive.
+        let own = |e: FuncError| {
+            if secret_args.last() == Some(&i) {
+                redacted(name, &[i], e)
+            } else {
+                e
             }
-        }
+        };
         if arg.is_null() && !p.allow_null {
-            return Err(FuncError::arg(
+            return Err(own(FuncError::arg(
                 i,
                 format!(
                     "Invalid value for \"{}\" parameter: argument must not be null.",
                     p.name
                 ),
-            ));
+            )));
         }
         let unknown_here = if f.deep_unknowns {
             !arg.is_wholly_known()
@@ -312,23 +317,37 @@ pub fn call(ctx: &FuncCtx<'_>, name: &str, args: Vec<Value>) -> Result<Value, Fu
                 (Type::Bool, false, true) => "bool required".to_string(),
                 _ => e.to_string(),
             };
-            FuncError::arg(
+            own(FuncError::arg(
                 i,
                 format!("Invalid value for \"{}\" parameter: {why}.", p.name),
-            )
+            ))
         })?;
         converted.push(arg);
     }
     if unknown {
         return Ok(Value::Unknown(f.ret.clone()).mark_if(sensitive));
     }
-    let out = (f.imp)(ctx, converted).map_err(|mut e| {
-        for s in &secrets {
-            e.message = e.message.replace(s.as_str(), "(sensitive value)");
-        }
-        e
-    })?;
+    // The implementation's messages quote characters, fragments and
+    // offsets of any argument, so with a secret among them none is kept.
+    let out = (f.imp)(ctx, converted).map_err(|e| redacted(name, &secret_args, e))?;
     Ok(out.mark_if(sensitive))
+}
+
+/// The error of a call to `name` whose arguments at `secret_args` are
+/// sensitive: only the function and a (1-based) argument position are
+/// named, the argument the error blames when it is a sensitive one.
+fn redacted(name: &str, secret_args: &[usize], e: FuncError) -> FuncError {
+    let Some(&first) = secret_args.first() else {
+        return e;
+    };
+    let at = e.arg.filter(|i| secret_args.contains(i)).unwrap_or(first);
+    FuncError::arg(
+        at,
+        format!(
+            "Invalid value for \"{name}\" argument {}: the argument is sensitive, so its value is not shown.",
+            at + 1
+        ),
+    )
 }
 
 /// A [`TemplateRenderer`] that refuses: for contexts where templates are not available.
@@ -339,3 +358,7 @@ impl TemplateRenderer for NoTemplates {
         Err("templates are not available here".into())
     }
 }
+
+#[cfg(test)]
+#[path = "sensitive_tests.rs"]
+mod sensitive_tests;
