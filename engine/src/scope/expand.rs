@@ -273,6 +273,10 @@ impl Evaluation<'_> {
         }
         let v = decode_body(&mut ev, &r.body.body, &schema, r.span);
         self.push_diags(ev.take_diags());
+        if let Some(d) = super::depth::check(&v, &r.describe(), Some(r.span)) {
+            self.diags.borrow_mut().push(d);
+            return Value::Unknown(Type::Dynamic);
+        }
         v
     }
 

@@ -8,9 +8,11 @@
 //! Resource values come from decoding their bodies against the provider's
 //! schema, with computed attributes unknown until apply.
 
+mod depth;
 mod expand;
 mod resolve;
 
+pub use depth::{MAX_VALUE_DEPTH, value_depth};
 pub use expand::Expansion;
 pub use resolve::ModuleScope;
 
@@ -364,6 +366,18 @@ impl<'c> Evaluation<'c> {
     }
 
     fn compute(&self, node: &Node) -> Value {
+        let v = self.compute_unchecked(node);
+        // Resource and module call values are built from checked parts.
+        if matches!(node, Node::Var(..) | Node::Local(..) | Node::Output(..))
+            && let Some(d) = depth::check(&v, &node.to_string(), self.node_span(node))
+        {
+            self.diags.borrow_mut().push(d);
+            return Value::Unknown(Type::Dynamic);
+        }
+        v
+    }
+
+    fn compute_unchecked(&self, node: &Node) -> Value {
         match node {
             Node::Var(p, n) => self.compute_var(p, n),
             Node::Local(p, n) => {

@@ -157,7 +157,7 @@ pub trait Backend: Send + Sync {
             return Ok(current.serial);
         }
         let mut next = state.clone();
-        next.serial = current.serial + 1;
+        next.serial = current.serial.saturating_add(1);
         self.push(&super::encode(&next), false)
     }
 
@@ -190,9 +190,10 @@ pub trait StateLocation: Send + Sync {
     fn lock_holder(&self) -> Result<Option<LockInfo>>;
 
     /// Removes the lock if its id is `lock_id` (the CLI confirms first
-    /// unless `--force`), returning who held it.
+    /// unless `--force`), returning who held it, or `None` for a damaged
+    /// lock record (named by the `unlock_id` of its error).
     ///
     /// # Errors
     /// Not locked, another id, or an unreachable store.
-    fn force_unlock(&self, lock_id: &str) -> Result<LockInfo>;
+    fn force_unlock(&self, lock_id: &str) -> Result<Option<LockInfo>>;
 }

@@ -7,7 +7,8 @@
 
 use serde::Deserialize;
 
-use super::error::{Result, StateError, describe_json_error};
+use super::error::{Result, StateError};
+use super::json;
 use super::model::{FORMAT_VERSION, State};
 
 /// Encodes a state as pretty JSON (stable key order, trailing newline).
@@ -39,8 +40,7 @@ pub fn decode(text: &str, what: &str) -> Result<State> {
         what: what.to_string(),
         detail,
     };
-    let probe: VersionProbe =
-        serde_json::from_str(text).map_err(|e| corrupt(describe_json_error(&e)))?;
+    let probe: VersionProbe = json::from_str(text).map_err(corrupt)?;
     let version = match probe.format_version {
         None => {
             return Err(corrupt(
@@ -62,7 +62,7 @@ pub fn decode(text: &str, what: &str) -> Result<State> {
         return Err(corrupt("format_version 0 does not exist".into()));
     }
     // Only format 1 exists so far; older formats will be upgraded here.
-    let state: State = serde_json::from_str(text).map_err(|e| corrupt(describe_json_error(&e)))?;
+    let state: State = json::from_str(text).map_err(corrupt)?;
     check_consistency(&state).map_err(corrupt)?;
     Ok(state)
 }

@@ -53,15 +53,21 @@ pub enum StateError {
         /// Who holds it.
         holder: Box<LockInfo>,
     },
-    /// The lock file exists but cannot be decoded.
+    /// The lock file exists but is not a lock posture wrote (garbage,
+    /// truncated, not UTF-8). Whoever wrote it cannot be known.
     #[error(
-        "lock file {path} is unreadable ({detail}); if no posture run is active, delete it and retry"
+        "lock file {path} is damaged ({detail}), so posture cannot tell who holds the lock; \
+         if no posture run is active on this state, remove it with \
+         `posture force-unlock {unlock_id}`"
     )]
     LockFileCorrupt {
         /// The lock file.
         path: PathBuf,
         /// What is wrong with it.
         detail: String,
+        /// The id `force-unlock` takes to remove this very file: `damaged-`
+        /// and a digest of its bytes, so a lock rewritten since is kept.
+        unlock_id: String,
     },
     /// This run's lock was removed (force-unlock) or taken over while it was held.
     #[error(
@@ -150,6 +156,51 @@ pub enum StateError {
         current: u64,
         /// The pushed serial.
         pushed: u64,
+    },
+    /// push of a file that is not a valid posture state.
+    #[error(
+        "it is not a posture state ({detail}); nothing was changed: push a file written by \
+         `posture state pull`"
+    )]
+    InvalidPush {
+        /// Where and how decoding failed (never a value from the file).
+        detail: String,
+    },
+    /// A serial that cannot grow: pushed, or reached by the current state.
+    #[error(
+        "serial {serial} is too large: posture accepts serials below {max}, so that every \
+         later commit can still increase it; {advice}"
+    )]
+    SerialTooLarge {
+        /// The serial found.
+        serial: u64,
+        /// The largest serial accepted.
+        max: u64,
+        /// What to do.
+        advice: &'static str,
+    },
+    /// The database holds an older history than a commit recorded outside
+    /// it: committed serials were lost (truncated files, an old copy).
+    #[error(
+        "state {path} holds serial {found} (operation {found_op}) but serial {recorded} \
+         (operation {recorded_op}) was committed, as {record} records: the database lost \
+         committed history (truncated, or replaced by an older copy). posture left it \
+         untouched. Restore the directory from a backup; to continue from the older state \
+         on purpose, delete {record} and retry"
+    )]
+    HistoryLost {
+        /// The database directory.
+        path: PathBuf,
+        /// The serial the database holds.
+        found: u64,
+        /// The op_seq the database holds.
+        found_op: u64,
+        /// The serial last committed.
+        recorded: u64,
+        /// The op_seq last committed.
+        recorded_op: u64,
+        /// The file that recorded it.
+        record: PathBuf,
     },
     /// push while operations are pending reconciliation.
     #[error(

@@ -22,12 +22,14 @@ use sled::transaction::abort;
 use super::backend::{Backend, StateLocation};
 use super::clock::{now_unix_ms, rfc3339};
 use super::encoding::{decode, encode, encode_compact};
-use super::error::{Result, StateError, describe_json_error};
+use super::error::{Result, StateError};
+use super::json;
 use super::lock::{HeldLock, LockInfo, LockOptions, force_unlock, read_lock};
 use super::model::{
     FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, NewIntent, Outcome,
     OutputValue, State,
 };
+use super::seal::{CommitMark, write_mark};
 use super::store::{Sealer, Store, TxResult, db_err, tx_err};
 
 /// The default state directory, relative to the working directory.
@@ -68,7 +70,7 @@ impl StateLocation for LocalLocation {
         read_lock(&self.dir)
     }
 
-    fn force_unlock(&self, lock_id: &str) -> Result<LockInfo> {
+    fn force_unlock(&self, lock_id: &str) -> Result<Option<LockInfo>> {
         force_unlock(&self.dir, lock_id)
     }
 }
@@ -149,11 +151,10 @@ impl LocalBackend {
     }
 
     fn decode_json<T: DeserializeOwned>(&self, tree: &str, key: &[u8], bytes: &[u8]) -> Result<T> {
-        serde_json::from_slice(bytes).map_err(|e| {
+        json::from_slice(bytes).map_err(|e| {
             self.store.corrupt(&format!(
-                "entry {} of {tree}: {}",
-                String::from_utf8_lossy(key),
-                describe_json_error(&e)
+                "entry {} of {tree}: {e}",
+                String::from_utf8_lossy(key)
             ))
         })
     }
@@ -305,7 +306,9 @@ impl LocalBackend {
             })
             .map_err(|e| tx_err(&s.path, e))?;
         s.committed(op_seq);
-        s.flush()
+        s.flush()?;
+        // Recorded once durable, outside the database: see `seal`.
+        write_mark(&s.path, &CommitMark { serial, op_seq })
     }
 }
 
@@ -318,6 +321,24 @@ struct CommitWrite<'a> {
     instance_count: usize,
     outputs: &'a BTreeMap<String, OutputValue>,
     instances: Option<&'a BTreeMap<String, InstanceRecord>>,
+}
+
+/// The largest serial posture commits or accepts: far beyond any real
+/// history, small enough that it can always grow and that JSON tools which
+/// read numbers as doubles (jq, JavaScript) read it exactly.
+pub const MAX_SERIAL: u64 = (1 << 53) - 1;
+
+/// The serial after `serial`, or the refusal when it cannot grow.
+fn next_serial(serial: u64) -> Result<u64> {
+    if serial >= MAX_SERIAL {
+        return Err(StateError::SerialTooLarge {
+            serial,
+            max: MAX_SERIAL,
+            advice: "nothing was committed: `posture state pull` the state, set its \"serial\" \
+                     lower, and `posture state push --force` it",
+        });
+    }
+    Ok(serial + 1)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
@@ -395,7 +416,7 @@ impl Backend for LocalBackend {
         }
         let outputs = outputs.unwrap_or(current);
         let lineage = self.lineage()?;
-        let serial = serial + 1;
+        let serial = next_serial(serial)?;
         let (snapshot, instance_count) = self.raw_snapshot(&lineage, serial, &outputs)?;
         self.write_commit(CommitWrite {
             lineage: &lineage,
@@ -410,11 +431,16 @@ impl Backend for LocalBackend {
     }
 
     fn history(&self) -> Result<Vec<HistoryEntry>> {
-        Ok(self
-            .read_tree::<HistoryEntry>("history", &self.store.history)?
-            .into_iter()
-            .map(|(_, h)| h)
-            .collect())
+        // Keys are big-endian serials, not text (serial 128 is not UTF-8).
+        let mut out = Vec::with_capacity(self.store.history.len());
+        for item in self.store.history.iter() {
+            let (k, v) = item.map_err(db_err(&self.store.path))?;
+            let serial = <[u8; 8]>::try_from(k.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| self.store.corrupt("a key of history is not a serial"))?;
+            out.push(self.decode_json("history", serial.to_string().as_bytes(), &v)?);
+        }
+        Ok(out)
     }
 
     fn snapshot(&self, serial: u64) -> Result<State> {
@@ -440,7 +466,18 @@ impl Backend for LocalBackend {
 
     fn push(&self, json: &str, force: bool) -> Result<u64> {
         self.lock.check()?;
-        let pushed = decode(json, "the pushed state")?;
+        let pushed = decode(json, "in the pushed file").map_err(|e| match e {
+            StateError::Corrupt { detail, .. } => StateError::InvalidPush { detail },
+            other => other,
+        })?;
+        if pushed.serial >= MAX_SERIAL {
+            return Err(StateError::SerialTooLarge {
+                serial: pushed.serial,
+                max: MAX_SERIAL,
+                advice: "nothing was changed: set \"serial\" in the file to the current serial \
+                         (`posture state history`) or lower, and push it with --force",
+            });
+        }
         let _g = self.guard();
         let current = self.load_unlocked()?;
         if !force {
@@ -465,7 +502,13 @@ impl Backend for LocalBackend {
                 return Err(StateError::PendingIntents { count: pending });
             }
         }
-        let serial = pushed.serial.max(current.serial + 1);
+        // Never backwards: a forced push gets the next serial at least,
+        // unless the current one cannot grow (only --force resets it).
+        let serial = match next_serial(current.serial) {
+            Ok(next) => pushed.serial.max(next),
+            Err(_) if force => pushed.serial,
+            Err(e) => return Err(e),
+        };
         let mut committed = pushed;
         committed.serial = serial;
         committed.format_version = FORMAT_VERSION;
@@ -505,7 +548,7 @@ impl Backend for LocalBackend {
             return Ok(current.serial);
         }
         let mut committed = state.clone();
-        committed.serial = current.serial + 1;
+        committed.serial = next_serial(current.serial)?;
         committed.format_version = FORMAT_VERSION;
         self.write_commit(CommitWrite {
             lineage: &committed.lineage,
@@ -567,13 +610,9 @@ impl LocalBackend {
                     let Some(raw) = intents.remove(id.0.as_bytes())? else {
                         return abort(StateError::UnknownIntent { id: id.0.clone() });
                     };
-                    let intent: Intent = match serde_json::from_slice(&raw) {
+                    let intent: Intent = match json::from_slice(&raw) {
                         Ok(i) => i,
-                        Err(e) => {
-                            return abort(
-                                s.corrupt(&format!("intent {id}: {}", describe_json_error(&e))),
-                            );
-                        }
+                        Err(e) => return abort(s.corrupt(&format!("intent {id}: {e}"))),
                     };
                     match (&outcome, &record) {
                         (Outcome::Upsert(_), Some((address, json))) => {

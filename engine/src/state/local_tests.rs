@@ -289,7 +289,7 @@ fn push_is_refused_while_intents_are_pending_or_the_format_is_newer() {
     assert!(matches!(err, StateError::FutureFormat { found: 2, .. }));
     let truncated = std::fs::read_to_string(fixture("corrupt/truncated.json")).expect("fixture");
     let err = backend.push(&truncated, true).expect_err("truncated");
-    assert!(matches!(err, StateError::Corrupt { .. }));
+    assert!(matches!(err, StateError::InvalidPush { .. }), "{err}");
     assert_eq!(backend.load().expect("load").serial, 0, "state untouched");
 }
 

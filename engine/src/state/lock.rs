@@ -147,17 +147,31 @@ fn with_guard<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
 /// I/O errors, or [`StateError::LockFileCorrupt`].
 pub fn read_lock(dir: &Path) -> Result<Option<LockInfo>> {
     let path = lock_path(dir);
-    let text = match fs::read_to_string(&path) {
-        Ok(t) => t,
+    // Bytes, not a String: garbage that is not UTF-8 is a damaged lock,
+    // not an I/O error (which would blame permissions).
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_err(&path)(e)),
     };
-    serde_json::from_str(&text)
+    let damaged = |detail: String| StateError::LockFileCorrupt {
+        path: path.clone(),
+        detail,
+        unlock_id: damaged_lock_id(&bytes),
+    };
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| damaged(format!("not UTF-8 text at byte {}", e.valid_up_to())))?;
+    serde_json::from_str(text)
         .map(Some)
-        .map_err(|e| StateError::LockFileCorrupt {
-            path: path.clone(),
-            detail: describe_json_error(&e),
-        })
+        .map_err(|e| damaged(describe_json_error(&e)))
+}
+
+/// The id that names a damaged lock file: a digest of its bytes.
+fn damaged_lock_id(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(bytes);
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("damaged-{hex}")
 }
 
 fn write_lock(dir: &Path, info: &LockInfo) -> Result<()> {
@@ -172,21 +186,32 @@ fn write_lock(dir: &Path, info: &LockInfo) -> Result<()> {
 }
 
 /// Removes the lock of `dir` if its id is `lock_id`, whoever holds it, and
-/// returns what it was. The CLI asks for confirmation unless `--force`.
+/// returns what it was: `None` when it was a damaged lock file, named by the
+/// `unlock_id` of its [`StateError::LockFileCorrupt`]. The CLI asks for
+/// confirmation unless `--force`.
 ///
 /// A holder that is still alive notices at its next lease renewal and stops
 /// writing ([`StateError::LockLost`]).
 ///
 /// # Errors
-/// [`StateError::NotLocked`], [`StateError::LockIdMismatch`], I/O errors.
-pub fn force_unlock(dir: &Path, lock_id: &str) -> Result<LockInfo> {
+/// [`StateError::NotLocked`], [`StateError::LockIdMismatch`], a damaged lock
+/// file with another id ([`StateError::LockFileCorrupt`]), I/O errors.
+pub fn force_unlock(dir: &Path, lock_id: &str) -> Result<Option<LockInfo>> {
     if !dir.is_dir() {
         return Err(StateError::NotLocked {
             path: dir.to_path_buf(),
         });
     }
     with_guard(dir, || {
-        let Some(current) = read_lock(dir)? else {
+        let current = match read_lock(dir) {
+            Err(StateError::LockFileCorrupt { unlock_id, .. }) if unlock_id == lock_id => {
+                let path = lock_path(dir);
+                fs::remove_file(&path).map_err(io_err(&path))?;
+                return Ok(None);
+            }
+            other => other?,
+        };
+        let Some(current) = current else {
             return Err(StateError::NotLocked {
                 path: dir.to_path_buf(),
             });
@@ -199,7 +224,7 @@ pub fn force_unlock(dir: &Path, lock_id: &str) -> Result<LockInfo> {
         }
         let path = lock_path(dir);
         fs::remove_file(&path).map_err(io_err(&path))?;
-        Ok(current)
+        Ok(Some(current))
     })
 }
 

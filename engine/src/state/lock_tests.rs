@@ -148,9 +148,41 @@ fn an_unreadable_lock_file_is_reported_not_overwritten() {
         .err()
         .expect("error");
     assert!(matches!(err, StateError::LockFileCorrupt { .. }), "{err}");
-    assert!(err.to_string().contains("delete it and retry"), "{err}");
+    assert!(
+        err.to_string().contains("posture force-unlock damaged-"),
+        "{err}"
+    );
     let left = std::fs::read_to_string(dir.path().join("lock.json")).expect("still there");
     assert_eq!(left, "{\"id\": \"trunc");
+}
+
+#[test]
+fn force_unlock_removes_a_lock_file_of_garbage_named_by_its_digest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lock = dir.path().join("lock.json");
+    std::fs::write(&lock, b"\xff\xfe garbage \x00\x01").expect("write");
+    let err = read_lock(dir.path()).expect_err("damaged");
+    let StateError::LockFileCorrupt {
+        unlock_id, detail, ..
+    } = &err
+    else {
+        panic!("not LockFileCorrupt: {err}");
+    };
+    // Not an I/O error: nothing about permissions.
+    assert!(detail.contains("not UTF-8"), "{detail}");
+    assert!(!err.to_string().contains("may read and write"), "{err}");
+    assert!(unlock_id.starts_with("damaged-"), "{unlock_id}");
+    // Another id, or a lock rewritten since the id was shown: kept.
+    let wrong = force_unlock(dir.path(), "damaged-000000000000").expect_err("wrong id");
+    assert!(
+        matches!(wrong, StateError::LockFileCorrupt { .. }),
+        "{wrong}"
+    );
+    assert!(lock.exists());
+    assert_eq!(force_unlock(dir.path(), unlock_id).expect("removed"), None);
+    assert!(!lock.exists());
+    let backend = LocalBackend::open(dir.path(), &LockOptions::new("apply"));
+    assert!(backend.is_ok(), "{:?}", backend.err());
 }
 
 #[test]
@@ -163,7 +195,7 @@ fn force_unlock_needs_the_right_id_and_stops_the_old_holder_writing() {
     assert!(matches!(&err, StateError::LockIdMismatch { holder, .. } if holder.id == id));
 
     let removed = force_unlock(dir.path(), &id).expect("unlocked");
-    assert_eq!(removed.id, id);
+    assert_eq!(removed.map(|r| r.id), Some(id.clone()));
     assert_eq!(read_lock(dir.path()).expect("readable"), None);
 
     let write = first.record_intent(NewIntent {
@@ -213,8 +245,8 @@ fn a_location_opens_reports_the_holder_and_force_unlocks_through_the_trait() {
     let holder = location.lock_holder().expect("readable").expect("held");
     assert_eq!(&holder, backend.lock_info());
     assert_eq!(
-        location.force_unlock(&holder.id).expect("unlocked").id,
-        holder.id
+        location.force_unlock(&holder.id).expect("unlocked"),
+        Some(holder.clone())
     );
     assert_eq!(location.lock_holder().expect("readable"), None);
 }

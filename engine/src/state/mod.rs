@@ -63,6 +63,7 @@ mod backend;
 mod clock;
 mod encoding;
 mod error;
+mod json;
 mod local;
 mod lock;
 mod model;
@@ -72,7 +73,8 @@ mod store;
 pub use backend::{Backend, StateLocation};
 pub use encoding::{decode, encode, encode_compact};
 pub use error::{Result, StateError};
-pub use local::{DEFAULT_STATE_DIR, LocalBackend, LocalLocation};
+pub use json::{MAX_DEPTH as MAX_JSON_DEPTH, from_str as decode_json};
+pub use local::{DEFAULT_STATE_DIR, LocalBackend, LocalLocation, MAX_SERIAL};
 pub use lock::{LockInfo, LockOptions, WaitCallback, force_unlock, read_lock};
 pub use model::{
     Action, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, Mode, NewIntent,
@@ -81,6 +83,8 @@ pub use model::{
 
 #[cfg(test)]
 mod encoding_tests;
+#[cfg(test)]
+mod hardening_tests;
 #[cfg(test)]
 mod local_tests;
 #[cfg(test)]

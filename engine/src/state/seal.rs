@@ -13,6 +13,18 @@
 //!   and check that the database has posture metadata and at least the sealed
 //!   `op_seq`. If not, the copy is put back byte for byte and the open fails
 //!   with [`StateError::Corrupt`]: the damaged state is never overwritten.
+//!
+//! The seal is gone while the database is open, and a user may delete it.
+//! So each commit also leaves a *commit mark* (serial and `op_seq`) that
+//! stays: on every open, a database holding less than the mark lost
+//! committed history, and the open fails with [`StateError::HistoryLost`]
+//! (files put back as above). What each loss leaves to detect it:
+//! - database truncated, seal kept: the seal's `op_seq` (and the mark);
+//! - seal deleted too, or sled's `snap.*` files deleted: the mark;
+//! - database files all gone: the seal or the mark refuses a fresh start.
+//!
+//! Only deleting the seal, the mark and part of the database together goes
+//! unnoticed: nothing posture wrote is left to compare with.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -111,6 +123,37 @@ pub(crate) fn remove_seal(db: &Path) -> Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(&path)(e)),
         _ => Ok(()),
     }
+}
+
+/// The last commit, recorded next to the database after each one (unlike
+/// the seal, it stays while the database is open). It outlives the loss of
+/// the seal and of sled's snapshot files: a database that holds an older
+/// serial than this lost committed history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CommitMark {
+    pub(crate) serial: u64,
+    pub(crate) op_seq: u64,
+}
+
+pub(crate) fn mark_path(db: &Path) -> PathBuf {
+    db.with_extension("commit.json")
+}
+
+/// The last commit recorded, if any; an unreadable record counts as none
+/// (it only ever adds a refusal, never permits anything).
+pub(crate) fn read_mark(db: &Path) -> Option<CommitMark> {
+    let text = fs::read_to_string(mark_path(db)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Records a commit that is already durable in the database (tmp file +
+/// rename: never half-written).
+pub(crate) fn write_mark(db: &Path, mark: &CommitMark) -> Result<()> {
+    let path = mark_path(db);
+    let tmp = db.with_extension("commit.json.tmp");
+    let text = serde_json::to_vec(mark).unwrap_or_default();
+    fs::write(&tmp, text).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err(&path))
 }
 
 /// A copy of the database files taken before an unchecked open.

@@ -18,7 +18,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::error::{Result, StateError};
 use super::model::FORMAT_VERSION;
-use super::seal::{Rescue, fingerprint, read_seal, remove_seal, write_seal};
+use super::seal::{
+    CommitMark, Rescue, fingerprint, mark_path, read_mark, read_seal, remove_seal, write_seal,
+};
 
 /// The open database and its trees.
 pub(crate) struct Store {
@@ -107,8 +109,20 @@ impl Store {
             if read_seal(path).is_some() {
                 return Err(StateError::Corrupt {
                     what: path.display().to_string(),
-                    detail: "the database files are missing but a clean close was recorded;                              restore the directory, or delete the seal file to start empty"
+                    detail: "the database files are missing but a clean close was recorded: \
+                             restore the directory, or delete the seal file to start empty"
                         .into(),
+                });
+            }
+            if let Some(mark) = read_mark(path) {
+                return Err(StateError::Corrupt {
+                    what: path.display().to_string(),
+                    detail: format!(
+                        "the database files are missing but serial {} was committed, as {} \
+                         records: restore the directory, or delete that file to start empty",
+                        mark.serial,
+                        mark_path(path).display()
+                    ),
                 });
             }
             let store = Self::open_unchecked(path)?;
@@ -128,7 +142,10 @@ impl Store {
             Some(Rescue::take(path)?)
         };
         let sealed_op_seq = seal.map(|s| s.op_seq).unwrap_or(0);
-        match Self::open_unchecked(path).and_then(|s| s.check(sealed_op_seq).map(|()| s)) {
+        let mark = read_mark(path);
+        let opened = Self::open_unchecked(path)
+            .and_then(|s| s.check(sealed_op_seq, mark.as_ref()).map(|()| s));
+        match opened {
             Ok(store) => {
                 if let Some(rescue) = rescue {
                     rescue.discard();
@@ -181,7 +198,7 @@ impl Store {
 
     /// Checks an existing database: posture metadata present, a format this
     /// posture reads, and no committed operation lost since the seal.
-    fn check(&self, sealed_op_seq: u64) -> Result<()> {
+    fn check(&self, sealed_op_seq: u64, mark: Option<&CommitMark>) -> Result<()> {
         if self
             .meta
             .get("format_version")
@@ -207,6 +224,19 @@ impl Store {
                 "the database lost committed operations: it holds {op_seq} of the \
                  {sealed_op_seq} recorded at the last clean close"
             )));
+        }
+        if let Some(mark) = mark {
+            let serial = self.meta_u64("serial")?;
+            if serial < mark.serial || op_seq < mark.op_seq {
+                return Err(StateError::HistoryLost {
+                    path: self.path.clone(),
+                    found: serial,
+                    found_op: op_seq,
+                    recorded: mark.serial,
+                    recorded_op: mark.op_seq,
+                    record: mark_path(&self.path),
+                });
+            }
         }
         self.op_seq.store(op_seq, Ordering::SeqCst);
         Ok(())
