@@ -52,8 +52,30 @@ enum Command {
     ForceUnlock(cmd::force_unlock::Args),
 }
 
+/// The stack of the thread that runs a command. Values may nest 1,000
+/// levels (`scope::MAX_VALUE_DEPTH`) and conversion, planning, the codecs
+/// and rendering recurse on them: the usual 8 MiB main stack overflows in a
+/// debug build. Only the pages touched are ever committed.
+const COMMAND_STACK: usize = 256 * 1024 * 1024;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let worker = std::thread::Builder::new()
+        .name("posture".into())
+        .stack_size(COMMAND_STACK)
+        .spawn(move || run(cli));
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        // The panic message is already printed; 101 is Rust's panic exit code.
+        Ok(Err(_)) => ExitCode::from(101),
+        Err(e) => {
+            eprintln!("Error: cannot start posture's main thread: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
     if let Some(dir) = &cli.chdir
         && let Err(e) = std::env::set_current_dir(dir)
     {

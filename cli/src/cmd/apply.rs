@@ -133,7 +133,8 @@ pub fn run(a: Args) -> u8 {
 
 fn read_plan(f: &std::path::Path) -> Result<Plan, String> {
     let text = std::fs::read_to_string(f).map_err(|e| e.to_string())?;
-    let j: serde_json::Value = serde_json::from_str(&text)
+    // Not serde_json::from_str: its 128-level limit refuses deep values.
+    let j: serde_json::Value = posture_engine::state::decode_json(&text)
         .map_err(|_| "this file is not a posture plan (it is not JSON)".to_string())?;
     Plan::from_file_json(&j)
 }

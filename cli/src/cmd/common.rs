@@ -129,6 +129,9 @@ pub async fn recover(backend: &Arc<dyn Backend>, providers: &Providers) -> Resul
 pub fn runtime() -> Result<tokio::runtime::Runtime, u8> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Values may nest 1,000 levels (scope::MAX_VALUE_DEPTH) and their
+        // codecs recurse: tokio's 2 MiB default overflows in a debug build.
+        .thread_stack_size(32 * 1024 * 1024)
         .build()
         .map_err(|e| {
             eprintln!("Error: cannot start the async runtime: {e}");

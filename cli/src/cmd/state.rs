@@ -14,7 +14,7 @@ pub(crate) use edit::commit;
 use super::common::{self, LockArgs};
 use posture_engine::addrs::{Mode as AddrMode, parse_instance};
 use posture_engine::plan::statecodec;
-use posture_engine::state::{Backend, InstanceRecord, Mode, State};
+use posture_engine::state::{Backend, InstanceRecord, Mode, State, StateError};
 use posture_engine::value::{Value, render};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -146,6 +146,19 @@ pub(crate) fn out(text: &str) {
 /// A user-typed address in canonical form: an instance or resource address,
 /// or a module instance path (`module.a["k"]`).
 pub(crate) fn canonical(s: &str) -> Result<String, String> {
+    // The parser would stop at a line break and blame what follows, or
+    // accept a trailing one: say what is really wrong.
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        let what = match c {
+            '\n' | '\r' => "a line break".to_string(),
+            '\t' => "a tab".to_string(),
+            c => format!("the control character U+{:04X}", c as u32),
+        };
+        return Err(format!(
+            "{s:?} is not a valid address: it contains {what}; an address is one line, such as \
+             posture_data.x[\"a\"] (check the quoting in your shell)"
+        ));
+    }
     if let Ok(a) = parse_instance(s) {
         return Ok(a.to_string());
     }
@@ -394,6 +407,10 @@ fn push(file: &std::path::Path, force: bool, lock: &LockArgs) -> Result<(), u8> 
             );
             Ok(())
         }
+        Err(e @ StateError::InvalidPush { .. }) => {
+            eprintln!("Error: Failed to push the state\n\n{}: {e}", file.display());
+            Err(1)
+        }
         Err(e) => {
             eprintln!("Error: Failed to push the state\n\n{e}");
             Err(1)
@@ -422,6 +439,20 @@ mod tests {
         let e = canonical("posture_data.").expect_err("incomplete");
         assert!(e.contains("posture_data."), "{e}");
         assert!(canonical("module.").is_err());
+    }
+
+    #[test]
+    fn address_with_a_newline_is_refused_for_the_newline() {
+        for s in [
+            "posture_data.y\nz",
+            "posture_data.y\n",
+            "posture_data.y\r\n",
+        ] {
+            let e = canonical(s).expect_err("line break");
+            assert!(e.contains("contains a line break"), "{e}");
+        }
+        let e = canonical("posture_data.y\tz").expect_err("tab");
+        assert!(e.contains("contains a tab"), "{e}");
     }
 
     #[test]
