@@ -2,8 +2,10 @@
 //! the real binary: they exit 1, name what failed, and never print a success
 //! line ("No changes.", "Apply complete!").
 //!
-//! The error text of an unreadable cluster is the provider's; these tests
-//! only rely on it naming the cluster block.
+//! The error of an unreadable cluster names the cluster block, the
+//! kubeconfig file, the context and the URL, and says why in words
+//! ("no such file", "the file is empty"); `kubeconfig_errors_say_why_in_words`
+//! pins each message whole.
 
 use std::io::Write;
 use std::path::Path;
@@ -80,9 +82,11 @@ enum Broken {
 }
 
 /// Writes a configuration with one Namespace on cluster `lighthouse`,
-/// broken as `how`, plus `extra` configuration.
-fn broken_config(dir: &Path, how: Broken, extra: &str) {
-    let closed = kubeconfig(&format!("https://127.0.0.1:{}", closed_port()));
+/// broken as `how`, plus `extra` configuration; returns the closed port its
+/// kubeconfig points at.
+fn broken_config(dir: &Path, how: Broken, extra: &str) -> u16 {
+    let port = closed_port();
+    let closed = kubeconfig(&format!("https://127.0.0.1:{port}"));
     let (file_text, context) = match how {
         Broken::ClosedPort => (Some(closed), "somewhere"),
         Broken::MissingFile => (None, "somewhere"),
@@ -97,6 +101,68 @@ fn broken_config(dir: &Path, how: Broken, extra: &str) {
         "cluster \"lighthouse\" {{\n  kubeconfig = \"cfg.yaml\"\n  context    = \"{context}\"\n}}\n\nresource \"kubernetes_manifest\" \"ns\" {{\n  cluster = cluster.lighthouse\n  manifest = {{\n    apiVersion = \"v1\"\n    kind       = \"Namespace\"\n    metadata   = {{ name = \"beacon\" }}\n  }}\n}}\n{extra}"
     );
     std::fs::write(dir.join("main.hcl"), main).expect("main.hcl");
+    port
+}
+
+/// The whole error line `plan` prints for `how`.
+fn expected_error(how: Broken, dir: &Path, port: u16) -> String {
+    let file = dir.join("cfg.yaml");
+    let file = file.display();
+    let load = |context: &str, why: &str| {
+        format!(
+            "Error: kubernetes_manifest.ns: cluster lighthouse: cannot load kubeconfig {file} with context \"{context}\": {why}; check the cluster block's kubeconfig and context"
+        )
+    };
+    match how {
+        Broken::ClosedPort => format!(
+            "Error: kubernetes_manifest.ns: cluster lighthouse at https://127.0.0.1:{port} is unreachable: connection refused (nothing listens there); resources on other clusters go on"
+        ),
+        Broken::MissingFile => load("somewhere", "no such file"),
+        Broken::EmptyFile => load("somewhere", "the file is empty"),
+        Broken::InvalidFile => load(
+            "somewhere",
+            "not valid kubeconfig YAML at line 1, column 13: unclosed bracket '{'",
+        ),
+        Broken::UnknownContext => load(
+            "nowhere",
+            "the file has no context \"nowhere\" (it has: somewhere)",
+        ),
+    }
+}
+
+/// Each broken kubeconfig is explained in words, not in kube's messages
+/// ("failed to load current context: a", "ServiceError: client error
+/// (Connect)"), naming the cluster block, the file, the context or the URL.
+#[test]
+fn kubeconfig_errors_say_why_in_words() {
+    for how in [
+        Broken::ClosedPort,
+        Broken::MissingFile,
+        Broken::EmptyFile,
+        Broken::InvalidFile,
+        Broken::UnknownContext,
+    ] {
+        let d = tempfile::tempdir().expect("tempdir");
+        let port = broken_config(d.path(), how, "");
+        let o = posture(d.path(), &["plan"]);
+        assert_eq!(o.code, 1, "{how:?}\n{}", o.all());
+        let want = expected_error(how, d.path(), port);
+        let got: Vec<&str> = o
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("Error:"))
+            .collect();
+        assert_eq!(got, vec![want.as_str()], "{how:?}\n{}", o.all());
+        // plan --json carries the same message, without the "Error: addr: ".
+        let o = posture(d.path(), &["plan", "--json"]);
+        let j: serde_json::Value = serde_json::from_str(&o.stdout).expect("plan --json is JSON");
+        let prefix = "Error: kubernetes_manifest.ns: ";
+        assert_eq!(
+            j["errored_instances"][0]["message"].as_str(),
+            want.strip_prefix(prefix),
+            "{how:?}: {j:#}"
+        );
+    }
 }
 
 /// plan, plan --detailed-exitcode, plan --json and apply on a broken cluster.
@@ -325,4 +391,91 @@ async fn a_healthy_cluster_is_applied_while_a_down_one_fails_the_run() {
     );
     let o = run(&["state", "list"]).await.expect("join");
     assert_eq!(o.stdout.trim(), "kubernetes_manifest.ns[\"healthy\"]");
+}
+
+/// Applied through a good kubeconfig, then the cluster block is pointed at
+/// an empty or a missing file: refresh read through the recorded kubeconfig,
+/// and plan used to propose an update of `cluster` (exit 0) without ever
+/// reading the cluster now named. It is an error for the instance instead,
+/// and state keeps the instance as applied.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kubeconfig_broken_after_apply_is_an_error_not_an_update() {
+    let sandbox = posture_sandbox::start(posture_sandbox::SandboxConfig {
+        clusters: vec!["lh".into()],
+        nodes: 1,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let d = tempfile::tempdir().expect("tempdir");
+    sandbox
+        .write_kubeconfig(&d.path().join("good.yaml"))
+        .expect("kubeconfig");
+    std::fs::write(d.path().join("empty.yaml"), "").expect("empty kubeconfig");
+    let config = |file: &str| {
+        format!(
+            "cluster \"lighthouse\" {{\n  kubeconfig = \"{file}\"\n  context    = \"lh\"\n}}\n\nresource \"kubernetes_manifest\" \"ns\" {{\n  cluster  = cluster.lighthouse\n  manifest = {{\n    apiVersion = \"v1\"\n    kind       = \"Namespace\"\n    metadata   = {{ name = \"beacon\" }}\n  }}\n}}\n"
+        )
+    };
+    let dir = d.path().to_path_buf();
+    let run = move |args: &'static [&'static str]| {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || posture(&dir, args))
+    };
+    std::fs::write(d.path().join("main.hcl"), config("good.yaml")).expect("main.hcl");
+    let o = run(&["apply", "--auto-approve"]).await.expect("join");
+    assert_eq!(o.code, 0, "{}", o.all());
+    let before = run(&["state", "show", "kubernetes_manifest.ns"])
+        .await
+        .expect("join");
+    assert_eq!(before.code, 0, "{}", before.all());
+
+    for (file, why) in [
+        ("empty.yaml", "the file is empty"),
+        ("missing.yaml", "no such file"),
+    ] {
+        std::fs::write(d.path().join("main.hcl"), config(file)).expect("main.hcl");
+        let want = format!(
+            "cluster lighthouse: cannot load kubeconfig {} with context \"lh\": {why}; check the cluster block's kubeconfig and context",
+            d.path().join(file).display()
+        );
+        for args in [
+            &["plan"][..],
+            &["plan", "--detailed-exitcode"][..],
+            &["apply", "--auto-approve"][..],
+        ] {
+            let o = run(args).await.expect("join");
+            assert_eq!(o.code, 1, "{file}: {args:?}\n{}", o.all());
+            assert_no_success_line(&o);
+            assert!(
+                !o.stdout.contains("will be updated"),
+                "{file}: {args:?}\n{}",
+                o.all()
+            );
+            assert!(
+                o.stdout.contains("1 instance could not be read or planned"),
+                "{file}: {args:?}\n{}",
+                o.all()
+            );
+            assert!(
+                o.stderr
+                    .contains(&format!("Error: kubernetes_manifest.ns: {want}")),
+                "{file}: {args:?}\n{}",
+                o.all()
+            );
+        }
+        let after = run(&["state", "show", "kubernetes_manifest.ns"])
+            .await
+            .expect("join");
+        assert_eq!(
+            after.stdout, before.stdout,
+            "{file}: the state is as applied"
+        );
+    }
+
+    // Back to the good file: nothing to do, the cluster is read again.
+    std::fs::write(d.path().join("main.hcl"), config("good.yaml")).expect("main.hcl");
+    let o = run(&["plan", "--detailed-exitcode"]).await.expect("join");
+    assert_eq!(o.code, 0, "{}", o.all());
+    sandbox.shutdown().await.expect("sandbox shutdown");
 }

@@ -5,10 +5,9 @@
 
 use crate::discovery::{self, Catalog, KubeVersion, Lookup};
 use crate::error::{Conflict, K8sError};
+use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::ApiResource;
-use kube::{Client, Config};
 use posture_engine::value::Value;
 use serde_json::Value as J;
 use std::collections::HashMap;
@@ -117,49 +116,15 @@ impl Conns {
     /// The connection for a cluster, made on first use.
     ///
     /// # Errors
-    /// The kubeconfig cannot be read or names no such context.
+    /// The kubeconfig cannot be read or names no such context
+    /// ([`crate::kubeconfig::connect`] says which).
     pub async fn get(&self, c: &ClusterRef) -> Result<Arc<Conn>, K8sError> {
         let key = (c.kubeconfig.clone(), c.context.clone());
         let mut map = self.map.lock().await;
         if let Some(conn) = map.get(&key) {
             return Ok(conn.clone());
         }
-        let err = |e: String| K8sError::Kubeconfig {
-            cluster: c.name.clone(),
-            file: c
-                .kubeconfig
-                .clone()
-                .unwrap_or_else(|| "$KUBECONFIG or ~/.kube/config".to_string()),
-            context: c.context.as_ref().map_or_else(
-                || "its current context".to_string(),
-                |x| format!("context {x:?}"),
-            ),
-            detail: e,
-        };
-        let opts = KubeConfigOptions {
-            context: c.context.clone(),
-            cluster: None,
-            user: None,
-        };
-        // Tokens, client certificates and exec plugins are handled by kube's
-        // loader exactly as kubectl handles them.
-        let config = match &c.kubeconfig {
-            Some(path) => {
-                let kc = Kubeconfig::read_from(path).map_err(|e| err(e.to_string()))?;
-                Config::from_custom_kubeconfig(kc, &opts)
-                    .await
-                    .map_err(|e| err(e.to_string()))?
-            }
-            None => Config::from_kubeconfig(&opts)
-                .await
-                .map_err(|e| err(e.to_string()))?,
-        };
-        let url = config
-            .cluster_url
-            .to_string()
-            .trim_end_matches('/')
-            .to_string();
-        let client = Client::try_from(config).map_err(|e| err(e.to_string()))?;
+        let (client, url) = crate::kubeconfig::connect(c).await?;
         let conn = Arc::new(Conn {
             name: c.name.clone(),
             field_manager: c.field_manager.clone(),
@@ -193,6 +158,31 @@ fn is_retryable(e: &kube::Error) -> bool {
 
 fn is_connection(e: &kube::Error) -> bool {
     matches!(e, kube::Error::HyperError(_) | kube::Error::Service(_))
+}
+
+/// A connection failure in words: the innermost cause (`connection
+/// refused`, a DNS or TLS error) rather than the client's wrapping
+/// ("ServiceError: client error (Connect)").
+fn connection_cause(e: &kube::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+        use std::io::ErrorKind as K;
+        let said = match io.kind() {
+            K::ConnectionRefused => Some("connection refused (nothing listens there)"),
+            K::ConnectionReset => Some("the connection was reset"),
+            K::TimedOut => Some("the connection timed out"),
+            K::HostUnreachable | K::NetworkUnreachable => Some("no route to the host"),
+            _ => None,
+        };
+        if let Some(s) = said {
+            return s.to_string();
+        }
+    }
+    let text = cause.to_string();
+    if text.is_empty() { e.to_string() } else { text }
 }
 
 impl Conn {
@@ -247,7 +237,7 @@ impl Conn {
             return K8sError::Unreachable {
                 cluster: self.name.clone(),
                 url: self.url.clone(),
-                detail: e.to_string(),
+                detail: connection_cause(&e),
             };
         }
         match e {

@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod conflict;
 pub mod discovery;
 pub mod error;
+pub mod kubeconfig;
 pub mod manifest;
 pub mod object;
 pub mod read;

@@ -160,8 +160,14 @@ pub async fn plan(p: &KubernetesProvider, r: PlanRequest) -> Result<PlanResponse
     let prior_manifest = attr(&r.prior, "manifest").and_then(to_json);
     p.crds.note(&cluster.name, &manifest);
     // Refresh found the applied fields as recorded and the manifest is
-    // unchanged: nothing to ask the server (no dry-run per object).
-    if prior_manifest.as_ref() == Some(&manifest) && p.is_clean(&r.address) {
+    // unchanged: nothing to ask the server (no dry-run per object). Refresh
+    // read through the recorded cluster; a cluster block now naming another
+    // kubeconfig, context or field manager has not been read, so it is asked.
+    let prior_cluster = attr(&r.prior, "cluster").and_then(ClusterRef::from_value);
+    if prior_manifest.as_ref() == Some(&manifest)
+        && prior_cluster.as_ref() == Some(&cluster)
+        && p.is_clean(&r.address)
+    {
         let keep = |k: &str| {
             attr(&r.prior, k)
                 .cloned()
