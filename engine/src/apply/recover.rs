@@ -54,6 +54,12 @@ pub async fn recover(
             .await;
         let outcome = match found.into_iter().next() {
             Some(ReadResult::Found(v)) if v.is_wholly_known() => {
+                // The marks the interrupted plan carried are kept.
+                let v = v.with_marks_of(if intent.action == StateAction::Delete {
+                    &prior
+                } else {
+                    &planned
+                });
                 let (attributes, sensitive_paths) = statecodec::to_state(&v, &schema);
                 lines.push(format!(
                     "{}: adopted the object an interrupted run left",

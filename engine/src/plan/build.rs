@@ -64,6 +64,9 @@ pub async fn plan(
     let mut unreadable: BTreeMap<String, String> = BTreeMap::new();
     let mut failed: Vec<(String, String)> = Vec::new();
     let mut groups: ReadGroups = BTreeMap::new();
+    // Instances read with marks their record lacks (the provider marks a
+    // Secret's data, say, in a state written before marks were kept).
+    let mut marks_unrecorded: BTreeSet<String> = BTreeSet::new();
     for (addr, rec) in &state.instances {
         let mode = if rec.mode == crate::state::Mode::Data {
             Mode::Data
@@ -132,6 +135,11 @@ pub async fn plan(
         for ((addr, prior), res) in items.into_iter().zip(results) {
             match res {
                 ReadResult::Found(v) => {
+                    // What state recorded as sensitive stays so in what was read.
+                    let v = v.with_marks_of(&prior);
+                    if !prior.marks_cover(&v) {
+                        marks_unrecorded.insert(addr.clone());
+                    }
                     if !raw_equal(&v, &prior) {
                         drift.push(change(
                             &addr,
@@ -233,6 +241,7 @@ pub async fn plan(
                         opts,
                         &deps,
                         &triggered_by(ev, &d, &changes),
+                        marks_unrecorded.contains(&address),
                         &mut diags,
                         &mut failed,
                     )
@@ -471,6 +480,7 @@ async fn plan_instance(
     opts: &PlanOptions,
     deps: &[String],
     triggered: &Option<String>,
+    marks_unrecorded: bool,
     diags: &mut Diagnostics,
     failed: &mut Vec<(String, String)>,
 ) -> Option<ResourceChange> {
@@ -487,7 +497,7 @@ async fn plan_instance(
     if is_data {
         let after = if config.is_wholly_known() {
             match p.read_data(&d.resource.type_name, config.clone()).await {
-                Ok(v) => v,
+                Ok(v) => v.with_marks_of(&config),
                 Err(e) => {
                     diags.push(
                         Diagnostic::error(
@@ -546,7 +556,9 @@ async fn plan_instance(
             return None;
         }
     };
-    let planned = resp.planned;
+    // Providers answer with plain data: the configuration's marks go back
+    // on at the same paths, as Terraform does.
+    let planned = resp.planned.with_marks_of(&config);
     let mut replace_paths = resp.requires_replace;
     let mut reason = None;
     let action = if prior.is_null() {
@@ -581,7 +593,13 @@ async fn plan_instance(
             } else {
                 Action::DeleteThenCreate
             }
-        } else if raw_equal(&prior, &planned) && planned.is_wholly_known() {
+        } else if raw_equal(&prior, &planned)
+            && planned.is_wholly_known()
+            // Marks state lacks (a state written before they were kept) are
+            // written by an update, as Terraform does.
+            && prior.marks_cover(&planned)
+            && !marks_unrecorded
+        {
             Action::NoOp
         } else {
             Action::Update

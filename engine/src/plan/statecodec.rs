@@ -170,6 +170,8 @@ fn mark_at(v: Value, path: &[&str]) -> Value {
             Value::Tuple(items)
         }
         Value::Sensitive(inner) => mark_at(*inner, path).mark_sensitive(),
+        // Set elements have no stable place: the set is marked whole.
+        set @ Value::Set(..) => set.mark_sensitive(),
         other => other,
     }
 }

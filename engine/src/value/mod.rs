@@ -3,12 +3,14 @@
 
 pub mod codec;
 pub mod convert;
+mod marks;
 mod number;
 pub mod render;
 mod types;
 #[allow(clippy::module_inception)]
 mod value;
 
+pub use marks::PathStep;
 pub use number::Number;
 pub use render::render;
 pub use types::Type;

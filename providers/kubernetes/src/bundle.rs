@@ -74,15 +74,33 @@ fn inventory(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn with(v: &Value, inv: Vec<String>, objects: BTreeMap<String, Value>, id: Value) -> Value {
+/// The bundle value with its derived attributes. `from_config` is true when
+/// `v` comes straight from the configuration, whose marks are the user's.
+fn with(
+    v: &Value,
+    inv: Vec<String>,
+    mut objects: BTreeMap<String, Value>,
+    id: Value,
+    from_config: bool,
+) -> Value {
     let mut m = v.as_map().cloned().unwrap_or_default();
+    let content = m.get("content").cloned().unwrap_or(Value::NULL);
+    let holds_secret = content
+        .as_str()
+        .is_some_and(|t| parse(t).is_ok_and(|docs| docs.iter().any(crate::manifest::is_secret)));
+    // Content the configuration marked (a template of a sensitive value)
+    // hides every object made from it. Content holding a Secret is marked
+    // below, so later its mark tells nothing: the engine carries the
+    // objects' marks from the plan and from state instead.
+    if content.is_sensitive() && (from_config || !holds_secret) {
+        objects = objects
+            .into_iter()
+            .map(|(k, o)| (k, o.mark_sensitive()))
+            .collect();
+    }
     // A bundle holding a Secret has its values in `content`: never shown.
-    if let Some(c) = m.get("content")
-        && let Some(text) = c.as_str()
-        && parse(text).is_ok_and(|docs| docs.iter().any(crate::manifest::is_secret))
-    {
-        let c = c.clone().mark_sensitive();
-        m.insert("content".to_string(), c);
+    if holds_secret {
+        m.insert("content".to_string(), content.mark_sensitive());
     }
     m.insert(
         "inventory".to_string(),
@@ -149,7 +167,7 @@ pub async fn plan(p: &KubernetesProvider, r: PlanRequest) -> Result<PlanResponse
     }
     let id = Value::from(format!("{}/bundle", cluster.name));
     Ok(PlanResponse {
-        planned: with(&r.config, inv, objects, id),
+        planned: with(&r.config, inv, objects, id, true),
         requires_replace: Vec::new(),
         notes,
     })
@@ -246,6 +264,7 @@ async fn apply_inner(p: &KubernetesProvider, r: &ApplyRequest) -> Result<Value, 
         inv,
         objects,
         Value::from(format!("{}/bundle", cluster.name)),
+        false,
     ))
 }
 
@@ -304,5 +323,79 @@ pub async fn read(p: &KubernetesProvider, r: &ReadRequest) -> ReadResult {
     let id = attr(&r.prior, "id")
         .cloned()
         .unwrap_or(Value::Null(Type::String));
-    ReadResult::Found(with(&r.prior, live_inv, objects, id))
+    ReadResult::Found(with(&r.prior, live_inv, objects, id, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle(content: Value) -> Value {
+        Value::Object(BTreeMap::from([("content".to_string(), content)]))
+    }
+
+    fn objects() -> BTreeMap<String, Value> {
+        BTreeMap::from([(
+            "c1/v1/ConfigMap/default/a".to_string(),
+            Value::from_json(&serde_json::json!({"data": {"pw": "CANARY"}})),
+        )])
+    }
+
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {pw: CANARY}\n";
+
+    fn marked_objects(v: &Value) -> bool {
+        attr(v, "objects")
+            .and_then(Value::as_map)
+            .is_some_and(|m| m.values().all(Value::is_sensitive))
+    }
+
+    #[test]
+    fn sensitive_bundle_content_leaked_through_objects() {
+        let secret = Value::from(CM).mark_sensitive();
+        for from_config in [true, false] {
+            let v = with(
+                &bundle(secret.clone()),
+                vec![],
+                objects(),
+                Value::NULL,
+                from_config,
+            );
+            assert!(marked_objects(&v), "from_config {from_config}");
+        }
+        let v = with(
+            &bundle(Value::from(CM)),
+            vec![],
+            objects(),
+            Value::NULL,
+            true,
+        );
+        assert!(!attr(&v, "objects").is_some_and(Value::contains_sensitive));
+    }
+
+    #[test]
+    fn content_holding_a_secret_is_hidden_and_marks_its_objects_only_from_config() {
+        let text = format!("{CM}---\napiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\n");
+        let v = with(
+            &bundle(Value::from(text.as_str())),
+            vec![],
+            objects(),
+            Value::NULL,
+            true,
+        );
+        assert!(attr(&v, "content").is_some_and(Value::is_sensitive));
+        assert!(
+            !marked_objects(&v),
+            "the Secret rule alone marks no ConfigMap"
+        );
+        // From a plan or state the content's mark may be the Secret rule's:
+        // the objects' own marks come from the engine then.
+        let v = with(
+            &bundle(Value::from(text.as_str()).mark_sensitive()),
+            vec![],
+            objects(),
+            Value::NULL,
+            false,
+        );
+        assert!(!marked_objects(&v));
+    }
 }

@@ -307,6 +307,60 @@ mod tests {
         assert!(parse_id("prod/v1").is_none());
     }
 
+    fn cluster_and(manifest: Value) -> Value {
+        Value::Object(BTreeMap::from([
+            (
+                "cluster".to_string(),
+                crate::resource::default_cluster("c1"),
+            ),
+            ("manifest".to_string(), manifest),
+        ]))
+    }
+
+    fn at<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
+        path.iter().fold(v, |x, k| &x.as_map().expect("map")[*k])
+    }
+
+    #[test]
+    fn sensitive_manifest_value_leaked_through_object() {
+        let manifest = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "cm", "namespace": "default"},
+                              "data": {"pw": "CANARY", "plain": "x"}});
+        let mut mv = Value::from_json(&manifest);
+        if let Value::Object(m) = &mut mv
+            && let Some(Value::Object(d)) = m.get_mut("data")
+        {
+            let pw = d.remove("pw").expect("pw");
+            d.insert("pw".into(), pw.mark_sensitive());
+        }
+        let live = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": "cm", "namespace": "default", "uid": "u"},
+                          "data": {"pw": "CANARY", "plain": "x", "extra": "y"}});
+        let v =
+            crate::resource::state_of(&cluster_and(mv), &live, &manifest, "c1", Some("default"));
+        assert!(at(&v, &["object", "data", "pw"]).is_sensitive());
+        assert!(!at(&v, &["object", "data", "plain"]).contains_sensitive());
+        assert!(at(&v, &["manifest", "data", "pw"]).is_sensitive());
+    }
+
+    #[test]
+    fn secret_data_stays_marked_when_read_or_imported() {
+        // As import and refresh see it: no configuration marks at all.
+        let manifest = json!({"apiVersion": "v1", "kind": "Secret",
+                              "metadata": {"name": "s", "namespace": "default"},
+                              "data": {"token": "VE9LRU4="}});
+        let v = crate::resource::state_of(
+            &cluster_and(Value::from_json(&manifest)),
+            &manifest,
+            &manifest,
+            "c1",
+            Some("default"),
+        );
+        assert!(at(&v, &["object", "data"]).is_sensitive());
+        assert!(at(&v, &["manifest", "data"]).is_sensitive());
+        assert!(!at(&v, &["object", "metadata"]).contains_sensitive());
+    }
+
     #[test]
     fn selector_change_forces_replacement_but_replicas_do_not() {
         let a = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},

@@ -122,10 +122,13 @@ fn with(v: &Value, pairs: Vec<(&str, Value)>) -> Value {
             .and_then(|x| x.get("kind"))
             .and_then(Value::as_str)
             == Some("Secret");
-        m.insert(
-            "manifest".to_string(),
-            if secret { mark_secret_fields(man) } else { man },
-        );
+        let man = if secret { mark_secret_fields(man) } else { man };
+        // `object` is the server's copy of the manifest's fields: what the
+        // configuration marked there is marked here too.
+        if let Some(o) = m.remove("object") {
+            m.insert("object".to_string(), o.with_marks_of(&man));
+        }
+        m.insert("manifest".to_string(), man);
     }
     Value::Object(m)
 }
