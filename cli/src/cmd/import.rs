@@ -34,6 +34,20 @@ pub fn run(a: Args) -> u8 {
 }
 
 fn import(a: &Args) -> Result<(), u8> {
+    // Refused before anything is loaded: no provider has an object whose id
+    // is blank, and `posture_data` would adopt one.
+    if a.id.trim().is_empty() {
+        eprintln!(
+            "Error: Invalid import id\n\nThe import ID cannot be empty{}: give the provider's id of the existing object, e.g. `posture import {} ID`.",
+            if a.id.is_empty() {
+                ""
+            } else {
+                " or only whitespace"
+            },
+            a.address
+        );
+        return Err(1);
+    }
     let ws = common::load(&a.vars)?;
     let addr = parse_instance(&a.address).map_err(|e| {
         eprintln!("Error: Invalid address\n\n{e}.");

@@ -1,5 +1,6 @@
 //! `posture output [NAME] [--json] [--raw]`: the root outputs recorded in the
-//! state by the last apply, as `terraform output` prints them.
+//! state by the last apply, as `terraform output` prints them; none after a
+//! destroy.
 //!
 //! Sensitive outputs are hidden (`<sensitive>`) when every output is
 //! listed; asking for one by name, or for JSON, prints its value, as
@@ -76,7 +77,7 @@ pub fn run(a: Args) -> u8 {
     if let Some(name) = &a.name {
         let Some(o) = outputs.get(name) else {
             eprintln!(
-                "Error: Output \"{name}\" not found\n\nThe output {name:?} could not be found in the state. If you recently added it to the configuration, run `posture apply`: outputs are recorded in the state only by an apply.{}",
+                "Error: Output \"{name}\" not found\n\nThe output {name:?} could not be found in the state. If you recently added it to the configuration, run `posture apply`: outputs are recorded in the state only by an apply, and `posture destroy` removes them all.{}",
                 known(outputs)
             );
             return 1;
@@ -139,7 +140,7 @@ pub fn run(a: Args) -> u8 {
     }
     if outputs.is_empty() {
         eprintln!(
-            "Warning: No outputs found\n\nThe state has no outputs. Declare one with an `output` block in the configuration and run `posture apply` to record it."
+            "Warning: No outputs found\n\nThe state has no outputs: they are recorded by `posture apply`, and `posture destroy` removes them all. Declare one with an `output` block in the configuration and run `posture apply` to record it."
         );
         return 0;
     }

@@ -358,9 +358,16 @@ pub async fn apply(
             }
         }
     }
-    // Outputs from what now exists, then one commit.
+    // Outputs from what now exists, then one commit. A destroy leaves no
+    // outputs, as in Terraform (and as its plan says): not even those that
+    // read no resource.
     let mut outputs = BTreeMap::new();
-    for (name, o) in &ev.tree().module.outputs {
+    let kept = if plan.mode == crate::plan::PlanMode::Destroy {
+        None
+    } else {
+        Some(&ev.tree().module.outputs)
+    };
+    for (name, o) in kept.into_iter().flatten() {
         let v = ev.get(&Node::Output(
             crate::addrs::ModuleInstance::root(),
             name.clone(),
