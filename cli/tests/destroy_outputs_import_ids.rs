@@ -65,7 +65,11 @@ fn outputs_that_read_no_resource_do_not_survive_destroy() {
 
     let o = ok(d.path(), &["output"]);
     assert_eq!(o.stdout, "", "{}", o.all());
-    assert!(o.stderr.starts_with("Warning: No outputs found"), "{}", o.all());
+    assert!(
+        o.stderr.starts_with("Warning: No outputs found"),
+        "{}",
+        o.all()
+    );
     let o = ok(d.path(), &["output", "--json"]);
     assert_eq!(o.stdout.trim(), "{}", "{}", o.all());
     for name in ["constant", "secret", "from_resource"] {
@@ -105,7 +109,11 @@ fn import_refuses_an_empty_or_blank_id() {
             "{id:?}\n{}",
             o.all()
         );
-        assert!(!o.stdout.contains("Import successful"), "{id:?}\n{}", o.all());
+        assert!(
+            !o.stdout.contains("Import successful"),
+            "{id:?}\n{}",
+            o.all()
+        );
         let o = ok(d.path(), &["state", "list"]);
         assert_eq!(o.stdout.trim(), "", "{id:?}: nothing was imported");
     }
