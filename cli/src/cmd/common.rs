@@ -17,24 +17,34 @@ pub struct LockArgs {
     pub lock_timeout: Option<Duration>,
 }
 
-/// Parses `30s`, `2m`, `1h`, or plain seconds.
+/// The longest `--lock-timeout` accepted: a deadline this far ahead can
+/// always be computed, and nobody waits a week for a lock on purpose.
+pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Parses `30s`, `2m`, `1h`, `250ms`, or plain seconds, up to
+/// [`MAX_LOCK_TIMEOUT`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.trim().split_at(
-        s.trim()
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(s.trim().len()),
-    );
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?}: use 30s, 2m or 1h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "ms" => return Ok(Duration::from_millis(n)),
-        _ => return Err(format!("invalid duration {s:?}: use 30s, 2m or 1h")),
+    let t = s.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let invalid = || format!("invalid duration {s:?}: use 30s, 2m or 1h");
+    let too_long = || format!("invalid duration {s:?}: the longest lock timeout is 168h (7 days)");
+    if num.is_empty() {
+        return Err(invalid());
+    }
+    // All digits: a parse failure can only be a number too large for u64.
+    let n: u64 = num.parse().map_err(|_| too_long())?;
+    let millis = match unit {
+        "" | "s" => n.checked_mul(1000),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        "ms" => Some(n),
+        _ => return Err(invalid()),
     };
-    Ok(Duration::from_secs(secs))
+    let d = millis.map(Duration::from_millis).ok_or_else(too_long)?;
+    if d > MAX_LOCK_TIMEOUT {
+        return Err(too_long());
+    }
+    Ok(d)
 }
 
 /// The providers this build of posture has (a fresh set per run: providers
@@ -137,4 +147,23 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, u8> {
             eprintln!("Error: cannot start the async runtime: {e}");
             1
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_lock_timeout_is_refused_instead_of_overflowing() {
+        for s in ["99999999999999999h", "99999999999999999999999s", "169h"] {
+            let e = parse_duration(s).unwrap_err();
+            assert!(e.contains("the longest lock timeout is 168h"), "{s}: {e}");
+        }
+        assert_eq!(parse_duration("168h"), Ok(MAX_LOCK_TIMEOUT));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert!(parse_duration("h").unwrap_err().contains("use 30s"));
+        assert!(parse_duration("3d").unwrap_err().contains("use 30s"));
+    }
 }

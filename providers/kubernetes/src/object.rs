@@ -279,29 +279,50 @@ pub async fn delete(
     }
 }
 
-/// Parses `300ms`, `30s`, `5m`, `1h`.
+/// The longest wait a `timeout` or `delete_timeout` asks for; longer ones
+/// are cut to it, so a deadline this far ahead can always be computed.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses `300ms`, `30s`, `5m`, `1h`, capped at [`MAX_WAIT`].
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = num.parse().ok()?;
-    match unit {
-        "ms" => Some(Duration::from_millis(n)),
-        "s" => Some(Duration::from_secs(n)),
-        "m" => Some(Duration::from_secs(n * 60)),
-        "h" => Some(Duration::from_secs(n * 3600)),
-        _ => None,
+    if num.is_empty() {
+        return None;
     }
+    let per_unit_ms: u64 = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    // All digits: a number too large for u64 is simply longer than the cap.
+    let millis = num
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(per_unit_ms))
+        .unwrap_or(u64::MAX);
+    Some(Duration::from_millis(millis).min(MAX_WAIT))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn durations() {
         assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
         assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
         assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("h"), None);
+    }
+
+    #[test]
+    fn huge_timeout_is_capped_instead_of_overflowing() {
+        assert_eq!(parse_duration("99999999999999999h"), Some(MAX_WAIT));
+        assert_eq!(parse_duration("99999999999999999999999s"), Some(MAX_WAIT));
+        assert_eq!(parse_duration("25h"), Some(MAX_WAIT));
+        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
     }
 }
