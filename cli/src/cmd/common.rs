@@ -50,10 +50,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// The providers this build of posture has (a fresh set per run: providers
 /// cache what they read during one run).
 pub fn providers() -> Providers {
-    Providers::new(vec![
+    let all: Vec<Arc<dyn posture_engine::provider::Provider>> = vec![
         Arc::new(posture_provider_route53::Route53Provider::new()),
         Arc::new(posture_provider_kubernetes::KubernetesProvider::new()),
-    ])
+    ];
+    // Retries and the like are shown as they happen, on stderr.
+    for p in &all {
+        p.set_notices(crate::output::notices());
+    }
+    Providers::new(all)
 }
 
 /// Loads the working directory; prints diagnostics and returns exit 1 on errors.

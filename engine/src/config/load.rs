@@ -111,8 +111,8 @@ pub fn parse_file(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Option<(FileId, Body)> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) => {
             diags.push(Diagnostic::error(
                 "Failed to read file",
@@ -126,8 +126,19 @@ pub fn parse_file(
         .unwrap_or(path)
         .display()
         .to_string();
+    let text = match super::source::decode(bytes) {
+        Ok(t) => t,
+        Err(bad) => {
+            // The excerpt shows a printable stand-in; the span is the bad byte.
+            let id = sources.add(name, path, Arc::from(bad.text.as_str()));
+            let (summary, detail) = bad.summary_and_detail();
+            let span = Span::new(id, bad.offset..bad.offset + bad.len);
+            diags.push(Diagnostic::error(summary, detail).at(span));
+            return None;
+        }
+    };
     let id = sources.add(name, path, Arc::from(text.as_str()));
-    match hcl_edit::parser::parse_body(&text) {
+    match super::source::parse_body(&text) {
         Ok(body) => Some((id, body)),
         Err(e) => {
             let off = e.location().offset();

@@ -148,7 +148,7 @@ fn parse_cli_value(raw: &str, primitive: bool) -> Result<Value, String> {
     if primitive {
         return Ok(Value::from(raw));
     }
-    let expr = hcl_edit::parser::parse_expr(raw).map_err(|e| e.message().to_string())?;
+    let expr = super::source::parse_expr(raw).map_err(|e| e.message().to_string())?;
     let scope = MapScope::default();
     let mut ev = Evaluator::new(
         crate::diag::FileId(u32::MAX),

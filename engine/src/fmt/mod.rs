@@ -28,7 +28,7 @@
 
 mod canonical;
 mod layout;
-mod lexer;
+pub(crate) mod lexer;
 mod run;
 #[cfg(test)]
 mod tests;
@@ -182,7 +182,12 @@ fn display_path(path: Option<&PathBuf>) -> String {
 pub fn format_source(src: &str) -> Result<String, FmtError> {
     // Line breaks move no line or column, so errors point at the original.
     let src = src.replace("\r\n", "\n");
-    let body = hcl_edit::parser::parse_body(&src).map_err(|e| FmtError::Syntax {
+    // A byte order mark is not HCL but is kept, so fmt changes only spacing.
+    let (bom, src) = match src.strip_prefix(crate::config::source::BOM) {
+        Some(rest) => ("\u{feff}", rest.to_string()),
+        None => ("", src),
+    };
+    let body = crate::config::source::parse_body(&src).map_err(|e| FmtError::Syntax {
         path: None,
         line: e.location().line(),
         column: e.location().column(),
@@ -198,7 +203,7 @@ pub fn format_source(src: &str) -> Result<String, FmtError> {
         out.push('\n');
     }
     verify(&tokens, &out)?;
-    Ok(out)
+    Ok(format!("{bom}{out}"))
 }
 
 /// Checks that `out` parses and holds exactly the tokens of the input, so a
@@ -208,7 +213,7 @@ fn verify(input: &[lexer::Token], out: &str) -> Result<(), FmtError> {
         path: None,
         message,
     };
-    if let Err(e) = hcl_edit::parser::parse_body(out) {
+    if let Err(e) = crate::config::source::parse_body(out) {
         return Err(internal(format!(
             "the formatted text does not parse at {}:{}",
             e.location().line(),

@@ -207,11 +207,18 @@ fn format_stdin(
     report: &mut FmtReport,
 ) -> Result<(), FmtError> {
     let name = PathBuf::from("<stdin>");
-    let mut src = String::new();
-    if let Err(source) = stdin.read_to_string(&mut src) {
+    let mut bytes = Vec::new();
+    if let Err(source) = stdin.read_to_end(&mut bytes) {
         report.errors.push(FmtError::Read { path: name, source });
         return Ok(());
     }
+    let src = match text_of(bytes, &name) {
+        Ok(src) => src,
+        Err(e) => {
+            report.errors.push(e);
+            return Ok(());
+        }
+    };
     let formatted = match format_source(&src) {
         Ok(f) => f,
         Err(e) => {
@@ -302,6 +309,22 @@ fn visit_dir(
     Ok(())
 }
 
+/// A file's text; bytes that are not UTF-8 text are a syntax error at
+/// their line and column. A byte order mark stays (see `format_source`).
+fn text_of(bytes: Vec<u8>, path: &Path) -> Result<String, FmtError> {
+    let bom = bytes.starts_with(b"\xef\xbb\xbf");
+    match crate::config::source::decode(bytes) {
+        Ok(text) if bom => Ok(format!("{}{text}", crate::config::source::BOM)),
+        Ok(text) => Ok(text),
+        Err(bad) => Err(FmtError::Syntax {
+            path: Some(path.to_path_buf()),
+            line: bad.line,
+            column: bad.column,
+            message: bad.summary_and_detail().1.to_string(),
+        }),
+    }
+}
+
 /// `dir/name`, but plain `name` in `.`: file names are printed as the user
 /// would type them (`main.hcl`, not `./main.hcl`), as terraform fmt does.
 fn child_path(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
@@ -318,8 +341,14 @@ fn format_file(
     out: &mut dyn Write,
     report: &mut FmtReport,
 ) -> Result<(), FmtError> {
-    let src = match fs::read_to_string(path) {
-        Ok(src) => src,
+    let src = match fs::read(path) {
+        Ok(bytes) => match text_of(bytes, path) {
+            Ok(src) => src,
+            Err(e) => {
+                report.errors.push(e);
+                return Ok(());
+            }
+        },
         Err(source) => {
             report.errors.push(FmtError::Read {
                 path: path.to_path_buf(),

@@ -7,9 +7,11 @@
 //! a hosted zone) in one [`Provider::read`] call, and groups ready changes
 //! with the same [`Provider::batch_key`] into one [`Provider::apply`] call.
 
+mod notice;
 mod posture_data;
 mod registry;
 
+pub use notice::{Notice, Notices};
 pub use posture_data::PostureDataProvider;
 pub use registry::Providers;
 
@@ -161,6 +163,13 @@ pub trait Provider: Send + Sync {
     async fn configure(&self, settings: Value) -> Result<(), ProviderError> {
         let _ = settings;
         Ok(())
+    }
+
+    /// Hands the provider the run's sink for [`Notice`]s (retries as they
+    /// happen), before [`Provider::configure`]. A provider that reports
+    /// nothing keeps the default, which drops the sink.
+    fn set_notices(&self, notices: Notices) {
+        let _ = notices;
     }
 
     /// Checks one instance's configuration beyond what the schema says.

@@ -68,6 +68,7 @@ pub(crate) struct Context {
 pub struct Route53Provider {
     timing: Timing,
     ctx: RwLock<Option<Arc<Context>>>,
+    notices: RwLock<Notices>,
 }
 
 impl Route53Provider {
@@ -81,6 +82,7 @@ impl Route53Provider {
         Route53Provider {
             timing,
             ctx: RwLock::default(),
+            notices: RwLock::default(),
         }
     }
 
@@ -111,7 +113,12 @@ impl Provider for Route53Provider {
     async fn configure(&self, settings: Value) -> Result<(), ProviderError> {
         let s =
             Settings::from_value(&settings).map_err(|e| e.for_address("provider \"route53\""))?;
-        let api = s.build_api(self.timing.clone()).await;
+        let notices = self
+            .notices
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let api = s.build_api(self.timing.clone(), notices).await;
         let ctx = Context {
             api,
             wait_for_sync: s.wait_for_sync,
@@ -119,6 +126,10 @@ impl Provider for Route53Provider {
         };
         *self.ctx.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(ctx));
         Ok(())
+    }
+
+    fn set_notices(&self, notices: Notices) {
+        *self.notices.write().unwrap_or_else(|p| p.into_inner()) = notices;
     }
 
     fn validate(&self, type_name: &str, config: &Value) -> Vec<String> {
