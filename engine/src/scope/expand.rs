@@ -10,6 +10,18 @@ use crate::schema::decode_body;
 use crate::value::{Type, Value, convert};
 use std::collections::BTreeMap;
 
+/// The most instances one resource or module call may expand to by
+/// `count` or `for_each` (docs/language.md, "Limits"): Terraform has no
+/// bound, but every instance costs memory, and `count = 4294967297` must be
+/// a diagnostic, not an abort.
+pub const MAX_INSTANCES: usize = 1_000_000;
+
+fn too_many(what: &str, n: &str) -> String {
+    format!(
+        "The given \"{what}\" argument value is unsuitable: it asks for {n} instances, and posture expands a resource or module to at most {MAX_INSTANCES} instances."
+    )
+}
+
 /// The instances of a resource or module call.
 #[derive(Debug, Clone)]
 pub enum Expansion {
@@ -85,7 +97,21 @@ impl Evaluation<'_> {
             }
             return match convert::convert(v, &Type::Number) {
                 Ok(Value::Number(n)) => match n.to_i64() {
-                    Some(i) if i >= 0 => Expansion::Count(i as usize),
+                    Some(i) if i >= 0 && i as u64 <= MAX_INSTANCES as u64 => {
+                        Expansion::Count(i as usize)
+                    }
+                    Some(i) if i >= 0 => {
+                        self.push_diags(
+                            Diagnostic::error(
+                                "Invalid count argument",
+                                too_many("count", &i.to_string()),
+                            )
+                            .at(c.span())
+                            .in_context(ctx)
+                            .into(),
+                        );
+                        Expansion::Unknown
+                    }
                     _ => {
                         self.push_diags(
                             Diagnostic::error("Invalid count argument", "The given \"count\" argument value is unsuitable: must be a whole number, greater than or equal to zero.")
@@ -147,6 +173,22 @@ impl Evaluation<'_> {
                     .into(),
                 );
             }
+            return Expansion::Unknown;
+        }
+        let size = v
+            .as_seq()
+            .map(<[Value]>::len)
+            .or_else(|| v.as_map().map(BTreeMap::len));
+        if let Some(n) = size.filter(|n| *n > MAX_INSTANCES) {
+            self.push_diags(
+                Diagnostic::error(
+                    "Invalid for_each argument",
+                    too_many("for_each", &n.to_string()),
+                )
+                .at(fe.span())
+                .in_context(ctx)
+                .into(),
+            );
             return Expansion::Unknown;
         }
         match v {
@@ -451,5 +493,50 @@ impl Evaluation<'_> {
                 _ => false,
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::builtin::Builtins;
+    use crate::workspace::Workspace;
+    use std::collections::BTreeMap;
+
+    /// Each diagnostic as `summary: detail @start..end`.
+    fn validate(hcl: &str) -> Vec<String> {
+        let d = tempfile::tempdir().expect("tempdir");
+        std::fs::write(d.path().join("main.hcl"), hcl).expect("write");
+        let ws = Workspace::load(d.path(), &[], &BTreeMap::new());
+        let diags = ws.validate(&Builtins);
+        diags
+            .0
+            .iter()
+            .map(|x| {
+                let at = x.span.map(|s| format!("{}..{}", s.start, s.end));
+                format!("{}: {} @{}", x.summary, x.detail, at.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn count_of_4294967297_is_a_diagnostic_not_an_allocation() {
+        let hcl = "resource \"posture_data\" \"x\" {\n  count = 4294967297\n  input = 1\n}\n";
+        let got = validate(hcl);
+        let start = hcl.find("4294967297").expect("in the text");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with("Invalid count argument"), "{got:?}");
+        assert!(got[0].contains("asks for 4294967297 instances"), "{got:?}");
+        assert!(
+            got[0].ends_with(&format!("@{start}..{}", start + 10)),
+            "{got:?}"
+        );
+        let at_bound = validate(&format!(
+            "resource \"posture_data\" \"x\" {{\n  count = {}\n  input = 1\n}}\n",
+            super::MAX_INSTANCES + 1
+        ));
+        assert!(
+            at_bound[0].contains("at most 1000000 instances"),
+            "{at_bound:?}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 use super::Evaluator;
 use crate::diag::Diagnostic;
+use crate::lang::funcs::limits::MAX_STRING_BYTES;
 use crate::value::{Type, Value, convert};
 use hcl_edit::expr::Expression;
 use hcl_edit::template::{Directive, Element, Template};
@@ -33,6 +34,8 @@ struct Out {
     /// From a quoted string: literals inside directives still hold their
     /// escapes (hcl-edit unescapes only the top level), so undo them here.
     quoted: bool,
+    /// The text reached `MAX_STRING_BYTES` (reported once; rendering stops).
+    too_long: bool,
 }
 
 /// Interprets HCL string escapes: `\n`, `\t`, `\"`, `\uXXXX`, `$${`, `%%{`...
@@ -91,11 +94,37 @@ impl Evaluator<'_> {
             quoted: matches!(e, Expression::StringTemplate(_)),
             ..Out::default()
         };
+        let span = self.span_of(e);
         self.render(t, false, false, &mut out, 0);
-        if out.unknown {
+        if out.too_long {
+            self.report_too_long(span);
+        }
+        if out.unknown || out.too_long {
             return Value::Unknown(Type::String).mark_if(out.sensitive);
         }
         Value::String(out.text).mark_if(out.sensitive)
+    }
+
+    fn report_too_long(&mut self, span: crate::diag::Span) {
+        self.error(
+            Diagnostic::error(
+                "Template result too long",
+                format!(
+                    "The template's result would be longer than {} bytes (64 MiB), the most posture builds into one string.",
+                    MAX_STRING_BYTES
+                ),
+            ),
+            span,
+        );
+    }
+
+    /// Whether `more` bytes still fit in the text; else marks it too long.
+    fn fits(out: &mut Out, more: usize) -> bool {
+        if out.too_long || out.text.len().saturating_add(more) > MAX_STRING_BYTES {
+            out.too_long = true;
+            return false;
+        }
+        true
     }
 
     fn render(
@@ -126,6 +155,9 @@ impl Evaluator<'_> {
                     }
                     if trim_end {
                         lit = lit.trim_end();
+                    }
+                    if !Self::fits(out, lit.len()) {
+                        return;
                     }
                     out.text
                         .extend(unicode_normalization::UnicodeNormalization::nfc(lit));
@@ -212,6 +244,9 @@ impl Evaluator<'_> {
                             }
                         };
                         for (k, v) in pairs {
+                            if out.too_long {
+                                return;
+                            }
                             let depth = self.bindings.len();
                             if let Some(kv) = &fe.key_var {
                                 self.bindings.push((kv.value().as_str().to_string(), k));
@@ -251,7 +286,8 @@ impl Evaluator<'_> {
             return;
         }
         match convert::convert(v.clone(), &Type::String) {
-            Ok(Value::String(s)) => out.text.push_str(&s),
+            Ok(Value::String(s)) if Self::fits(out, s.len()) => out.text.push_str(&s),
+            Ok(Value::String(_)) => {}
             _ => {
                 self.error(
                     Diagnostic::error(
@@ -298,6 +334,9 @@ impl crate::lang::funcs::TemplateRenderer for FileTemplates {
         );
         let mut out = Out::default();
         ev.render(&tpl, false, false, &mut out, 0);
+        if out.too_long {
+            ev.report_too_long(crate::diag::Span::new(crate::diag::FileId(u32::MAX), 0..0));
+        }
         if let Some(d) = ev.take_diags().0.into_iter().next() {
             let at = d
                 .span

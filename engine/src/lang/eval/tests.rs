@@ -166,3 +166,21 @@ fn function_errors_point_at_the_argument() {
     assert!(d.0[0].detail.contains("Did you mean \"length\"?"), "{d:?}");
     assert_eq!(d.0[0].span.map(|s| (s.start, s.end)), Some((0, 6)));
 }
+
+#[test]
+fn a_template_stops_at_the_string_bound() {
+    let e = err("\"%{ for i in range(1000) }${format(\"%1000000s\", \"\")}%{ endfor }\"");
+    assert!(e.starts_with("Template result too long"), "{e}");
+    assert!(e.contains("64 MiB"), "{e}");
+}
+
+#[test]
+fn a_for_expression_stops_at_its_bound() {
+    let e = err("[for i in range(1000) : format(\"%1000000s\", \"\")]");
+    assert!(e.starts_with("For expression result too large"), "{e}");
+    // Far below the bound it builds as before.
+    assert_eq!(
+        ok("length([for i in range(1000) : format(\"%1000s\", \"\")])"),
+        "1000"
+    );
+}

@@ -85,8 +85,24 @@ fn resolve(ctx: &FuncCtx<'_>, path: &str) -> Result<String, FuncError> {
 }
 
 fn read(ctx: &FuncCtx<'_>, path: &str) -> Result<Vec<u8>, FuncError> {
+    use std::io::Read as _;
     let full = resolve(ctx, path)?;
-    std::fs::read(&full).map_err(|e| {
+    let limit = super::limits::MAX_STRING_BYTES;
+    // Read at most one byte past the bound: `/dev/zero` has no length.
+    let mut bytes = Vec::new();
+    let got =
+        std::fs::File::open(&full).and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes));
+    if got.is_ok() && bytes.len() > limit {
+        return Err(arg_err(
+            0,
+            "path",
+            format!(
+                "{} is larger than {limit} bytes (64 MiB), the most posture reads into a value",
+                quote_go(&full)
+            ),
+        ));
+    }
+    got.map(|_| bytes).map_err(|e| {
         let msg = if e.kind() == std::io::ErrorKind::NotFound {
             format!(
                 "no file exists at {}; this function works only with files that are distributed as part of the configuration source code, so if this file will be created by a resource in this configuration you must instead obtain this result from an attribute of that resource",

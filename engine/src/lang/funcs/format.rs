@@ -4,6 +4,7 @@
 
 use super::encoding::{json_string, to_json};
 use super::gofmt::{Spec, format_float, format_int, shortest_g};
+use super::limits::{MAX_FORMAT_WIDTH, MAX_STRING_BYTES, check_string, string_too_long};
 use super::util::{
     Table, arg_err, convert_message, fail, grapheme_len, list, p, quote_go, reg_var,
 };
@@ -92,6 +93,7 @@ fn formatlist(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     }
     let n = len.map(|l| l.0).unwrap_or(1);
     let mut out = Vec::with_capacity(n);
+    let mut total = 0usize;
     for it in 0..n {
         let row: Vec<Value> = rest
             .iter()
@@ -101,7 +103,11 @@ fn formatlist(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
             })
             .collect();
         match format_values(f, &row) {
-            Ok(s) => out.push(Value::String(s)),
+            Ok(s) => {
+                total = total.saturating_add(s.len());
+                check_string(Some(total))?;
+                out.push(Value::String(s));
+            }
             Err(FmtError::Arg(_, m) | FmtError::Call(m)) => {
                 return Err(fail(format!("error on format iteration {it}: {m}")));
             }
@@ -193,7 +199,21 @@ fn format_values(f: &str, args: &[Value]) -> Result<String, FmtError> {
         }
         v.raw = f[start..i].to_string();
         highest = highest.max(v.arg);
+        // Go's fmt refuses these too (%!(BADWIDTH)); padding is allocated.
+        if v.spec
+            .width
+            .max(v.spec.prec)
+            .is_some_and(|w| w > MAX_FORMAT_WIDTH)
+        {
+            return Err(FmtError::Call(format!(
+                "the width or precision of {} at offset {start} is larger than {MAX_FORMAT_WIDTH}",
+                quote_go(&v.raw)
+            )));
+        }
         append(&mut out, &v, args).map_err(FmtError::Call)?;
+        if out.len() > MAX_STRING_BYTES {
+            return Err(FmtError::Call(string_too_long(Some(out.len()))));
+        }
         next_arg = v.arg + 1;
     }
     if highest < args.len() {

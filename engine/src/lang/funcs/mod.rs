@@ -31,6 +31,7 @@ mod encoding;
 mod filesystem;
 mod format;
 mod gofmt;
+pub mod limits;
 mod numeric;
 mod paths;
 mod regexes;

@@ -135,6 +135,10 @@ fn setproduct(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
             _ => return Err(arg_err(i, "sets", "a set or a list is required")),
         }
     }
+    let product = columns
+        .iter()
+        .try_fold(1usize, |acc, c| acc.checked_mul(c.len()));
+    super::limits::check_elements(product)?;
     let tuple_ty = Type::Tuple(elem_types);
     let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
     for col in &columns {

@@ -3,6 +3,7 @@
 //! startswith, endswith, strcontains, chomp, indent, strrev. Lengths and
 //! offsets count grapheme clusters, as Terraform does.
 
+use super::limits::check_string;
 use super::util::{Table, arg_err, fail, list, p, reg, reg_var, seq, string_list, whole};
 use super::{FuncCtx, FuncError};
 use crate::value::{Type, Value};
@@ -136,6 +137,11 @@ fn join(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
             }
         }
     }
+    let seps = parts.len().saturating_sub(1).checked_mul(sep.len());
+    let total = parts
+        .iter()
+        .try_fold(0usize, |acc, p| acc.checked_add(p.len()));
+    check_string(total.zip(seps).and_then(|(t, s)| t.checked_add(s)))?;
     string(parts.join(sep))
 }
 
@@ -156,9 +162,36 @@ fn replace(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let (s, sub, rep) = (a[0], a[1], a[2]);
     if sub.len() > 1 && sub.starts_with('/') && sub.ends_with('/') {
         let re = super::regexes::compile(&sub[1..sub.len() - 1]).map_err(fail)?;
-        return string(re.replace_all(s, rep).into_owned());
+        return regex_replace(&re, s, rep);
     }
+    // Go and Rust put an empty `sub` before every character and at the end.
+    let hits = if sub.is_empty() {
+        s.chars().count() + 1
+    } else {
+        s.matches(sub).count()
+    };
+    let kept = s.len() - hits * sub.len();
+    check_string(
+        hits.checked_mul(rep.len())
+            .and_then(|r| r.checked_add(kept)),
+    )?;
     string(s.replace(sub, rep))
+}
+
+/// `Regex::replace_all`, checking the result's size as it grows (`$1` in
+/// `rep` makes it depend on every match).
+fn regex_replace(re: &regex::Regex, s: &str, rep: &str) -> Result<Value, FuncError> {
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in re.captures_iter(s) {
+        let Some(m) = caps.get(0) else { continue };
+        out.push_str(&s[last..m.start()]);
+        caps.expand(rep, &mut out);
+        last = m.end();
+        check_string(out.len().checked_add(s.len() - last))?;
+    }
+    out.push_str(&s[last..]);
+    string(out)
 }
 
 fn trimspace(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
@@ -298,13 +331,12 @@ fn chomp(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
 
 fn indent(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let n = whole(&args[0]).map_err(|e| arg_err(0, "spaces", e))?;
-    let pad = " ".repeat(n.max(0) as usize);
-    string(
-        args[1]
-            .as_str()
-            .unwrap_or_default()
-            .replace('\n', &format!("\n{pad}")),
-    )
+    let s = args[1].as_str().unwrap_or_default();
+    let n = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    let lines = s.matches('\n').count();
+    check_string(lines.checked_mul(n).and_then(|p| p.checked_add(s.len())))?;
+    let pad = " ".repeat(if lines == 0 { 0 } else { n });
+    string(s.replace('\n', &format!("\n{pad}")))
 }
 
 fn strrev(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {

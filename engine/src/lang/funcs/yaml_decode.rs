@@ -23,11 +23,22 @@ impl MarkedEventReceiver for Events {
 /// Deeper documents are refused rather than risking the stack.
 const MAX_DEPTH: usize = 1000;
 
+/// What a document may build, in approximate bytes of memory: aliases copy
+/// their anchor's value, so ten lines of nested aliases can stand for
+/// billions of nodes (the "billion laughs").
+const MAX_WEIGHT: usize = 4 * super::limits::MAX_STRING_BYTES;
+
+/// The memory of one node besides its scalar's text.
+const NODE: usize = std::mem::size_of::<Value>() + 16;
+
 struct Builder {
     events: Vec<(Event, Marker)>,
     pos: usize,
-    anchors: BTreeMap<usize, Value>,
+    /// Anchored values and their weight.
+    anchors: BTreeMap<usize, (Value, usize)>,
     depth: usize,
+    /// The weight built so far.
+    weight: usize,
 }
 
 fn at(m: &Marker, msg: impl std::fmt::Display) -> String {
@@ -44,6 +55,7 @@ pub(super) fn decode(src: &str) -> Result<Value, String> {
         pos: 0,
         anchors: BTreeMap::new(),
         depth: 0,
+        weight: 0,
     };
     // StreamStart, then DocumentStart or StreamEnd (empty input: null).
     b.pos = 1;
@@ -99,7 +111,23 @@ impl Builder {
         v
     }
 
+    /// Adds `w` to the document's weight, failing beyond [`MAX_WEIGHT`].
+    fn grow(&mut self, w: usize, mark: &Marker) -> Result<(), String> {
+        self.weight = self.weight.saturating_add(w);
+        if self.weight > MAX_WEIGHT {
+            return Err(at(
+                mark,
+                format!(
+                    "the document expands to more than {} MiB of values (through aliases)",
+                    MAX_WEIGHT >> 20
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn node_inner(&mut self) -> Result<Value, String> {
+        let start = self.weight;
         let (ev, mark) = self.next()?;
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
@@ -108,16 +136,23 @@ impl Builder {
                     tag = "!!str".into();
                 }
                 let v = resolve(&tag, &text).map_err(|e| at(&mark, e))?;
+                self.grow(NODE + text.len(), &mark)?;
                 if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
+                    self.anchors
+                        .insert(anchor, (v.clone(), self.weight - start));
                 }
                 Ok(v)
             }
-            Event::Alias(id) => self
-                .anchors
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| at(&mark, "reference to undefined anchor")),
+            Event::Alias(id) => {
+                let w = self
+                    .anchors
+                    .get(&id)
+                    .map(|a| a.1)
+                    .ok_or_else(|| at(&mark, "reference to undefined anchor"))?;
+                // Checked before the copy is made.
+                self.grow(w, &mark)?;
+                Ok(self.anchors.get(&id).map_or(Value::NULL, |a| a.0.clone()))
+            }
             Event::SequenceStart(anchor, tag) => {
                 let tag = short_tag(&tag);
                 if !tag.is_empty() && tag != "!!seq" {
@@ -135,8 +170,10 @@ impl Builder {
                     items.push(self.node()?);
                 }
                 let v = Value::Tuple(items);
+                self.grow(NODE, &mark)?;
                 if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
+                    self.anchors
+                        .insert(anchor, (v.clone(), self.weight - start));
                 }
                 Ok(v)
             }
@@ -180,8 +217,10 @@ impl Builder {
                     m.insert(key, v);
                 }
                 let v = Value::Object(m);
+                self.grow(NODE, &mark)?;
                 if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
+                    self.anchors
+                        .insert(anchor, (v.clone(), self.weight - start));
                 }
                 Ok(v)
             }
