@@ -54,23 +54,19 @@ pub async fn submit(api: &Api, zone_id: &str, changes: Vec<Change>) -> Result<St
                     .map(|c| bare_change_id(c.id()))
                     .unwrap_or_default());
             }
-            Err(e) if e.retryable && attempt < api.timing.max_attempts => {
+            Err(mut e) => {
                 // Throttling and PriorRequestNotComplete are refusals; a
                 // 5xx or a timeout may hide an applied batch.
-                ambiguous |= may_have_landed(&e);
-                tokio::time::sleep(api.backoff(
-                    attempt,
-                    api.timing.retry_base,
-                    api.timing.retry_cap,
-                ))
-                .await;
-            }
-            Err(e) => {
                 ambiguous |= e.retryable && may_have_landed(&e);
-                return Err(SubmitError {
-                    error: e.into(),
-                    ambiguous,
-                });
+                match api.retry_after("ChangeResourceRecordSets", attempt, &mut e) {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => {
+                        return Err(SubmitError {
+                            error: e.into(),
+                            ambiguous,
+                        });
+                    }
+                }
             }
         }
     }
@@ -79,7 +75,12 @@ pub async fn submit(api: &Api, zone_id: &str, changes: Vec<Change>) -> Result<St
 fn may_have_landed(e: &AwsError) -> bool {
     !matches!(
         e.code.as_str(),
-        "Throttling" | "ThrottlingException" | "PriorRequestNotComplete" | "RequestLimitExceeded"
+        "Throttling"
+            | "ThrottlingException"
+            | "PriorRequestNotComplete"
+            | "RequestLimitExceeded"
+            // No connection was made: nothing was sent.
+            | crate::client::UNREACHABLE
     )
 }
 

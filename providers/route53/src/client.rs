@@ -2,6 +2,14 @@
 //! bucket per attempt, retries of throttling, `PriorRequestNotComplete`,
 //! 5xx and timeouts with capped exponential backoff and jitter.
 //!
+//! An endpoint that cannot be reached at all (connection refused, unknown
+//! host, no connection within the connect timeout) is tried
+//! [`Timing::connect_attempts`] times, not `max_attempts`: throttling
+//! passes with time, a closed port does not. Once a call gives up on it,
+//! every later call of the run fails at once with the same cause, so a run
+//! is bounded by one call's retries. Each retry is reported as a
+//! [`Notice::Retry`] for the CLI to show; this module never prints.
+//!
 //! This module knows nothing of resource types; it must not build requests.
 //! The SDK's own retries are switched off (in `settings`) so that every
 //! attempt is paced by the bucket and counted here.
@@ -9,6 +17,7 @@
 use crate::error::AwsError;
 use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
+use posture_engine::provider::{Notice, Notices};
 use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +33,9 @@ pub struct Timing {
     pub retry_cap: Duration,
     /// Attempts per call, the first included.
     pub max_attempts: u32,
+    /// Attempts per call when the endpoint cannot be reached at all (at
+    /// most `max_attempts`).
+    pub connect_attempts: u32,
     /// First GetChange poll delay; doubles per poll.
     pub sync_poll_base: Duration,
     /// Longest GetChange poll delay.
@@ -38,6 +50,7 @@ impl Default for Timing {
             retry_base: Duration::from_millis(500),
             retry_cap: Duration::from_secs(20),
             max_attempts: 12,
+            connect_attempts: 4,
             sync_poll_base: Duration::from_secs(2),
             sync_poll_cap: Duration::from_secs(30),
             sync_max_polls: 60,
@@ -92,6 +105,9 @@ impl TokenBucket {
     }
 }
 
+/// The code of an [`AwsError`] for an endpoint that could not be reached.
+pub const UNREACHABLE: &str = "Unreachable";
+
 /// The Route53 client with its pacing and retry policy. Its `Debug`
 /// output leaves the SDK client (and so its credentials) out.
 pub struct Api {
@@ -101,6 +117,12 @@ pub struct Api {
     /// Timings for retries and polls.
     pub timing: Timing,
     jitter: AtomicU64,
+    /// The endpoint's URL, for messages.
+    pub endpoint: String,
+    notices: Notices,
+    /// Set once a call gave up on reaching the endpoint: its error and
+    /// attempts.
+    unreachable: Mutex<Option<(AwsError, u32)>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -108,13 +130,20 @@ impl std::fmt::Debug for Api {
         f.debug_struct("Api")
             .field("bucket", &self.bucket)
             .field("timing", &self.timing)
+            .field("endpoint", &self.endpoint)
             .finish_non_exhaustive()
     }
 }
 
 impl Api {
-    /// Wraps an SDK client.
-    pub fn new(client: aws_sdk_route53::Client, rate: f64, timing: Timing) -> Api {
+    /// Wraps an SDK client whose requests go to `endpoint`.
+    pub fn new(
+        client: aws_sdk_route53::Client,
+        rate: f64,
+        timing: Timing,
+        endpoint: String,
+        notices: Notices,
+    ) -> Api {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -124,7 +153,61 @@ impl Api {
             bucket: TokenBucket::new(rate),
             timing,
             jitter: AtomicU64::new(seed | 1),
+            endpoint,
+            notices,
+            unreachable: Mutex::new(None),
         }
+    }
+
+    /// The error of an earlier call that could not reach the endpoint.
+    fn gave_up(&self, operation: &'static str) -> Option<AwsError> {
+        let seen = self.unreachable.lock().unwrap_or_else(|p| p.into_inner());
+        seen.as_ref().map(|(e, attempts)| AwsError {
+            operation,
+            message: format!(
+                "{} (an earlier request gave up after {attempts} attempts; nothing more is sent this run)",
+                e.message
+            ),
+            ..e.clone()
+        })
+    }
+
+    /// After attempt number `attempt` of `operation` failed with `err`: the
+    /// wait before the next one, reported as a retry, or `None` to give up
+    /// (the endpoint then counts as unreachable for the rest of the run,
+    /// when that is why). Every retry loop of the crate asks this.
+    pub fn retry_after(
+        &self,
+        operation: &str,
+        attempt: u32,
+        err: &mut AwsError,
+    ) -> Option<Duration> {
+        let unreachable = err.code == UNREACHABLE;
+        let attempts = if unreachable {
+            self.timing.connect_attempts.min(self.timing.max_attempts)
+        } else {
+            self.timing.max_attempts
+        }
+        .max(1);
+        if !err.retryable || attempt >= attempts {
+            if unreachable {
+                let mut seen = self.unreachable.lock().unwrap_or_else(|p| p.into_inner());
+                seen.get_or_insert_with(|| (err.clone(), attempt));
+            }
+            if err.retryable && attempt > 1 {
+                err.message = format!("{} (gave up after {attempt} attempts)", err.message);
+            }
+            return None;
+        }
+        let wait = self.backoff(attempt, self.timing.retry_base, self.timing.retry_cap);
+        self.notices.send(Notice::Retry {
+            provider: "route53".to_string(),
+            cause: format!("{operation}: {}", err.message),
+            retry: attempt,
+            of: attempts - 1,
+            wait,
+        });
+        Some(wait)
     }
 
     /// Runs one AWS operation: a token per attempt, retrying what is
@@ -140,21 +223,19 @@ impl Api {
     {
         let mut attempt = 0u32;
         loop {
+            if let Some(e) = self.gave_up(operation) {
+                return Err(e);
+            }
             self.bucket.acquire().await;
             attempt += 1;
             match f().await {
                 Ok(v) => return Ok(v),
                 Err(e) => {
-                    let err = classify(operation, &e);
-                    if !err.retryable || attempt >= self.timing.max_attempts {
-                        return Err(err);
+                    let mut err = classify(operation, &self.endpoint, &e);
+                    match self.retry_after(operation, attempt, &mut err) {
+                        Some(wait) => tokio::time::sleep(wait).await,
+                        None => return Err(err),
                     }
-                    tokio::time::sleep(self.backoff(
-                        attempt,
-                        self.timing.retry_base,
-                        self.timing.retry_cap,
-                    ))
-                    .await;
                 }
             }
         }
@@ -174,8 +255,12 @@ impl Api {
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        if let Some(e) = self.gave_up(operation) {
+            return Err(e);
+        }
         self.bucket.acquire().await;
-        fut.await.map_err(|e| classify(operation, &e))
+        fut.await
+            .map_err(|e| classify(operation, &self.endpoint, &e))
     }
 
     /// The delay before retry number `attempt` (1-based): exponential,
@@ -212,8 +297,74 @@ const RETRYABLE_CODES: &[&str] = &[
     "InternalFailure",
 ];
 
+/// Whether a request failed before reaching the endpoint at all: refused,
+/// no route, or a host name that does not resolve. A connection dropped
+/// later (the server was reached) is not this.
+fn connect_failed(e: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind as K;
+    if let Some(io) = root(e).downcast_ref::<std::io::Error>()
+        && matches!(
+            io.kind(),
+            K::ConnectionRefused | K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable
+        )
+    {
+        return true;
+    }
+    // hyper's connector names a failed lookup "dns error".
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.to_string().starts_with("dns error") {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// Why a request to `endpoint` could not be sent, in one line: the
+/// innermost cause (`connection refused`, a DNS answer), not the SDK's
+/// chain of wrappers.
+fn dispatch_cause(endpoint: &str, e: &(dyn std::error::Error + 'static), timeout: bool) -> String {
+    use std::io::ErrorKind as K;
+    if timeout {
+        return format!("no connection to {endpoint} within the connect timeout");
+    }
+    if let Some(io) = root(e).downcast_ref::<std::io::Error>() {
+        let said = match io.kind() {
+            K::ConnectionRefused => Some(format!("connection refused to {endpoint}")),
+            K::ConnectionReset => Some(format!("the connection to {endpoint} was reset")),
+            K::HostUnreachable | K::NetworkUnreachable => Some(format!("no route to {endpoint}")),
+            _ => None,
+        };
+        if let Some(s) = said {
+            return s;
+        }
+    }
+    format!("cannot reach {endpoint}: {}", innermost(e))
+}
+
+/// The last error of a source chain.
+fn root<'a>(e: &'a (dyn std::error::Error + 'static)) -> &'a (dyn std::error::Error + 'static) {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause
+}
+
+/// The first line of the last error of a source chain: the cause itself,
+/// not the SDK's wrappers around it (their text is a debug dump).
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let text = root(e).to_string();
+    text.lines().next().unwrap_or_default().trim().to_string()
+}
+
 /// Turns an SDK error into an [`AwsError`], deciding whether it is retryable.
-pub fn classify<E>(operation: &'static str, e: &SdkError<E, HttpResponse>) -> AwsError
+pub fn classify<E>(
+    operation: &'static str,
+    endpoint: &str,
+    e: &SdkError<E, HttpResponse>,
+) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -229,34 +380,28 @@ where
         ),
         SdkError::TimeoutError(_) => ("Timeout".into(), "the request timed out".into(), true),
         SdkError::DispatchFailure(d) => {
-            let retry = d.is_timeout() || d.is_io() || d.is_other();
+            // Only the connect timeout is set on the HTTP client, so a
+            // timeout here means no connection was made.
+            let unreachable = d.is_timeout() || connect_failed(e);
             (
-                if d.is_timeout() {
-                    "Timeout".into()
+                if unreachable {
+                    UNREACHABLE
                 } else {
-                    "DispatchFailure".into()
-                },
-                format!(
-                    "could not send the request ({})",
-                    aws_smithy_types::error::display::DisplayErrorContext(e)
-                ),
-                retry,
+                    "DispatchFailure"
+                }
+                .into(),
+                dispatch_cause(endpoint, e, d.is_timeout()),
+                d.is_timeout() || d.is_io() || d.is_other(),
             )
         }
         SdkError::ResponseError(_) => (
             "ResponseError".into(),
-            format!(
-                "could not read the response ({})",
-                aws_smithy_types::error::display::DisplayErrorContext(e)
-            ),
+            format!("could not read the answer of {endpoint}: {}", innermost(e)),
             false,
         ),
         _ => (
             "ConstructionFailure".into(),
-            format!(
-                "could not build the request ({})",
-                aws_smithy_types::error::display::DisplayErrorContext(e)
-            ),
+            format!("could not build the request: {}", innermost(e)),
             false,
         ),
     };
@@ -297,7 +442,13 @@ mod tests {
                 .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
                 .build(),
         );
-        let api = Api::new(client, 5.0, Timing::default());
+        let api = Api::new(
+            client,
+            5.0,
+            Timing::default(),
+            "http://127.0.0.1:9".into(),
+            Notices::default(),
+        );
         let base = Duration::from_millis(100);
         let cap = Duration::from_secs(1);
         for attempt in 1..20 {

@@ -34,6 +34,7 @@ use crate::client::{Api, Timing};
 use crate::error::Error;
 use crate::settings::Settings;
 use crate::snapshot::SnapshotCache;
+use posture_engine::provider::Notices;
 use posture_engine::provider::{
     ApplyRequest, ApplyResult, PlanRequest, PlanResponse, Provider, ProviderError, ProviderSchema,
     ReadRequest, ReadResult,

@@ -14,6 +14,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_route53::config::Region;
 use aws_smithy_http_client::tls;
+use posture_engine::provider::Notices;
 use posture_engine::value::Value;
 use std::time::Duration;
 
@@ -104,8 +105,20 @@ impl Settings {
         })
     }
 
-    /// Builds the paced, retrying client.
-    pub async fn build_api(&self, mut timing: Timing) -> Api {
+    /// The endpoint requests go to, as the SDK picks it: the setting, then
+    /// `AWS_ENDPOINT_URL_ROUTE_53`, then `AWS_ENDPOINT_URL`, else Route53's
+    /// global endpoint. For messages only.
+    pub fn endpoint_shown(&self) -> String {
+        self.endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_ROUTE_53").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .filter(|e| !e.trim().is_empty())
+            .unwrap_or_else(|| "https://route53.amazonaws.com".to_string())
+    }
+
+    /// Builds the paced, retrying client; its retries are reported to `notices`.
+    pub async fn build_api(&self, mut timing: Timing, notices: Notices) -> Api {
         // rustls with ring: builds without cmake or a C toolchain beyond cc.
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(
@@ -152,6 +165,8 @@ impl Settings {
             aws_sdk_route53::Client::from_conf(b.build()),
             self.max_requests_per_second,
             timing,
+            self.endpoint_shown(),
+            notices,
         )
     }
 }

@@ -414,15 +414,10 @@ async fn create(ctx: &Context, r: &ApplyRequest) -> Result<Value> {
             }
             // The CallerReference was used: the zone exists; look again.
             Err(e) if e.code == "HostedZoneAlreadyExists" && attempt < api.timing.max_attempts => {}
-            Err(e) if e.retryable && attempt < api.timing.max_attempts => {
-                tokio::time::sleep(api.backoff(
-                    attempt,
-                    api.timing.retry_base,
-                    api.timing.retry_cap,
-                ))
-                .await;
-            }
-            Err(e) => return Err(e.into()),
+            Err(mut e) => match api.retry_after("CreateHostedZone", attempt, &mut e) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(e.into()),
+            },
         }
     };
     converge(ctx, &id, &r.planned, &Value::NULL, known).await

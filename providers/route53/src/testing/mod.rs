@@ -22,6 +22,7 @@ pub fn fast_timing() -> Timing {
         retry_base: Duration::from_millis(2),
         retry_cap: Duration::from_millis(40),
         max_attempts: 12,
+        connect_attempts: 4,
         sync_poll_base: Duration::from_millis(2),
         sync_poll_cap: Duration::from_millis(20),
         sync_max_polls: 30,
