@@ -226,15 +226,17 @@ fn apply_plan(
             return 1;
         }
     }
-    let abandon = tokio_util::sync::CancellationToken::new();
-    let (report, signal) = rt.block_on(async {
-        // Installed before the first operation starts, so that no signal
-        // from here on kills the run with operations half recorded.
-        let signals = signals::Signals::install(cancel.clone(), abandon.clone());
-        let r =
-            posture_engine::apply::apply_or_abandon(&ev, providers, backend, plan, &opts, &abandon)
-                .await;
-        (r, signals.first())
+    let report = rt.block_on(async {
+        let c = cancel.clone();
+        let watcher = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\nInterrupt received: finishing the operations in flight, starting nothing new...");
+                c.cancel();
+            }
+        });
+        let r = posture_engine::apply::apply(&ev, providers, backend, plan, &opts).await;
+        watcher.abort();
+        r
     });
     crate::output::set_progress_bar(None);
     if let Some(b) = bar {
