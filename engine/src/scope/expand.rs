@@ -100,11 +100,12 @@ impl Evaluation<'_> {
                     Some(i) if i >= 0 && i as u64 <= MAX_INSTANCES as u64 => {
                         Expansion::Count(i as usize)
                     }
-                    Some(i) if i >= 0 => {
+                    // Whole and beyond the bound, even beyond i64 (`1e400`).
+                    _ if n.is_integer() && n.signum() > 0 => {
                         self.push_diags(
                             Diagnostic::error(
                                 "Invalid count argument",
-                                too_many("count", &i.to_string()),
+                                too_many("count", &n.to_string()),
                             )
                             .at(c.span())
                             .in_context(ctx)
@@ -538,5 +539,14 @@ mod tests {
             at_bound[0].contains("at most 1000000 instances"),
             "{at_bound:?}"
         );
+        let beyond_i64 =
+            validate("resource \"posture_data\" \"x\" {\n  count = 1e400\n  input = 1\n}\n");
+        assert!(beyond_i64[0].contains("asks for 1000"), "{beyond_i64:?}");
+        // The bound itself is allowed.
+        let ok = validate(&format!(
+            "resource \"posture_data\" \"x\" {{\n  count = {}\n  input = 1\n}}\n",
+            super::MAX_INSTANCES
+        ));
+        assert!(ok.iter().all(|d| !d.contains("count")), "{ok:?}");
     }
 }
