@@ -2,19 +2,26 @@
 //! dependency order (deletes in reverse), batching operations a provider
 //! can do in one call, recording an intent before each operation and its
 //! result as soon as it ends. A failure skips what depends on it;
-//! independent work goes on. Cancellation starts nothing new and lets
-//! what is in flight finish.
+//! independent work goes on.
+//!
+//! Stopping has two levels. An interrupt (the first Ctrl-C or SIGTERM)
+//! starts nothing new, not even the rest of a batch a provider is working
+//! through, and lets what is in flight finish and be recorded. Abandoning
+//! (a second signal) stops waiting for what is in flight: those intents
+//! stay pending, and the next run settles them by reading, as after a crash.
 
+mod node;
 mod ops;
 mod recover;
 
 pub use recover::recover;
 
 use crate::plan::{Action, Plan, ResourceChange, statecodec};
-use crate::provider::{ApplyRequest, ApplyResult, Operation, PlanRequest, Providers};
+use crate::provider::{ApplyRequest, Operation, Providers};
 use crate::scope::{Evaluation, Node};
 use crate::state::{Backend, NewIntent, Outcome, OutputValue};
 use crate::value::Value;
+use node::{NodeRun, OpResult, TaskOutcome, run_node};
 use ops::{OpGraph, OpKind};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -26,7 +33,8 @@ use tokio_util::sync::CancellationToken;
 pub struct ApplyOptions {
     /// How many operations (or batches) run at once.
     pub parallelism: usize,
-    /// Cancelled on Ctrl-C: start nothing new.
+    /// Cancelled on Ctrl-C or SIGTERM: start nothing new, not even the rest
+    /// of a batch (providers get it in [`crate::provider::Provider::apply_interruptible`]).
     pub cancel: CancellationToken,
     /// Called as operations start and end (progress display).
     pub progress: Option<Arc<dyn Fn(Progress) + Send + Sync>>,
@@ -48,8 +56,12 @@ pub struct ApplyReport {
     pub applied: Vec<(String, Action)>,
     /// Instances whose operation failed, with the error.
     pub failed: Vec<(String, String)>,
-    /// Instances not touched because something they need failed, or the run was interrupted.
+    /// Instances not touched because something they need failed, or the run
+    /// was interrupted (a batch's requests the provider had not started among them).
     pub skipped: Vec<(String, String)>,
+    /// Instances whose operation was in flight when the run was abandoned:
+    /// their intents stay pending and the next run settles them by reading.
+    pub abandoned: Vec<String>,
     /// True when cancelled.
     pub interrupted: bool,
     /// The serial committed at the end.
@@ -80,11 +92,8 @@ impl ApplyReport {
     }
 }
 
-struct TaskOutcome {
-    node: usize,
-    results: Vec<(usize, OpKind, Result<Value, String>)>,
-    state_error: Option<String>,
-}
+/// Why an instance was not started because of an interrupt.
+const INTERRUPTED: &str = "interrupted before it started";
 
 /// Applies `plan`. `ev` is a fresh evaluation of the same configuration:
 /// values planned unknown are computed again from what upstream operations
@@ -95,6 +104,31 @@ pub async fn apply(
     backend: Arc<dyn Backend>,
     plan: &Plan,
     opts: &ApplyOptions,
+) -> ApplyReport {
+    apply_or_abandon(
+        ev,
+        providers,
+        backend,
+        plan,
+        opts,
+        &CancellationToken::new(),
+    )
+    .await
+}
+
+/// As [`apply`], and when `abandon` fires (a second Ctrl-C) the provider
+/// requests in flight are no longer awaited (dropped, which closes their
+/// connections): their intents stay pending for the next run to settle,
+/// they are listed in [`ApplyReport::abandoned`], and what finished is
+/// recorded and committed. State writes are never cut short. `abandon`
+/// implies `opts.cancel`.
+pub async fn apply_or_abandon(
+    ev: &Evaluation<'_>,
+    providers: &Providers,
+    backend: Arc<dyn Backend>,
+    plan: &Plan,
+    opts: &ApplyOptions,
+    abandon: &CancellationToken,
 ) -> ApplyReport {
     let mut report = ApplyReport::default();
     // What references see before anything runs: the recorded objects.
@@ -127,6 +161,7 @@ pub async fn apply(
     loop {
         while in_flight.len() < parallelism
             && !opts.cancel.is_cancelled()
+            && !abandon.is_cancelled()
             && report.state_error.is_none()
         {
             let Some(id) = ready.pop_front() else { break };
@@ -217,7 +252,7 @@ pub async fn apply(
                         (
                             *ci,
                             *k,
-                            Err("no provider serves this resource type".to_string()),
+                            OpResult::Failed("no provider serves this resource type".to_string()),
                         )
                     })
                     .collect();
@@ -245,20 +280,21 @@ pub async fn apply(
                 },
                 &changes[0].type_name,
             );
-            in_flight.spawn(async move {
-                run_node(
-                    id,
-                    provider,
-                    backend,
-                    schema,
-                    changes,
-                    kinds,
-                    reqs,
-                    replan,
-                    failed_early,
-                )
-                .await
-            });
+            in_flight.spawn(run_node(NodeRun {
+                node: id,
+                provider,
+                backend,
+                schema,
+                changes,
+                kinds,
+                reqs,
+                replan,
+                failed_early,
+                interrupt: crate::provider::Interrupt::from_tokens(
+                    opts.cancel.clone(),
+                    abandon.clone(),
+                ),
+            }));
         }
         let Some(joined) = in_flight.join_next().await else {
             break;
@@ -275,10 +311,23 @@ pub async fn apply(
         }
         let id = outcome.node;
         let mut node_failed = false;
+        let mut node_cut = false;
         for (ci, kind, res) in outcome.results {
             let c = &plan.changes[ci];
             match res {
-                Ok(v) => {
+                OpResult::NotStarted => {
+                    node_cut = true;
+                    if !report.skipped.iter().any(|(a, _)| *a == c.address) {
+                        report.skipped.push((c.address.clone(), INTERRUPTED.into()));
+                    }
+                }
+                OpResult::Abandoned => {
+                    node_cut = true;
+                    if !report.abandoned.contains(&c.address) {
+                        report.abandoned.push(c.address.clone());
+                    }
+                }
+                OpResult::Applied(v) => {
                     if let Ok(a) = crate::addrs::parse_instance(&c.address) {
                         let seen = if kind == OpKind::Delete && !c.action.is_replace() {
                             Value::NULL
@@ -302,7 +351,7 @@ pub async fn apply(
                         p(Progress::Finished(c.address.clone(), c.action, None));
                     }
                 }
-                Err(e) => {
+                OpResult::Failed(e) => {
                     node_failed = true;
                     if let Some(p) = &opts.progress {
                         p(Progress::Finished(
@@ -330,6 +379,9 @@ pub async fn apply(
                     }
                 }
             }
+        } else if node_cut {
+            // Its dependents stay waiting: listed as interrupted below.
+            state[id] = NodeState::Interrupted;
         } else {
             state[id] = NodeState::Done;
             for &d in &graph.nodes[id].dependents {
@@ -340,7 +392,7 @@ pub async fn apply(
             }
         }
     }
-    if opts.cancel.is_cancelled() {
+    if opts.cancel.is_cancelled() || abandon.is_cancelled() {
         report.interrupted = true;
     }
     for (id, st) in state.iter().enumerate() {
@@ -348,7 +400,7 @@ pub async fn apply(
             for (ci, _) in &graph.nodes[id].ops {
                 let addr = plan.changes[*ci].address.clone();
                 let why = if report.interrupted {
-                    "interrupted before it started"
+                    INTERRUPTED
                 } else {
                     "not started"
                 };
@@ -460,6 +512,8 @@ enum NodeState {
     Done,
     Failed,
     Skipped,
+    /// Done in part: the provider did not start some of it (interrupted).
+    Interrupted,
 }
 
 /// True when every attribute the configuration sets is known (computed-only
@@ -495,165 +549,4 @@ fn instance_config(ev: &Evaluation<'_>, address: &str, bindings: &mut Bindings) 
         });
     let binding = per_key.get(&a.key)?.clone();
     Some(ev.instance_config(&a.module, &a.resource, binding))
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn run_node(
-    node: usize,
-    provider: Arc<dyn crate::provider::Provider>,
-    backend: Arc<dyn Backend>,
-    schema: Option<crate::schema::Schema>,
-    changes: Vec<ResourceChange>,
-    kinds: Vec<(usize, OpKind)>,
-    mut reqs: Vec<ApplyRequest>,
-    replan: Vec<Option<Value>>,
-    failed_early: Vec<(usize, String)>,
-) -> TaskOutcome {
-    let mut results: Vec<(usize, OpKind, Result<Value, String>)> = Vec::new();
-    for (i, e) in &failed_early {
-        results.push((kinds[*i].0, kinds[*i].1, Err(e.clone())));
-    }
-    let schema = schema.unwrap_or_default();
-    // Plan again where configuration values are now known.
-    let mut live: Vec<usize> = Vec::new();
-    for (i, cfg) in replan.into_iter().enumerate() {
-        if failed_early.iter().any(|(j, _)| *j == i) {
-            continue;
-        }
-        if let Some(config) = cfg {
-            let r = &reqs[i];
-            match provider
-                .plan(PlanRequest {
-                    address: r.address.clone(),
-                    type_name: r.type_name.clone(),
-                    prior: r.prior.clone(),
-                    config,
-                })
-                .await
-            {
-                Ok(p) => reqs[i].planned = p.planned,
-                Err(e) => {
-                    results.push((kinds[i].0, kinds[i].1, Err(e.message)));
-                    continue;
-                }
-            }
-        }
-        live.push(i);
-    }
-    // Record every intent before any call: one durable batch.
-    let mut new_intents = Vec::new();
-    for &i in &live {
-        let r = &reqs[i];
-        let c = &changes[i];
-        let planned = serde_json::json!({
-            "type": c.type_name,
-            "provider": c.provider,
-            "operation": format!("{:?}", kinds[i].1),
-            "token": r.idempotency_token,
-            "prior": crate::value::codec::encode(&r.prior),
-            "planned": crate::value::codec::encode(&r.planned),
-            "dependencies": c.dependencies,
-            "create_before_destroy": c.create_before_destroy,
-        });
-        new_intents.push(NewIntent {
-            address: r.address.clone(),
-            action: match kinds[i].1 {
-                OpKind::Create => crate::state::Action::Create,
-                OpKind::Update => crate::state::Action::Update,
-                OpKind::Delete => crate::state::Action::Delete,
-            },
-            planned,
-        });
-    }
-    let b = backend.clone();
-    let intents = match tokio::task::spawn_blocking(move || b.record_intents(new_intents)).await {
-        Ok(Ok(ids)) => ids,
-        Ok(Err(e)) => {
-            return TaskOutcome {
-                node,
-                results: fail_all(&kinds, &live, &e.to_string()),
-                state_error: Some(e.to_string()),
-            };
-        }
-        Err(e) => {
-            return TaskOutcome {
-                node,
-                results: fail_all(&kinds, &live, &e.to_string()),
-                state_error: Some(e.to_string()),
-            };
-        }
-    };
-    let batch: Vec<ApplyRequest> = live.iter().map(|&i| reqs[i].clone()).collect();
-    let answers = provider.apply(batch).await;
-    // Every result recorded, then one flush.
-    let mut outcomes = Vec::new();
-    for ((&i, intent), answer) in live.iter().zip(&intents).zip(&answers) {
-        let c = &changes[i];
-        let kind = kinds[i].1;
-        let outcome = match answer {
-            ApplyResult::Applied(v) if kind == OpKind::Delete || v.is_null() => {
-                // A replacement's create records the instance.
-                if c.action == Action::CreateThenDelete && kind == OpKind::Delete {
-                    Outcome::NoChange
-                } else {
-                    Outcome::Remove
-                }
-            }
-            ApplyResult::Applied(v) => {
-                let (attrs, mut sensitive_paths) = statecodec::to_state(v, &schema);
-                // What the configuration marked stays marked, whatever the provider returned.
-                sensitive_paths.extend(statecodec::sensitive_paths(&reqs[i].planned, &schema));
-                sensitive_paths.sort();
-                sensitive_paths.dedup();
-                Outcome::Upsert(Box::new(crate::state::InstanceRecord {
-                    address: c.address.clone(),
-                    mode: crate::state::Mode::Managed,
-                    resource_type: c.type_name.clone(),
-                    provider: c.provider.clone(),
-                    target: provider.batch_key(&c.type_name, v),
-                    schema_version: 0,
-                    attributes: attrs,
-                    sensitive_paths,
-                    dependencies: c.dependencies.clone(),
-                    create_before_destroy: c.create_before_destroy,
-                    tainted: false,
-                    deposed: Default::default(),
-                }))
-            }
-            ApplyResult::Failed(_) => Outcome::NoChange,
-        };
-        outcomes.push((intent.clone(), outcome));
-    }
-    let b = backend.clone();
-    let store_err = match tokio::task::spawn_blocking(move || b.complete_intents(outcomes)).await {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e.to_string()),
-        Err(e) => Some(e.to_string()),
-    };
-    for (&i, answer) in live.iter().zip(answers) {
-        let (ci, kind) = kinds[i];
-        let res = match answer {
-            ApplyResult::Applied(v) => match &store_err {
-                None => Ok(v),
-                Some(e) => Err(format!("applied, but recording it in state failed: {e}")),
-            },
-            ApplyResult::Failed(e) => Err(e.message),
-        };
-        results.push((ci, kind, res));
-    }
-    TaskOutcome {
-        node,
-        results,
-        state_error: store_err,
-    }
-}
-
-fn fail_all(
-    kinds: &[(usize, OpKind)],
-    live: &[usize],
-    msg: &str,
-) -> Vec<(usize, OpKind, Result<Value, String>)> {
-    live.iter()
-        .map(|&i| (kinds[i].0, kinds[i].1, Err(format!("state store: {msg}"))))
-        .collect()
 }

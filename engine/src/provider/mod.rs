@@ -19,6 +19,64 @@ use crate::addrs::Mode;
 use crate::schema::Schema;
 use crate::value::Value;
 use std::collections::BTreeMap;
+use tokio_util::sync::CancellationToken;
+
+/// How a run is being stopped, as [`Provider::apply_interruptible`] sees it.
+/// *Interrupted* (a first Ctrl-C or SIGTERM): start no further request of
+/// the batch, finish those started. *Abandoned* (a second signal): stop
+/// waiting for those too and answer them [`ApplyResult::Abandoned`].
+/// Abandoned implies interrupted. A default value never fires.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt {
+    stop: CancellationToken,
+    abandon: CancellationToken,
+}
+
+impl Interrupt {
+    /// One that never fires unless [`Interrupt::interrupt`] is called.
+    pub fn new() -> Interrupt {
+        Interrupt::default()
+    }
+
+    /// From the run's two tokens: `stop` for the first signal, `abandon` for the second.
+    pub fn from_tokens(stop: CancellationToken, abandon: CancellationToken) -> Interrupt {
+        Interrupt { stop, abandon }
+    }
+
+    /// Fires the first level (tests, embedding programs).
+    pub fn interrupt(&self) {
+        self.stop.cancel();
+    }
+
+    /// Fires the second level (and so the first).
+    pub fn abandon(&self) {
+        self.stop.cancel();
+        self.abandon.cancel();
+    }
+
+    /// True once nothing new may start.
+    pub fn is_interrupted(&self) -> bool {
+        self.stop.is_cancelled() || self.abandon.is_cancelled()
+    }
+
+    /// True once requests in flight are no longer awaited.
+    pub fn is_abandoned(&self) -> bool {
+        self.abandon.is_cancelled()
+    }
+
+    /// Resolves once nothing new may start.
+    pub async fn interrupted(&self) {
+        tokio::select! {
+            () = self.stop.cancelled() => {}
+            () = self.abandon.cancelled() => {}
+        }
+    }
+
+    /// Resolves once requests in flight are no longer awaited.
+    pub async fn abandoned(&self) {
+        self.abandon.cancelled().await;
+    }
+}
 
 /// Everything a provider declares about itself.
 #[derive(Debug, Clone, Default)]
@@ -145,6 +203,13 @@ pub enum ApplyResult {
     Applied(Value),
     /// Failed; nothing changed for this instance.
     Failed(ProviderError),
+    /// Never sent: the run was interrupted before this request started, so
+    /// nothing changed for this instance.
+    NotStarted,
+    /// In flight when the run was abandoned, and no longer awaited: it may
+    /// or may not have taken effect. Its intent stays pending, and the next
+    /// run settles it by reading the object, as after a crash.
+    Abandoned,
 }
 
 /// The interface a provider crate implements.
@@ -200,6 +265,28 @@ pub trait Provider: Send + Sync {
     /// Applies many changes (all of one type and batch key) at once; one
     /// result per request, in order. A failed request leaves its object as it was.
     async fn apply(&self, requests: Vec<ApplyRequest>) -> Vec<ApplyResult>;
+
+    /// As [`Provider::apply`], but once `interrupt` is interrupted the
+    /// provider starts no further request of the batch: requests already
+    /// started finish and are answered as usual, the others are answered
+    /// [`ApplyResult::NotStarted`]. Once it is abandoned, requests still in
+    /// flight are dropped and answered [`ApplyResult::Abandoned`]. The
+    /// engine always calls this one.
+    ///
+    /// The default suits a provider whose batch is one quick call: nothing
+    /// starts once interrupted, otherwise the whole batch goes (and when
+    /// abandoned, the engine stops waiting for it after a short grace). A
+    /// provider whose batch is many remote calls overrides it.
+    async fn apply_interruptible(
+        &self,
+        requests: Vec<ApplyRequest>,
+        interrupt: Interrupt,
+    ) -> Vec<ApplyResult> {
+        if interrupt.is_interrupted() {
+            return vec![ApplyResult::NotStarted; requests.len()];
+        }
+        self.apply(requests).await
+    }
 
     /// Reads a data source.
     ///

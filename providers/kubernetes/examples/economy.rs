@@ -100,7 +100,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .filter_map(|r| match r {
             posture_engine::provider::ApplyResult::Applied(v) => Some(v),
-            posture_engine::provider::ApplyResult::Failed(_) => None,
+            posture_engine::provider::ApplyResult::Failed(_)
+            | posture_engine::provider::ApplyResult::NotStarted
+            | posture_engine::provider::ApplyResult::Abandoned => None,
         })
         .collect();
     report("apply (create)");

@@ -158,6 +158,9 @@ async fn main() -> Result<(), String> {
             match r {
                 ApplyResult::Applied(v) => zone_states.push((a, v)),
                 ApplyResult::Failed(e) => return Err(e.message),
+                ApplyResult::NotStarted | ApplyResult::Abandoned => {
+                    return Err("not applied".into());
+                }
             }
         }
         states.push(zone_states);

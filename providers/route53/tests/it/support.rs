@@ -205,6 +205,9 @@ pub async fn converge(
             match r {
                 ApplyResult::Applied(v) => out[i] = Some(v),
                 ApplyResult::Failed(e) => return Err(e.message),
+                ApplyResult::NotStarted | ApplyResult::Abandoned => {
+                    return Err("not applied".into());
+                }
             }
         }
     }

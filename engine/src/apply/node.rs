@@ -1,0 +1,305 @@
+//! One node of the operation graph, run as a task: plan again what became
+//! known, record every intent, make one provider call for the batch, and
+//! record every answer. Items the provider did not start because the run
+//! was interrupted have their intents dropped with nothing changed.
+
+use super::ops::OpKind;
+use crate::plan::{Action, ResourceChange, statecodec};
+use crate::provider::{ApplyRequest, ApplyResult, Interrupt, PlanRequest, Provider};
+use crate::state::{Backend, NewIntent, Outcome};
+use crate::value::Value;
+use std::sync::Arc;
+
+/// How one operation of a node ended.
+#[derive(Debug, Clone)]
+pub(super) enum OpResult {
+    /// Done: the object's new value (null after a delete).
+    Applied(Value),
+    /// Failed, with the message for the user.
+    Failed(String),
+    /// Never started: the run was interrupted first. Nothing changed.
+    NotStarted,
+    /// In flight when the run was abandoned: its intent stays pending.
+    Abandoned,
+}
+
+/// What a node's task reports to the coordinator.
+pub(super) struct TaskOutcome {
+    pub node: usize,
+    /// (index into plan.changes, operation, how it ended)
+    pub results: Vec<(usize, OpKind, OpResult)>,
+    pub state_error: Option<String>,
+}
+
+/// Everything a node's task needs, moved into it.
+pub(super) struct NodeRun {
+    pub node: usize,
+    pub provider: Arc<dyn Provider>,
+    pub backend: Arc<dyn Backend>,
+    pub schema: Option<crate::schema::Schema>,
+    pub changes: Vec<ResourceChange>,
+    pub kinds: Vec<(usize, OpKind)>,
+    pub reqs: Vec<ApplyRequest>,
+    /// Configurations to plan again (values unknown at plan time), by request.
+    pub replan: Vec<Option<Value>>,
+    /// Requests that cannot be sent, with why (index into reqs).
+    pub failed_early: Vec<(usize, String)>,
+    /// The first Ctrl-C or SIGTERM (start nothing more), the second (stop waiting).
+    pub interrupt: Interrupt,
+}
+
+pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
+    let NodeRun {
+        node,
+        provider,
+        backend,
+        schema,
+        changes,
+        kinds,
+        mut reqs,
+        replan,
+        failed_early,
+        interrupt,
+    } = run;
+    let mut results: Vec<(usize, OpKind, OpResult)> = Vec::new();
+    for (i, e) in &failed_early {
+        results.push((kinds[*i].0, kinds[*i].1, OpResult::Failed(e.clone())));
+    }
+    let schema = schema.unwrap_or_default();
+    // Plan again where configuration values are now known.
+    let mut live: Vec<usize> = Vec::new();
+    for (i, cfg) in replan.into_iter().enumerate() {
+        if failed_early.iter().any(|(j, _)| *j == i) {
+            continue;
+        }
+        if interrupt.is_interrupted() {
+            results.push((kinds[i].0, kinds[i].1, OpResult::NotStarted));
+            continue;
+        }
+        if let Some(config) = cfg {
+            let r = &reqs[i];
+            let planned = provider.plan(PlanRequest {
+                address: r.address.clone(),
+                type_name: r.type_name.clone(),
+                prior: r.prior.clone(),
+                config: config.clone(),
+            });
+            // No intent is recorded yet: a plan cut short changed nothing.
+            let planned = tokio::select! {
+                p = planned => p,
+                () = interrupt.abandoned() => {
+                    results.push((kinds[i].0, kinds[i].1, OpResult::NotStarted));
+                    continue;
+                }
+            };
+            match planned {
+                Ok(p) => reqs[i].planned = p.planned.with_marks_of(&config),
+                Err(e) => {
+                    results.push((kinds[i].0, kinds[i].1, OpResult::Failed(e.message)));
+                    continue;
+                }
+            }
+        }
+        live.push(i);
+    }
+    if live.is_empty() {
+        return TaskOutcome {
+            node,
+            results,
+            state_error: None,
+        };
+    }
+    // Record every intent before any call: one durable batch.
+    let new_intents = live
+        .iter()
+        .map(|&i| new_intent(&reqs[i], &changes[i], kinds[i].1))
+        .collect();
+    let b = backend.clone();
+    let recorded = tokio::task::spawn_blocking(move || b.record_intents(new_intents)).await;
+    let intents = match recorded {
+        Ok(Ok(ids)) => ids,
+        Ok(Err(e)) => return store_failed(node, results, &kinds, &live, &e.to_string()),
+        Err(e) => return store_failed(node, results, &kinds, &live, &e.to_string()),
+    };
+    let batch: Vec<ApplyRequest> = live.iter().map(|&i| reqs[i].clone()).collect();
+    let answers = match answers_or_abandon(provider.as_ref(), batch, interrupt).await {
+        Some(a) => a,
+        None => {
+            // The intents stay pending: the next run reads what happened.
+            results.extend(
+                live.iter()
+                    .map(|&i| (kinds[i].0, kinds[i].1, OpResult::Abandoned)),
+            );
+            return TaskOutcome {
+                node,
+                results,
+                state_error: None,
+            };
+        }
+    };
+    // What the plan marked stays marked in what the provider returns: in
+    // state and in what dependents see.
+    let answers: Vec<ApplyResult> = answers
+        .into_iter()
+        .zip(&live)
+        .map(|(a, &i)| match a {
+            ApplyResult::Applied(v) => ApplyResult::Applied(v.with_marks_of(&reqs[i].planned)),
+            other => other,
+        })
+        .collect();
+    // Every result recorded, then one flush.
+    let mut outcomes = Vec::new();
+    for ((&i, intent), answer) in live.iter().zip(&intents).zip(&answers) {
+        if matches!(answer, ApplyResult::Abandoned) {
+            continue; // stays pending
+        }
+        let outcome = outcome_of(
+            provider.as_ref(),
+            &schema,
+            &changes[i],
+            &reqs[i],
+            kinds[i].1,
+            answer,
+        );
+        outcomes.push((intent.clone(), outcome));
+    }
+    let b = backend.clone();
+    let store_err = match tokio::task::spawn_blocking(move || b.complete_intents(outcomes)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    for (&i, answer) in live.iter().zip(answers) {
+        let (ci, kind) = kinds[i];
+        let res = match answer {
+            ApplyResult::Applied(v) => match &store_err {
+                None => OpResult::Applied(v),
+                Some(e) => {
+                    OpResult::Failed(format!("applied, but recording it in state failed: {e}"))
+                }
+            },
+            ApplyResult::Failed(e) => OpResult::Failed(e.message),
+            ApplyResult::NotStarted => OpResult::NotStarted,
+            ApplyResult::Abandoned => OpResult::Abandoned,
+        };
+        results.push((ci, kind, res));
+    }
+    TaskOutcome {
+        node,
+        results,
+        state_error: store_err,
+    }
+}
+
+/// The intent of one request: enough for the next run to find the object.
+fn new_intent(r: &ApplyRequest, c: &ResourceChange, kind: OpKind) -> NewIntent {
+    let planned = serde_json::json!({
+        "type": c.type_name,
+        "provider": c.provider,
+        "operation": format!("{kind:?}"),
+        "token": r.idempotency_token,
+        "prior": crate::value::codec::encode(&r.prior),
+        "planned": crate::value::codec::encode(&r.planned),
+        "dependencies": c.dependencies,
+        "create_before_destroy": c.create_before_destroy,
+    });
+    NewIntent {
+        address: r.address.clone(),
+        action: match kind {
+            OpKind::Create => crate::state::Action::Create,
+            OpKind::Update => crate::state::Action::Update,
+            OpKind::Delete => crate::state::Action::Delete,
+        },
+        planned,
+    }
+}
+
+/// What the state records for one answer.
+fn outcome_of(
+    provider: &dyn Provider,
+    schema: &crate::schema::Schema,
+    c: &ResourceChange,
+    r: &ApplyRequest,
+    kind: OpKind,
+    answer: &ApplyResult,
+) -> Outcome {
+    match answer {
+        ApplyResult::Applied(v) if kind == OpKind::Delete || v.is_null() => {
+            // A replacement's create records the instance.
+            if c.action == Action::CreateThenDelete && kind == OpKind::Delete {
+                Outcome::NoChange
+            } else {
+                Outcome::Remove
+            }
+        }
+        ApplyResult::Applied(v) => {
+            let (attrs, mut sensitive_paths) = statecodec::to_state(v, schema);
+            // What the configuration marked stays marked, whatever the provider returned.
+            sensitive_paths.extend(statecodec::sensitive_paths(&r.planned, schema));
+            sensitive_paths.sort();
+            sensitive_paths.dedup();
+            Outcome::Upsert(Box::new(crate::state::InstanceRecord {
+                address: c.address.clone(),
+                mode: crate::state::Mode::Managed,
+                resource_type: c.type_name.clone(),
+                provider: c.provider.clone(),
+                target: provider.batch_key(&c.type_name, v),
+                schema_version: 0,
+                attributes: attrs,
+                sensitive_paths,
+                dependencies: c.dependencies.clone(),
+                create_before_destroy: c.create_before_destroy,
+                tainted: false,
+                deposed: Default::default(),
+            }))
+        }
+        // Nothing changed: the intent goes, the record stays as it was.
+        ApplyResult::Failed(_) | ApplyResult::NotStarted => Outcome::NoChange,
+        // Not recorded (the caller skips it); for completeness only.
+        ApplyResult::Abandoned => Outcome::NoChange,
+    }
+}
+
+fn store_failed(
+    node: usize,
+    mut results: Vec<(usize, OpKind, OpResult)>,
+    kinds: &[(usize, OpKind)],
+    live: &[usize],
+    msg: &str,
+) -> TaskOutcome {
+    results.extend(live.iter().map(|&i| {
+        (
+            kinds[i].0,
+            kinds[i].1,
+            OpResult::Failed(format!("state store: {msg}")),
+        )
+    }));
+    TaskOutcome {
+        node,
+        results,
+        state_error: Some(msg.to_string()),
+    }
+}
+
+/// How long a provider that ignores abandoning is still awaited after it.
+const ABANDON_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The provider's answers; `None` when the run was abandoned and the
+/// provider did not answer within [`ABANDON_GRACE`] (the call is dropped).
+async fn answers_or_abandon(
+    provider: &dyn Provider,
+    batch: Vec<ApplyRequest>,
+    interrupt: Interrupt,
+) -> Option<Vec<ApplyResult>> {
+    let gone = interrupt.clone();
+    let call = provider.apply_interruptible(batch, interrupt);
+    tokio::pin!(call);
+    tokio::select! {
+        biased;
+        a = &mut call => return Some(a),
+        () = gone.abandoned() => {}
+    }
+    // A provider that honours abandoning answers at once, keeping what it
+    // knows; one that does not is dropped after the grace.
+    tokio::time::timeout(ABANDON_GRACE, call).await.ok()
+}
