@@ -23,8 +23,8 @@ pub mod wait;
 use cluster::{ClusterRef, Conns, RetryPolicy};
 use object::PlannedCrds;
 use posture_engine::provider::{
-    ApplyRequest, ApplyResult, PlanRequest, PlanResponse, Provider, ProviderError, ProviderSchema,
-    ReadRequest, ReadResult,
+    ApplyRequest, ApplyResult, Interrupt, PlanRequest, PlanResponse, Provider, ProviderError,
+    ProviderSchema, ReadRequest, ReadResult,
 };
 use posture_engine::value::Value;
 use std::collections::{HashMap, HashSet};
@@ -34,6 +34,9 @@ use std::sync::Mutex;
 pub const MANIFEST: &str = "kubernetes_manifest";
 /// Resource type of a bundle.
 pub const MANIFESTS: &str = "kubernetes_manifests";
+
+/// Objects of one batch applied at once (each may wait for readiness).
+const BATCH_IN_FLIGHT: usize = 64;
 
 /// The provider. One value per run: it caches clients and discovery.
 #[derive(Default)]
@@ -143,12 +146,45 @@ impl Provider for KubernetesProvider {
     }
 
     async fn apply(&self, requests: Vec<ApplyRequest>) -> Vec<ApplyResult> {
-        // SSA is per object; the objects of one batch go concurrently.
-        let futs = requests.into_iter().map(|r| async move {
-            match r.type_name.as_str() {
-                MANIFEST => resource::apply(self, r).await,
-                MANIFESTS => bundle::apply(self, r).await,
-                t => ApplyResult::Failed(ProviderError::new(format!("unknown resource type {t}"))),
+        self.apply_interruptible(requests, Interrupt::new()).await
+    }
+
+    async fn apply_interruptible(
+        &self,
+        requests: Vec<ApplyRequest>,
+        interrupt: Interrupt,
+    ) -> Vec<ApplyResult> {
+        // SSA is per object; the objects of one batch go concurrently, a
+        // bounded number at a time, so that an interrupt leaves the rest of
+        // a large batch unsent (and a cluster is not sent thousands at once).
+        let gate = tokio::sync::Semaphore::new(BATCH_IN_FLIGHT);
+        let futs = requests.into_iter().map(|r| {
+            let (gate, interrupt) = (&gate, &interrupt);
+            async move {
+                let permit = tokio::select! {
+                    biased;
+                    () = interrupt.interrupted() => return ApplyResult::NotStarted,
+                    p = gate.acquire() => p,
+                };
+                if permit.is_err() || interrupt.is_interrupted() {
+                    return ApplyResult::NotStarted;
+                }
+                let work = async {
+                    match r.type_name.as_str() {
+                        MANIFEST => resource::apply(self, r).await,
+                        MANIFESTS => bundle::apply(self, r).await,
+                        t => ApplyResult::Failed(ProviderError::new(format!(
+                            "unknown resource type {t}"
+                        ))),
+                    }
+                };
+                // Abandoned: the request is dropped; the next run reads
+                // whether it reached the cluster.
+                tokio::select! {
+                    biased;
+                    res = work => res,
+                    () = interrupt.abandoned() => ApplyResult::Abandoned,
+                }
             }
         });
         futures_util::future::join_all(futs).await
