@@ -36,8 +36,8 @@ use crate::settings::Settings;
 use crate::snapshot::SnapshotCache;
 use posture_engine::provider::Notices;
 use posture_engine::provider::{
-    ApplyRequest, ApplyResult, PlanRequest, PlanResponse, Provider, ProviderError, ProviderSchema,
-    ReadRequest, ReadResult,
+    ApplyRequest, ApplyResult, Interrupt, PlanRequest, PlanResponse, Provider, ProviderError,
+    ProviderSchema, ReadRequest, ReadResult,
 };
 use posture_engine::value::Value;
 use std::sync::{Arc, RwLock};
@@ -198,6 +198,14 @@ impl Provider for Route53Provider {
     }
 
     async fn apply(&self, requests: Vec<ApplyRequest>) -> Vec<ApplyResult> {
+        self.apply_interruptible(requests, Interrupt::new()).await
+    }
+
+    async fn apply_interruptible(
+        &self,
+        requests: Vec<ApplyRequest>,
+        interrupt: Interrupt,
+    ) -> Vec<ApplyResult> {
         let ctx = match self.ctx() {
             Ok(c) => c,
             Err(e) => {
@@ -212,12 +220,18 @@ impl Provider for Route53Provider {
             .into_iter()
             .enumerate()
             .partition(|(_, r)| r.type_name == RECORD);
-        for (i, res) in record_apply::apply(&ctx, recs).await {
+        for (i, res) in record_apply::apply(&ctx, recs, &interrupt).await {
             out[i] = Some(res);
         }
         for (i, r) in zones {
-            out[i] = Some(if r.type_name == ZONE {
-                zone::apply(&ctx, &r).await
+            out[i] = Some(if interrupt.is_interrupted() {
+                ApplyResult::NotStarted
+            } else if r.type_name == ZONE {
+                tokio::select! {
+                    biased;
+                    res = zone::apply(&ctx, &r) => res,
+                    () = interrupt.abandoned() => ApplyResult::Abandoned,
+                }
             } else {
                 ApplyResult::Failed(unknown_type(&r.address, &r.type_name))
             });

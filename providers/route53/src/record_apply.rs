@@ -13,7 +13,7 @@ use crate::records::record_of;
 use crate::snapshot::ZoneSnapshot;
 use crate::values::{self as v, entries};
 use aws_sdk_route53::types::{Change, ChangeAction};
-use posture_engine::provider::{ApplyRequest, ApplyResult, Operation, ProviderError};
+use posture_engine::provider::{ApplyRequest, ApplyResult, Interrupt, Operation, ProviderError};
 use posture_engine::value::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,10 +35,13 @@ struct Prepared {
     operation: Operation,
 }
 
-/// Applies record changes: per zone, packed into atomic batches.
+/// Applies record changes: per zone, packed into atomic batches. Once
+/// `interrupt` fires no further batch is sent: its changes are answered
+/// [`ApplyResult::NotStarted`].
 pub async fn apply(
     ctx: &Context,
     requests: Vec<(usize, ApplyRequest)>,
+    interrupt: &Interrupt,
 ) -> Vec<(usize, ApplyResult)> {
     let mut out = Vec::new();
     let mut by_zone: BTreeMap<String, Vec<(usize, ApplyRequest)>> = BTreeMap::new();
@@ -60,7 +63,11 @@ pub async fn apply(
         }
     }
     for (zone_id, reqs) in by_zone {
-        out.extend(apply_zone(ctx, &zone_id, reqs).await);
+        if interrupt.is_interrupted() {
+            out.extend(reqs.into_iter().map(|(i, _)| (i, ApplyResult::NotStarted)));
+            continue;
+        }
+        out.extend(apply_zone(ctx, &zone_id, reqs, interrupt).await);
         ctx.snapshots.invalidate(&zone_id).await;
     }
     out
@@ -70,6 +77,7 @@ async fn apply_zone(
     ctx: &Context,
     zone_id: &str,
     reqs: Vec<(usize, ApplyRequest)>,
+    interrupt: &Interrupt,
 ) -> Vec<(usize, ApplyResult)> {
     let mut out = Vec::new();
     // Relative names need the zone's name; planned values usually carry
@@ -162,16 +170,37 @@ async fn apply_zone(
     // instead of adding up.
     let mut sent = Vec::new();
     for batch in batches {
+        if interrupt.is_interrupted() {
+            // Batches are atomic: one not sent changed nothing.
+            for p in batch.into_iter().flat_map(|u| u.tag) {
+                out.push((p.index, ApplyResult::NotStarted));
+            }
+            continue;
+        }
         let changes: Vec<Change> = batch.iter().flat_map(|u| u.changes.clone()).collect();
         let n = changes.len();
-        let res = submit(&ctx.api, zone_id, changes).await;
+        let res = tokio::select! {
+            biased;
+            res = submit(&ctx.api, zone_id, changes) => res,
+            () = interrupt.abandoned() => {
+                // Dropped in flight: the next run reads whether it landed.
+                for p in batch.into_iter().flat_map(|u| u.tag) {
+                    out.push((p.index, ApplyResult::Abandoned));
+                }
+                continue;
+            }
+        };
         sent.push((batch, n, res));
     }
     if ctx.wait_for_sync {
         for (_, _, res) in &sent {
             if let Ok(change_id) = res {
-                // The batch is applied either way; a failed wait is not a failed change.
-                let _ = wait_in_sync(&ctx.api, change_id).await;
+                // The batch is applied either way; a failed wait is not a
+                // failed change, nor is one an interrupt cut short.
+                tokio::select! {
+                    _ = wait_in_sync(&ctx.api, change_id) => {}
+                    () = interrupt.interrupted() => {}
+                }
             }
         }
     }
