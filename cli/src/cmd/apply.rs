@@ -1,5 +1,7 @@
 //! `posture apply` and `posture destroy`
 
+mod signals;
+
 use super::common::{self};
 use super::plan::{PlanArgs, make_plan};
 use posture_engine::apply::{ApplyOptions, Progress};
@@ -226,17 +228,18 @@ fn apply_plan(
             return 1;
         }
     }
-    let report = rt.block_on(async {
-        let c = cancel.clone();
-        let watcher = tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nInterrupt received: finishing the operations in flight, starting nothing new...");
-                c.cancel();
-            }
-        });
-        let r = posture_engine::apply::apply(&ev, providers, backend, plan, &opts).await;
-        watcher.abort();
-        r
+    let abandon = tokio_util::sync::CancellationToken::new();
+    let (report, signal) = rt.block_on(async {
+        // Installed before the first operation starts, so that no signal
+        // from here on kills the run with operations half recorded.
+        let signals = signals::Signals::install(cancel.clone(), abandon.clone());
+        let r =
+            posture_engine::apply::apply_or_abandon(&ev, providers, backend, plan, &opts, &abandon)
+                .await;
+        let first = signals.first();
+        // A signal after the last operation ended interrupted nothing.
+        let signal = first.filter(|_| r.interrupted);
+        (r, signal)
     });
     crate::output::set_progress_bar(None);
     if let Some(b) = bar {
@@ -252,6 +255,17 @@ fn apply_plan(
     // Instances missing from the plan (a cluster down) failed as surely as
     // those whose apply failed: the run is not complete.
     let failed = report.failed.len() + plan.failed.len();
+    if let Some(sig) = signal {
+        println!(
+            "\nInterrupted by {}: nothing more was started; {}",
+            sig.name(),
+            if report.abandoned.is_empty() {
+                "what was in flight finished and is recorded."
+            } else {
+                "what was still in flight was abandoned and is settled by the next run."
+            }
+        );
+    }
     if failed == 0 && !report.interrupted && report.state_error.is_none() {
         println!(
             "\nApply complete! Resources: {add} added, {change} changed, {destroy} destroyed."
@@ -259,8 +273,13 @@ fn apply_plan(
         print_outputs(&report.outputs);
         0
     } else {
+        let abandoned = if report.abandoned.is_empty() {
+            String::new()
+        } else {
+            format!(", {} abandoned", report.abandoned.len())
+        };
         println!(
-            "\nApply incomplete. Resources: {add} added, {change} changed, {destroy} destroyed, {failed} failed, {} skipped.",
+            "\nApply incomplete. Resources: {add} added, {change} changed, {destroy} destroyed, {failed} failed, {} skipped{abandoned}.",
             report.skipped.len()
         );
         for (a, _) in &plan.failed {
@@ -272,7 +291,11 @@ fn apply_plan(
         for (a, why) in &report.skipped {
             println!("  skipped: {a} ({why})");
         }
-        1
+        for a in &report.abandoned {
+            println!("  abandoned: {a} (in flight when stopped; the next run reads what happened)");
+        }
+        // 128 + the signal, as a shell reports a process the signal ended.
+        signal.map_or(1, |s| s.exit_code())
     }
 }
 
