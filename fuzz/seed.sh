@@ -2,16 +2,22 @@
 # Builds the seed corpora for the fuzz targets from what the repository already has:
 #   corpus/loader: every *.hcl under examples/, engine/tests/ and fuzz/seeds/loader/, and every ```hcl block in docs/
 #   corpus/expr:   every expression in engine/tests/conformance/cases.txt (one file each)
+#   corpus/state:  every state fixture under state-fixtures/ but the 10,000-instance one, and fuzz/seeds/state/
 # Idempotent; the corpora are not committed (libFuzzer grows them while it runs).
 set -euo pipefail
 fuzz=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$fuzz")
-mkdir -p "$fuzz/corpus/loader" "$fuzz/corpus/expr"
+mkdir -p "$fuzz/corpus/loader" "$fuzz/corpus/expr" "$fuzz/corpus/state"
 n=0
 while IFS= read -r f; do
   cp "$f" "$fuzz/corpus/loader/seed-file-$n.hcl"
   n=$((n + 1))
 done < <(find "$root/examples" "$root/engine/tests" "$fuzz/seeds/loader" -name '*.hcl' | sort)
+n=0
+while IFS= read -r f; do
+  cp "$f" "$fuzz/corpus/state/seed-$n-$(basename "$f")"
+  n=$((n + 1))
+done < <(find "$root/state-fixtures" "$fuzz/seeds/state" -type f ! -name '*.md' ! -name 'large-*' | sort)
 python3 - "$root" "$fuzz/corpus" <<'PY'
 import pathlib, re, sys
 root, corpus = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
@@ -30,4 +36,4 @@ for line in (root / "engine/tests/conformance/cases.txt").read_text(encoding="ut
         exprs += 1
 print(f"seeded {blocks} doc blocks into loader, {exprs} expressions into expr", file=sys.stderr)
 PY
-echo "loader: $(ls "$fuzz/corpus/loader" | wc -l) seeds, expr: $(ls "$fuzz/corpus/expr" | wc -l) seeds" >&2
+echo "loader: $(ls "$fuzz/corpus/loader" | wc -l) seeds, expr: $(ls "$fuzz/corpus/expr" | wc -l) seeds, state: $(ls "$fuzz/corpus/state" | wc -l) seeds" >&2
