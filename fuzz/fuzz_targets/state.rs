@@ -7,7 +7,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use posture_engine::state::{HistoryEntry, InstanceRecord, Intent, OutputValue, decode, decode_json, encode};
+use posture_engine::state::{
+    HistoryEntry, InstanceRecord, Intent, OutputValue, decode, decode_json, encode,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -17,7 +17,6 @@ use std::sync::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
-use sled::transaction::abort;
 
 use super::backend::{Backend, StateLocation};
 use super::clock::{now_unix_ms, rfc3339};
@@ -31,6 +30,8 @@ use super::model::{
 };
 use super::seal::{CommitMark, write_mark};
 use super::store::{Sealer, Store, TxResult, db_err, tx_err};
+
+mod intents;
 
 /// The default state directory, relative to the working directory.
 pub const DEFAULT_STATE_DIR: &str = ".posture";
@@ -564,84 +565,5 @@ impl Backend for LocalBackend {
 
     fn close(self: Box<Self>) -> Result<()> {
         LocalBackend::close(*self)
-    }
-}
-
-impl LocalBackend {
-    /// Records one intent in one transaction, without flushing.
-    fn insert_intent(&self, intent: NewIntent) -> Result<IntentId> {
-        let id = IntentId(uuid::Uuid::new_v4().to_string());
-        {
-            let _g = self.guard();
-            let op_seq = self.store.next_op_seq();
-            let json = to_json(&Intent {
-                id: id.clone(),
-                address: intent.address,
-                action: intent.action,
-                planned: intent.planned,
-                recorded_at: rfc3339(now_unix_ms()),
-                seq: op_seq,
-                lock_id: self.lock.info().id.clone(),
-            });
-            (&self.store.meta, &self.store.intents)
-                .transaction(|(meta, intents)| {
-                    intents.insert(id.0.as_bytes(), json.as_slice())?;
-                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
-                    TxResult::Ok(())
-                })
-                .map_err(|e| tx_err(&self.store.path, e))?;
-            self.store.committed(op_seq);
-        }
-        Ok(id)
-    }
-
-    /// Applies one outcome and drops its intent in one transaction, without flushing.
-    fn apply_outcome(&self, id: &IntentId, outcome: Outcome) -> Result<()> {
-        let s = &self.store;
-        let record = match &outcome {
-            Outcome::Upsert(r) => Some((r.address.clone(), to_json(r))),
-            _ => None,
-        };
-        {
-            let _g = self.guard();
-            let op_seq = s.next_op_seq();
-            (&s.meta, &s.intents, &s.instances)
-                .transaction(|(meta, intents, instances)| {
-                    let Some(raw) = intents.remove(id.0.as_bytes())? else {
-                        return abort(StateError::UnknownIntent { id: id.0.clone() });
-                    };
-                    let intent: Intent = match json::from_slice(&raw) {
-                        Ok(i) => i,
-                        Err(e) => return abort(s.corrupt(&format!("intent {id}: {e}"))),
-                    };
-                    match (&outcome, &record) {
-                        (Outcome::Upsert(_), Some((address, json))) => {
-                            if *address != intent.address {
-                                return abort(StateError::AddressMismatch {
-                                    id: id.0.clone(),
-                                    expected: intent.address,
-                                    found: address.clone(),
-                                });
-                            }
-                            let old = instances.insert(address.as_bytes(), json.as_slice())?;
-                            if old.as_deref() != Some(json.as_slice()) {
-                                meta.insert("dirty", &[1u8])?;
-                            }
-                        }
-                        (Outcome::Remove, _) => {
-                            let removed = instances.remove(intent.address.as_bytes())?;
-                            if removed.is_some() {
-                                meta.insert("dirty", &[1u8])?;
-                            }
-                        }
-                        _ => {}
-                    }
-                    meta.insert("op_seq", &op_seq.to_be_bytes())?;
-                    Ok(())
-                })
-                .map_err(|e| tx_err(&s.path, e))?;
-            s.committed(op_seq);
-        }
-        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //!   with attribute values as `serde_json::Value`;
 //! - [`encode`] / [`decode`]: the versioned JSON encoding (`format_version`
 //!   [`FORMAT_VERSION`]; newer formats are refused, corrupt input is reported);
+//!   every document decodes at any depth up to [`MAX_JSON_DEPTH`] ([`decode_json`]);
 //! - [`StateLocation`]: where a state lives before it is opened ([`LocalLocation`]);
 //! - [`Backend`]: an opened, locked state (working state, intents, commits,
 //!   history, pull/push), and [`LocalBackend`], its sled implementation;
