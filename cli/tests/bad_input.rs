@@ -324,3 +324,27 @@ fn literal_1e400_is_the_same_number_as_var_1e400() {
     let o = posture(d.path(), &["fmt", "--check"]);
     assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
 }
+
+// ---- numbers with huge exponents: exact arithmetic is bounded ----
+
+#[test]
+fn arithmetic_on_huge_exponents_finishes_instead_of_hanging() {
+    // Each output used to build a 100-million-digit integer and hang.
+    let main = "output \"sum\" {\n  value = tonumber(\"1e100000000\") + 1\n}\noutput \"tiny\" {\n  value = tonumber(\"1e-100000000\") + 1\n}\noutput \"rem\" {\n  value = tonumber(\"1e100000000\") % 3\n}\noutput \"cmp\" {\n  value = tonumber(\"1e100000000\") > 1\n}\noutput \"floor\" {\n  value = floor(tonumber(\"1e100000000\"))\n}\n";
+    let d = dir_with(&[("main.hcl", main.as_bytes())]);
+    let o = posture(d.path(), &["plan"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for want in [
+        "+ sum = 1e+100000000",
+        "+ tiny = 1\n",
+        "+ rem = 0\n",
+        "+ cmp = true",
+        "+ floor = 1e+100000000",
+    ] {
+        assert!(
+            o.stdout.contains(want),
+            "missing {want:?} in:\n{}",
+            o.stdout
+        );
+    }
+}

@@ -9,6 +9,40 @@ use std::str::FromStr;
 /// Terraform keeps 512 bits of mantissa (about 154 decimal digits).
 pub const PRECISION: u64 = 154;
 
+/// Widest exact result, in decimal digits from the highest to the lowest
+/// digit position of the operands. Beyond it an addition would build a
+/// gigantic integer (`1e100000000 + 1`), so the result keeps [`PRECISION`]
+/// significant digits instead, as Terraform's 512-bit floats do.
+pub const EXACT_DIGITS: i64 = 100_000;
+
+/// Longest plain rendering; longer numbers print in exponent form.
+const PLAIN_CHARS: i64 = 1_000_000;
+
+/// Position of the least significant digit (`1e5` → 5, `0.25` → -2).
+fn low(d: &BigDecimal) -> i64 {
+    -d.fractional_digit_count()
+}
+
+/// Position just above the most significant digit (`1e5` → 6, `0.25` → 0).
+fn top(d: &BigDecimal) -> i64 {
+    low(d).saturating_add(i64::try_from(d.digits()).unwrap_or(i64::MAX))
+}
+
+/// The span an exact operation on `a` and `b` would compute.
+fn span(a: &BigDecimal, b: &BigDecimal) -> i64 {
+    top(a).max(top(b)).saturating_sub(low(a).min(low(b)))
+}
+
+/// a + b, exact within [`EXACT_DIGITS`], else to [`PRECISION`] digits of the larger.
+fn bounded_sum(a: &BigDecimal, b: &BigDecimal) -> BigDecimal {
+    if a.is_zero() || b.is_zero() || span(a, b) <= EXACT_DIGITS {
+        return a + b;
+    }
+    let cut = top(a).max(top(b)).saturating_sub(PRECISION as i64 + 2);
+    let round = |x: &BigDecimal| x.with_scale_round(cut.saturating_neg(), RoundingMode::HalfEven);
+    round(a) + round(b)
+}
+
 /// An arbitrary-precision decimal number.
 ///
 /// ```
@@ -51,7 +85,9 @@ impl Number {
     }
     /// The value as i64 when it is an integer in range.
     pub fn to_i64(&self) -> Option<i64> {
-        if self.is_integer() {
+        // Anything with more than 19 digits is out of range; checking first
+        // spares converting 1e100000000 to an integer.
+        if self.is_integer() && top(&self.0) <= 20 {
             self.0.to_i64()
         } else {
             None
@@ -63,11 +99,11 @@ impl Number {
     }
     /// a + b
     pub fn add(&self, o: &Number) -> Number {
-        Number::new(&self.0 + &o.0)
+        Number::new(bounded_sum(&self.0, &o.0))
     }
     /// a - b
     pub fn sub(&self, o: &Number) -> Number {
-        Number::new(&self.0 - &o.0)
+        Number::new(bounded_sum(&self.0, &-&o.0))
     }
     /// a * b
     pub fn mul(&self, o: &Number) -> Number {
@@ -88,6 +124,15 @@ impl Number {
     pub fn rem(&self, o: &Number) -> Option<Number> {
         if o.0.is_zero() {
             return None;
+        }
+        if span(&self.0, &o.0) > EXACT_DIGITS {
+            // |a| < |b|: a itself. Otherwise the remainder lies below the
+            // dividend's precision, where a 512-bit float has only zeros.
+            return Some(if top(&self.0) < top(&o.0) {
+                self.clone()
+            } else {
+                Number::zero()
+            });
         }
         Some(Number::new(&self.0 % &o.0))
     }
@@ -111,10 +156,16 @@ impl Number {
     }
     /// Largest integer ≤ a.
     pub fn floor(&self) -> Number {
+        if self.is_integer() {
+            return self.clone();
+        }
         Number::new(self.0.with_scale_round(0, RoundingMode::Floor))
     }
     /// Smallest integer ≥ a.
     pub fn ceil(&self) -> Number {
+        if self.is_integer() {
+            return self.clone();
+        }
         Number::new(self.0.with_scale_round(0, RoundingMode::Ceiling))
     }
 }
@@ -132,6 +183,17 @@ impl fmt::Display for Number {
         let d = self.0.normalized();
         if d.is_zero() {
             return f.write_str("0");
+        }
+        if top(&d).max(low(&d).saturating_neg()) > PLAIN_CHARS {
+            // 1e100000000 in plain form is 100 MB of zeros.
+            let (digits, scale) = d.as_bigint_and_exponent();
+            let mut m = digits.abs().to_string();
+            let exp = (m.len() as i64 - 1).saturating_sub(scale);
+            if m.len() > 1 {
+                m.insert(1, '.');
+            }
+            let sign = if digits.is_negative() { "-" } else { "" };
+            return write!(f, "{sign}{m}e{exp:+}");
         }
         let (digits, scale) = d.as_bigint_and_exponent();
         let neg = digits.is_negative();
@@ -185,6 +247,32 @@ mod tests {
         assert_eq!(n("-7").rem(&n("3")).unwrap().to_string(), "-1");
         assert_eq!(n("10").rem(&n("3")).unwrap().to_string(), "1");
         assert!(n("1").rem(&n("0")).is_none());
+    }
+
+    #[test]
+    fn huge_exponents_do_not_build_huge_integers() {
+        // Each of these used to hang (building 10^100000000 exactly).
+        let big = n("1e100000000");
+        assert_eq!(big.add(&n("1")), big);
+        assert_eq!(n("1e-100000000").add(&n("1")).to_string(), "1");
+        assert_eq!(big.sub(&n("1")), big);
+        assert_eq!(n("1").sub(&big), big.neg());
+        assert_eq!(big.rem(&n("3")), Some(Number::zero()));
+        assert_eq!(n("3").rem(&big), Some(n("3")));
+        assert_eq!(big.floor(), big);
+        assert_eq!(big.to_i64(), None);
+        assert!(big > n("1") && n("1e-100000000") < n("1"));
+        assert_eq!(big.to_string(), "1e+100000000");
+        assert_eq!(n("-2.5e-3000000").to_string(), "-2.5e-3000000");
+        // Within the exact span nothing changes.
+        assert_eq!(
+            n("1e400").add(&n("1")).to_string(),
+            format!("1{}1", "0".repeat(399))
+        );
+        // Beyond it, the sum keeps 154 significant digits of the larger:
+        // (3e199990 + 1) adds its 3, not its 1.
+        let long = n(&format!("3{}1", "0".repeat(199_989)));
+        assert_eq!(n("1e200000").add(&long), n("1e200000").add(&n("3e199990")));
     }
 
     #[test]
