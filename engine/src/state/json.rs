@@ -87,7 +87,7 @@ pub(crate) fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String>
     result.map_err(|e| describe_json_error(&e))
 }
 
-/// [`from_slice`] for text: any JSON document posture wrote (a state, a
+/// `from_slice` for text: any JSON document posture wrote (a state, a
 /// record, a saved plan) at any depth up to [`MAX_DEPTH`].
 ///
 /// # Errors
