@@ -241,7 +241,7 @@ async fn a_rollout_wait_by_watch_survives_server_errors_and_dropped_connections(
     assert_eq!(object_of(&state)["spec"]["replicas"], 2);
     // Taken before kubectl's own GET below.
     let m = h.take_metrics("a");
-    assert!(m.get("watch deployments.apps").is_some(), "{m:?}");
+    assert!(m.contains_key("watch deployments.apps"), "{m:?}");
     assert_eq!(m.get("get deployments.apps"), None, "{m:?}");
     let live = h
         .get("a", "deployment", Some("default"), "web")

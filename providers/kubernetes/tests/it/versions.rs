@@ -79,7 +79,7 @@ async fn legacy_discovery_at_the_oldest_supported_version_plans_applies_and_read
     // v1, apps/v1, apiextensions.k8s.io/v1, and legacy.example.com/v1 once established.
     assert_eq!(m.get("get discovery"), Some(&7), "{m:?}");
     // Readiness came from watches, not polling GETs.
-    assert!(m.get("watch deployments.apps").is_some(), "{m:?}");
+    assert!(m.contains_key("watch deployments.apps"), "{m:?}");
     assert_eq!(m.get("get deployments.apps"), None, "{m:?}");
     let seen = h
         .sb()
