@@ -88,6 +88,9 @@ fn value_nested_200_levels_round_trips_through_apply_plan_show_push_and_destroy(
     std::fs::write(dir.join("pulled.json"), &pulled).expect("write");
     run(dir, &["state", "push", "--force", "pulled.json"], 0);
     run(dir, &["plan", "--out", "deep.plan"], 0);
+    // show of a saved plan used to call it "not JSON" past 128 levels.
+    let shown = run(dir, &["show", "deep.plan"], 0);
+    assert!(shown.stdout.contains("No changes."), "{}", shown.stdout);
     run(dir, &["apply", "deep.plan"], 0);
     run(dir, &["destroy", "--auto-approve"], 0);
     assert_eq!(run(dir, &["state", "list"], 0).stdout, "");

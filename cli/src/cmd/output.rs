@@ -29,7 +29,7 @@ pub struct Args {
 
 /// The output's type, parsed from the JSON type expression the state keeps.
 fn output_type(o: &OutputValue) -> Option<Type> {
-    serde_json::from_str::<serde_json::Value>(&o.type_name)
+    posture_engine::state::decode_json(&o.type_name)
         .ok()
         .and_then(|j| Type::from_json(&j))
 }

@@ -21,7 +21,7 @@ pub fn run(a: Args) -> u8 {
         let plan = std::fs::read_to_string(f)
             .map_err(|e| e.to_string())
             .and_then(|t| {
-                serde_json::from_str::<serde_json::Value>(&t)
+                posture_engine::state::decode_json(&t)
                     .map_err(|_| "this file is not a posture plan (it is not JSON)".to_string())
             })
             .and_then(|j| Plan::from_file_json(&j));

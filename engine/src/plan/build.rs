@@ -326,7 +326,7 @@ pub async fn plan(
                 .get(name)
                 .map(|ov| {
                     // The type is stored as its JSON form, in a string.
-                    let t = serde_json::from_str(&ov.type_name)
+                    let t = crate::state::decode_json(&ov.type_name)
                         .ok()
                         .and_then(|j| Type::from_json(&j))
                         .unwrap_or(Type::Dynamic);
