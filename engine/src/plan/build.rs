@@ -11,7 +11,7 @@ use crate::provider::{PlanRequest, Providers, ReadRequest, ReadResult};
 use crate::scope::{Evaluation, Node};
 use crate::state::State;
 use crate::value::{Type, Value, raw_equal};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Recorded instances by (provider, type, batch key), read in one call each.
 type ReadGroups = BTreeMap<(String, String, Option<String>), Vec<(String, Value)>>;
@@ -302,9 +302,10 @@ pub async fn plan(
             c.action = Action::NoOp;
         }
     }
-    // 4. Targets: keep only the targeted instances and what they depend on.
+    // 4. Targets: keep only the targeted instances and what they depend on
+    // (for destroy: what depends on them).
     if !opts.targets.is_empty() {
-        let keep = targeted(&changes, &opts.targets);
+        let keep = super::target::targeted(&changes, &opts.targets, opts.mode);
         for c in changes.iter_mut() {
             if !keep.contains(&c.address) && c.action != Action::NoOp {
                 c.action = Action::NoOp;
@@ -441,32 +442,6 @@ fn prevent_destroy(ev: &Evaluation<'_>, addr: &str) -> bool {
         }) || t.children.values().any(|c| walk(c, addr))
     }
     walk(ev.tree(), addr)
-}
-
-fn targeted(changes: &[ResourceChange], targets: &[String]) -> BTreeSet<String> {
-    let by_addr: HashMap<&str, &ResourceChange> =
-        changes.iter().map(|c| (c.address.as_str(), c)).collect();
-    let mut keep = BTreeSet::new();
-    let mut todo: Vec<String> = changes
-        .iter()
-        .filter(|c| {
-            targets.iter().any(|t| {
-                c.address == *t
-                    || c.address.starts_with(&format!("{t}["))
-                    || c.address.starts_with(&format!("{t}."))
-            })
-        })
-        .map(|c| c.address.clone())
-        .collect();
-    while let Some(a) = todo.pop() {
-        if !keep.insert(a.clone()) {
-            continue;
-        }
-        if let Some(c) = by_addr.get(a.as_str()) {
-            todo.extend(c.dependencies.iter().cloned());
-        }
-    }
-    keep
 }
 
 #[allow(clippy::too_many_arguments)]

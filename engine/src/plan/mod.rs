@@ -6,6 +6,7 @@ pub mod graph;
 mod model;
 pub mod render;
 pub mod statecodec;
+mod target;
 
 pub use build::{PlanOptions, plan};
 pub use model::*;

@@ -1,0 +1,156 @@
+//! Issue H1 through the binary: targeted destroy, nested ignore_changes,
+//! unknown resource types in plan/apply, provider validation.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn posture(dir: &Path, args: &[&str]) -> Out {
+    let o = Command::new(env!("CARGO_BIN_EXE_posture"))
+        .arg("--chdir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn posture");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(p, text).expect("write config");
+}
+
+fn ok(o: &Out) {
+    assert_eq!(o.code, 0, "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+}
+
+fn state_list(dir: &Path) -> String {
+    let o = posture(dir, &["state", "list"]);
+    ok(&o);
+    o.stdout.trim().to_string()
+}
+
+/// base ← app ← leaf, plus an unrelated `other`.
+const CHAIN: &str = r#"resource "posture_data" "base" {
+  input = "zone"
+}
+resource "posture_data" "app" {
+  input = posture_data.base.output
+}
+resource "posture_data" "leaf" {
+  input = posture_data.app.output
+}
+resource "posture_data" "other" {}
+"#;
+
+#[test]
+fn targeted_destroy_deletes_dependents_not_dependencies() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "main.hcl", CHAIN);
+    ok(&posture(d.path(), &["apply", "--auto-approve"]));
+    let o = posture(
+        d.path(),
+        &["plan", "--destroy", "--target", "posture_data.app"],
+    );
+    ok(&o);
+    assert!(
+        o.stdout
+            .contains("Plan: 0 to add, 0 to change, 2 to destroy."),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("posture_data.leaf will be destroyed"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        !o.stdout.contains("posture_data.base will be destroyed"),
+        "{}",
+        o.stdout
+    );
+    let o = posture(
+        d.path(),
+        &["destroy", "--auto-approve", "--target", "posture_data.app"],
+    );
+    ok(&o);
+    assert_eq!(
+        state_list(d.path()),
+        "posture_data.base\nposture_data.other",
+        "the target and what depends on it are gone; its dependency stays"
+    );
+}
+
+#[test]
+fn targeted_apply_still_includes_dependencies() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "main.hcl", CHAIN);
+    ok(&posture(
+        d.path(),
+        &["apply", "--auto-approve", "--target", "posture_data.app"],
+    ));
+    assert_eq!(state_list(d.path()), "posture_data.app\nposture_data.base");
+}
+
+#[test]
+fn targeted_destroy_of_a_module_and_of_a_counted_resource() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.hcl",
+        r#"resource "posture_data" "zone" {
+  count = 2
+  input = "z${count.index}"
+}
+module "m" {
+  source = "./m"
+  zone   = posture_data.zone[0].output
+}
+resource "posture_data" "after_m" {
+  input = module.m.out
+}
+resource "posture_data" "solo" {}
+"#,
+    );
+    write(
+        d.path(),
+        "m/main.hcl",
+        r#"variable "zone" {}
+resource "posture_data" "rec" {
+  input = var.zone
+}
+output "out" {
+  value = posture_data.rec.output
+}
+"#,
+    );
+    ok(&posture(d.path(), &["apply", "--auto-approve"]));
+    ok(&posture(
+        d.path(),
+        &["destroy", "--auto-approve", "--target", "module.m"],
+    ));
+    assert_eq!(
+        state_list(d.path()),
+        "posture_data.solo\nposture_data.zone[0]\nposture_data.zone[1]",
+        "the module's record and what reads it are gone, the zones stay"
+    );
+    ok(&posture(d.path(), &["apply", "--auto-approve"]));
+    ok(&posture(
+        d.path(),
+        &["destroy", "--auto-approve", "--target", "posture_data.zone"],
+    ));
+    assert_eq!(state_list(d.path()), "posture_data.solo");
+}
