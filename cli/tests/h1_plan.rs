@@ -154,3 +154,36 @@ output "out" {
     ));
     assert_eq!(state_list(d.path()), "posture_data.solo");
 }
+
+#[test]
+fn ignore_changes_on_a_nested_key_hides_only_that_key() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let cfg = |a: &str, b: &str| {
+        format!(
+            "resource \"posture_data\" \"hpa\" {{\n  input = {{ a = \"{a}\", b = \"{b}\", spec = {{ replicas = 3, image = \"img-{b}\" }} }}\n  lifecycle {{\n    ignore_changes = [input[\"a\"], input.spec.replicas, input.missing.deeper]\n  }}\n}}\noutput \"in\" {{\n  value = posture_data.hpa.output\n}}\n"
+        )
+    };
+    write(d.path(), "main.hcl", &cfg("1", "1"));
+    ok(&posture(d.path(), &["apply", "--auto-approve"]));
+    // Only a changes: ignored, no changes.
+    write(d.path(), "main.hcl", &cfg("2", "1"));
+    let o = posture(d.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    // b changes too: b changes, a keeps its recorded value.
+    write(d.path(), "main.hcl", &cfg("2", "2"));
+    let o = posture(d.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.code, 2, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        o.stdout
+    );
+    ok(&posture(d.path(), &["apply", "--auto-approve"]));
+    let o = posture(d.path(), &["output", "--json", "in"]);
+    ok(&o);
+    let j: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
+    assert_eq!(j["a"], "1", "{j}");
+    assert_eq!(j["b"], "2", "{j}");
+    assert_eq!(j["spec"]["image"], "img-2", "{j}");
+}

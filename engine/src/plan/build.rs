@@ -5,7 +5,6 @@ use super::graph::{Item, StaticGraph, StaticNode};
 use super::model::*;
 use super::statecodec;
 use crate::addrs::{InstanceKey, Mode, ModuleInstance, ResourceAddr, ResourceInstanceAddr};
-use crate::config::IgnoreChanges;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::provider::{PlanRequest, Providers, ReadRequest, ReadResult};
 use crate::scope::{Evaluation, Node};
@@ -73,12 +72,16 @@ pub async fn plan(
         } else {
             Mode::Managed
         };
-        let Some((pname, p)) = providers.for_type(mode, &rec.resource_type) else {
-            diags.push(Diagnostic::error(
-                "Provider missing for recorded resource",
-                format!("{addr} is of type {} in state, and no provider of this posture serves it. Use a posture build with that provider, or remove the instance from state with posture state rm.", rec.resource_type),
-            ));
-            continue;
+        let found = providers.for_state(ev.tree(), addr, mode, &rec.resource_type, &rec.provider);
+        let (pname, p) = match found {
+            Ok(found) => found,
+            Err(msg) => {
+                diags.push(Diagnostic::error(
+                    "Provider missing for recorded resource",
+                    format!("{addr} {msg}"),
+                ));
+                continue;
+            }
         };
         let Some(schema) = providers.schema_of(mode, &rec.resource_type) else {
             continue;
@@ -461,7 +464,7 @@ async fn plan_instance(
 ) -> Option<ResourceChange> {
     let t = ev.tree().descendant(&d.module.static_path())?;
     let r = t.module.resources.get(&d.resource)?;
-    let (pname, p) = providers.for_type(d.resource.mode, &d.resource.type_name)?;
+    let (pname, p) = providers.for_resource(r)?;
     let schema = providers.schema_of(d.resource.mode, &d.resource.type_name)?;
     let before_errors = ev.error_count();
     let mut config = ev.instance_config(&d.module, &d.resource, binding);
@@ -500,21 +503,8 @@ async fn plan_instance(
         return Some(c);
     }
     let prior = prior.cloned().unwrap_or(Value::NULL);
-    // ignore_changes: the recorded values win for the named attributes.
-    if !prior.is_null() {
-        match &r.lifecycle.ignore_changes {
-            IgnoreChanges::None => {}
-            IgnoreChanges::All => config = keep_prior(config, &prior, None),
-            IgnoreChanges::Paths(paths) => {
-                for pth in paths {
-                    let refs = crate::lang::refs::references(&pth.expr);
-                    if let Some(first) = refs.first() {
-                        config = keep_prior(config, &prior, Some(&first.root));
-                    }
-                }
-            }
-        }
-    }
+    // ignore_changes: the recorded values win at the named paths.
+    config = super::ignore::apply(config, &prior, &r.lifecycle.ignore_changes);
     let resp = match p
         .plan(PlanRequest {
             address: address.to_string(),
@@ -625,16 +615,4 @@ fn recompute(v: Value, schema: &crate::schema::Schema) -> Value {
         }
         other => other,
     }
-}
-
-fn keep_prior(config: Value, prior: &Value, attr: Option<&str>) -> Value {
-    let (Value::Object(mut c), Some(p)) = (config, prior.as_map()) else {
-        return Value::NULL;
-    };
-    for (k, v) in p {
-        if attr.is_none_or(|a| a == k) && c.contains_key(k) {
-            c.insert(k.clone(), v.clone());
-        }
-    }
-    Value::Object(c)
 }

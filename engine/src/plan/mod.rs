@@ -3,6 +3,7 @@
 
 mod build;
 pub mod graph;
+mod ignore;
 mod model;
 pub mod render;
 pub mod statecodec;
