@@ -104,7 +104,8 @@ pub async fn make_plan(
         providers,
         ws.raw_vars.clone(),
         Strictness::Full,
-    );
+    )
+    .for_plan();
     if let Err(d) = providers.configure(&ev).await {
         print_diags(&d, &ws.sources);
         return Err(1);

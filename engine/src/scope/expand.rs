@@ -310,6 +310,7 @@ impl Evaluation<'_> {
             &t.module.dir,
             &crate::lang::eval::FileTemplates,
         )
+        .pure_only(self.pure_only)
         .with_context(Some(r.describe()));
         if let Some((n, v)) = binding {
             ev.bind(&n, v);

@@ -83,6 +83,8 @@ pub struct Evaluation<'c> {
     root_dir: PathBuf,
     raw_vars: BTreeMap<String, RawVar>,
     strictness: Strictness,
+    /// Impure functions return unknown values (`plan`, `validate`).
+    pure_only: bool,
     memo: RefCell<HashMap<Node, Value>>,
     stack: RefCell<Vec<Node>>,
     reported_cycles: RefCell<HashSet<Vec<String>>>,
@@ -113,6 +115,7 @@ impl<'c> Evaluation<'c> {
             root_dir: tree.module.dir.clone(),
             raw_vars,
             strictness,
+            pure_only: strictness == Strictness::Validate,
             memo: RefCell::default(),
             stack: RefCell::default(),
             reported_cycles: RefCell::default(),
@@ -121,6 +124,14 @@ impl<'c> Evaluation<'c> {
             overrides: RefCell::default(),
             dependents: RefCell::default(),
         }
+    }
+
+    /// Evaluation for a plan: `timestamp()` and `uuid()` are unknown
+    /// (known after apply), as in Terraform. Without it (`console`,
+    /// `apply`) they return real values; `validate` always has it.
+    pub fn for_plan(mut self) -> Evaluation<'c> {
+        self.pure_only = true;
+        self
     }
 
     /// The diagnostics so far, sorted and without duplicates.
@@ -199,7 +210,8 @@ impl<'c> Evaluation<'c> {
             &scope,
             &self.root_dir,
             &crate::lang::eval::FileTemplates,
-        );
+        )
+        .pure_only(self.pure_only);
         let v = ev.eval(&expr);
         let d = ev.take_diags();
         let mut all = self.diagnostics();
@@ -346,6 +358,7 @@ impl<'c> Evaluation<'c> {
             &dir,
             &crate::lang::eval::FileTemplates,
         )
+        .pure_only(self.pure_only)
         .with_context(context);
         for (n, v) in self
             .bindings_for(path)
@@ -549,6 +562,7 @@ impl<'c> Evaluation<'c> {
             &self.root_dir,
             &crate::lang::eval::FileTemplates,
         )
+        .pure_only(self.pure_only)
         .with_context(Some(format!("provider \"{name}\"")));
         let v = crate::schema::decode_body(&mut ev, &b.body.body, schema, b.span);
         self.push_diags(ev.take_diags());

@@ -81,6 +81,10 @@ pub struct Evaluator<'a> {
     /// Names bound by enclosing `for` expressions and template `%{for}`s, innermost last.
     bindings: Vec<(String, Value)>,
     context: Option<String>,
+    /// When true, impure functions (`timestamp`, `uuid`) return unknown
+    /// values: their real results exist only at apply (Terraform's
+    /// `PureOnly` scope of `plan` and `validate`).
+    pure_only: bool,
     diags: Diagnostics,
 }
 
@@ -101,8 +105,15 @@ impl<'a> Evaluator<'a> {
             templates,
             bindings: Vec::new(),
             context: None,
+            pure_only: false,
             diags: Diagnostics::default(),
         }
+    }
+
+    /// Makes impure functions return unknown values (see [`funcs::IMPURE`]).
+    pub fn pure_only(mut self, on: bool) -> Evaluator<'a> {
+        self.pure_only = on;
+        self
     }
 
     /// Sets the enclosing block shown in diagnostics (`resource "t" "n"`).
@@ -384,6 +395,10 @@ impl<'a> Evaluator<'a> {
             templates: self.templates,
         };
         match funcs::call(&ctx, name, args) {
+            // Arguments are still checked; only the result waits for apply.
+            Ok(_) if self.pure_only && funcs::IMPURE.contains(&name) => {
+                Value::Unknown(funcs::lookup(name).map_or(Type::Dynamic, |f| f.ret.clone()))
+            }
             Ok(v) => v,
             Err(fe) => {
                 let at = fe

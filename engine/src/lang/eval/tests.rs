@@ -184,3 +184,26 @@ fn a_for_expression_stops_at_its_bound() {
         "1000"
     );
 }
+
+#[test]
+fn timestamp_and_uuid_returned_real_values_during_plan() {
+    let scope = scope();
+    for (src, ty) in [("timestamp()", Type::String), ("uuid()", Type::String)] {
+        let expr: Expression = hcl_edit::parser::parse_expr(src).expect("parse");
+        let mut planning =
+            Evaluator::new(FileId(0), src, &scope, Path::new("."), &NoTemplates).pure_only(true);
+        assert_eq!(planning.eval(&expr), Value::Unknown(ty), "{src} in a plan");
+        assert!(!planning.has_errors());
+        // Outside a plan (console, apply) the value is real.
+        let mut now = Evaluator::new(FileId(0), src, &scope, Path::new("."), &NoTemplates);
+        let v = now.eval(&expr);
+        assert!(v.as_str().is_some_and(|s| !s.is_empty()), "{src}: {v:?}");
+    }
+    // The arguments are still checked while planning.
+    let src = "uuid(1)";
+    let expr: Expression = hcl_edit::parser::parse_expr(src).expect("parse");
+    let mut ev =
+        Evaluator::new(FileId(0), src, &scope, Path::new("."), &NoTemplates).pure_only(true);
+    ev.eval(&expr);
+    assert!(ev.has_errors());
+}

@@ -1,0 +1,100 @@
+//! Language behaviour through the real `posture` binary: impure functions
+//! during plan, diagnostics derived from earlier errors, and provider
+//! errors naming the resource address once.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn all(&self) -> String {
+        format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr)
+    }
+}
+
+fn posture_in(dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Out {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_posture"));
+    cmd.arg("--chdir")
+        .arg(dir)
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_ROUTE_53")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run posture");
+    if let Some(mut i) = child.stdin.take() {
+        i.write_all(stdin.as_bytes()).expect("stdin");
+    }
+    let o = child.wait_with_output().expect("wait posture");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn posture(dir: &Path, args: &[&str]) -> Out {
+    posture_in(dir, args, "", &[])
+}
+
+fn is_timestamp(s: &str) -> bool {
+    // 2026-12-01T22:21:48Z
+    let b = s.as_bytes();
+    b.len() == 20 && b[4] == b'-' && b[10] == b'T' && b[19] == b'Z'
+}
+
+#[test]
+fn timestamp_and_uuid_returned_real_values_during_plan() {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        d.path().join("main.hcl"),
+        "resource \"posture_data\" \"a\" {\n  input = \"at ${timestamp()}\"\n}\noutput \"t\" { value = timestamp() }\noutput \"u\" { value = uuid() }\n",
+    )
+    .expect("main.hcl");
+    let plan = posture(d.path(), &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    for line in ["+ t = (known after apply)", "+ u = (known after apply)"] {
+        assert!(plan.stdout.contains(line), "{line}:\n{}", plan.all());
+    }
+    assert!(
+        plan.stdout.contains("+ input  = (known after apply)"),
+        "{}",
+        plan.all()
+    );
+    // The console evaluates now, as Terraform's does.
+    let console = posture_in(d.path(), &["console"], "timestamp()\n", &[]);
+    assert_eq!(console.code, 0, "{}", console.all());
+    let shown = console.stdout.trim().trim_matches('"');
+    assert!(is_timestamp(shown), "{}", console.all());
+    // Apply computes the real values.
+    let apply = posture(d.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    let t = apply
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("t = "))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_default();
+    assert!(is_timestamp(&t), "{}", apply.all());
+    let u = apply
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("u = "))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_default();
+    assert_eq!(u.len(), 36, "{}", apply.all());
+    assert_eq!(u.matches('-').count(), 4, "{}", apply.all());
+    let out = posture(d.path(), &["output", "--raw", "t"]);
+    assert_eq!(out.stdout.trim(), t, "{}", out.all());
+}
