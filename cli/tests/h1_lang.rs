@@ -98,3 +98,33 @@ fn timestamp_and_uuid_returned_real_values_during_plan() {
     let out = posture(d.path(), &["output", "--raw", "t"]);
     assert_eq!(out.stdout.trim(), t, "{}", out.all());
 }
+
+#[test]
+fn a_failed_call_also_reported_for_each_unknown_until_apply() {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        d.path().join("main.hcl"),
+        "locals {\n  ids = toset(split(\",\", 1 + \"x\"))\n}\nresource \"posture_data\" \"a\" {\n  for_each = local.ids\n  input    = each.key\n}\nresource \"posture_data\" \"b\" {\n  for_each = toset([for i in range(-1, \"z\") : tostring(i)])\n  input    = each.key\n}\n",
+    )
+    .expect("main.hcl");
+    let plan = posture(d.path(), &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(
+        !plan.stderr.contains("cannot be determined until apply"),
+        "an error derived from an earlier one was reported:\n{}",
+        plan.all()
+    );
+    let errors: Vec<&str> = plan
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Error: "))
+        .collect();
+    assert_eq!(
+        errors,
+        ["Error: Invalid operand", "Error: Invalid function argument"],
+        "{}",
+        plan.all()
+    );
+    assert!(plan.stderr.contains("main.hcl:2:30"), "{}", plan.all());
+    assert!(plan.stderr.contains("main.hcl:9:40"), "{}", plan.all());
+}

@@ -74,9 +74,9 @@ impl Evaluation<'_> {
         ctx: &str,
     ) -> Expansion {
         if let Some(c) = count {
-            let before = self.error_count();
+            let mark = self.taint_mark();
             let v = self.eval_expr(path, c, &[], Some(ctx.to_string()));
-            if self.error_count() > before {
+            if self.tainted_since(mark) {
                 // Already reported; an unknown here is its consequence.
                 return Expansion::Unknown;
             }
@@ -137,7 +137,12 @@ impl Evaluation<'_> {
         let Some(fe) = for_each else {
             return Expansion::Single;
         };
+        let mark = self.taint_mark();
         let v = self.eval_expr(path, fe, &[], Some(ctx.to_string()));
+        if self.tainted_since(mark) {
+            // Already reported; an unknown here is its consequence.
+            return Expansion::Unknown;
+        }
         if v.is_sensitive() {
             self.push_diags(
                 Diagnostic::error("Invalid for_each argument", "Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments: they would be disclosed as resource instance keys.")

@@ -24,7 +24,7 @@ use crate::lang::eval::Evaluator;
 
 use crate::schema::Schemas;
 use crate::value::{Type, Value, convert};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
@@ -38,6 +38,13 @@ pub enum Strictness {
     /// `console`/`plan`: every required variable must have a value and
     /// `count`/`for_each` must be known.
     Full,
+}
+
+/// What had gone wrong when [`Evaluation::taint_mark`] was taken.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Taint {
+    errors: usize,
+    failed_reads: usize,
 }
 
 /// A value-producing item of one module instance.
@@ -86,6 +93,11 @@ pub struct Evaluation<'c> {
     /// Impure functions return unknown values (`plan`, `validate`).
     pure_only: bool,
     memo: RefCell<HashMap<Node, Value>>,
+    /// Nodes whose computation reported an error (their own or an
+    /// upstream one): their value is a stand-in, not a real unknown.
+    failed: RefCell<HashSet<Node>>,
+    /// How many times a failed node's value has been read (see [`Taint`]).
+    failed_reads: Cell<usize>,
     stack: RefCell<Vec<Node>>,
     reported_cycles: RefCell<HashSet<Vec<String>>>,
     /// `each`/`count` objects of module instances, set when their call expands.
@@ -117,6 +129,8 @@ impl<'c> Evaluation<'c> {
             strictness,
             pure_only: strictness == Strictness::Validate,
             memo: RefCell::default(),
+            failed: RefCell::default(),
+            failed_reads: Cell::new(0),
             stack: RefCell::default(),
             reported_cycles: RefCell::default(),
             instance_bindings: RefCell::default(),
@@ -229,18 +243,43 @@ impl<'c> Evaluation<'c> {
                 .insert(reader.clone());
         }
         if let Some(v) = self.memo.borrow().get(node) {
+            if self.failed.borrow().contains(node) {
+                self.failed_reads.set(self.failed_reads.get() + 1);
+            }
             return v.clone();
         }
         let on_stack = self.stack.borrow().iter().position(|n| n == node);
         if let Some(pos) = on_stack {
             self.report_cycle(pos, node);
+            self.failed_reads.set(self.failed_reads.get() + 1);
             return Value::Unknown(Type::Dynamic);
         }
+        let before = self.error_count();
         self.stack.borrow_mut().push(node.clone());
         let v = self.compute(node);
         self.stack.borrow_mut().pop();
+        if self.error_count() > before {
+            self.failed.borrow_mut().insert(node.clone());
+            self.failed_reads.set(self.failed_reads.get() + 1);
+        }
         self.memo.borrow_mut().insert(node.clone(), v.clone());
         v
+    }
+
+    /// A mark to tell, with [`Evaluation::tainted_since`], whether what was
+    /// evaluated after it failed or read the value of something that did.
+    pub(crate) fn taint_mark(&self) -> Taint {
+        Taint {
+            errors: self.error_count(),
+            failed_reads: self.failed_reads.get(),
+        }
+    }
+
+    /// True when an error was reported, or a failed node's value read,
+    /// since `mark`: an unknown value computed since then stands for that
+    /// error, and must not be reported again as "not known until apply".
+    pub(crate) fn tainted_since(&self, mark: Taint) -> bool {
+        self.error_count() > mark.errors || self.failed_reads.get() > mark.failed_reads
     }
 
     /// Records the value of one resource instance (planned or applied):
@@ -269,6 +308,7 @@ impl<'c> Evaluation<'c> {
                 continue;
             }
             self.memo.borrow_mut().remove(&n);
+            self.failed.borrow_mut().remove(&n);
             if let Some(ds) = self.dependents.borrow_mut().remove(&n) {
                 todo.extend(ds);
             }
