@@ -187,3 +187,58 @@ fn ignore_changes_on_a_nested_key_hides_only_that_key() {
     assert_eq!(j["b"], "2", "{j}");
     assert_eq!(j["spec"]["image"], "img-2", "{j}");
 }
+
+#[test]
+fn plan_and_apply_skipped_unknown_resource_types_silently() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.hcl",
+        "resource \"posture_data\" \"ok\" {}\n\nresource \"posture_dta\" \"x\" {\n  input = 1\n}\n",
+    );
+    for args in [
+        &["validate"][..],
+        &["plan"][..],
+        &["plan", "--detailed-exitcode"][..],
+        &["apply", "--auto-approve"][..],
+    ] {
+        let o = posture(d.path(), args);
+        assert_eq!(o.code, 1, "{args:?}\n{}\n{}", o.stdout, o.stderr);
+        assert!(
+            o.stderr.contains("main.hcl:3:1")
+                && o.stderr.contains(
+                    "No provider supports resource type \"posture_dta\". Did you mean \"posture_data\"?"
+                ),
+            "{args:?}\n{}",
+            o.stderr
+        );
+        assert!(!o.stdout.contains("No changes"), "{args:?}\n{}", o.stdout);
+    }
+    assert_eq!(state_list(d.path()), "", "apply changed nothing");
+}
+
+#[test]
+fn route53_record_without_ttl_passed_validate() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.hcl",
+        "resource \"posture_data\" \"ok\" {}\n\nresource \"route53_record\" \"www\" {\n  zone_id = \"Z123\"\n  name    = \"www.example.com\"\n  type    = \"A\"\n  records = [\"192.0.2.10\"]\n}\n",
+    );
+    for args in [&["validate"][..], &["plan"][..]] {
+        let o = posture(d.path(), args);
+        assert_eq!(o.code, 1, "{args:?}\n{}\n{}", o.stdout, o.stderr);
+        assert!(
+            o.stderr.contains("main.hcl:3:1")
+                && o.stderr
+                    .contains("route53_record.www: ttl is required unless alias is set"),
+            "{args:?}\n{}",
+            o.stderr
+        );
+    }
+    let o = posture(d.path(), &["validate", "--json"]);
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    let j: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
+    assert_eq!(j["valid"], false, "{j}");
+    assert_eq!(j["diagnostics"][0]["range"]["start"]["line"], 3, "{j}");
+}

@@ -78,6 +78,13 @@ pub async fn make_plan(
     backend: &Arc<dyn Backend>,
     args: &PlanArgs,
 ) -> Result<Plan, u8> {
+    // Every check validate runs: a typo in a type name must not drop a
+    // resource from the plan.
+    let checks = posture_engine::plan::validate(ws, providers);
+    if checks.has_errors() {
+        print_diags(&checks, &ws.sources);
+        return Err(1);
+    }
     common::recover(backend, providers).await?;
     let b = backend.clone();
     let state = match tokio::task::spawn_blocking(move || b.load()).await {

@@ -16,7 +16,8 @@ pub struct Args {
 /// Runs the command; returns the exit code (0 valid, 1 invalid).
 pub fn run(a: Args) -> u8 {
     let ws = Workspace::load(&super::cwd(), &a.vars.cli_vars(), &super::env());
-    let diags = ws.validate(&super::common::providers());
+    // The loading and evaluation checks, then each provider's own.
+    let diags = posture_engine::plan::validate(&ws, &super::common::providers());
     if a.json {
         let doc = diags_json(&diags, &ws.sources);
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());

@@ -464,11 +464,18 @@ async fn plan_instance(
 ) -> Option<ResourceChange> {
     let t = ev.tree().descendant(&d.module.static_path())?;
     let r = t.module.resources.get(&d.resource)?;
-    let (pname, p) = providers.for_resource(r)?;
-    let schema = providers.schema_of(d.resource.mode, &d.resource.type_name)?;
+    // An unknown type is an error the evaluation reports here, never a
+    // resource silently left out.
     let before_errors = ev.error_count();
     let mut config = ev.instance_config(&d.module, &d.resource, binding);
     if ev.error_count() > before_errors {
+        return None;
+    }
+    let (pname, p) = providers.for_resource(r)?;
+    let schema = providers.schema_of(d.resource.mode, &d.resource.type_name)?;
+    let problems = super::checks::instance_checks(p.as_ref(), address, &config, r);
+    if problems.has_errors() {
+        diags.extend(problems);
         return None;
     }
     let is_data = d.resource.mode == Mode::Data;

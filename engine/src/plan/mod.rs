@@ -2,6 +2,7 @@
 //! configuration, as a [`Plan`] of per-instance changes, and its rendering.
 
 mod build;
+mod checks;
 pub mod graph;
 mod ignore;
 mod model;
@@ -10,4 +11,5 @@ pub mod statecodec;
 mod target;
 
 pub use build::{PlanOptions, plan};
+pub use checks::{provider_checks, validate};
 pub use model::*;
