@@ -128,3 +128,21 @@ fn a_failed_call_also_reported_for_each_unknown_until_apply() {
     assert!(plan.stderr.contains("main.hcl:2:30"), "{}", plan.all());
     assert!(plan.stderr.contains("main.hcl:9:40"), "{}", plan.all());
 }
+
+#[test]
+fn conformance_accepted_any_error_summary() {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::write(d.path().join("main.hcl"), "locals {}\n").expect("main.hcl");
+    for (expr, want) in [
+        ("upper(\"a\", \"b\")", "Error: Too many function arguments"),
+        ("null + 1", "Error: Operation failed"),
+    ] {
+        let o = posture_in(d.path(), &["console"], &format!("{expr}\n"), &[]);
+        assert_eq!(o.code, 1, "{expr}: {}", o.all());
+        assert!(
+            o.stderr.lines().any(|l| l == want),
+            "{expr}: want {want}\n{}",
+            o.all()
+        );
+    }
+}

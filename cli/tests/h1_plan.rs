@@ -242,3 +242,22 @@ fn route53_record_without_ttl_passed_validate() {
     assert_eq!(j["valid"], false, "{j}");
     assert_eq!(j["diagnostics"][0]["range"]["start"]["line"], 3, "{j}");
 }
+
+#[test]
+fn route53_record_without_ttl_in_a_zone_of_the_same_run_passed_validate() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(
+        d.path(),
+        "main.hcl",
+        "resource \"route53_zone\" \"corp\" {\n  name = \"corp.example.com\"\n}\n\nresource \"route53_record\" \"www\" {\n  zone_id = route53_zone.corp.id\n  name    = \"www\"\n  type    = \"A\"\n  records = [\"192.0.2.10\"]\n}\n",
+    );
+    let o = posture(d.path(), &["validate"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("main.hcl:5:1")
+            && o.stderr
+                .contains("route53_record.www: ttl is required unless alias is set"),
+        "{}",
+        o.stderr
+    );
+}

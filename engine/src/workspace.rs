@@ -78,6 +78,9 @@ impl Workspace {
             let ev = self.evaluation(schemas, Strictness::Validate);
             ev.evaluate_all();
             all.extend(ev.diagnostics());
+            all.extend(crate::config::providers::check_with_schemas(
+                &self.tree, schemas,
+            ));
         }
         all.sort_dedup();
         all

@@ -48,17 +48,25 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// The providers this build of posture has (a fresh set per run: providers
-/// cache what they read during one run).
+/// cache what they read during one run). Each is built by a factory, so an
+/// aliased configuration (`provider "route53" { alias = "eu" }`) gets an
+/// instance of its own.
 pub fn providers() -> Providers {
-    let all: Vec<Arc<dyn posture_engine::provider::Provider>> = vec![
-        Arc::new(posture_provider_route53::Route53Provider::new()),
-        Arc::new(posture_provider_kubernetes::KubernetesProvider::new()),
-    ];
+    use posture_engine::provider::{Provider, ProviderFactory};
     // Retries and the like are shown as they happen, on stderr.
-    for p in &all {
+    fn noticed(p: Arc<dyn Provider>) -> Arc<dyn Provider> {
         p.set_notices(crate::output::notices());
+        p
     }
-    Providers::new(all)
+    let factories: Vec<ProviderFactory> = vec![
+        Arc::new(|| noticed(Arc::new(posture_provider_route53::Route53Provider::new()))),
+        Arc::new(|| {
+            noticed(Arc::new(
+                posture_provider_kubernetes::KubernetesProvider::new(),
+            ))
+        }),
+    ];
+    Providers::from_factories(factories)
 }
 
 /// Loads the working directory; prints diagnostics and returns exit 1 on errors.

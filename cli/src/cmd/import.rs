@@ -88,6 +88,10 @@ fn import(a: &Args) -> Result<(), u8> {
         crate::output::print_diags(&d, &ws.sources);
         return Err(1);
     }
+    // The configuration the resource names (`provider = route53.eu`).
+    let (pname, provider) = providers
+        .for_state(&ws.tree, &address, Mode::Managed, type_name, pname)
+        .unwrap_or((pname, provider));
     let value = rt
         .block_on(provider.import(type_name, &a.id))
         .map_err(|e| {

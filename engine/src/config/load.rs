@@ -486,21 +486,36 @@ impl Decoder<'_> {
                     let Some(l) = self.labels(b, 1, "the provider name") else {
                         continue;
                     };
+                    let mut body = b.body.clone();
+                    let alias = body.remove_attribute("alias").and_then(|a| {
+                        match super::providers::parse_alias(&a.value, self.file) {
+                            Ok(name) => Some((name, self.span(a.value.span()))),
+                            Err(d) => {
+                                self.diags.push(d);
+                                None
+                            }
+                        }
+                    });
+                    let key = super::providers::config_key(
+                        &l[0],
+                        alias.as_ref().map(|(a, _)| a.as_str()),
+                    );
                     if self.duplicate(
                         seen,
-                        format!("provider.{}", l[0]),
+                        format!("provider.{key}"),
                         "provider configuration",
                         span,
                     ) {
                         continue;
                     }
                     m.providers.insert(
-                        l[0].clone(),
+                        key,
                         ProviderBlock {
                             name: l[0].clone(),
+                            alias,
                             body: BodyRef {
                                 file: self.file,
-                                body: b.body.clone(),
+                                body,
                             },
                             span,
                         },
@@ -877,7 +892,11 @@ impl Decoder<'_> {
             for_each: for_each.map(|a| self.expr(&a.value)),
             depends_on,
             lifecycle,
-            provider: provider.map(|a| self.expr(&a.value)),
+            provider: provider.and_then(|a| {
+                super::providers::parse_ref(&a.value, self.file)
+                    .map_err(|d| self.diags.push(d))
+                    .ok()
+            }),
             body: BodyRef {
                 file: self.file,
                 body,
@@ -908,7 +927,11 @@ impl Decoder<'_> {
                         "version" | "providers" => {
                             self.err(
                                 "Unsupported argument",
-                                format!("\"{key}\" is not supported: posture modules are local directories and share the root module's providers."),
+                                if key == "providers" {
+                                    "\"providers\" is not supported yet: a module's resources use the root module's provider configurations, and name an aliased one themselves with provider = route53.eu.".to_string()
+                                } else {
+                                    format!("\"{key}\" is not supported: posture modules are local directories and share the root module's providers.")
+                                },
                                 aspan,
                             );
                             false

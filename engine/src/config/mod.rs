@@ -4,6 +4,7 @@
 
 mod load;
 mod model;
+pub mod providers;
 pub mod source;
 pub mod typeexpr;
 pub mod vars;

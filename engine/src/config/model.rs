@@ -148,8 +148,9 @@ pub struct Resource {
     pub depends_on: Vec<Expr>,
     /// `lifecycle`
     pub lifecycle: Lifecycle,
-    /// `provider`, as written.
-    pub provider: Option<Expr>,
+    /// `provider = route53.eu`: the provider configuration it uses
+    /// (`None`: the default configuration of the provider serving its type).
+    pub provider: Option<super::providers::ProviderRef>,
     /// The body without meta-arguments.
     pub body: BodyRef,
     /// Where the block starts (its type and labels).
@@ -193,7 +194,9 @@ pub struct ModuleCall {
 pub struct ProviderBlock {
     /// The provider's name (`route53`).
     pub name: String,
-    /// The settings, decoded against the provider's schema when used.
+    /// `alias = "eu"` and where it is: a second configuration of the provider.
+    pub alias: Option<(String, Span)>,
+    /// The settings (without `alias`), decoded against the provider's schema when used.
     pub body: BodyRef,
     /// Where the block starts.
     pub span: Span,
@@ -232,7 +235,8 @@ pub struct Module {
     pub resources: BTreeMap<ResourceAddr, Resource>,
     /// `module` blocks by name.
     pub module_calls: BTreeMap<String, ModuleCall>,
-    /// `provider` blocks by provider name (root module only).
+    /// `provider` blocks by configuration key, `route53` or `route53.eu`
+    /// (root module only).
     pub providers: BTreeMap<String, ProviderBlock>,
     /// `cluster` blocks by name.
     pub clusters: BTreeMap<String, ClusterBlock>,

@@ -13,7 +13,7 @@ mod registry;
 
 pub use notice::{Notice, Notices};
 pub use posture_data::PostureDataProvider;
-pub use registry::Providers;
+pub use registry::{ProviderFactory, Providers};
 
 use crate::addrs::Mode;
 use crate::schema::Schema;

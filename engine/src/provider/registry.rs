@@ -4,12 +4,21 @@ use super::{Provider, ProviderSchema};
 use crate::addrs::Mode;
 use crate::schema::{Schema, Schemas};
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+/// Makes a fresh, unconfigured instance of one provider: each aliased
+/// configuration (`provider "route53" { alias = "eu" }`) gets its own.
+pub type ProviderFactory = Arc<dyn Fn() -> Arc<dyn Provider> + Send + Sync>;
 
 /// The providers available to a run, with their schemas fetched once.
+/// Each provider has its default instance; [`Providers::configure`] adds
+/// one instance per aliased configuration, keyed `NAME.ALIAS`.
 #[derive(Clone, Default)]
 pub struct Providers {
     list: Vec<(String, Arc<dyn Provider>, ProviderSchema)>,
+    factories: BTreeMap<String, ProviderFactory>,
+    aliased: Arc<OnceLock<BTreeMap<String, Arc<dyn Provider>>>>,
 }
 
 impl Providers {
@@ -24,7 +33,87 @@ impl Providers {
                 (p.name().to_string(), p, s)
             })
             .collect();
-        Providers { list }
+        Providers {
+            list,
+            ..Providers::default()
+        }
+    }
+
+    /// As [`Providers::new`], from factories, so that a provider may have
+    /// several configurations: one instance per (provider, alias).
+    pub fn from_factories(factories: Vec<ProviderFactory>) -> Providers {
+        let mut p = Providers::new(factories.iter().map(|f| f()).collect());
+        p.factories = p
+            .list
+            .iter()
+            .skip(1)
+            .map(|(n, _, _)| n.clone())
+            .zip(factories)
+            .collect();
+        p
+    }
+
+    /// The instance of a configuration key (`route53`, `route53.eu`); the
+    /// aliased ones exist once [`Providers::configure`] ran.
+    pub fn instance(&self, key: &str) -> Option<(&str, &Arc<dyn Provider>)> {
+        if let Some((k, p)) = self.aliased.get().and_then(|m| m.get_key_value(key)) {
+            return Some((k.as_str(), p));
+        }
+        self.list
+            .iter()
+            .find(|(n, _, _)| n == key)
+            .map(|(n, p, _)| (n.as_str(), p))
+    }
+
+    /// The configuration serving a resource of `module`'s tree: the one its
+    /// `provider` meta-argument names, else the default one of its type.
+    pub fn for_resource(
+        &self,
+        resource: &crate::config::Resource,
+    ) -> Option<(&str, &Arc<dyn Provider>)> {
+        let mode = resource.addr.mode;
+        let type_name = &resource.addr.type_name;
+        match &resource.provider {
+            Some(r) if r.alias.is_some() => self.instance(&r.key()),
+            _ => self.for_type(mode, type_name),
+        }
+    }
+
+    /// The configuration a recorded instance is read with: the one its
+    /// resource names when still configured (so a changed alias reads from
+    /// the new configuration), else the one that made it (`provider` in its
+    /// record: `route53` or `route53.eu`).
+    ///
+    /// # Errors
+    /// A message when no provider serves the type or the recorded aliased
+    /// configuration is no longer declared.
+    pub fn for_state(
+        &self,
+        tree: &crate::config::ModuleTree,
+        address: &str,
+        mode: Mode,
+        type_name: &str,
+        recorded: &str,
+    ) -> Result<(&str, &Arc<dyn Provider>), String> {
+        let configured = crate::addrs::parse_instance(address).ok().and_then(|a| {
+            let t = tree.descendant(&a.module.static_path())?;
+            t.module.resources.get(&a.resource)
+        });
+        if let Some(r) = configured
+            && let Some(found) = self.for_resource(r)
+        {
+            return Ok(found);
+        }
+        let Some(default) = self.for_type(mode, type_name) else {
+            return Err(format!(
+                "is of type {type_name} in state, and no provider of this posture serves it. Use a posture build with that provider, or remove the instance from state with posture state rm."
+            ));
+        };
+        let key = recorded.strip_prefix("provider.").unwrap_or(recorded);
+        if !key.contains('.') || crate::config::providers::key_provider(key) != default.0 {
+            return Ok(default);
+        }
+        self.instance(key).ok_or_else(|| format!("was made with provider configuration {key}, which is no longer declared. Declare provider \"{}\" {{ alias = \"{}\" }} again until it is destroyed or moved to another configuration.", default.0, key.split_once('.').map_or("", |(_, a)| a)))
     }
 
     /// The provider serving a resource type: the one whose schema declares it.
@@ -35,12 +124,9 @@ impl Providers {
             .map(|(n, p, _)| (n.as_str(), p))
     }
 
-    /// A provider by name.
+    /// A provider by name, or an aliased configuration by key (`route53.eu`).
     pub fn by_name(&self, name: &str) -> Option<&Arc<dyn Provider>> {
-        self.list
-            .iter()
-            .find(|(n, _, _)| n == name)
-            .map(|(_, p, _)| p)
+        self.instance(name).map(|(_, p)| p)
     }
 }
 
@@ -95,34 +181,58 @@ impl Providers {
         &self,
         ev: &crate::scope::Evaluation<'_>,
     ) -> Result<(), crate::diag::Diagnostics> {
-        use crate::diag::{Diagnostic, Diagnostics};
-        let mut diags = Diagnostics::default();
-        for (name, block) in &ev.tree().module.providers {
-            if self.by_name(name).is_none() {
-                let names: Vec<&str> = self.list.iter().map(|(n, _, _)| n.as_str()).collect();
-                let hint = crate::diag::suggest(name, names)
-                    .map(|s| format!(" Did you mean \"{s}\"?"))
-                    .unwrap_or_default();
-                diags.push(
+        use crate::diag::Diagnostic;
+        let tree = ev.tree();
+        let names: Vec<String> = self.list.iter().map(|(n, _, _)| n.clone()).collect();
+        let serves = |mode: Mode, t: &str| self.for_type(mode, t).map(|(n, _)| n.to_string());
+        let mut diags = crate::config::providers::check(tree, &names, &serves);
+        // One fresh instance per aliased configuration, made once per run.
+        let mut made: BTreeMap<String, Arc<dyn Provider>> = BTreeMap::new();
+        for (key, block) in &tree.module.providers {
+            if block.alias.is_none() || !names.contains(&block.name) {
+                continue;
+            }
+            match self.factories.get(&block.name) {
+                Some(f) => {
+                    made.insert(key.clone(), f());
+                }
+                None => diags.push(
                     Diagnostic::error(
-                        "Unknown provider",
-                        format!("This posture has no provider named \"{name}\".{hint}"),
+                        "Provider does not support aliases",
+                        format!(
+                            "provider \"{}\" has a single configuration in this posture build; remove alias.",
+                            block.name
+                        ),
                     )
                     .at(block.span),
-                );
+                ),
             }
         }
-        for (name, p, schema) in &self.list {
-            let settings = ev.provider_settings(name, &schema.provider);
+        let _ = self.aliased.set(made);
+        let mut todo: Vec<(String, Arc<dyn Provider>, &crate::schema::Schema)> = self
+            .list
+            .iter()
+            .map(|(n, p, s)| (n.clone(), p.clone(), &s.provider))
+            .collect();
+        if let Some(m) = self.aliased.get() {
+            for (key, p) in m {
+                let name = crate::config::providers::key_provider(key);
+                if let Some((_, _, s)) = self.list.iter().find(|(n, _, _)| n == name) {
+                    todo.push((key.clone(), p.clone(), &s.provider));
+                }
+            }
+        }
+        for (key, p, schema) in todo {
+            let settings = ev.provider_settings(&key, schema);
             if ev.diagnostics().has_errors() {
                 continue;
             }
             if let Err(e) = p.configure(settings).await {
                 let mut d = Diagnostic::error(
                     "Invalid provider configuration",
-                    format!("provider \"{name}\": {}", e.message),
+                    format!("provider \"{key}\": {}", e.message),
                 );
-                if let Some(b) = ev.tree().module.providers.get(name) {
+                if let Some(b) = tree.module.providers.get(&key) {
                     d = d.at(b.span);
                 }
                 diags.push(d);

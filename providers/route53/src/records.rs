@@ -14,15 +14,9 @@ use std::collections::BTreeMap;
 
 /// Checks what can be checked without AWS.
 pub fn validate(config: &Value) -> Vec<String> {
-    let fields = [
-        "zone_id",
-        "name",
-        "type",
-        "ttl",
-        "records",
-        "alias",
-        "set_identifier",
-    ];
+    // zone_id and name take no part in these checks: a record whose zone
+    // is created in the same run (zone_id unknown) is still checked.
+    let fields = ["type", "ttl", "records", "alias", "set_identifier"];
     if !fields.iter().all(|f| v::is_known(config, f)) {
         return Vec::new();
     }
@@ -30,6 +24,7 @@ pub fn validate(config: &Value) -> Vec<String> {
     // The name does not matter for these checks; a placeholder keeps a
     // relative name from needing the zone.
     cfg.insert("name".into(), Value::from("check.invalid"));
+    cfg.insert("zone_id".into(), Value::from("ZCHECKINVALID"));
     match Record::from_value(&Value::Object(cfg), "invalid") {
         Ok(r) => r.problems(),
         Err(_) => Vec::new(),

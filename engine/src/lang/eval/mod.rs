@@ -273,6 +273,13 @@ impl<'a> Evaluator<'a> {
                 unknown_key = true;
                 continue;
             }
+            if key.is_null() {
+                self.error(
+                    Diagnostic::error("Null value as key", "Can't use a null value as a key."),
+                    kspan,
+                );
+                continue;
+            }
             match convert::convert(key, &Type::String) {
                 Ok(Value::String(s)) => {
                     // Terraform lets a later attribute of the same name win.
@@ -405,12 +412,20 @@ impl<'a> Evaluator<'a> {
                     .arg
                     .and_then(|i| arg_spans.get(i).copied())
                     .unwrap_or(span);
-                let summary = if fe.arg.is_some() {
+                // The argument count errors of `funcs::call`, in HCL's words.
+                let arity = fe
+                    .message
+                    .starts_with(&format!("Function \"{name}\" expects"));
+                let summary = if arity && fe.message.contains("Missing value for") {
+                    "Not enough function arguments"
+                } else if arity && fe.message.contains("expects only") {
+                    "Too many function arguments"
+                } else if fe.arg.is_some() {
                     "Invalid function argument"
                 } else {
                     "Error in function call"
                 };
-                let detail = if fe.arg.is_some() {
+                let detail = if fe.arg.is_some() || arity {
                     fe.message
                 } else {
                     format!("Call to function \"{name}\" failed: {}", fe.message)
@@ -424,8 +439,8 @@ impl<'a> Evaluator<'a> {
         if f.args.is_empty() {
             return self.error(
                 Diagnostic::error(
-                    "Not enough function arguments",
-                    "Function \"try\" expects at least one argument.",
+                    "Error in function call",
+                    "Call to function \"try\" failed: at least one argument is required.",
                 ),
                 span,
             );

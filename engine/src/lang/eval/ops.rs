@@ -15,7 +15,7 @@ impl Evaluator<'_> {
             UnaryOperator::Not => Type::Bool,
         };
         if v.is_null() {
-            return self.error(operand_error("", "argument must not be null"), span);
+            return self.error(null_operand(), span);
         }
         if v.is_unknown() {
             return Value::Unknown(want).mark_if(marked);
@@ -59,7 +59,7 @@ impl Evaluator<'_> {
         let mut bad = false;
         let mut operand = |this: &mut Self, v: Value, side: &str, sp| -> Option<Value> {
             if v.is_null() {
-                this.error(operand_error(side, "argument must not be null"), sp);
+                this.error(null_operand(), sp);
                 bad = true;
                 return None;
             }
@@ -127,5 +127,13 @@ fn operand_error(side: &str, msg: &str) -> Diagnostic {
     Diagnostic::error(
         "Invalid operand",
         format!("Unsuitable value for {side}operand: {msg}."),
+    )
+}
+
+/// A null operand: cty's operation error, as Terraform reports it.
+fn null_operand() -> Diagnostic {
+    Diagnostic::error(
+        "Operation failed",
+        "Error during operation: argument must not be null.",
     )
 }

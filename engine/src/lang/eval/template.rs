@@ -182,8 +182,8 @@ impl Evaluator<'_> {
                             _ => {
                                 self.error(
                                     Diagnostic::error(
-                                        "Invalid template if directive",
-                                        "The condition must be a bool.",
+                                        "Incorrect condition type",
+                                        "The condition expression must be of type bool.",
                                     ),
                                     span,
                                 );
@@ -235,9 +235,12 @@ impl Evaluator<'_> {
                             Value::Map(_, m) | Value::Object(m) => {
                                 m.into_iter().map(|(k, v)| (Value::from(k), v)).collect()
                             }
-                            _ => {
+                            other => {
                                 self.error(
-                                    Diagnostic::error("Invalid template for directive", "The 'for' directive needs a list, set, map or object to iterate over."),
+                                    Diagnostic::error(
+                                        "Iteration over non-iterable value",
+                                        format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.ty().friendly_name()),
+                                    ),
                                     span,
                                 );
                                 continue;

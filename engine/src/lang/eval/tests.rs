@@ -207,3 +207,24 @@ fn timestamp_and_uuid_returned_real_values_during_plan() {
     ev.eval(&expr);
     assert!(ev.has_errors());
 }
+
+#[test]
+fn conformance_accepted_any_error_summary() {
+    // Summaries as Terraform 1.15.5 gives them (tests/conformance/cases.json).
+    for (src, want) in [
+        ("null + 1", "Operation failed"),
+        ("false || null", "Operation failed"),
+        ("upper(\"a\", \"b\")", "Too many function arguments"),
+        ("upper()", "Not enough function arguments"),
+        ("try()", "Error in function call"),
+        ("{(null) = 1}", "Null value as key"),
+        ("\"%{if \"yes\"}x%{endif}\"", "Incorrect condition type"),
+        (
+            "\"%{for s in \"abc\"}${s}%{endfor}\"",
+            "Iteration over non-iterable value",
+        ),
+    ] {
+        let e = err(src);
+        assert!(e.starts_with(&format!("{want}: ")), "{src}: {e}");
+    }
+}
