@@ -1,0 +1,212 @@
+//! Provider configurations: `alias` in `provider` blocks, the `provider`
+//! meta-argument of resources and data sources, and the checks that tie a
+//! resource to a declared configuration of the provider serving its type.
+//!
+//! A configuration is named by its *key*: `route53` for the default
+//! (unaliased) one, `route53.eu` for `provider "route53" { alias = "eu" }`.
+//! Child modules share the root module's configurations.
+
+use super::{ModuleTree, Resource};
+use crate::addrs::Mode;
+use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
+use hcl_edit::Span as _;
+use hcl_edit::expr::{Expression, TraversalOperator};
+
+/// `provider = route53.eu`: the provider configuration a resource uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRef {
+    /// The provider's name (`route53`).
+    pub name: String,
+    /// The alias, or `None` for the default configuration.
+    pub alias: Option<String>,
+    /// Where the reference is.
+    pub span: Span,
+}
+
+impl ProviderRef {
+    /// Its configuration key (`route53.eu`).
+    pub fn key(&self) -> String {
+        config_key(&self.name, self.alias.as_deref())
+    }
+}
+
+/// The key of a provider configuration: `NAME` or `NAME.ALIAS`.
+pub fn config_key(name: &str, alias: Option<&str>) -> String {
+    match alias {
+        Some(a) => format!("{name}.{a}"),
+        None => name.to_string(),
+    }
+}
+
+/// The provider name of a configuration key (`route53.eu` is `route53`).
+pub fn key_provider(key: &str) -> &str {
+    key.split_once('.').map_or(key, |(n, _)| n)
+}
+
+/// Reads the `provider` meta-argument: a bare `NAME` or `NAME.ALIAS`.
+pub(super) fn parse_ref(e: &Expression, file: FileId) -> Result<ProviderRef, Diagnostic> {
+    let span = Span::new(file, e.span().unwrap_or(0..0));
+    let bad = || {
+        Diagnostic::error(
+            "Invalid provider reference",
+            "The provider argument must name a provider configuration, like route53 or route53.eu (a reference, not a quoted string or other expression).",
+        )
+        .at(span)
+    };
+    match e {
+        Expression::Variable(v) => Ok(ProviderRef {
+            name: v.value().to_string(),
+            alias: None,
+            span,
+        }),
+        Expression::Traversal(t) => {
+            let Expression::Variable(v) = &t.expr else {
+                return Err(bad());
+            };
+            match t.operators.as_slice() {
+                [op] => match op.value() {
+                    TraversalOperator::GetAttr(a) => Ok(ProviderRef {
+                        name: v.value().to_string(),
+                        alias: Some(a.value().to_string()),
+                        span,
+                    }),
+                    _ => Err(bad()),
+                },
+                _ => Err(bad()),
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Reads `alias = "eu"` of a provider block: a string that is a valid name.
+pub(super) fn parse_alias(e: &Expression, file: FileId) -> Result<String, Diagnostic> {
+    let span = Span::new(file, e.span().unwrap_or(0..0));
+    let ok = |s: &str| {
+        s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    match e {
+        Expression::String(s) if ok(s.value()) => Ok(s.value().to_string()),
+        _ => Err(Diagnostic::error(
+            "Invalid provider alias",
+            "alias must be a quoted name that starts with a letter and holds only letters, digits, underscores and dashes, like alias = \"eu\".",
+        )
+        .at(span)),
+    }
+}
+
+/// Checks provider blocks and `provider` meta-arguments against the
+/// providers of this build: `names` are their names, `serves` tells which
+/// provider serves a resource type (`None` for an unknown type, reported
+/// elsewhere).
+pub fn check(
+    tree: &ModuleTree,
+    names: &[String],
+    serves: &dyn Fn(Mode, &str) -> Option<String>,
+) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let declared = &tree.module.providers;
+    for b in declared.values() {
+        if names.contains(&b.name) {
+            continue;
+        }
+        let hint = suggest(&b.name, names.iter().map(String::as_str))
+            .map(|s| format!(" Did you mean \"{s}\"?"))
+            .unwrap_or_default();
+        let what = match &b.alias {
+            Some((a, _)) => format!(" (configured with alias \"{a}\")"),
+            None => String::new(),
+        };
+        diags.push(
+            Diagnostic::error(
+                "Unknown provider",
+                format!(
+                    "This posture has no provider named \"{}\"{what}.{hint}",
+                    b.name
+                ),
+            )
+            .at(b.span),
+        );
+    }
+    let mut todo = vec![tree];
+    while let Some(t) = todo.pop() {
+        todo.extend(t.children.values());
+        for r in t.module.resources.values() {
+            if let Some(p) = &r.provider {
+                check_ref(r, p, tree, serves, &mut diags);
+            }
+        }
+    }
+    diags
+}
+
+/// [`check`] knowing only the schemas (as `validate` does): a type's
+/// provider is its name's prefix (`route53_record` is `route53`'s).
+pub fn check_with_schemas(tree: &ModuleTree, schemas: &dyn crate::schema::Schemas) -> Diagnostics {
+    let prefix = |t: &str| t.split_once('_').map_or(t, |(p, _)| p).to_string();
+    let mut names: Vec<String> = [Mode::Managed, Mode::Data]
+        .into_iter()
+        .flat_map(|m| schemas.type_names(m))
+        .map(|t| prefix(&t))
+        .collect();
+    names.sort();
+    names.dedup();
+    let serves = |mode: Mode, t: &str| schemas.schema(mode, t).map(|_| prefix(t));
+    check(tree, &names, &serves)
+}
+
+fn check_ref(
+    r: &Resource,
+    p: &ProviderRef,
+    tree: &ModuleTree,
+    serves: &dyn Fn(Mode, &str) -> Option<String>,
+    diags: &mut Diagnostics,
+) {
+    let Some(owner) = serves(r.addr.mode, &r.addr.type_name) else {
+        return;
+    };
+    let key = p.key();
+    if p.name != owner {
+        diags.push(
+            Diagnostic::error(
+                "Invalid provider configuration reference",
+                format!(
+                    "{} is of type {}, which provider \"{owner}\" serves, but provider = {key} names a configuration of provider \"{}\". Use {owner} or {owner}.ALIAS.",
+                    r.describe(),
+                    r.addr.type_name,
+                    p.name
+                ),
+            )
+            .at(p.span),
+        );
+        return;
+    }
+    if p.alias.is_none() || tree.module.providers.contains_key(&key) {
+        return;
+    }
+    let same: Vec<&str> = tree
+        .module
+        .providers
+        .keys()
+        .filter(|k| key_provider(k) == p.name && k.contains('.'))
+        .map(String::as_str)
+        .collect();
+    let hint = suggest(&key, same.iter().copied())
+        .or(if same.len() == 1 { Some(same[0]) } else { None })
+        .map(|s| format!(" Did you mean {s}?"))
+        .unwrap_or_default();
+    diags.push(
+        Diagnostic::error(
+            "Provider configuration not present",
+            format!(
+                "{} uses provider configuration {key}, which is not declared. Declare it in the root module with provider \"{}\" {{ alias = \"{}\" }}.{hint}",
+                r.describe(),
+                p.name,
+                p.alias.as_deref().unwrap_or_default()
+            ),
+        )
+        .at(p.span),
+    );
+}
