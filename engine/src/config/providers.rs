@@ -210,3 +210,43 @@ fn check_ref(
         .at(p.span),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expr(src: &str) -> Expression {
+        src.parse().expect("expression")
+    }
+
+    #[test]
+    fn provider_meta_argument_is_parsed_not_ignored() {
+        let file = FileId(0);
+        let r = parse_ref(&expr("route53.eu"), file).expect("ref");
+        assert_eq!(
+            (r.name.as_str(), r.alias.as_deref()),
+            ("route53", Some("eu"))
+        );
+        assert_eq!(r.key(), "route53.eu");
+        let r = parse_ref(&expr("route53"), file).expect("ref");
+        assert_eq!((r.key().as_str(), r.alias), ("route53", None));
+        for bad in ["\"route53.eu\"", "route53.eu.x", "route53[\"eu\"]", "1"] {
+            let d = parse_ref(&expr(bad), file).expect_err(bad);
+            assert_eq!(d.summary, "Invalid provider reference", "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_alias_is_a_quoted_name() {
+        let file = FileId(0);
+        assert_eq!(
+            parse_alias(&expr("\"eu-west_1\""), file).ok().as_deref(),
+            Some("eu-west_1")
+        );
+        for bad in ["eu", "\"\"", "\"1eu\"", "\"e u\"", "\"a.b\""] {
+            assert!(parse_alias(&expr(bad), file).is_err(), "{bad}");
+        }
+        assert_eq!(key_provider("route53.eu"), "route53");
+        assert_eq!(key_provider("route53"), "route53");
+    }
+}

@@ -80,7 +80,9 @@ pub struct InstanceRecord {
     pub mode: Mode,
     /// The resource type, e.g. `kubernetes_manifest` or `route53_record`.
     pub resource_type: String,
-    /// The provider configuration that manages it, e.g. `provider.kubernetes["prod"]`.
+    /// The provider configuration that manages it: `route53` for the
+    /// default one, `route53.eu` for `provider "route53" { alias = "eu" }`.
+    /// Records written before aliases hold the provider name: the default.
     pub provider: String,
     /// Where the object lives as the provider names it (cluster context, AWS
     /// account and zone...), so a destroy reaches the right place even after
