@@ -146,3 +146,104 @@ fn conformance_accepted_any_error_summary() {
         );
     }
 }
+
+/// A loopback port nothing listens on: bound, then released.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// The lines of stdout and stderr that mention `needle`.
+fn mentioning<'a>(o: &'a Out, needle: &str) -> Vec<&'a str> {
+    o.stdout
+        .lines()
+        .chain(o.stderr.lines())
+        .filter(|l| l.contains(needle) && l.contains("127.0.0.1"))
+        .collect()
+}
+
+#[test]
+fn provider_errors_repeated_the_address() {
+    let port = closed_port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let route53 = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        route53.path().join("main.hcl"),
+        format!(
+            "provider \"route53\" {{\n  endpoint    = \"{endpoint}\"\n  access_key  = \"AKIATESTONLY\"\n  secret_key  = \"not-a-secret\"\n  max_retries = 1\n}}\nresource \"route53_zone\" \"apps\" {{\n  name = \"apps.example.com\"\n}}\nresource \"route53_record\" \"www\" {{\n  zone_id = \"Z123\"\n  name    = \"www.apps.example.com\"\n  type    = \"A\"\n  ttl     = 60\n  records = [\"10.0.0.1\"]\n}}\n"
+        ),
+    )
+    .expect("main.hcl");
+    // Planning the record reads its zone: a plan-time provider error.
+    let plan = posture(route53.path(), &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    let lines = mentioning(&plan, "route53_record.www");
+    assert_eq!(lines.len(), 1, "{}", plan.all());
+    assert_eq!(
+        lines[0].matches("route53_record.www").count(),
+        1,
+        "{}",
+        plan.all()
+    );
+    assert!(
+        lines[0].starts_with("Error: route53_record.www: "),
+        "{}",
+        plan.all()
+    );
+    // Applying the zone alone: the progress line and the error.
+    std::fs::write(
+        route53.path().join("main.hcl"),
+        format!(
+            "provider \"route53\" {{\n  endpoint    = \"{endpoint}\"\n  access_key  = \"AKIATESTONLY\"\n  secret_key  = \"not-a-secret\"\n  max_retries = 1\n}}\nresource \"route53_zone\" \"apps\" {{\n  name = \"apps.example.com\"\n}}\n"
+        ),
+    )
+    .expect("main.hcl");
+    let apply = posture(route53.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    let lines = mentioning(&apply, "route53_zone.apps");
+    assert!(!lines.is_empty(), "{}", apply.all());
+    for l in &lines {
+        assert_eq!(
+            l.matches("route53_zone.apps").count(),
+            1,
+            "{l}\n{}",
+            apply.all()
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Error: route53_zone.apps: ")),
+        "{}",
+        apply.all()
+    );
+
+    // The Kubernetes provider, on a cluster nothing listens for.
+    let k8s = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        k8s.path().join("kc"),
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c1\n  cluster:\n    server: {endpoint}\ncontexts:\n- name: c1\n  context:\n    cluster: c1\n    user: u\nusers:\n- name: u\n  user:\n    token: t\ncurrent-context: c1\n"
+        ),
+    )
+    .expect("kc");
+    std::fs::write(
+        k8s.path().join("main.hcl"),
+        "cluster \"c1\" {\n  kubeconfig = \"kc\"\n  context    = \"c1\"\n}\nresource \"kubernetes_manifest\" \"cm\" {\n  cluster = cluster.c1\n  manifest = {\n    apiVersion = \"v1\"\n    kind       = \"ConfigMap\"\n    metadata   = { name = \"cm\", namespace = \"default\" }\n    data       = { a = \"b\" }\n  }\n}\n",
+    )
+    .expect("main.hcl");
+    for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
+        let o = posture(k8s.path(), args);
+        assert_eq!(o.code, 1, "{}", o.all());
+        let lines = mentioning(&o, "kubernetes_manifest.cm");
+        assert!(!lines.is_empty(), "{}", o.all());
+        for l in &lines {
+            assert_eq!(
+                l.matches("kubernetes_manifest.cm").count(),
+                1,
+                "{l}\n{}",
+                o.all()
+            );
+        }
+    }
+}

@@ -48,11 +48,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// The error as the engine's [`ProviderError`], prefixed with the
-    /// address of the instance it concerns.
+    /// The error as the engine's [`ProviderError`] for the instance at
+    /// `address`. The engine prefixes the address itself (plan and read
+    /// diagnostics, the apply report), so the message does not repeat it.
     pub fn for_address(&self, address: &str) -> ProviderError {
+        let _ = address;
         ProviderError {
-            message: format!("{address}: {self}"),
+            message: self.to_string(),
             retryable: matches!(self, Error::Aws(e) if e.retryable),
         }
     }

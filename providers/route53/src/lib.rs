@@ -262,8 +262,8 @@ impl Provider for Route53Provider {
     }
 }
 
-fn unknown_type(address: &str, type_name: &str) -> ProviderError {
+fn unknown_type(_address: &str, type_name: &str) -> ProviderError {
     ProviderError::new(format!(
-        "{address}: the route53 provider has no type {type_name:?} (it has {ZONE} and {RECORD})"
+        "the route53 provider has no type {type_name:?} (it has {ZONE} and {RECORD})"
     ))
 }

@@ -55,10 +55,7 @@ pub async fn apply(
             Some(z) => by_zone.entry(bare_zone_id(&z)).or_default().push((i, r)),
             None => out.push((
                 i,
-                ApplyResult::Failed(ProviderError::new(format!(
-                    "{}: zone_id is not known at apply time",
-                    r.address
-                ))),
+                ApplyResult::Failed(ProviderError::new("zone_id is not known at apply time")),
             )),
         }
     }
@@ -114,10 +111,7 @@ async fn apply_zone(
                 let val = finish_value(&r.planned, zone_id, zone_name.as_deref());
                 out.push((i, ApplyResult::Applied(val)));
             }
-            Err(msg) => out.push((
-                i,
-                ApplyResult::Failed(ProviderError::new(format!("{}: {msg}", r.address))),
-            )),
+            Err(msg) => out.push((i, ApplyResult::Failed(ProviderError::new(msg)))),
         }
     }
     // A replacement arrives as a Delete and a Create of one address, a
@@ -160,8 +154,8 @@ async fn apply_zone(
             out.push((
                 p.index,
                 ApplyResult::Failed(ProviderError::new(format!(
-                    "{}: {} is larger than one Route53 change batch allows (1,000 values, 32,000 characters); split its values",
-                    p.address, p.key
+                    "{} is larger than one Route53 change batch allows (1,000 values, 32,000 characters); split its values",
+                    p.key
                 ))),
             ));
         }
@@ -215,8 +209,8 @@ async fn apply_zone(
                 Err(_) if landed => ApplyResult::Applied(p.result),
                 Err(SubmitError { error: e, .. }) => ApplyResult::Failed(ProviderError {
                     message: format!(
-                        "{}: {}: {e} (the batch of {n} changes in zone {zone_id} was rejected as a whole; none of it was applied)",
-                        p.address, p.key
+                        "{}: {e} (the batch of {n} changes in zone {zone_id} was rejected as a whole; none of it was applied)",
+                        p.key
                     ),
                     retryable: matches!(e, Error::Aws(a) if a.retryable),
                 }),

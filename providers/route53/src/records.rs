@@ -104,10 +104,9 @@ pub async fn read(ctx: &Context, requests: Vec<(usize, ReadRequest)>) -> Vec<(us
             Some(z) => by_zone.entry(bare_zone_id(&z)).or_default().push((i, r)),
             None => out.push((
                 i,
-                ReadResult::Failed(ProviderError::new(format!(
-                    "{}: the recorded state has no zone_id; remove it from state and import the record",
-                    r.address
-                ))),
+                ReadResult::Failed(ProviderError::new(
+                    "the recorded state has no zone_id; remove it from state and import the record",
+                )),
             )),
         }
     }
@@ -131,8 +130,7 @@ pub async fn read(ctx: &Context, requests: Vec<(usize, ReadRequest)>) -> Vec<(us
         for (i, r) in reqs {
             let res = match record_of(&r.prior, Some(&snap.zone_name)) {
                 Err(msg) => ReadResult::Failed(ProviderError::new(format!(
-                    "{}: the recorded state cannot be read ({msg})",
-                    r.address
+                    "the recorded state cannot be read ({msg})"
                 ))),
                 Ok(prior_rec) => match snap.records.get(&prior_rec.key) {
                     None => ReadResult::Gone,
@@ -168,19 +166,14 @@ pub async fn plan(ctx: &Context, r: PlanRequest) -> Result<PlanResponse, Provide
         .all(|f| v::is_known(&config, f));
     match (&snap, all_known) {
         (Some(snap), true) => {
-            let rec = Record::from_value(&config, &snap.zone_name)
-                .map_err(|m| ProviderError::new(format!("{}: {m}", r.address)))?;
+            let rec = Record::from_value(&config, &snap.zone_name).map_err(ProviderError::new)?;
             let problems = if arguments_known(&config) {
                 rec.problems()
             } else {
                 Vec::new()
             };
             if !problems.is_empty() {
-                return Err(ProviderError::new(format!(
-                    "{}: {}",
-                    r.address,
-                    problems.join("; ")
-                )));
+                return Err(ProviderError::new(problems.join("; ")));
             }
             planned.insert("fqdn".into(), Value::from(rec.key.name.as_str()));
             planned.insert("id".into(), Value::from(rec.key.id(&snap.zone_id)));
@@ -215,7 +208,7 @@ fn check_conflict(
     };
     if v::get_bool(config, "allow_overwrite") == Some(true) {
         notes.push(format!(
-            "{address}: {} already exists in zone {}; allow_overwrite is set, so apply will overwrite it",
+            "{} already exists in zone {}; allow_overwrite is set, so apply will overwrite it",
             rec.key, snap.zone_id
         ));
         return Ok(());
@@ -224,13 +217,13 @@ fn check_conflict(
         // Same values: most likely our own create whose state was lost
         // (a crash after the call); taking it over changes nothing.
         notes.push(format!(
-            "{address}: {} already exists in zone {} with the same values; apply will adopt it",
+            "{} already exists in zone {} with the same values; apply will adopt it",
             rec.key, snap.zone_id
         ));
         return Ok(());
     }
     Err(ProviderError::new(format!(
-        "{address}: {} already exists in zone {}: import it (posture import {address} {}) or set allow_overwrite = true",
+        "{} already exists in zone {}: import it (posture import {address} {}) or set allow_overwrite = true",
         rec.key,
         snap.zone_id,
         rec.key.id(&snap.zone_id)

@@ -226,10 +226,9 @@ pub async fn read(ctx: &Context, r: &ReadRequest) -> ReadResult {
             }
         }
         _ => {
-            return ReadResult::Failed(ProviderError::new(format!(
-                "{}: the recorded state has no id; remove it from state and import the zone",
-                r.address
-            )));
+            return ReadResult::Failed(ProviderError::new(
+                "the recorded state has no id; remove it from state and import the zone",
+            ));
         }
     };
     match get_zone(ctx, &id).await {

@@ -25,7 +25,7 @@ pub async fn read_data(ctx: &Context, config: Value) -> Result<Value, ProviderEr
         .await
         .map_err(|e| e.for_address(addr))?,
         (None, None) => {
-            return Err(ProviderError::new(format!("{addr}: set name or zone_id")));
+            return Err(ProviderError::new("set name or zone_id".to_string()));
         }
     };
     let remote = get_zone(ctx, &id).await.map_err(|e| e.for_address(addr))?;
