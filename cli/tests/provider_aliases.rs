@@ -300,21 +300,71 @@ fn an_alias_of_a_provider_that_does_not_exist_is_refused() {
     assert!(e.contains("Did you mean \"route53\"?"), "{e}");
 }
 
-#[test]
-fn a_module_providers_argument_is_not_supported_yet() {
-    let d = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir(d.path().join("child")).expect("child");
-    std::fs::write(d.path().join("child/main.hcl"), "").expect("child main");
+/// A root module with the two configurations on `home` and `eu`, and a
+/// call of `./child` (one zone, no provider argument) with `providers`.
+fn module_config(dir: &Path, home: &str, eu: &str, providers: &str) {
+    std::fs::create_dir_all(dir.join("child")).expect("child");
+    std::fs::write(dir.join("child/main.hcl"), zone("z", None)).expect("child main");
     write(
+        dir,
+        &format!(
+            "{}{}module \"c\" {{\n  source    = \"./child\"\n  providers = {providers}\n}}\n",
+            provider_block(None, home),
+            provider_block(Some("eu"), eu),
+        ),
+    );
+}
+
+#[test]
+fn a_module_providers_map_hands_the_child_the_aliased_configuration() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let home = format!("http://127.0.0.1:{}", closed_port());
+    let eu = format!("http://127.0.0.1:{}", closed_port());
+    module_config(d.path(), &home, &eu, "{ route53 = route53.eu }");
+    let o = posture(d.path(), &["validate"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let o = posture(d.path(), &["apply", "--auto-approve"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    let err = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("Error: module.c.route53_zone.z: "))
+        .unwrap_or_default();
+    assert!(err.contains(&format!("to {eu} ")), "{}", o.all());
+}
+
+#[test]
+fn a_module_providers_map_to_an_undeclared_or_foreign_configuration_is_refused() {
+    let d = tempfile::tempdir().expect("tempdir");
+    module_config(
         d.path(),
-        "module \"c\" {\n  source    = \"./child\"\n  providers = { route53 = route53.eu }\n}\n",
+        "http://127.0.0.1:1",
+        "http://127.0.0.1:2",
+        "{ route53 = route53.nope }",
     );
     let o = posture(d.path(), &["validate"]);
     assert_eq!(o.code, 1, "{}", o.all());
-    assert!(o.stderr.contains("on main.hcl:3:3"), "{}", o.all());
     assert!(
-        o.stderr.contains("\"providers\" is not supported yet"),
+        o.stderr
+            .contains("Error: Provider configuration not present"),
         "{}",
         o.all()
     );
+    assert!(o.stderr.contains("on main.hcl:16:27"), "{}", o.all());
+    assert!(o.stderr.contains("Did you mean route53.eu?"), "{}", o.all());
+
+    module_config(
+        d.path(),
+        "http://127.0.0.1:1",
+        "http://127.0.0.1:2",
+        "{ route53 = kubernetes }",
+    );
+    let o = posture(d.path(), &["validate"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(
+        o.stderr.contains("Error: Invalid providers entry"),
+        "{}",
+        o.all()
+    );
+    assert!(o.stderr.contains("on main.hcl:16:27"), "{}", o.all());
 }

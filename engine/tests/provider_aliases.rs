@@ -250,3 +250,32 @@ async fn an_alias_of_a_provider_without_a_factory_is_refused() {
         .expect_err("no second instance can be made");
     assert!(e.contains("Provider does not support aliases"), "{e}");
 }
+
+#[tokio::test]
+async fn a_module_providers_map_gives_the_child_the_aliased_instance() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("child")).expect("child");
+    std::fs::write(
+        dir.path().join("child/main.hcl"),
+        "resource \"site_thing\" \"x\" {\n  name = \"x\"\n}\nresource \"site_thing\" \"y\" {\n  provider = site.eu\n  name     = \"y\"\n}\n",
+    )
+    .expect("child");
+    // The child's site is the caller's site.eu, and its site.eu the caller's site.
+    let config = format!(
+        "{BLOCKS}module \"c\" {{\n  source    = \"./child\"\n  providers = {{ site = site.eu, site.eu = site }}\n}}\n"
+    );
+    run(dir.path(), &config, &factory_providers(), true)
+        .await
+        .expect("apply");
+    let st = state_of(dir.path());
+    assert_eq!(
+        made_in(&st, "module.c.site_thing.x"),
+        serde_json::json!("eu-west")
+    );
+    assert_eq!(st.instances["module.c.site_thing.x"].provider, "site.eu");
+    assert_eq!(
+        made_in(&st, "module.c.site_thing.y"),
+        serde_json::json!("home")
+    );
+    assert_eq!(st.instances["module.c.site_thing.y"].provider, "site");
+}

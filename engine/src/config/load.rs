@@ -80,8 +80,11 @@ fn load_rec(
             );
             continue;
         }
-        let child = load_rec(root, &call.source_dir, sources, diags, stack);
+        let mut child = load_rec(root, &call.source_dir, sources, diags, stack);
         check_module_inputs(call, &child.module, diags);
+        if !call.providers.is_empty() {
+            super::providers::inherit(&mut child, &call.providers);
+        }
         children.insert(call.name.clone(), child);
     }
     stack.pop();
@@ -892,6 +895,7 @@ impl Decoder<'_> {
             for_each: for_each.map(|a| self.expr(&a.value)),
             depends_on,
             lifecycle,
+            inherited_providers: Vec::new(),
             provider: provider.and_then(|a| {
                 super::providers::parse_ref(&a.value, self.file)
                     .map_err(|d| self.diags.push(d))
@@ -911,6 +915,7 @@ impl Decoder<'_> {
         let mut for_each = None;
         let mut depends_on = Vec::new();
         let mut inputs = BTreeMap::new();
+        let mut providers = Vec::new();
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) => {
@@ -924,14 +929,17 @@ impl Decoder<'_> {
                             depends_on = self.references_list(&a.value);
                             false
                         }
-                        "version" | "providers" => {
+                        "providers" => {
+                            match super::providers::parse_mappings(&a.value, self.file) {
+                                Ok(m) => providers = m,
+                                Err(d) => self.diags.extend(d),
+                            }
+                            false
+                        }
+                        "version" => {
                             self.err(
                                 "Unsupported argument",
-                                if key == "providers" {
-                                    "\"providers\" is not supported yet: a module's resources use the root module's provider configurations, and name an aliased one themselves with provider = route53.eu.".to_string()
-                                } else {
-                                    format!("\"{key}\" is not supported: posture modules are local directories and share the root module's providers.")
-                                },
+                                "\"version\" is not supported: posture modules are local directories.".to_string(),
                                 aspan,
                             );
                             false
@@ -990,6 +998,7 @@ impl Decoder<'_> {
             for_each,
             inputs,
             depends_on,
+            providers,
             span,
         })
     }

@@ -151,6 +151,10 @@ pub struct Resource {
     /// `provider = route53.eu`: the provider configuration it uses
     /// (`None`: the default configuration of the provider serving its type).
     pub provider: Option<super::providers::ProviderRef>,
+    /// The `providers = { ... }` maps of the module calls above it, the
+    /// innermost first: (the name inside the called module, what the caller
+    /// passes). Empty in the root module.
+    pub inherited_providers: Vec<Vec<super::providers::ProviderMapping>>,
     /// The body without meta-arguments.
     pub body: BodyRef,
     /// Where the block starts (its type and labels).
@@ -185,6 +189,9 @@ pub struct ModuleCall {
     pub inputs: BTreeMap<String, Expr>,
     /// `depends_on`
     pub depends_on: Vec<Expr>,
+    /// `providers = { route53 = route53.eu }`: the caller's configurations
+    /// the called module's resources use.
+    pub providers: Vec<super::providers::ProviderMapping>,
     /// Where the block starts.
     pub span: Span,
 }

@@ -4,13 +4,15 @@
 //!
 //! A configuration is named by its *key*: `route53` for the default
 //! (unaliased) one, `route53.eu` for `provider "route53" { alias = "eu" }`.
-//! Child modules share the root module's configurations.
+//! Child modules share the root module's configurations; a module call's
+//! `providers = { route53 = route53.eu }` makes the called module's
+//! `route53` stand for the caller's `route53.eu`.
 
 use super::{ModuleTree, Resource};
 use crate::addrs::Mode;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
 use hcl_edit::Span as _;
-use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 
 /// `provider = route53.eu`: the provider configuration a resource uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,109 @@ impl ProviderRef {
     pub fn key(&self) -> String {
         config_key(&self.name, self.alias.as_deref())
     }
+}
+
+/// One entry of a module call's `providers` map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderMapping {
+    /// The configuration as the called module names it (`route53`, `route53.x`).
+    pub inner: ProviderRef,
+    /// The caller's configuration it stands for.
+    pub outer: ProviderRef,
+}
+
+/// Reads `providers = { route53 = route53.eu, route53.x = route53 }`.
+pub(super) fn parse_mappings(
+    e: &Expression,
+    file: FileId,
+) -> Result<Vec<ProviderMapping>, Diagnostics> {
+    let span = Span::new(file, e.span().unwrap_or(0..0));
+    let Expression::Object(o) = e else {
+        return Err(Diagnostic::error(
+            "Invalid providers argument",
+            "providers must be a map from the called module's provider configurations to this module's, like { route53 = route53.eu }.",
+        )
+        .at(span)
+        .into());
+    };
+    let mut out: Vec<ProviderMapping> = Vec::new();
+    let mut diags = Diagnostics::default();
+    for (k, v) in o.iter() {
+        let inner = match k {
+            ObjectKey::Ident(id) => Ok(ProviderRef {
+                name: id.value().to_string(),
+                alias: None,
+                span: Span::new(file, id.span().unwrap_or(0..0)),
+            }),
+            ObjectKey::Expression(ke) => parse_ref(ke, file),
+        };
+        let (inner, outer) = match (inner, parse_ref(v.expr(), file)) {
+            (Ok(i), Ok(o)) => (i, o),
+            (i, o) => {
+                for d in i.err().into_iter().chain(o.err()) {
+                    diags.push(d);
+                }
+                continue;
+            }
+        };
+        if inner.name != outer.name {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid providers entry",
+                    format!(
+                        "{} can only stand for a configuration of provider \"{}\", not {}.",
+                        inner.key(),
+                        inner.name,
+                        outer.key()
+                    ),
+                )
+                .at(outer.span),
+            );
+        } else if out.iter().any(|m| m.inner.key() == inner.key()) {
+            diags.push(
+                Diagnostic::error(
+                    "Duplicate providers entry",
+                    format!("{} is given more than once.", inner.key()),
+                )
+                .at(inner.span),
+            );
+        } else {
+            out.push(ProviderMapping { inner, outer });
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(out)
+    }
+}
+
+/// Hands a module call's `providers` map to every resource of the called
+/// module and of the modules it calls (after their own calls' maps).
+pub(super) fn inherit(tree: &mut ModuleTree, maps: &[ProviderMapping]) {
+    for r in tree.module.resources.values_mut() {
+        r.inherited_providers.push(maps.to_vec());
+    }
+    for c in tree.children.values_mut() {
+        inherit(c, maps);
+    }
+}
+
+/// The root module's configuration a resource uses, through the
+/// `providers` maps of the module calls above it; `owner` is the provider
+/// serving its type (the default when it names none).
+pub fn resolve(r: &Resource, owner: &str) -> ProviderRef {
+    let mut cur = r.provider.clone().unwrap_or_else(|| ProviderRef {
+        name: owner.to_string(),
+        alias: None,
+        span: r.span,
+    });
+    for level in &r.inherited_providers {
+        if let Some(m) = level.iter().find(|m| m.inner.key() == cur.key()) {
+            cur = m.outer.clone();
+        }
+    }
+    cur
 }
 
 /// The key of a provider configuration: `NAME` or `NAME.ALIAS`.
@@ -134,8 +239,8 @@ pub fn check(
     while let Some(t) = todo.pop() {
         todo.extend(t.children.values());
         for r in t.module.resources.values() {
-            if let Some(p) = &r.provider {
-                check_ref(r, p, tree, serves, &mut diags);
+            if r.provider.is_some() || !r.inherited_providers.is_empty() {
+                check_ref(r, tree, serves, &mut diags);
             }
         }
     }
@@ -159,7 +264,6 @@ pub fn check_with_schemas(tree: &ModuleTree, schemas: &dyn crate::schema::Schema
 
 fn check_ref(
     r: &Resource,
-    p: &ProviderRef,
     tree: &ModuleTree,
     serves: &dyn Fn(Mode, &str) -> Option<String>,
     diags: &mut Diagnostics,
@@ -167,8 +271,10 @@ fn check_ref(
     let Some(owner) = serves(r.addr.mode, &r.addr.type_name) else {
         return;
     };
-    let key = p.key();
-    if p.name != owner {
+    if let Some(p) = &r.provider
+        && p.name != owner
+    {
+        let key = p.key();
         diags.push(
             Diagnostic::error(
                 "Invalid provider configuration reference",
@@ -183,6 +289,8 @@ fn check_ref(
         );
         return;
     }
+    let p = resolve(r, &owner);
+    let key = p.key();
     if p.alias.is_none() || tree.module.providers.contains_key(&key) {
         return;
     }

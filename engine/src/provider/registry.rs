@@ -71,11 +71,11 @@ impl Providers {
         &self,
         resource: &crate::config::Resource,
     ) -> Option<(&str, &Arc<dyn Provider>)> {
-        let mode = resource.addr.mode;
-        let type_name = &resource.addr.type_name;
-        match &resource.provider {
-            Some(r) if r.alias.is_some() => self.instance(&r.key()),
-            _ => self.for_type(mode, type_name),
+        let default = self.for_type(resource.addr.mode, &resource.addr.type_name)?;
+        let r = crate::config::providers::resolve(resource, default.0);
+        match r.alias {
+            Some(_) => self.instance(&r.key()),
+            None => Some(default),
         }
     }
 
