@@ -217,6 +217,10 @@ fn conformance_accepted_any_error_summary() {
         ("upper(\"a\", \"b\")", "Too many function arguments"),
         ("upper()", "Not enough function arguments"),
         ("try()", "Error in function call"),
+        ("length(5)", "Error in function call"),
+        ("sort([\"a\", null])", "Error in function call"),
+        ("jsondecode(\"[1,]\")", "Error in function call"),
+        ("jsondecode(\"\")", "Error in function call"),
         ("{(null) = 1}", "Null value as key"),
         ("\"%{if \"yes\"}x%{endif}\"", "Incorrect condition type"),
         (

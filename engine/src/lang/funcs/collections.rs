@@ -143,9 +143,8 @@ fn length(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
         Value::List(_, i) | Value::Set(_, i) | Value::Tuple(i) => i.len(),
         Value::Map(_, m) | Value::Object(m) => m.len(),
         _ => {
-            return Err(arg_err(
-                0,
-                "value",
+            // cty fails the call, not the argument.
+            return Err(fail(
                 "argument must be a string, a collection type, or a structural type",
             ));
         }

@@ -307,7 +307,8 @@ pub(super) fn from_json(src: &str) -> Result<Value, String> {
 }
 
 fn jsondecode(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
-    from_json(args[0].as_str().unwrap_or_default()).map_err(|e| super::util::arg_err(0, "str", e))
+    // cty fails the call ("Error in function call"), not the argument.
+    from_json(args[0].as_str().unwrap_or_default()).map_err(super::util::fail)
 }
 
 fn base64encode(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {

@@ -235,11 +235,10 @@ fn sort(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
         match v.as_str() {
             Some(s) => strs.push(s.to_string()),
             None => {
-                return Err(arg_err(
-                    0,
-                    "list",
-                    format!("given list element {i} is null; a null string cannot be sorted"),
-                ));
+                // cty fails the call, not the argument.
+                return Err(fail(format!(
+                    "given list element {i} is null; a null string cannot be sorted"
+                )));
             }
         }
     }
