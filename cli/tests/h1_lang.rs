@@ -62,9 +62,20 @@ fn timestamp_and_uuid_returned_real_values_during_plan() {
         "resource \"posture_data\" \"a\" {\n  input = \"at ${timestamp()}\"\n}\noutput \"t\" { value = timestamp() }\noutput \"u\" { value = uuid() }\n",
     )
     .expect("main.hcl");
+    // A template calling timestamp() is unknown in a plan too.
+    std::fs::write(d.path().join("t.tpl"), "at ${timestamp()}").expect("t.tpl");
+    std::fs::write(
+        d.path().join("tpl.hcl"),
+        "output \"f\" { value = templatefile(\"t.tpl\", {}) }\n",
+    )
+    .expect("tpl.hcl");
     let plan = posture(d.path(), &["plan"]);
     assert_eq!(plan.code, 0, "{}", plan.all());
-    for line in ["+ t = (known after apply)", "+ u = (known after apply)"] {
+    for line in [
+        "+ f = (known after apply)",
+        "+ t = (known after apply)",
+        "+ u = (known after apply)",
+    ] {
         assert!(plan.stdout.contains(line), "{line}:\n{}", plan.all());
     }
     assert!(

@@ -397,9 +397,13 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
+        let templates = match self.templates.planning() {
+            Some(t) if self.pure_only => t,
+            _ => self.templates,
+        };
         let ctx = FuncCtx {
             base_dir: self.base_dir,
-            templates: self.templates,
+            templates,
         };
         match funcs::call(&ctx, name, args) {
             // Arguments are still checked; only the result waits for apply.

@@ -309,6 +309,11 @@ impl Evaluator<'_> {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FileTemplates;
 
+/// [`FileTemplates`] while planning: impure functions in the template are
+/// unknown, as they are everywhere else in a plan.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PlanFileTemplates;
+
 impl crate::lang::funcs::TemplateRenderer for FileTemplates {
     fn render(
         &self,
@@ -316,43 +321,68 @@ impl crate::lang::funcs::TemplateRenderer for FileTemplates {
         path: &std::path::Path,
         vars: &std::collections::BTreeMap<String, Value>,
     ) -> Result<Value, String> {
-        let tpl = hcl_edit::parser::parse_template(src).map_err(|e| {
-            format!(
-                "{}:{}:{}: {}",
-                path.display(),
-                e.location().line(),
-                e.location().column(),
-                e.message()
-            )
-        })?;
-        let scope = super::MapScope(vars.clone());
-        let dir = path.parent().unwrap_or(std::path::Path::new("."));
-        // Templates may not call templatefile themselves (as in Terraform).
-        let mut ev = Evaluator::new(
-            crate::diag::FileId(u32::MAX),
-            src,
-            &scope,
-            dir,
-            &crate::lang::funcs::NoTemplates,
-        );
-        let mut out = Out::default();
-        ev.render(&tpl, false, false, &mut out, 0);
-        if out.too_long {
-            ev.report_too_long(crate::diag::Span::new(crate::diag::FileId(u32::MAX), 0..0));
-        }
-        if let Some(d) = ev.take_diags().0.into_iter().next() {
-            let at = d
-                .span
-                .map(|s| {
-                    let line = src[..s.start.min(src.len())].matches('\n').count() + 1;
-                    format!("{}:{line}: ", path.display())
-                })
-                .unwrap_or_default();
-            return Err(format!("{at}{}: {}", d.summary, d.detail));
-        }
-        if out.unknown {
-            return Ok(Value::Unknown(Type::String).mark_if(out.sensitive));
-        }
-        Ok(Value::String(out.text).mark_if(out.sensitive))
+        render_file(src, path, vars, false)
     }
+
+    fn planning(&self) -> Option<&'static dyn crate::lang::funcs::TemplateRenderer> {
+        Some(&PlanFileTemplates)
+    }
+}
+
+impl crate::lang::funcs::TemplateRenderer for PlanFileTemplates {
+    fn render(
+        &self,
+        src: &str,
+        path: &std::path::Path,
+        vars: &std::collections::BTreeMap<String, Value>,
+    ) -> Result<Value, String> {
+        render_file(src, path, vars, true)
+    }
+}
+
+fn render_file(
+    src: &str,
+    path: &std::path::Path,
+    vars: &std::collections::BTreeMap<String, Value>,
+    pure_only: bool,
+) -> Result<Value, String> {
+    let tpl = hcl_edit::parser::parse_template(src).map_err(|e| {
+        format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            e.location().line(),
+            e.location().column(),
+            e.message()
+        )
+    })?;
+    let scope = super::MapScope(vars.clone());
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    // Templates may not call templatefile themselves (as in Terraform).
+    let mut ev = Evaluator::new(
+        crate::diag::FileId(u32::MAX),
+        src,
+        &scope,
+        dir,
+        &crate::lang::funcs::NoTemplates,
+    )
+    .pure_only(pure_only);
+    let mut out = Out::default();
+    ev.render(&tpl, false, false, &mut out, 0);
+    if out.too_long {
+        ev.report_too_long(crate::diag::Span::new(crate::diag::FileId(u32::MAX), 0..0));
+    }
+    if let Some(d) = ev.take_diags().0.into_iter().next() {
+        let at = d
+            .span
+            .map(|s| {
+                let line = src[..s.start.min(src.len())].matches('\n').count() + 1;
+                format!("{}:{line}: ", path.display())
+            })
+            .unwrap_or_default();
+        return Err(format!("{at}{}: {}", d.summary, d.detail));
+    }
+    if out.unknown {
+        return Ok(Value::Unknown(Type::String).mark_if(out.sensitive));
+    }
+    Ok(Value::String(out.text).mark_if(out.sensitive))
 }

@@ -66,6 +66,12 @@ pub trait TemplateRenderer {
         path: &Path,
         vars: &BTreeMap<String, Value>,
     ) -> Result<Value, String>;
+
+    /// The renderer to use while planning, when it differs: one whose
+    /// templates see `timestamp()` and `uuid()` as unknown (see [`IMPURE`]).
+    fn planning(&self) -> Option<&'static dyn TemplateRenderer> {
+        None
+    }
 }
 
 /// A function call failure. `arg` is the index of the offending argument,
