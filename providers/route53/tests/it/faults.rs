@@ -187,7 +187,12 @@ async fn endless_throttling_fails_with_the_address_and_the_aws_code() {
         .await
         .expect_err("gives up");
     // The engine prefixes the address (route53_record.s[0]); the provider does not.
-    assert!(err.starts_with("s0.stuck.example A: ChangeResourceRecordSets failed: Throttling: Rate exceeded"), "{err}");
+    assert!(
+        err.starts_with(
+            "s0.stuck.example A: ChangeResourceRecordSets failed: Throttling: Rate exceeded"
+        ),
+        "{err}"
+    );
     // Every attempt took a turn: max_attempts of them, no more.
     assert_eq!(h.proxy.count("ChangeResourceRecordSets").received, 12);
 }
