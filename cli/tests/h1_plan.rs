@@ -1,29 +1,10 @@
 //! Issue H1 through the binary: targeted destroy, nested ignore_changes,
 //! unknown resource types in plan/apply, provider validation.
 
+mod support;
+use support::{Out, posture};
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn posture(dir: &Path, args: &[&str]) -> Out {
-    let o = Command::new(env!("CARGO_BIN_EXE_posture"))
-        .arg("--chdir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn posture");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
 
 fn write(dir: &Path, name: &str, text: &str) {
     let p = dir.join(name);

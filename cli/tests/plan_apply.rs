@@ -1,38 +1,9 @@
 //! plan / apply / destroy end to end with posture_data.
 
-use std::io::Write;
+mod support;
+use support::{Out, posture};
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn posture(dir: &Path, args: &[&str]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_posture"))
-        .arg("--chdir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"")
-        .expect("stdin");
-    let o = child.wait_with_output().expect("wait");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
 
 fn write(dir: &Path, text: &str) {
     std::fs::write(dir.join("main.hcl"), text).expect("write config");

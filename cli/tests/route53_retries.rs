@@ -4,45 +4,10 @@
 //! endpoint. It used to wait 105.7 s in silence and end in a 500-character
 //! debug dump of the SDK's error.
 
+mod support;
+use support::posture_without_aws_env as posture;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-impl Out {
-    fn all(&self) -> String {
-        format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr)
-    }
-}
-
-fn posture(dir: &Path, args: &[&str]) -> Out {
-    let start = Instant::now();
-    let o = Command::new(env!("CARGO_BIN_EXE_posture"))
-        .arg("--chdir")
-        .arg(dir)
-        .args(args)
-        // The endpoint and keys come from the provider block alone.
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_ROUTE_53")
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run posture");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        took: start.elapsed(),
-    }
-}
 
 /// A loopback port nothing listens on: bound, then released.
 fn closed_port() -> u16 {
@@ -125,8 +90,8 @@ fn a_closed_route53_port_shows_retries_and_gives_up_in_bounded_time() {
         }
         assert!(!e.contains("not-a-secret"), "{e}");
     }
-    // Backoff is 0.5 s doubling, with jitter: at most 3.5 s of waiting.
-    assert!(o.took < Duration::from_secs(30), "took {:?}", o.took);
+    // Bounded by attempts, counted above (no "retry 4/"; "gave up after 4
+    // attempts"), not by a wall-clock assertion.
 
     let o = posture(d.path(), &["state", "list"]);
     assert_eq!(o.stdout.trim(), "", "nothing was created\n{}", o.all());

@@ -2,35 +2,11 @@
 //! `force-unlock`: the real binary in temporary directories, with state made
 //! by `posture apply --auto-approve` on small `posture_data` configurations.
 
+mod support;
+use support::{Out, posture};
+
 use posture_engine::state::{LocalLocation, LockOptions, StateLocation, read_lock};
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn posture(dir: &Path, args: &[&str]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_posture"))
-        .arg("--chdir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn posture");
-    // An empty, closed stdin: not a terminal.
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("wait");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// Runs posture and asserts exit 0.
 fn ok(dir: &Path, args: &[&str]) -> Out {

@@ -2,29 +2,10 @@
 //! deep values, serials that wrap, damaged lock files, a database that lost
 //! committed history; and the reasons `state mv` and `state push` give.
 
+mod support;
+use support::{Out, posture};
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn posture(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_posture"))
-        .arg("--chdir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run posture");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 fn run(dir: &Path, args: &[&str], code: i32) -> Out {
     let o = posture(dir, args);

@@ -1,0 +1,64 @@
+//! The `posture` binary run as a user runs it, shared by the CLI test files:
+//! `posture --chdir DIR ARGS` with a closed, empty stdin (not a terminal),
+//! its exit code and both output streams.
+
+// Each test file is its own crate and uses a part of this module.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// What one run exited with and printed.
+pub struct Out {
+    /// The exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Out {
+    /// Both streams, for assertion messages.
+    pub fn all(&self) -> String {
+        format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// `posture --chdir DIR`, to add arguments, variables or stdin to.
+pub fn command(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_posture"));
+    c.arg("--chdir")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// Runs a command to its end.
+pub fn output(cmd: &mut Command) -> Out {
+    let o = cmd.output().expect("run posture");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// `posture --chdir DIR ARGS`.
+pub fn posture(dir: &Path, args: &[&str]) -> Out {
+    output(command(dir).args(args))
+}
+
+/// The same with the AWS endpoint and profile variables removed, so that
+/// the configuration's provider blocks alone choose the endpoint.
+pub fn posture_without_aws_env(dir: &Path, args: &[&str]) -> Out {
+    output(
+        command(dir)
+            .args(args)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_ENDPOINT_URL_ROUTE_53")
+            .env_remove("AWS_PROFILE"),
+    )
+}
