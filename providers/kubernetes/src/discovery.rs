@@ -139,12 +139,7 @@ impl Catalog {
                 Ok(Shape::Aggregated)
             }
             Some("APIVersions") if core => {
-                for v in doc
-                    .get("versions")
-                    .and_then(J::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for v in items(doc, "versions") {
                     if let Some(v) = v.as_str() {
                         self.listed.insert(v.to_string());
                     }
@@ -152,18 +147,8 @@ impl Catalog {
                 Ok(Shape::Legacy)
             }
             Some("APIGroupList") if !core => {
-                for g in doc
-                    .get("groups")
-                    .and_then(J::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    for v in g
-                        .get("versions")
-                        .and_then(J::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
+                for g in items(doc, "groups") {
+                    for v in items(g, "versions") {
                         if let Some(gv) = v.get("groupVersion").and_then(J::as_str) {
                             self.listed.insert(gv.to_string());
                         }
@@ -180,7 +165,7 @@ impl Catalog {
     }
 
     fn absorb_aggregated(&mut self, doc: &J, core: bool) {
-        for item in doc.get("items").and_then(J::as_array).into_iter().flatten() {
+        for item in items(doc, "items") {
             let group = if core {
                 ""
             } else {
@@ -188,22 +173,12 @@ impl Catalog {
                     .and_then(J::as_str)
                     .unwrap_or_default()
             };
-            for v in item
-                .get("versions")
-                .and_then(J::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for v in items(item, "versions") {
                 let Some(version) = v.get("version").and_then(J::as_str) else {
                     continue;
                 };
                 let mut kinds = HashMap::new();
-                for r in v
-                    .get("resources")
-                    .and_then(J::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for r in items(v, "resources") {
                     let plural = r.get("resource").and_then(J::as_str);
                     let kind = r.pointer("/responseKind/kind").and_then(J::as_str);
                     if let (Some(plural), Some(kind)) = (plural, kind) {
@@ -242,12 +217,7 @@ impl Catalog {
         };
         let (group, version) = crate::cluster::split_api_version(api_version);
         let mut kinds = HashMap::new();
-        for r in doc
-            .get("resources")
-            .and_then(J::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for r in items(doc, "resources") {
             let name = r.get("name").and_then(J::as_str).unwrap_or_default();
             // `deployments/status` and friends are subresources, not kinds.
             if name.is_empty() || name.contains('/') {
@@ -306,6 +276,11 @@ pub fn resource_list_path(api_version: &str) -> String {
     } else {
         format!("/api/{api_version}")
     }
+}
+
+/// The elements of an array field (none when absent or not an array).
+fn items<'a>(v: &'a J, key: &str) -> impl Iterator<Item = &'a J> {
+    v.get(key).and_then(J::as_array).into_iter().flatten()
 }
 
 fn make_kind(group: &str, version: &str, kind: &str, plural: &str, namespaced: bool) -> Kind {

@@ -11,7 +11,7 @@
 use crate::cluster::{Conn, Kind, RetryPolicy, obj_name};
 use crate::error::K8sError;
 use futures_util::StreamExt;
-use kube::runtime::watcher::{self, Event, watcher};
+use kube::runtime::watcher::{self, watch_object};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 use std::pin::pin;
@@ -122,10 +122,9 @@ pub async fn until(
         seconds: timeout.as_secs(),
         waiting_for: waiting_for.to_string(),
     };
-    let cfg = watcher::Config::default().fields(&format!("metadata.name={name}"));
-    let mut stream = pin!(watcher(conn.api_for(k, ns), cfg));
+    // watch_object: the object (None when absent) after every list and event.
+    let mut stream = pin!(watch_object(conn.api_for(k, ns), name));
     let deadline = tokio::time::Instant::now() + timeout;
-    let mut relist: Option<J> = None;
     let mut failures = 0u32;
     conn.count_request();
     loop {
@@ -135,17 +134,7 @@ pub async fn until(
             Ok(Some(e)) => e,
         };
         let current = match event {
-            Ok(Event::Init) => {
-                relist = None;
-                continue;
-            }
-            Ok(Event::InitApply(o)) => {
-                relist = serde_json::to_value(o).ok();
-                continue;
-            }
-            Ok(Event::InitDone) => relist.take(),
-            Ok(Event::Apply(o)) => serde_json::to_value(o).ok(),
-            Ok(Event::Delete(_)) => None,
+            Ok(o) => o.and_then(|o| serde_json::to_value(o).ok()),
             Err(e) => {
                 failures += 1;
                 conn.count_request();
