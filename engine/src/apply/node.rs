@@ -137,6 +137,23 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
             };
         }
     };
+    if answers.len() != live.len() {
+        // Which answer is whose cannot be told: none is recorded, and the
+        // intents stay pending so the next run reads what really happened.
+        let why = format!(
+            "{}; the next run reads the object to settle what happened",
+            crate::plan::count_mismatch(provider.name(), answers.len(), live.len())
+        );
+        results.extend(
+            live.iter()
+                .map(|&i| (kinds[i].0, kinds[i].1, OpResult::Failed(why.clone()))),
+        );
+        return TaskOutcome {
+            node,
+            results,
+            state_error: None,
+        };
+    }
     // What the plan marked stays marked in what the provider returns: in
     // state and in what dependents see.
     let answers: Vec<ApplyResult> = answers

@@ -3,17 +3,13 @@
 
 use super::graph::{Item, StaticGraph, StaticNode};
 use super::model::*;
-use super::statecodec;
 use crate::addrs::{InstanceKey, Mode, ModuleInstance, ResourceAddr, ResourceInstanceAddr};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::provider::{PlanRequest, Providers, ReadRequest, ReadResult};
+use crate::provider::{PlanRequest, Providers};
 use crate::scope::{Evaluation, Node};
 use crate::state::State;
 use crate::value::{Type, Value, raw_equal};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Recorded instances by (provider, type, batch key), read in one call each.
-type ReadGroups = BTreeMap<(String, String, Option<String>), Vec<(String, Value)>>;
 
 /// Options of one plan.
 #[derive(Debug, Clone)]
@@ -58,124 +54,13 @@ pub async fn plan(
 ) -> Result<(Plan, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::default();
     // 1. Refresh: every recorded instance, in batches of one type and batch key.
-    let mut current: BTreeMap<String, Value> = BTreeMap::new();
-    let mut drift = Vec::new();
-    let mut unreadable: BTreeMap<String, String> = BTreeMap::new();
+    let super::refresh::Refreshed {
+        current,
+        drift,
+        unreadable,
+        marks_unrecorded,
+    } = super::refresh::refresh(ev, providers, state, opts.refresh, &mut diags).await;
     let mut failed: Vec<(String, String)> = Vec::new();
-    let mut groups: ReadGroups = BTreeMap::new();
-    // Instances read with marks their record lacks (the provider marks a
-    // Secret's data, say, in a state written before marks were kept).
-    let mut marks_unrecorded: BTreeSet<String> = BTreeSet::new();
-    for (addr, rec) in &state.instances {
-        let mode = if rec.mode == crate::state::Mode::Data {
-            Mode::Data
-        } else {
-            Mode::Managed
-        };
-        let found = providers.for_state(ev.tree(), addr, mode, &rec.resource_type, &rec.provider);
-        let (pname, p) = match found {
-            Ok(found) => found,
-            Err(msg) => {
-                diags.push(Diagnostic::error(
-                    "Provider missing for recorded resource",
-                    format!("{addr} {msg}"),
-                ));
-                continue;
-            }
-        };
-        let Some(schema) = providers.schema_of(mode, &rec.resource_type) else {
-            continue;
-        };
-        let prior = statecodec::from_state(rec, &schema);
-        current.insert(addr.clone(), prior.clone());
-        if opts.refresh && mode == Mode::Managed {
-            let key = p.batch_key(&rec.resource_type, &prior);
-            groups
-                .entry((pname.to_string(), rec.resource_type.clone(), key))
-                .or_default()
-                .push((addr.clone(), prior));
-        }
-    }
-    // Every group is read concurrently (ten at a time: clusters and zones
-    // answer in parallel); results are then taken in group order.
-    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(10));
-    let mut reads = tokio::task::JoinSet::new();
-    let groups: Vec<_> = groups.into_iter().collect();
-    for (gi, ((pname, type_name, _), items)) in groups.iter().enumerate() {
-        let Some(p) = providers.by_name(pname).cloned() else {
-            continue;
-        };
-        let reqs: Vec<ReadRequest> = items
-            .iter()
-            .map(|(a, prior)| ReadRequest {
-                address: a.clone(),
-                type_name: type_name.clone(),
-                prior: prior.clone(),
-            })
-            .collect();
-        let gate = gate.clone();
-        reads.spawn(async move {
-            let _permit = gate.acquire_owned().await;
-            (gi, p.read(reqs).await)
-        });
-    }
-    let mut answers: BTreeMap<usize, Vec<ReadResult>> = BTreeMap::new();
-    while let Some(joined) = reads.join_next().await {
-        match joined {
-            Ok((gi, results)) => {
-                answers.insert(gi, results);
-            }
-            Err(e) => diags.push(Diagnostic::error(
-                "Failed to read resources",
-                format!("a refresh task failed: {e}"),
-            )),
-        }
-    }
-    for (gi, ((pname, type_name, _), items)) in groups.into_iter().enumerate() {
-        let Some(results) = answers.remove(&gi) else {
-            continue;
-        };
-        for ((addr, prior), res) in items.into_iter().zip(results) {
-            match res {
-                ReadResult::Found(v) => {
-                    // What state recorded as sensitive stays so in what was read.
-                    let v = v.with_marks_of(&prior);
-                    if !prior.marks_cover(&v) {
-                        marks_unrecorded.insert(addr.clone());
-                    }
-                    if !raw_equal(&v, &prior) {
-                        drift.push(change(
-                            &addr,
-                            &type_name,
-                            &pname,
-                            false,
-                            Action::Update,
-                            prior,
-                            v.clone(),
-                        ));
-                    }
-                    current.insert(addr, v);
-                }
-                ReadResult::Gone => {
-                    drift.push(change(
-                        &addr,
-                        &type_name,
-                        &pname,
-                        false,
-                        Action::Delete,
-                        prior,
-                        Value::NULL,
-                    ));
-                    current.remove(&addr);
-                }
-                ReadResult::Failed(e) => {
-                    // Only this instance is left out (its cluster may be
-                    // down): the rest of the run goes on.
-                    unreadable.insert(addr, e.message);
-                }
-            }
-        }
-    }
     if diags.has_errors() {
         return Err(diags);
     }
@@ -411,7 +296,7 @@ fn triggered_by(ev: &Evaluation<'_>, d: &Desired, changes: &[ResourceChange]) ->
     None
 }
 
-fn change(
+pub(super) fn change(
     addr: &str,
     type_name: &str,
     provider: &str,

@@ -253,6 +253,8 @@ pub trait Provider: Send + Sync {
 
     /// Reads the current state of many instances (all of one type and
     /// batch key), ideally with one list call; one result per request, in order.
+    /// An answer of another length fails every instance of the call (none
+    /// can be matched to its result): they are left out of the plan.
     async fn read(&self, requests: Vec<ReadRequest>) -> Vec<ReadResult>;
 
     /// Plans one instance.
@@ -264,6 +266,8 @@ pub trait Provider: Send + Sync {
 
     /// Applies many changes (all of one type and batch key) at once; one
     /// result per request, in order. A failed request leaves its object as it was.
+    /// An answer of another length fails every request of the batch, and
+    /// their intents stay pending for the next run to settle by reading.
     async fn apply(&self, requests: Vec<ApplyRequest>) -> Vec<ApplyResult>;
 
     /// As [`Provider::apply`], but once `interrupt` is interrupted the

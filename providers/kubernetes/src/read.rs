@@ -168,8 +168,48 @@ pub async fn read(p: &KubernetesProvider, requests: Vec<ReadRequest>) -> Vec<Rea
     for i in bundles {
         results[i] = Some(crate::bundle::read(p, &requests[i]).await);
     }
+    settle(results, &requests)
+}
+
+/// One result per request. An instance left without an answer was not read:
+/// that is a failure, never Gone (which would plan a second create of an
+/// object that exists).
+fn settle(results: Vec<Option<ReadResult>>, requests: &[ReadRequest]) -> Vec<ReadResult> {
     results
         .into_iter()
-        .map(|r| r.unwrap_or(ReadResult::Gone))
+        .zip(requests)
+        .map(|(r, req)| {
+            r.unwrap_or_else(|| {
+                ReadResult::Failed(
+                    K8sError::Invalid("the object was not read (no answer was made for it)".into())
+                        .at(&req.address),
+                )
+            })
+        })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posture_engine::value::Value;
+
+    #[test]
+    fn an_instance_left_unanswered_is_a_failed_read_not_gone() {
+        let req = |a: &str| ReadRequest {
+            address: a.to_string(),
+            type_name: "kubernetes_manifest".to_string(),
+            prior: Value::NULL,
+        };
+        let out = settle(
+            vec![Some(ReadResult::Gone), None],
+            &[req("kubernetes_manifest.a"), req("kubernetes_manifest.b")],
+        );
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0], ReadResult::Gone);
+        match &out[1] {
+            ReadResult::Failed(e) => assert!(e.message.contains("not read"), "{}", e.message),
+            other => panic!("an unanswered instance must not be {other:?}"),
+        }
+    }
 }
