@@ -14,6 +14,7 @@ pub mod plan;
 pub mod provider;
 pub mod schema;
 pub mod scope;
+pub mod session;
 pub mod state;
 pub mod value;
 pub mod workspace;

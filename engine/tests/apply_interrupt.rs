@@ -5,14 +5,13 @@
 //! keep what finished and leave only the request in flight pending, also
 //! for a provider that ignores the signal altogether.
 
-use posture_engine::apply::{ApplyOptions, ApplyReport, apply_or_abandon};
-use posture_engine::plan::{PlanOptions, graph, plan};
+use posture_engine::apply::{ApplyOptions, ApplyReport};
+use posture_engine::plan::PlanOptions;
 use posture_engine::provider::*;
 use posture_engine::schema::{Attribute, Schema};
-use posture_engine::scope::{Evaluation, Strictness};
-use posture_engine::state::{Backend, LocalLocation, LockOptions, StateLocation};
+use posture_engine::session::Session;
+use posture_engine::state::{LocalLocation, LockOptions, StateLocation};
 use posture_engine::value::{Type, Value};
-use posture_engine::workspace::Workspace;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -160,33 +159,26 @@ async fn run(stop: Stop) -> Outcome {
         cancel: cancel.clone(),
         abandon: abandon.clone(),
     });
-    let ws = Workspace::load(dir.path(), &[], &BTreeMap::new());
-    assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
     let providers = Providers::new(vec![fake.clone() as Arc<dyn Provider>]);
     let loc = LocalLocation::new(dir.path().join(".posture"));
     let report = {
-        let backend: Arc<dyn Backend> =
-            Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
-        let state = backend.load().expect("load");
-        let g = graph::build(&ws.tree).expect("graph");
-        let new_ev = || {
-            Evaluation::new(
-                &ws.tree,
-                &ws.sources,
-                &providers,
-                ws.raw_vars.clone(),
-                Strictness::Full,
-            )
-        };
-        let (p, _) = plan(&new_ev(), &g, &providers, &state, &PlanOptions::default())
-            .await
-            .expect("plan");
+        let s = Session::open(
+            dir.path(),
+            &[],
+            &BTreeMap::new(),
+            providers,
+            &LockOptions::new("apply"),
+        )
+        .expect("open");
+        let p = s.plan(&PlanOptions::default()).await.expect("plan").plan;
         let opts = ApplyOptions {
             parallelism: 4,
             cancel,
             progress: None,
         };
-        apply_or_abandon(&new_ev(), &providers, backend, &p, &opts, &abandon).await
+        s.apply_or_abandon(&p, &opts, &abandon)
+            .await
+            .expect("apply")
     };
     // The run's lock is released: the state opens again at once.
     let b = loc.open(&LockOptions::new("read")).expect("reopen");

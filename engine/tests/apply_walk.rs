@@ -3,14 +3,13 @@
 //! skipping exactly their dependents, the parallelism bound, state after.
 
 use posture_engine::addrs::Mode;
-use posture_engine::apply::{ApplyOptions, apply};
-use posture_engine::plan::{Action, PlanOptions, graph, plan};
+use posture_engine::apply::ApplyOptions;
+use posture_engine::plan::{Action, PlanOptions};
 use posture_engine::provider::*;
 use posture_engine::schema::{Attribute, Schema};
-use posture_engine::scope::{Evaluation, Strictness};
-use posture_engine::state::{Backend, LocalLocation, LockOptions, StateLocation};
+use posture_engine::session::Session;
+use posture_engine::state::{LocalLocation, LockOptions, StateLocation};
 use posture_engine::value::{Type, Value};
-use posture_engine::workspace::Workspace;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -166,37 +165,22 @@ impl Run {
         posture_engine::apply::ApplyReport,
     ) {
         let cancel = self.fake.cancel_on_apply.clone().unwrap_or_default();
-        let ws = Workspace::load(self.dir.path(), &[], &BTreeMap::new());
-        assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
         let providers = Providers::new(vec![self.fake.clone() as Arc<dyn Provider>]);
-        let loc = LocalLocation::new(self.dir.path().join(".posture"));
-        let backend: Arc<dyn Backend> =
-            Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
-        let state = backend.load().expect("load");
-        let g = graph::build(&ws.tree).expect("graph");
-        let ev = Evaluation::new(
-            &ws.tree,
-            &ws.sources,
-            &providers,
-            ws.raw_vars.clone(),
-            Strictness::Full,
-        );
-        let (p, _) = plan(&ev, &g, &providers, &state, &popts)
-            .await
-            .expect("plan");
-        let ev = Evaluation::new(
-            &ws.tree,
-            &ws.sources,
-            &providers,
-            ws.raw_vars.clone(),
-            Strictness::Full,
-        );
+        let s = Session::open(
+            self.dir.path(),
+            &[],
+            &BTreeMap::new(),
+            providers,
+            &LockOptions::new("apply"),
+        )
+        .expect("open");
+        let p = s.plan(&popts).await.expect("plan").plan;
         let opts = ApplyOptions {
             parallelism,
             cancel,
             progress: None,
         };
-        let report = apply(&ev, &providers, backend, &p, &opts).await;
+        let report = s.apply(&p, &opts).await.expect("apply");
         (p, report)
     }
 

@@ -7,14 +7,13 @@
 
 #![cfg(unix)]
 
-use posture_engine::apply::{ApplyOptions, apply, recover};
-use posture_engine::plan::{Action, PlanOptions, graph, plan};
+use posture_engine::apply::ApplyOptions;
+use posture_engine::plan::{Action, PlanOptions};
 use posture_engine::provider::*;
 use posture_engine::schema::{Attribute, Schema};
-use posture_engine::scope::{Evaluation, Strictness};
-use posture_engine::state::{Backend, LocalLocation, LockOptions, StateLocation};
+use posture_engine::session::Session;
+use posture_engine::state::{LocalLocation, LockOptions, StateLocation};
 use posture_engine::value::{Type, Value};
-use posture_engine::workspace::Workspace;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -124,49 +123,32 @@ impl Provider for World {
 }
 
 async fn run(dir: &Path, pause_at: Option<usize>) -> (usize, posture_engine::apply::ApplyReport) {
-    let ws = Workspace::load(dir, &[], &BTreeMap::new());
-    assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
     let world = Arc::new(World {
         dir: dir.join("world"),
         pause_at,
     });
     let providers = Providers::new(vec![world as Arc<dyn Provider>]);
-    let backend: Arc<dyn Backend> = Arc::from(
-        LocalLocation::new(dir.join(".posture"))
-            .open(&LockOptions::new("apply"))
-            .expect("open state"),
-    );
-    recover(backend.clone(), &providers).await.expect("recover");
-    let state = backend.load().expect("load");
-    let g = graph::build(&ws.tree).expect("graph");
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
-    let (p, _) = plan(&ev, &g, &providers, &state, &PlanOptions::default())
-        .await
-        .expect("plan");
+    let s = Session::open(
+        dir,
+        &[],
+        &BTreeMap::new(),
+        providers,
+        &LockOptions::new("apply"),
+    )
+    .expect("open");
+    // Recovery (of what a killed run left) happens inside the plan.
+    let p = s.plan(&PlanOptions::default()).await.expect("plan").plan;
     let creates = p
         .changes
         .iter()
         .filter(|c| c.action == Action::Create)
         .count();
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
     let opts = ApplyOptions {
         parallelism: 1,
         cancel: Default::default(),
         progress: None,
     };
-    let report = apply(&ev, &providers, backend, &p, &opts).await;
+    let report = s.apply(&p, &opts).await.expect("apply");
     (creates, report)
 }
 

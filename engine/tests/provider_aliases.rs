@@ -4,14 +4,13 @@
 //! state records it, and a changed alias is read and planned against the
 //! new configuration. The meta-argument used to be parsed and ignored.
 
-use posture_engine::apply::{ApplyOptions, apply};
-use posture_engine::plan::{Action, Plan, PlanOptions, graph, plan};
+use posture_engine::apply::ApplyOptions;
+use posture_engine::plan::{Action, Plan, PlanOptions};
 use posture_engine::provider::*;
 use posture_engine::schema::{Attribute, Schema};
-use posture_engine::scope::{Evaluation, Strictness};
-use posture_engine::state::{Backend, LocalLocation, LockOptions, State, StateLocation};
+use posture_engine::session::Session;
+use posture_engine::state::{LocalLocation, LockOptions, State, StateLocation};
 use posture_engine::value::{Type, Value};
-use posture_engine::workspace::Workspace;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -127,36 +126,27 @@ async fn run(
     do_apply: bool,
 ) -> Result<Plan, String> {
     std::fs::write(dir.join("main.hcl"), config).expect("write");
-    let ws = Workspace::load(dir, &[], &BTreeMap::new());
-    assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
-    let loc = LocalLocation::new(dir.join(".posture"));
-    let backend: Arc<dyn Backend> =
-        Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
-    let state = backend.load().expect("load");
-    let g = graph::build(&ws.tree).expect("graph");
-    let ev = || {
-        Evaluation::new(
-            &ws.tree,
-            &ws.sources,
-            providers,
-            ws.raw_vars.clone(),
-            Strictness::Full,
-        )
-    };
-    providers
-        .configure(&ev())
+    // A clone shares the instances: a run configures them once.
+    let s = Session::open(
+        dir,
+        &[],
+        &BTreeMap::new(),
+        providers.clone(),
+        &LockOptions::new("apply"),
+    )
+    .expect("open");
+    let p = s
+        .plan(&PlanOptions::default())
         .await
-        .map_err(|d| format!("{d:?}"))?;
-    let (p, _) = plan(&ev(), &g, providers, &state, &PlanOptions::default())
-        .await
-        .map_err(|d| format!("{d:?}"))?;
+        .map_err(|e| format!("{e:?}"))?
+        .plan;
     if do_apply {
         let opts = ApplyOptions {
             parallelism: 4,
             cancel: Default::default(),
             progress: None,
         };
-        let report = apply(&ev(), providers, backend, &p, &opts).await;
+        let report = s.apply(&p, &opts).await.expect("apply");
         assert!(report.failed.is_empty(), "{:?}", report.failed);
     }
     Ok(p)

@@ -3,14 +3,13 @@
 //! configuration's marks back on what it planned, applied and read, keeps
 //! them in state, and hands them to dependents.
 
-use posture_engine::apply::{ApplyOptions, apply};
-use posture_engine::plan::{Action, Plan, PlanOptions, graph, plan};
+use posture_engine::apply::ApplyOptions;
+use posture_engine::plan::{Action, Plan, PlanOptions};
 use posture_engine::provider::*;
 use posture_engine::schema::{Attribute, Schema};
-use posture_engine::scope::{Evaluation, Strictness};
-use posture_engine::state::{Backend, LocalLocation, LockOptions, State, StateLocation};
+use posture_engine::session::Session;
+use posture_engine::state::{LocalLocation, LockOptions, State, StateLocation};
 use posture_engine::value::{PathStep, Type, Value};
-use posture_engine::workspace::Workspace;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -98,33 +97,23 @@ resource "plain_thing" "b" {
 "#;
 
 async fn run(dir: &std::path::Path, do_apply: bool) -> Plan {
-    let ws = Workspace::load(dir, &[], &BTreeMap::new());
-    assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
     let providers = Providers::new(vec![Arc::new(Plain) as Arc<dyn Provider>]);
-    let loc = LocalLocation::new(dir.join(".posture"));
-    let backend: Arc<dyn Backend> =
-        Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
-    let state = backend.load().expect("load");
-    let g = graph::build(&ws.tree).expect("graph");
-    let ev = || {
-        Evaluation::new(
-            &ws.tree,
-            &ws.sources,
-            &providers,
-            ws.raw_vars.clone(),
-            Strictness::Full,
-        )
-    };
-    let (p, _) = plan(&ev(), &g, &providers, &state, &PlanOptions::default())
-        .await
-        .expect("plan");
+    let s = Session::open(
+        dir,
+        &[],
+        &BTreeMap::new(),
+        providers,
+        &LockOptions::new("apply"),
+    )
+    .expect("open");
+    let p = s.plan(&PlanOptions::default()).await.expect("plan").plan;
     if do_apply {
         let opts = ApplyOptions {
             parallelism: 4,
             cancel: Default::default(),
             progress: None,
         };
-        let report = apply(&ev(), &providers, backend, &p, &opts).await;
+        let report = s.apply(&p, &opts).await.expect("apply");
         assert!(report.failed.is_empty(), "{:?}", report.failed);
     }
     p
