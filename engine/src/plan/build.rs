@@ -318,6 +318,8 @@ pub(super) fn change(
         dependencies: Vec::new(),
         create_before_destroy: false,
         notes: Vec::new(),
+        tainted: false,
+        deposed: None,
     }
 }
 

@@ -81,6 +81,12 @@ pub struct ResourceChange {
     pub create_before_destroy: bool,
     /// Provider notes (conflicts, warnings).
     pub notes: Vec<String>,
+    /// The recorded object is tainted (its apply did not complete): the
+    /// reason it is replaced.
+    pub tainted: bool,
+    /// For the delete of an object a create-before-destroy replacement left
+    /// behind (a deposed object of this address): its deposed key.
+    pub deposed: Option<String>,
 }
 
 /// The change of one root output.
@@ -352,6 +358,7 @@ fn change_file_json(c: &ResourceChange) -> J {
         "before": codec::encode(&c.before), "after": codec::encode(&c.after),
         "replace_paths": c.replace_paths, "dependencies": c.dependencies,
         "create_before_destroy": c.create_before_destroy, "notes": c.notes,
+        "tainted": c.tainted, "deposed": c.deposed,
     })
 }
 
@@ -387,5 +394,7 @@ fn change_from_file_json(j: &J) -> Result<ResourceChange, String> {
         dependencies: strs("dependencies"),
         create_before_destroy: j["create_before_destroy"].as_bool().unwrap_or(false),
         notes: strs("notes"),
+        tainted: j["tainted"].as_bool().unwrap_or(false),
+        deposed: j["deposed"].as_str().map(str::to_string),
     })
 }

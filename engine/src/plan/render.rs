@@ -350,6 +350,8 @@ mod tests {
             dependencies: vec![],
             create_before_destroy: false,
             notes: vec![],
+            tainted: false,
+            deposed: None,
         }
     }
 

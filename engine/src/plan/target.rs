@@ -90,6 +90,8 @@ mod tests {
             dependencies: deps.iter().map(|d| d.to_string()).collect(),
             create_before_destroy: false,
             notes: Vec::new(),
+            tainted: false,
+            deposed: None,
         }
     }
 
