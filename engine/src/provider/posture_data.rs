@@ -33,7 +33,7 @@ impl Provider for PostureDataProvider {
         // posture_data lives only in state: what was recorded is what exists.
         requests
             .into_iter()
-            .map(|r| ReadResult::Found(r.prior))
+            .map(|r| ReadResult::Found(made_under_token(r.prior)))
             .collect()
     }
 
@@ -104,6 +104,22 @@ impl Provider for PostureDataProvider {
     }
 }
 
+/// Recovery reads an interrupted create's planned value with its token
+/// (`__idempotency_token`): the object is what apply made of it, with the
+/// token as its id.
+fn made_under_token(prior: Value) -> Value {
+    let Value::Object(mut m) = prior else {
+        return prior;
+    };
+    let Some(token) = m.remove("__idempotency_token") else {
+        return Value::Object(m);
+    };
+    if m.get("id").is_none_or(Value::is_unknown) {
+        m.insert("id".to_string(), token);
+    }
+    Value::Object(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +158,29 @@ mod tests {
         };
         assert_eq!(v.as_map().expect("obj")["id"], Value::from("tok-1"));
         assert_eq!(v.as_map().expect("obj")["output"], Value::from("x"));
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_create_is_read_with_the_id_apply_gives_it() {
+        let planned = Value::Object(BTreeMap::from([
+            ("input".to_string(), Value::from("x")),
+            ("output".to_string(), Value::from("x")),
+            ("id".to_string(), Value::Unknown(Type::String)),
+            ("__idempotency_token".to_string(), Value::from("tok-1")),
+        ]));
+        let read = PostureDataProvider
+            .read(vec![ReadRequest {
+                address: "posture_data.a".into(),
+                type_name: "posture_data".into(),
+                prior: planned,
+            }])
+            .await;
+        let [ReadResult::Found(v)] = read.as_slice() else {
+            panic!("{read:?}")
+        };
+        let m = v.as_map().expect("obj");
+        assert_eq!(m["id"], Value::from("tok-1"));
+        assert!(!m.contains_key("__idempotency_token"));
+        assert!(v.is_wholly_known());
     }
 }
