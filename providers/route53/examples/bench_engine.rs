@@ -9,72 +9,45 @@
 //! ```
 //! Needs moto (scripts/install-moto.sh).
 
-use posture_engine::apply::{ApplyOptions, apply};
-use posture_engine::plan::{Action, PlanOptions, graph, plan};
+use posture_engine::apply::ApplyOptions;
+use posture_engine::plan::{Action, PlanOptions};
 use posture_engine::provider::{Provider, Providers};
-use posture_engine::scope::{Evaluation, Strictness};
-use posture_engine::state::{Backend, LocalLocation, LockOptions, StateLocation};
-use posture_engine::value::Value;
-use posture_engine::workspace::Workspace;
+use posture_engine::session::Session;
+use posture_engine::state::LockOptions;
 use posture_provider_route53::Route53Provider;
 use posture_provider_route53::testing::{FaultProxy, MotoServer};
-use posture_provider_route53::values::object;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-async fn run(dir: &Path, endpoint: &str) -> Result<(usize, usize, usize), String> {
-    let provider = Route53Provider::new();
-    provider
-        .configure(object(vec![
-            ("endpoint", Value::from(endpoint)),
-            ("access_key", Value::from("testing").mark_sensitive()),
-            ("secret_key", Value::from("testing").mark_sensitive()),
-            ("max_requests_per_second", Value::from(5)),
-        ]))
+/// One run as `posture apply` does it, through the engine's session.
+async fn run(dir: &Path) -> Result<(usize, usize, usize), String> {
+    let providers = Providers::new(vec![Arc::new(Route53Provider::new()) as Arc<dyn Provider>]);
+    let s = Session::open(
+        dir,
+        &[],
+        &BTreeMap::new(),
+        providers,
+        &LockOptions::new("apply"),
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    let p = s
+        .plan(&PlanOptions::default())
         .await
-        .map_err(|e| e.message)?;
-    let providers = Providers::new(vec![Arc::new(provider) as Arc<dyn Provider>]);
-    let ws = Workspace::load(dir, &[], &BTreeMap::new());
-    if ws.diags.has_errors() {
-        return Err(format!("{:?}", ws.diags));
-    }
-    let loc = LocalLocation::new(dir.join(".posture"));
-    let backend: Arc<dyn Backend> = Arc::from(
-        loc.open(&LockOptions::new("apply"))
-            .map_err(|e| e.to_string())?,
-    );
-    let state = backend.load().map_err(|e| e.to_string())?;
-    let g = graph::build(&ws.tree).map_err(|e| format!("{e:?}"))?;
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
-    let (p, _) = plan(&ev, &g, &providers, &state, &PlanOptions::default())
-        .await
-        .map_err(|e| format!("{e:?}"))?;
+        .map_err(|e| format!("{e:?}"))?
+        .plan;
     let changes = p
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .count();
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
     let opts = ApplyOptions {
         parallelism: 10,
         cancel: Default::default(),
         progress: None,
     };
-    let report = apply(&ev, &providers, backend, &p, &opts).await;
+    let report = s.apply(&p, &opts).await.map_err(|e| format!("{e:?}"))?;
     Ok((changes, report.applied.len(), report.failed.len()))
 }
 
@@ -106,8 +79,16 @@ async fn main() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let endpoint = proxy.endpoint();
     let hcl = format!(
         r#"
+provider "route53" {{
+  endpoint                = "{endpoint}"
+  access_key              = "testing"
+  secret_key              = "testing"
+  max_requests_per_second = 5
+}}
+
 resource "route53_zone" "z" {{
   count = {zones}
   name  = "bench${{count.index}}.example"
@@ -129,7 +110,7 @@ resource "route53_record" "r" {{
         format!("second run: refresh and plan {n} records"),
     ] {
         let started = Instant::now();
-        let r = run(dir.path(), &proxy.endpoint()).await?;
+        let r = run(dir.path()).await?;
         report(&phase, &proxy, started, r);
     }
     Ok(())

@@ -5,49 +5,53 @@
 //! and the next plan is all no-ops after one scan.
 
 use super::support::*;
-use posture_engine::apply::{ApplyOptions, ApplyReport, apply};
-use posture_engine::plan::{Action, Plan, PlanOptions, graph, plan};
+use posture_engine::apply::{ApplyOptions, ApplyReport};
+use posture_engine::plan::{Action, Plan, PlanOptions};
 use posture_engine::provider::{Provider, Providers};
-use posture_engine::scope::{Evaluation, Strictness};
-use posture_engine::state::{Backend, LocalLocation, LockOptions, StateLocation};
-use posture_engine::workspace::Workspace;
+use posture_engine::session::Session;
+use posture_engine::state::LockOptions;
 use posture_provider_route53::Route53Provider;
+use posture_provider_route53::testing::fast_timing;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-async fn plan_apply(dir: &Path, provider: Route53Provider) -> (Plan, ApplyReport) {
-    let ws = Workspace::load(dir, &[], &BTreeMap::new());
-    assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
+/// The `provider "route53"` block of a configuration talking to
+/// `endpoint`: the session configures the provider from it, as the CLI does.
+pub fn provider_block(endpoint: &str) -> String {
+    format!(
+        r#"
+provider "route53" {{
+  endpoint                = "{endpoint}"
+  region                  = "us-east-1"
+  access_key              = "testing"
+  secret_key              = "testing"
+  max_requests_per_second = 100
+}}
+"#
+    )
+}
+
+/// One run through the engine's session (configure, recover, plan, apply)
+/// with a fresh provider, as a new `posture apply` would.
+pub async fn plan_apply(dir: &Path) -> (Plan, ApplyReport) {
+    let provider = Route53Provider::with_timing(fast_timing());
     let providers = Providers::new(vec![Arc::new(provider) as Arc<dyn Provider>]);
-    let loc = LocalLocation::new(dir.join(".posture"));
-    let backend: Arc<dyn Backend> =
-        Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
-    let state = backend.load().expect("load");
-    let g = graph::build(&ws.tree).expect("graph");
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
-    let (p, _) = plan(&ev, &g, &providers, &state, &PlanOptions::default())
-        .await
-        .expect("plan");
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
+    let s = Session::open(
+        dir,
+        &[],
+        &BTreeMap::new(),
+        providers,
+        &LockOptions::new("apply"),
+    )
+    .expect("open");
+    let p = s.plan(&PlanOptions::default()).await.expect("plan").plan;
     let opts = ApplyOptions {
         parallelism: 10,
         cancel: Default::default(),
         progress: None,
     };
-    let report = apply(&ev, &providers, backend, &p, &opts).await;
+    let report = s.apply(&p, &opts).await.expect("apply");
     (p, report)
 }
 
@@ -80,11 +84,11 @@ resource "route53_record" "spf" {{
   records = ["v=spf1 -all", "{long}"]
 }}
 "#
-    );
+    ) + &provider_block(&h.proxy.endpoint());
     std::fs::write(dir.path().join("main.hcl"), hcl).expect("write config");
 
     h.proxy.reset_counts();
-    let (p, report) = plan_apply(dir.path(), h.new_run().await).await;
+    let (p, report) = plan_apply(dir.path()).await;
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     assert_eq!(
         p.changes
@@ -111,7 +115,7 @@ resource "route53_record" "spf" {{
 
     // A new run: refresh and plan find nothing to do.
     h.proxy.reset_counts();
-    let (p, report) = plan_apply(dir.path(), h.new_run().await).await;
+    let (p, report) = plan_apply(dir.path()).await;
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     let changed: Vec<_> = p
         .changes
