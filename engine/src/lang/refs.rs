@@ -76,3 +76,31 @@ pub fn body_references(b: &Body) -> Vec<Reference> {
     visit_body(&mut c, b);
     c.refs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_in_unevaluated_branches_stay_dependencies() {
+        // The evaluator reports only the chosen branch, `&&`/`||` skip a
+        // side and `try` stops at its first success; the graph still
+        // depends on every reference, as Terraform's static references do.
+        let src = r#"var.on ? posture_data.a.id : (false && local.b) || try(local.c, module.d.x)"#;
+        let e = hcl_edit::parser::parse_expr(src).expect("parse");
+        let roots: Vec<String> = references(&e)
+            .into_iter()
+            .map(|r| format!("{}.{}", r.root, r.attrs.join(".")))
+            .collect();
+        assert_eq!(
+            roots,
+            [
+                "var.on",
+                "posture_data.a.id",
+                "local.b",
+                "local.c",
+                "module.d.x"
+            ]
+        );
+    }
+}

@@ -8,6 +8,7 @@
 //! about configuration or state.
 
 mod for_expr;
+mod guarded;
 mod ops;
 mod template;
 
@@ -86,6 +87,10 @@ pub struct Evaluator<'a> {
     /// `PureOnly` scope of `plan` and `validate`).
     pure_only: bool,
     diags: Diagnostics,
+    /// Indices in `diags` of reference errors (undeclared names): these
+    /// are never held back by `try`, `can` or an unchosen branch, as
+    /// Terraform resolves every reference before evaluating.
+    ref_errors: Vec<usize>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -107,6 +112,7 @@ impl<'a> Evaluator<'a> {
             context: None,
             pure_only: false,
             diags: Diagnostics::default(),
+            ref_errors: Vec::new(),
         }
     }
 
@@ -134,6 +140,7 @@ impl<'a> Evaluator<'a> {
 
     /// The diagnostics collected so far.
     pub fn take_diags(&mut self) -> Diagnostics {
+        self.ref_errors.clear();
         std::mem::take(&mut self.diags)
     }
 
@@ -239,7 +246,9 @@ impl<'a> Evaluator<'a> {
             }
             Err(d) => {
                 // Underline the whole reference, not just its root.
-                self.error(d, span)
+                let v = self.error(d, span);
+                self.ref_errors.push(self.diags.0.len() - 1);
+                v
             }
         }
     }
@@ -300,56 +309,6 @@ impl<'a> Evaluator<'a> {
             return Value::Unknown(Type::Dynamic).mark_if(sensitive_key);
         }
         Value::Object(out).mark_if(sensitive_key)
-    }
-
-    fn conditional(&mut self, c: &hcl_edit::expr::Conditional) -> Value {
-        let cond = self.eval(&c.cond_expr);
-        let t = self.eval(&c.true_expr);
-        let f = self.eval(&c.false_expr);
-        let span = self.span_of(&c.cond_expr);
-        let (cond, marked) = cond.unmark();
-        let result_ty = match convert::unify(&[t.ty(), f.ty()]) {
-            Some(ty) => ty,
-            None => {
-                let d = Diagnostic::error(
-                    "Inconsistent conditional result types",
-                    format!(
-                        "The true and false result expressions must have consistent types. The 'true' value is {}, but the 'false' value is {}.",
-                        t.ty().friendly_name(),
-                        f.ty().friendly_name()
-                    ),
-                );
-                return self.error(d, span);
-            }
-        };
-        if cond.is_null() {
-            let d = Diagnostic::error(
-                "Null condition",
-                "The condition value is null. Conditions must either be true or false.",
-            );
-            return self.error(d, span);
-        }
-        if cond.is_unknown() {
-            return Value::Unknown(result_ty).mark_if(marked);
-        }
-        let b = match convert::convert(cond, &Type::Bool) {
-            Ok(Value::Bool(b)) => b,
-            _ => {
-                let d = Diagnostic::error(
-                    "Incorrect condition type",
-                    "The condition expression must be of type bool.",
-                );
-                return self.error(d, span);
-            }
-        };
-        let chosen = if b { t } else { f };
-        match convert::convert(chosen, &result_ty) {
-            Ok(v) => v.mark_if(marked),
-            Err(e) => self.error(
-                Diagnostic::error("Inconsistent conditional result types", e.to_string()),
-                span,
-            ),
-        }
     }
 
     fn func_call(&mut self, f: &hcl_edit::expr::FuncCall, e: &Expression) -> Value {
@@ -436,67 +395,6 @@ impl<'a> Evaluator<'a> {
                 };
                 self.error(Diagnostic::error(summary, detail), at)
             }
-        }
-    }
-
-    fn try_fn(&mut self, f: &hcl_edit::expr::FuncCall, span: Span) -> Value {
-        if f.args.is_empty() {
-            return self.error(
-                Diagnostic::error(
-                    "Error in function call",
-                    "Call to function \"try\" failed: at least one argument is required.",
-                ),
-                span,
-            );
-        }
-        for arg in f.args.iter() {
-            let before = self.diags.0.len();
-            let v = self.eval(arg);
-            let failed = self.diags.0[before..]
-                .iter()
-                .any(|d| d.severity == crate::diag::Severity::Error);
-            if failed {
-                self.diags.0.truncate(before);
-                continue;
-            }
-            if v.is_unknown() {
-                // An unknown value might yet fail: decide after apply.
-                return Value::Unknown(Type::Dynamic);
-            }
-            return v;
-        }
-        self.error(
-            Diagnostic::error(
-                "Error in function call",
-                "Call to function \"try\" failed: no expression succeeded.",
-            ),
-            span,
-        )
-    }
-
-    fn can_fn(&mut self, f: &hcl_edit::expr::FuncCall, span: Span) -> Value {
-        let args: Vec<&Expression> = f.args.iter().collect();
-        if args.len() != 1 {
-            return self.error(
-                Diagnostic::error(
-                    "Invalid function arguments",
-                    "Function \"can\" expects exactly one argument.",
-                ),
-                span,
-            );
-        }
-        let before = self.diags.0.len();
-        let v = self.eval(args[0]);
-        let failed = self.diags.0[before..]
-            .iter()
-            .any(|d| d.severity == crate::diag::Severity::Error);
-        self.diags.0.truncate(before);
-        if failed {
-            Value::Bool(false)
-        } else if !v.is_wholly_known() {
-            Value::Unknown(Type::Bool)
-        } else {
-            Value::Bool(true)
         }
     }
 }

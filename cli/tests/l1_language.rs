@@ -1,0 +1,77 @@
+//! Language fidelity through the real `posture` binary (issue L1):
+//! conditionals and `&&`/`||` that report only the errors of what they
+//! use, `try`/`can` that never hide an undeclared reference, and the
+//! functions users bring from Terraform. Expected values are Terraform
+//! 1.15.5's (engine/tests/conformance/cases.json has the same cases).
+
+mod support;
+
+use std::fs::File;
+use std::path::Path;
+use support::{Out, command, output, posture};
+
+const LOCALS: &str = r#"
+locals {
+  hosts = ["a", "b"]
+  nul   = null
+  objs  = [{ a = 1 }, { b = 2 }]
+}
+"#;
+
+fn dir_with(config: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::write(d.path().join("main.hcl"), config).expect("write config");
+    d
+}
+
+/// `posture console` reading `exprs` (one a line) from a file as stdin.
+fn console(dir: &Path, exprs: &[&str]) -> Out {
+    let input = dir.join("console-input.txt");
+    std::fs::write(&input, exprs.join("\n") + "\n").expect("write input");
+    let stdin = File::open(&input).expect("open input");
+    output(command(dir).arg("console").stdin(stdin))
+}
+
+#[test]
+fn conditionals_and_logic_evaluated_the_unchosen_side() {
+    let d = dir_with(LOCALS);
+    let o = console(
+        d.path(),
+        &[
+            r#"length(local.hosts) > 5 ? local.hosts[5] : "none""#,
+            r#"local.nul == null ? "d" : local.nul.a"#,
+            r#"[for o in local.objs : can(o.b) ? o.b : "none"]"#,
+            r#"true ? "ok" : cidrsubnet("10.0.0.0/30", 8, 1)"#,
+            "false && local.nul.a",
+            "local.nul != null && local.nul.a == 1",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(
+        o.stdout,
+        "\"none\"\n\"d\"\n[\n  \"none\",\n  \"2\",\n]\n\"ok\"\nfalse\nfalse\n",
+        "{}",
+        o.all()
+    );
+}
+
+#[test]
+fn try_and_can_turned_an_undeclared_local_into_the_default() {
+    let d = dir_with(
+        "locals {\n  ok = true\n  a  = can(local.does_not_exist)\n  b  = try(var.nope, \"x\")\n}\n",
+    );
+    let o = posture(d.path(), &["validate"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(
+        o.stderr.contains("Reference to undeclared local value")
+            && o.stderr.contains("main.hcl:3:12"),
+        "{}",
+        o.all()
+    );
+    assert!(
+        o.stderr.contains("Reference to undeclared input variable")
+            && o.stderr.contains("main.hcl:4:12"),
+        "{}",
+        o.all()
+    );
+}
