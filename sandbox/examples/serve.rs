@@ -12,7 +12,17 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match posture_sandbox::run(Cli::parse().args).await {
+    // The library prints nothing: the embedder shows the ready report.
+    let ready = |r: posture_sandbox::Ready| {
+        let clusters: Vec<String> = r.clusters.iter().map(|(n, u)| format!("{n}={u}")).collect();
+        println!(
+            "sandbox ready: {} kubeconfig={} admin={}",
+            clusters.join(" "),
+            r.kubeconfig.display(),
+            r.admin_url
+        );
+    };
+    match posture_sandbox::run(Cli::parse().args, ready).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

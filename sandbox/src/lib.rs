@@ -363,13 +363,26 @@ fn parse_cluster_version(s: &str) -> Result<(String, KubeVersion), String> {
     Ok((name.trim().to_string(), version))
 }
 
+/// The sandbox is serving: what [`run`] reports once every cluster listens
+/// and the kubeconfig is written. The embedder shows it (`posture sandbox`
+/// prints it as its ready line); the library prints nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ready {
+    /// Each cluster's name and `https://127.0.0.1:PORT` URL, in name order.
+    pub clusters: Vec<(String, String)>,
+    /// Where the kubeconfig was written.
+    pub kubeconfig: PathBuf,
+    /// `http://127.0.0.1:PORT` of the admin endpoint.
+    pub admin_url: String,
+}
+
 /// Runs the sandbox until SIGINT or SIGTERM: writes the kubeconfig once every cluster
-/// listens, prints one ready line on stdout, then waits.
+/// listens, hands `on_ready` what is serving, then waits.
 ///
 /// # Errors
 /// Start-up failures, an unwritable kubeconfig, or a failed final save.
-pub async fn run(args: SandboxArgs) -> Result<(), SandboxError> {
-    // Handlers first: a signal sent right after the ready line must stop us cleanly.
+pub async fn run(args: SandboxArgs, on_ready: impl FnOnce(Ready)) -> Result<(), SandboxError> {
+    // Handlers first: a signal sent right after the ready report must stop us cleanly.
     let signals = Signals::install()?;
     let controllers = ControllerConfig {
         workload_delay_ms: args.workload_delay_ms,
@@ -388,17 +401,15 @@ pub async fn run(args: SandboxArgs) -> Result<(), SandboxError> {
     })
     .await?;
     sb.write_kubeconfig(&args.kubeconfig)?;
-    let clusters: Vec<String> = sb
-        .cluster_names()
-        .iter()
-        .map(|n| format!("{n}={}", sb.cluster_url(n).unwrap_or_default()))
-        .collect();
-    println!(
-        "sandbox ready: {} kubeconfig={} admin={}",
-        clusters.join(" "),
-        args.kubeconfig.display(),
-        sb.admin_url()
-    );
+    on_ready(Ready {
+        clusters: sb
+            .cluster_names()
+            .iter()
+            .map(|n| (n.clone(), sb.cluster_url(n).unwrap_or_default()))
+            .collect(),
+        kubeconfig: args.kubeconfig.clone(),
+        admin_url: sb.admin_url(),
+    });
     signals.wait().await;
     sb.shutdown().await
 }
@@ -439,5 +450,58 @@ impl Signals {
         {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The print macros, spelled so that this file does not match itself.
+    const PRINTS: [&str; 4] = ["println", "eprintln", "print", "eprint"];
+
+    fn prints_in(text: &str) -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .filter(|l| PRINTS.iter().any(|m| l.contains(&format!("{m}!("))))
+            .map(|l| l.trim().to_string())
+            .collect()
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("read src").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    // Only the CLI prints (ARCHITECTURE.md): `run` printed its ready line
+    // itself, so the sandbox wrote to stdout of whatever embedded it.
+    #[test]
+    fn library_code_never_prints_the_ready_line_or_anything_else() {
+        let mut files = Vec::new();
+        rust_files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        assert!(files.len() > 10, "{files:?}");
+        let found: Vec<String> = files
+            .iter()
+            .flat_map(|f| {
+                let text = std::fs::read_to_string(f).expect("read");
+                prints_in(&text)
+                    .into_iter()
+                    .map(move |l| format!("{}: {l}", f.display()))
+            })
+            .collect();
+        assert!(found.is_empty(), "{found:#?}");
+        let sample = format!("    {}!(\"sandbox ready\");", PRINTS[0]);
+        assert_eq!(
+            prints_in(&format!("{sample}\n// {sample}")),
+            [sample.trim()],
+            "the check sees a print, and not in a comment"
+        );
     }
 }

@@ -21,17 +21,29 @@ async fn run_serves_until_sigterm_then_exits_cleanly() {
         kubernetes_version: None,
         cluster_version: Vec::new(),
     };
-    let running = tokio::spawn(posture_sandbox::run(args));
-    // The kubeconfig appears only once every cluster listens (and after the signal
-    // handlers are installed), so it is the readiness signal.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !kubeconfig.exists() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "kubeconfig never written"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Ready is reported as a value (the library prints nothing) once every
+    // cluster listens, the kubeconfig is written and the signal handlers are
+    // installed.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let running = tokio::spawn(posture_sandbox::run(args, move |r| {
+        let _ = tx.send(r);
+    }));
+    let ready = tokio::time::timeout(Duration::from_secs(30), rx)
+        .await
+        .expect("ready within 30 s")
+        .expect("ready reported");
+    assert_eq!(ready.kubeconfig, kubeconfig);
+    assert!(kubeconfig.exists(), "written before ready");
+    let names: Vec<&str> = ready.clusters.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["mgmt", "prod-eu"]);
+    assert!(
+        ready
+            .clusters
+            .iter()
+            .all(|(_, u)| u.starts_with("https://127.0.0.1:"))
+            && ready.admin_url.starts_with("http://127.0.0.1:"),
+        "{ready:?}"
+    );
     let out = tokio::process::Command::new(crate::common::kubectl_path())
         .args(["--context", "prod-eu", "get", "nodes", "-o", "name"])
         .env("KUBECONFIG", &kubeconfig)
