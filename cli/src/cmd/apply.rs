@@ -78,6 +78,29 @@ pub fn run(a: Args) -> u8 {
     };
     let plan = match saved {
         Some(p) => {
+            // As make_plan does: configured, then what a killed run left is
+            // settled. Anything settled moved the state after this plan.
+            let ev = Evaluation::new(
+                &ws.tree,
+                &ws.sources,
+                &providers,
+                ws.raw_vars.clone(),
+                Strictness::Full,
+            );
+            let recovered = rt.block_on(async {
+                common::configure(&ws, &providers, &ev).await?;
+                common::recover(&backend, &providers).await
+            });
+            match recovered {
+                Ok(0) => {}
+                Ok(_) => {
+                    eprintln!(
+                        "Error: Saved plan is stale\n\nAn interrupted run left unfinished operations, settled above: the state changed after the plan was created. Create a new plan and apply that."
+                    );
+                    return 1;
+                }
+                Err(c) => return c,
+            }
             let b = backend.clone();
             let state =
                 match rt.block_on(async { tokio::task::spawn_blocking(move || b.load()).await }) {
@@ -118,19 +141,10 @@ pub fn run(a: Args) -> u8 {
             p
         }
     };
-    let configure = a.plan_file.is_some();
-    if configure {
+    if a.plan_file.is_some() {
         super::plan::report_failed(&plan);
     }
-    apply_plan(
-        &rt,
-        &ws,
-        &providers,
-        backend,
-        &plan,
-        a.plan.parallelism,
-        configure,
-    )
+    apply_plan(&rt, &ws, &providers, backend, &plan, a.plan.parallelism)
 }
 
 fn read_plan(f: &std::path::Path) -> Result<Plan, String> {
@@ -171,7 +185,6 @@ fn apply_plan(
     backend: Arc<dyn posture_engine::state::Backend>,
     plan: &Plan,
     parallelism: usize,
-    configure: bool,
 ) -> u8 {
     let cancel = tokio_util::sync::CancellationToken::new();
     let total = plan
@@ -221,13 +234,8 @@ fn apply_plan(
         ws.raw_vars.clone(),
         Strictness::Full,
     );
-    if configure {
-        // A saved plan: the providers have not been configured in this run yet.
-        if let Err(d) = rt.block_on(providers.configure(&ev)) {
-            crate::output::print_diags(&d, &ws.sources);
-            return 1;
-        }
-    }
+    // The providers were configured before recovery (make_plan, or the
+    // saved plan's branch of `run`).
     let abandon = tokio_util::sync::CancellationToken::new();
     let (report, signal) = rt.block_on(async {
         // Installed before the first operation starts, so that no signal

@@ -9,6 +9,8 @@ use posture_engine::workspace::Workspace;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod halt;
+
 /// Options for taking the state lock.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct LockArgs {
@@ -121,8 +123,9 @@ pub fn open_state(
             );
         });
     }
+    let halt = halt::from_env()?;
     match loc.open(&opts) {
-        Ok(b) => Ok(Arc::from(b)),
+        Ok(b) => Ok(halt::wrap(b, halt)),
         Err(e) => {
             eprintln!("Error: Failed to open state\n\n{e}\n");
             Err(1)
@@ -130,14 +133,30 @@ pub fn open_state(
     }
 }
 
-/// Settles what a killed run left unfinished; prints what it did.
-pub async fn recover(backend: &Arc<dyn Backend>, providers: &Providers) -> Result<(), u8> {
+/// Configures every provider from its `provider` block; prints the
+/// diagnostics. Comes before [`recover`]: its reads need the settings
+/// (a Route53 endpoint and credentials) and the aliased configurations.
+pub async fn configure(
+    ws: &Workspace,
+    providers: &Providers,
+    ev: &posture_engine::scope::Evaluation<'_>,
+) -> Result<(), u8> {
+    providers.configure(ev).await.map_err(|d| {
+        print_diags(&d, &ws.sources);
+        1
+    })
+}
+
+/// Settles what a killed run left unfinished; prints what it did and
+/// returns how many operations it settled. The providers are configured
+/// first ([`configure`]).
+pub async fn recover(backend: &Arc<dyn Backend>, providers: &Providers) -> Result<usize, u8> {
     match posture_engine::apply::recover(backend.clone(), providers).await {
         Ok(lines) => {
-            for l in lines {
+            for l in &lines {
                 eprintln!("Recovered: {l}");
             }
-            Ok(())
+            Ok(lines.len())
         }
         Err(e) => {
             eprintln!(

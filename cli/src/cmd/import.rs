@@ -67,6 +67,22 @@ fn import(a: &Args) -> Result<(), u8> {
         return Err(1);
     };
     let backend = common::open_state(Some(&ws), "import", &a.lock)?;
+    let rt = common::runtime()?;
+    // The provider needs its settings (credentials, clusters) to read; then
+    // what a killed run left is settled, as plan does: the address may be
+    // one it was creating, and a state with pending operations is not
+    // rewritten.
+    let ev = posture_engine::scope::Evaluation::new(
+        &ws.tree,
+        &ws.sources,
+        &providers,
+        ws.raw_vars.clone(),
+        posture_engine::scope::Strictness::Full,
+    );
+    rt.block_on(async {
+        common::configure(&ws, &providers, &ev).await?;
+        common::recover(&backend, &providers).await
+    })?;
     let mut state = super::state::load(&backend)?;
     if state.instances.contains_key(&address) {
         eprintln!(
@@ -75,19 +91,6 @@ fn import(a: &Args) -> Result<(), u8> {
         return Err(1);
     }
     println!("{address}: Importing from ID {:?}...", a.id);
-    let rt = common::runtime()?;
-    // The provider needs its settings (credentials, clusters) to read.
-    let ev = posture_engine::scope::Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        posture_engine::scope::Strictness::Full,
-    );
-    if let Err(d) = rt.block_on(providers.configure(&ev)) {
-        crate::output::print_diags(&d, &ws.sources);
-        return Err(1);
-    }
     // The configuration the resource names (`provider = route53.eu`).
     let (pname, provider) = providers
         .for_state(&ws.tree, &address, Mode::Managed, type_name, pname)

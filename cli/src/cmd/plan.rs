@@ -71,7 +71,8 @@ pub struct Args {
     json: bool,
 }
 
-/// Loads, opens state, recovers, and plans: what plan and apply share.
+/// Checks, configures the providers, recovers, loads the state and plans:
+/// what plan, apply and destroy share.
 pub async fn make_plan(
     ws: &Workspace,
     providers: &Providers,
@@ -85,19 +86,6 @@ pub async fn make_plan(
         print_diags(&checks, &ws.sources);
         return Err(1);
     }
-    common::recover(backend, providers).await?;
-    let b = backend.clone();
-    let state = match tokio::task::spawn_blocking(move || b.load()).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            eprintln!("Error: Failed to read state\n\n{e}\n");
-            return Err(1);
-        }
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return Err(1);
-        }
-    };
     let graph = match posture_engine::plan::graph::build(&ws.tree) {
         Ok(g) => g,
         Err(d) => {
@@ -113,10 +101,21 @@ pub async fn make_plan(
         Strictness::Full,
     )
     .for_plan();
-    if let Err(d) = providers.configure(&ev).await {
-        print_diags(&d, &ws.sources);
-        return Err(1);
-    }
+    // Configured before recovery: its reads need the providers' settings.
+    common::configure(ws, providers, &ev).await?;
+    common::recover(backend, providers).await?;
+    let b = backend.clone();
+    let state = match tokio::task::spawn_blocking(move || b.load()).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            eprintln!("Error: Failed to read state\n\n{e}\n");
+            return Err(1);
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return Err(1);
+        }
+    };
     match posture_engine::plan::plan(&ev, &graph, providers, &state, &args.options()).await {
         Ok((mut plan, warnings)) => {
             print_diags(&warnings, &ws.sources);
