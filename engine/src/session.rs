@@ -254,6 +254,22 @@ impl Session {
         .await)
     }
 
+    /// A whole run without a question in between: [`Session::plan`], then
+    /// [`Session::apply`] of that plan (a plan without changes included:
+    /// outputs are committed).
+    ///
+    /// # Errors
+    /// As [`Session::plan`] and [`Session::apply`].
+    pub async fn plan_and_apply(
+        &self,
+        plan: &PlanOptions,
+        apply: &ApplyOptions,
+    ) -> Result<(Planned, ApplyReport), RunError> {
+        let planned = self.plan(plan).await?;
+        let report = self.apply(&planned.plan, apply).await?;
+        Ok((planned, report))
+    }
+
     /// Checks that a saved plan was made against the state there now.
     ///
     /// # Errors

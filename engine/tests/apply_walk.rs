@@ -174,14 +174,13 @@ impl Run {
             &LockOptions::new("apply"),
         )
         .expect("open");
-        let p = s.plan(&popts).await.expect("plan").plan;
         let opts = ApplyOptions {
             parallelism,
             cancel,
             progress: None,
         };
-        let report = s.apply(&p, &opts).await.expect("apply");
-        (p, report)
+        let (planned, report) = s.plan_and_apply(&popts, &opts).await.expect("run");
+        (planned.plan, report)
     }
 
     fn state_addresses(&self) -> Vec<String> {

@@ -207,11 +207,16 @@ async fn a_run_plans_and_applies_posture_data_through_one_session() {
     assert_eq!(keeper.configure_calls.load(Ordering::SeqCst), 1);
     drop(s);
 
-    // The next run finds nothing to do.
+    // The next whole run finds nothing to do and commits nothing new.
     let s = session(dir.path(), &keeper).expect("open again");
-    let planned = s.plan(&PlanOptions::default()).await.expect("plan");
+    let (planned, report) = s
+        .plan_and_apply(&PlanOptions::default(), &opts())
+        .await
+        .expect("run");
     assert!(!planned.plan.has_changes(), "{:?}", planned.plan.changes);
     assert_eq!(planned.plan.serial, 1);
+    assert!(report.applied.is_empty(), "{:?}", report.applied);
+    assert_eq!(report.serial, 1);
 }
 
 #[tokio::test]
