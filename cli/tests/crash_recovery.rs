@@ -20,9 +20,15 @@ use std::process::{Command, Stdio};
 
 /// Runs `posture apply --auto-approve` with `POSTURE_TEST_HALT=halt` until
 /// the hook halts it, then kills it with SIGKILL. Returns its stderr.
-fn killed_apply(mut cmd: Command, halt: &str) -> String {
+fn killed_apply(cmd: Command, halt: &str) -> String {
+    killed(cmd, &["apply", "--auto-approve"], halt)
+}
+
+/// Runs `posture ARGS` with `POSTURE_TEST_HALT=halt` until the hook halts
+/// it, then kills it with SIGKILL. Returns its stderr.
+fn killed(mut cmd: Command, args: &[&str], halt: &str) -> String {
     let mut child = cmd
-        .args(["apply", "--auto-approve"])
+        .args(args)
         .env("POSTURE_TEST_HALT", halt)
         .stdout(Stdio::null())
         .spawn()
@@ -317,6 +323,41 @@ async fn recovery_configures_providers_before_reading_route53() {
         );
         let o = output(r53(dir).args(["plan", "--detailed-exitcode"]));
         assert_eq!(o.code, 0, "{}", o.all());
+    })
+    .await
+    .expect("join");
+    drop(moto);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destroy_killed_after_the_delete_is_settled_by_the_next_destroy() {
+    let moto = MotoServer::start()
+        .await
+        .expect("moto (scripts/install-moto.sh)");
+    let endpoint = moto.endpoint();
+    tokio::task::spawn_blocking(move || {
+        let d = tempfile::tempdir().expect("tempdir");
+        let dir = d.path();
+        let config = format!(
+            "{}resource \"route53_zone\" \"z\" {{\n  name = \"gone.example\"\n}}\n",
+            provider_block(None, &endpoint)
+        );
+        std::fs::write(dir.join("main.hcl"), config).expect("main.hcl");
+        assert_ok(&output(r53(dir).args(["apply", "--auto-approve"])), "apply");
+        // Killed once the zone is deleted, before that is recorded.
+        killed(r53(dir), &["destroy", "--auto-approve"], "applied:1");
+        assert!(zones_at(&endpoint).is_empty());
+        let o = output(r53(dir).args(["destroy", "--auto-approve"]));
+        assert_ok(&o, "destroy after the kill");
+        assert_eq!(
+            recovered(&o),
+            vec!["Recovered: route53_zone.z: an interrupted run left no object; forgot it"],
+            "{}",
+            o.all()
+        );
+        assert!(o.stdout.contains("No changes."), "{}", o.all());
+        let o = output(r53(dir).args(["state", "list"]));
+        assert_eq!(o.stdout, "", "{}", o.all());
     })
     .await
     .expect("join");
