@@ -11,7 +11,7 @@ use posture_engine::scope::{Evaluation, Strictness};
 use posture_engine::state::{Backend, LocalLocation, LockOptions, State, StateLocation};
 use posture_engine::value::{Type, Value};
 use posture_engine::workspace::Workspace;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 /// `fake_thing`: name (forces replacement), group (the batch key), computed id.
@@ -22,6 +22,8 @@ struct Fake {
     read_skew: Mutex<isize>,
     /// The same for apply answers.
     apply_skew: Mutex<isize>,
+    /// Names whose create answers Tainted (made, but not ready).
+    taint: Mutex<BTreeSet<String>>,
     /// Deletes fail.
     fail_delete: Mutex<bool>,
     world: Mutex<BTreeMap<String, Value>>,
@@ -41,6 +43,12 @@ fn skewed<T: Clone>(mut v: Vec<T>, skew: isize, extra: T) -> Vec<T> {
         v.extend(std::iter::repeat_n(extra, skew.unsigned_abs()));
     }
     v
+}
+
+impl Fake {
+    fn ids(&self) -> Vec<String> {
+        self.world.lock().expect("lock").keys().cloned().collect()
+    }
 }
 
 #[async_trait::async_trait]
@@ -124,7 +132,14 @@ impl Provider for Fake {
                     m.insert("id".into(), Value::from(id.clone()));
                     let v = Value::Object(m);
                     self.world.lock().expect("lock").insert(id, v.clone());
-                    out.push(ApplyResult::Applied(v));
+                    if self.taint.lock().expect("lock").contains(&name) {
+                        out.push(ApplyResult::Tainted {
+                            value: v,
+                            error: ProviderError::new("timed out waiting for readiness"),
+                        });
+                    } else {
+                        out.push(ApplyResult::Applied(v));
+                    }
                 }
             }
         }
@@ -275,4 +290,61 @@ async fn a_short_or_long_apply_answer_fails_every_instance_of_the_batch_by_addre
         // What happened is unknown: the next run reads both objects back.
         assert_eq!(r.pending(), 2);
     }
+}
+
+const SLOW: &str = "resource \"fake_thing\" \"t\" {\n  name = \"slow\"\n}\n";
+
+#[tokio::test]
+async fn an_apply_made_but_not_ready_is_recorded_tainted_then_replaced_instead_of_lost() {
+    let r = Run::new(SLOW);
+    r.fake.taint.lock().expect("lock").insert("slow".into());
+    let rep = r.apply().await;
+    assert_eq!(addrs(&rep.failed), ["fake_thing.t"], "{:?}", rep.failed);
+    assert!(
+        rep.failed[0].1.contains(
+            "timed out waiting for readiness; the object exists and is recorded as tainted: the next plan replaces it"
+        ),
+        "{}",
+        rep.failed[0].1
+    );
+    let st = r.state();
+    let rec = st
+        .instances
+        .get("fake_thing.t")
+        .expect("the object is in state");
+    assert!(rec.tainted);
+    assert_eq!(rec.attributes["id"], "slow-1");
+    assert_eq!(r.pending(), 0);
+
+    let p = r.plan().await;
+    let c = &p.changes[0];
+    assert_eq!(c.action, Action::DeleteThenCreate);
+    assert!(c.tainted);
+    assert!(
+        posture_engine::plan::render::render_plan(&p).contains(
+            "  # fake_thing.t is tainted, so must be replaced\n-/+ resource \"fake_thing\" \"t\" {"
+        ),
+        "{}",
+        posture_engine::plan::render::render_plan(&p)
+    );
+    assert_eq!(
+        p.to_json()["resource_changes"][0]["action_reason"],
+        "replace_because_tainted"
+    );
+
+    r.fake.taint.lock().expect("lock").clear();
+    let rep = r.apply().await;
+    assert!(rep.failed.is_empty(), "{:?}", rep.failed);
+    assert_eq!(r.fake.ids(), ["slow-2"], "the tainted object was replaced");
+    let st = r.state();
+    let rec = st.instances.get("fake_thing.t").expect("in state");
+    assert!(!rec.tainted);
+    assert_eq!(rec.attributes["id"], "slow-2");
+    assert!(
+        r.plan()
+            .await
+            .changes
+            .iter()
+            .all(|c| c.action == Action::NoOp)
+    );
 }

@@ -161,6 +161,10 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
         .zip(&live)
         .map(|(a, &i)| match a {
             ApplyResult::Applied(v) => ApplyResult::Applied(v.with_marks_of(&reqs[i].planned)),
+            ApplyResult::Tainted { value, error } => ApplyResult::Tainted {
+                value: value.with_marks_of(&reqs[i].planned),
+                error,
+            },
             other => other,
         })
         .collect();
@@ -196,6 +200,20 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
                 }
             },
             ApplyResult::Failed(e) => OpResult::Failed(e.message),
+            ApplyResult::Tainted { error, .. } => OpResult::Failed(match (&store_err, kind) {
+                (Some(e), _) => format!(
+                    "{}; the object exists, but recording it in state failed: {e}",
+                    error.message
+                ),
+                (None, OpKind::Create) => format!(
+                    "{}; the object exists and is recorded as tainted: the next plan replaces it",
+                    error.message
+                ),
+                (None, _) => format!(
+                    "{}; the change was made and is recorded as it now is",
+                    error.message
+                ),
+            }),
             ApplyResult::NotStarted => OpResult::NotStarted,
             ApplyResult::Abandoned => OpResult::Abandoned,
         };
@@ -249,32 +267,50 @@ fn outcome_of(
                 Outcome::Remove
             }
         }
-        ApplyResult::Applied(v) => {
-            let (attrs, mut sensitive_paths) = statecodec::to_state(v, schema);
-            // What the configuration marked stays marked, whatever the provider returned.
-            sensitive_paths.extend(statecodec::sensitive_paths(&r.planned, schema));
-            sensitive_paths.sort();
-            sensitive_paths.dedup();
-            Outcome::Upsert(Box::new(crate::state::InstanceRecord {
-                address: c.address.clone(),
-                mode: crate::state::Mode::Managed,
-                resource_type: c.type_name.clone(),
-                provider: c.provider.clone(),
-                target: provider.batch_key(&c.type_name, v),
-                schema_version: 0,
-                attributes: attrs,
-                sensitive_paths,
-                dependencies: c.dependencies.clone(),
-                create_before_destroy: c.create_before_destroy,
-                tainted: false,
-                deposed: Default::default(),
-            }))
+        ApplyResult::Applied(v) => record(provider, schema, c, r, v, false),
+        // Only a create taints: an object updated in place keeps what it
+        // was, as in Terraform, and its record the change made.
+        ApplyResult::Tainted { value, .. } if kind == OpKind::Delete || value.is_null() => {
+            Outcome::NoChange
+        }
+        ApplyResult::Tainted { value, .. } => {
+            record(provider, schema, c, r, value, kind == OpKind::Create)
         }
         // Nothing changed: the intent goes, the record stays as it was.
         ApplyResult::Failed(_) | ApplyResult::NotStarted => Outcome::NoChange,
         // Not recorded (the caller skips it); for completeness only.
         ApplyResult::Abandoned => Outcome::NoChange,
     }
+}
+
+/// The record of an object as `v` describes it.
+fn record(
+    provider: &dyn Provider,
+    schema: &crate::schema::Schema,
+    c: &ResourceChange,
+    r: &ApplyRequest,
+    v: &Value,
+    tainted: bool,
+) -> Outcome {
+    let (attrs, mut sensitive_paths) = statecodec::to_state(v, schema);
+    // What the configuration marked stays marked, whatever the provider returned.
+    sensitive_paths.extend(statecodec::sensitive_paths(&r.planned, schema));
+    sensitive_paths.sort();
+    sensitive_paths.dedup();
+    Outcome::Upsert(Box::new(crate::state::InstanceRecord {
+        address: c.address.clone(),
+        mode: crate::state::Mode::Managed,
+        resource_type: c.type_name.clone(),
+        provider: c.provider.clone(),
+        target: provider.batch_key(&c.type_name, v),
+        schema_version: 0,
+        attributes: attrs,
+        sensitive_paths,
+        dependencies: c.dependencies.clone(),
+        create_before_destroy: c.create_before_destroy,
+        tainted,
+        deposed: Default::default(),
+    }))
 }
 
 fn store_failed(

@@ -130,6 +130,7 @@ pub async fn plan(
                         &deps,
                         &triggered_by(ev, &d, &changes),
                         marks_unrecorded.contains(&address),
+                        state.instances.get(&address).is_some_and(|r| r.tainted),
                         &mut diags,
                         &mut failed,
                     )
@@ -346,6 +347,7 @@ async fn plan_instance(
     deps: &[String],
     triggered: &Option<String>,
     marks_unrecorded: bool,
+    tainted: bool,
     diags: &mut Diagnostics,
     failed: &mut Vec<(String, String)>,
 ) -> Option<ResourceChange> {
@@ -436,7 +438,9 @@ async fn plan_instance(
                 }
             }
         }
-        if opts.replace.iter().any(|a| a == address) {
+        if tainted {
+            // Terraform's headline says why: "is tainted, so must be replaced".
+        } else if opts.replace.iter().any(|a| a == address) {
             reason = Some("requested with --replace".to_string());
         } else if let Some(t) = triggered {
             reason = Some(format!("replace_triggered_by: {t} changes"));
@@ -446,7 +450,7 @@ async fn plan_instance(
                 replace_paths.join(", ")
             ));
         }
-        if reason.is_some() {
+        if reason.is_some() || tainted {
             if r.lifecycle.create_before_destroy {
                 Action::CreateThenDelete
             } else {
@@ -493,6 +497,7 @@ async fn plan_instance(
     c.dependencies = deps.to_vec();
     c.create_before_destroy = r.lifecycle.create_before_destroy;
     c.notes = resp.notes;
+    c.tainted = tainted && action.is_replace();
     Some(c)
 }
 

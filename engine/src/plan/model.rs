@@ -292,7 +292,7 @@ impl Plan {
                     "after_unknown": unknown_json(&c.after),
                     "replace_paths": c.replace_paths,
                 },
-                "action_reason": c.reason,
+                "action_reason": if c.tainted { Some("replace_because_tainted") } else { c.reason.as_deref() },
             })
         };
         json!({

@@ -153,8 +153,18 @@ fn headline(c: &ResourceChange, drift: bool) -> (&'static str, String) {
         Action::Read => ("<=", format!("# {a} will be read during apply")),
         Action::Update => ("~", format!("# {a} will be updated in place")),
         Action::Delete => ("-", format!("# {a} will be destroyed")),
-        Action::DeleteThenCreate => ("-/+", format!("# {a} must be replaced")),
-        Action::CreateThenDelete => ("+/-", format!("# {a} must be replaced")),
+        Action::DeleteThenCreate | Action::CreateThenDelete => {
+            let sym = if c.action == Action::DeleteThenCreate {
+                "-/+"
+            } else {
+                "+/-"
+            };
+            if c.tainted {
+                (sym, format!("# {a} is tainted, so must be replaced"))
+            } else {
+                (sym, format!("# {a} must be replaced"))
+            }
+        }
         Action::NoOp => (" ", format!("# {a} is unchanged")),
     }
 }

@@ -203,6 +203,17 @@ pub enum ApplyResult {
     Applied(Value),
     /// Failed; nothing changed for this instance.
     Failed(ProviderError),
+    /// The change was made, but what should follow it did not complete (a
+    /// readiness wait timed out): the object exists as `value`, and `error`
+    /// says what is missing. The engine records the object and fails the
+    /// instance by address; a created object is recorded *tainted*, so the
+    /// next plan replaces it, as Terraform does.
+    Tainted {
+        /// The object as it now exists.
+        value: Value,
+        /// Why it is not complete.
+        error: ProviderError,
+    },
     /// Never sent: the run was interrupted before this request started, so
     /// nothing changed for this instance.
     NotStarted,

@@ -190,9 +190,8 @@ pub async fn plan(
     Ok(out)
 }
 
-/// Applies one object (waiting for its CRD when it is planned in this run),
-/// then waits for built-in readiness (CRD Established, Namespace Active) and
-/// for `wait`. Returns the live object.
+/// Applies one object as [`apply_then_wait`] does; a wait that did not
+/// complete is an error too.
 ///
 /// # Errors
 /// Server errors (a conflict when `force` is false), timeouts.
@@ -206,6 +205,41 @@ pub async fn apply(
     force: bool,
     wait: &WaitSpec,
 ) -> Result<(J, Option<String>), K8sError> {
+    let a = apply_then_wait(conn, policy, crds, cluster, manifest, force, wait).await?;
+    match a.not_ready {
+        Some(e) => Err(e),
+        None => Ok((a.live, a.ns)),
+    }
+}
+
+/// An object the server accepted.
+pub struct Applied {
+    /// The live object (as last seen: after the wait when it completed).
+    pub live: J,
+    /// Its namespace, for namespaced kinds.
+    pub ns: Option<String>,
+    /// Why the wait after the apply did not complete (a timeout, a lost
+    /// watch): the object exists, but is not ready.
+    pub not_ready: Option<K8sError>,
+}
+
+/// Applies one object (waiting for its CRD when it is planned in this run),
+/// then waits for built-in readiness (CRD Established, Namespace Active) and
+/// for `wait`.
+///
+/// # Errors
+/// Server errors (a conflict when `force` is false), timeouts before the
+/// object was applied. A wait that fails after it is in [`Applied::not_ready`].
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_then_wait(
+    conn: &Conn,
+    policy: RetryPolicy,
+    crds: &PlannedCrds,
+    cluster: &ClusterRef,
+    manifest: &J,
+    force: bool,
+    wait: &WaitSpec,
+) -> Result<Applied, K8sError> {
     let id = Ident::of(manifest)?;
     let timeout = wait.timeout.unwrap_or(Duration::from_secs(300));
     let mut located = locate(conn, policy, &id).await?;
@@ -247,15 +281,22 @@ pub async fn apply(
         }
         _ => {}
     }
-    let live = if spec.is_empty() {
-        live
+    let (live, not_ready) = if spec.is_empty() {
+        (live, None)
     } else {
-        wait::ready(conn, policy, &k, ns.as_deref(), &id.name, &spec, timeout).await?
+        match wait::ready(conn, policy, &k, ns.as_deref(), &id.name, &spec, timeout).await {
+            Ok(ready) => (ready, None),
+            Err(e) => (live, Some(e)),
+        }
     };
     if let Some((_, crd)) = crd_of(manifest) {
         conn.forget_group(&crd.group, &crd.versions).await;
     }
-    Ok((live, ns))
+    Ok(Applied {
+        live,
+        ns,
+        not_ready,
+    })
 }
 
 /// Deletes one object and waits until it is gone (finalizers done).

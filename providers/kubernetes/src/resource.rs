@@ -260,14 +260,21 @@ pub fn state_of(v: &Value, live: &J, manifest: &J, cluster: &str, ns: Option<&st
 }
 
 /// Applies one `kubernetes_manifest` change.
+/// An object applied whose wait did not complete answers Tainted: it exists
+/// and must be recorded.
 pub async fn apply(p: &KubernetesProvider, r: ApplyRequest) -> ApplyResult {
     match apply_inner(p, &r).await {
-        Ok(v) => ApplyResult::Applied(v),
+        Ok((v, None)) => ApplyResult::Applied(v),
+        Ok((value, Some(error))) => ApplyResult::Tainted { value, error },
         Err(e) => ApplyResult::Failed(e),
     }
 }
 
-async fn apply_inner(p: &KubernetesProvider, r: &ApplyRequest) -> Result<Value, ProviderError> {
+/// The object's new value, and why it is not ready when its wait failed.
+async fn apply_inner(
+    p: &KubernetesProvider,
+    r: &ApplyRequest,
+) -> Result<(Value, Option<ProviderError>), ProviderError> {
     let at = |e: K8sError| e.at(&r.address);
     let v = if r.operation == Operation::Delete {
         &r.prior
@@ -283,9 +290,9 @@ async fn apply_inner(p: &KubernetesProvider, r: &ApplyRequest) -> Result<Value, 
         object::delete(&conn, p.conns.retry, &manifest, delete_timeout(v))
             .await
             .map_err(at)?;
-        return Ok(Value::NULL);
+        return Ok((Value::NULL, None));
     }
-    let (live, ns) = object::apply(
+    let applied = object::apply_then_wait(
         &conn,
         p.conns.retry,
         &p.crds,
@@ -296,7 +303,14 @@ async fn apply_inner(p: &KubernetesProvider, r: &ApplyRequest) -> Result<Value, 
     )
     .await
     .map_err(at)?;
-    Ok(state_of(v, &live, &manifest, &cluster.name, ns.as_deref()))
+    let value = state_of(
+        v,
+        &applied.live,
+        &manifest,
+        &cluster.name,
+        applied.ns.as_deref(),
+    );
+    Ok((value, applied.not_ready.map(at)))
 }
 
 /// Imports `CLUSTER/APIVERSION/KIND/[NAMESPACE/]NAME`.
