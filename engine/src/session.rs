@@ -2,8 +2,8 @@
 //! `plan`, `apply` and `destroy`, the tests and the examples. A [`Session`]
 //! holds a loaded [`Workspace`], the run's [`Providers`] and its state
 //! [`Backend`] (opened under its lock), and does the steps in their one
-//! right order: checks → configure providers → recover → read state →
-//! graph → plan, then apply.
+//! right order: checks → graph → configure providers → recover → read
+//! state → plan, then apply.
 //!
 //! Nothing here prints: what a caller may want to show comes back as values
 //! ([`Planned`]), and failures as a typed [`RunError`], so that the caller
@@ -21,8 +21,8 @@ use crate::state::{
 use crate::workspace::Workspace;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 /// Why a run stopped. Each kind asks something different of the user, so
@@ -41,6 +41,13 @@ pub enum RunError {
     /// was planned, and the intents stay pending for the next run.
     #[error("{0}")]
     Recovery(String),
+    /// A saved plan, and an interrupted run's operations were settled
+    /// since it was made (listed in [`Session::recovered`]): the state it
+    /// was made against is gone.
+    #[error(
+        "an interrupted run left unfinished operations, settled now: the state changed after the plan was created"
+    )]
+    RecoveredSincePlan,
     /// A saved plan made against another state than the one there now.
     #[error(
         "the state was changed by another operation after the plan was created (plan: lineage {plan_lineage} serial {plan_serial}; state: lineage {state_lineage} serial {state_serial})"
@@ -67,8 +74,6 @@ pub struct Planned {
     pub plan: Plan,
     /// Warnings of the plan (the loading's are in [`Workspace::diags`]).
     pub warnings: Diagnostics,
-    /// What recovery did before planning, one line per settled intent.
-    pub recovered: Vec<String>,
 }
 
 /// Where the state of a working directory lives: its
@@ -93,6 +98,8 @@ pub struct Session {
     /// Providers are configured once per run (aliased instances are made
     /// then); a saved plan's apply configures them without planning.
     configured: AtomicBool,
+    /// What recovery settled in this run, one line per intent.
+    recovered: Mutex<Vec<String>>,
 }
 
 impl Session {
@@ -104,6 +111,7 @@ impl Session {
             providers,
             backend,
             configured: AtomicBool::new(false),
+            recovered: Mutex::new(Vec::new()),
         }
     }
 
@@ -178,14 +186,40 @@ impl Session {
         Ok(())
     }
 
+    /// What recovery settled in this run so far, one line per intent (also
+    /// when the run stopped after it: the state did change).
+    pub fn recovered(&self) -> Vec<String> {
+        self.recovered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Configures the providers (once), then settles what a killed run
+    /// left by reading: recovery needs configured providers (a Route53
+    /// endpoint and keys, aliased configurations). Returns how many
+    /// operations were settled.
+    async fn settle(&self, ev: &Evaluation<'_>) -> Result<usize, RunError> {
+        self.configure(ev).await?;
+        let lines = crate::apply::recover(self.backend.clone(), &self.providers)
+            .await
+            .map_err(RunError::Recovery)?;
+        let n = lines.len();
+        self.recovered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(lines);
+        Ok(n)
+    }
+
     /// Plans the configuration against the state: every check `validate`
-    /// runs, then providers configured, then what a killed run left settled
-    /// by reading (recovery needs configured providers), then the state read
-    /// and planned against.
+    /// runs and the graph, then providers configured, then what a killed
+    /// run left settled by reading ([`Session::recovered`]), then the state
+    /// read and planned against.
     ///
     /// # Errors
-    /// [`RunError::Diagnostics`] for the configuration (nothing is planned
-    /// from a configuration with errors), [`RunError::Recovery`] when an
+    /// [`RunError::Diagnostics`] for the configuration (nothing runs
+    /// against a configuration with errors), [`RunError::Recovery`] when an
     /// unfinished operation cannot be settled, [`RunError::State`].
     pub async fn plan(&self, opts: &PlanOptions) -> Result<Planned, RunError> {
         // A typo in a type name must not drop a resource from the plan.
@@ -193,13 +227,10 @@ impl Session {
         if checks.has_errors() {
             return Err(RunError::Diagnostics(checks));
         }
-        let ev = self.evaluation().for_plan();
-        self.configure(&ev).await?;
-        let recovered = crate::apply::recover(self.backend.clone(), &self.providers)
-            .await
-            .map_err(RunError::Recovery)?;
-        let state = self.state().await?;
         let graph = crate::plan::graph::build(&self.ws.tree).map_err(RunError::Diagnostics)?;
+        let ev = self.evaluation().for_plan();
+        self.settle(&ev).await?;
+        let state = self.state().await?;
         let (mut plan, warnings) = crate::plan::plan(&ev, &graph, &self.providers, &state, opts)
             .await
             .map_err(RunError::Diagnostics)?;
@@ -209,11 +240,7 @@ impl Session {
             .iter()
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .collect();
-        Ok(Planned {
-            plan,
-            warnings,
-            recovered,
-        })
+        Ok(Planned { plan, warnings })
     }
 
     /// Applies `plan` (made by this session, or saved and checked with
@@ -270,11 +297,18 @@ impl Session {
         Ok((planned, report))
     }
 
-    /// Checks that a saved plan was made against the state there now.
+    /// Readies a saved plan's apply: providers configured, what a killed
+    /// run left settled (as [`Session::plan`] does), and the plan checked
+    /// to be made against the state there now.
     ///
     /// # Errors
-    /// [`RunError::StalePlan`] when the state moved since, [`RunError::State`].
+    /// [`RunError::RecoveredSincePlan`] when recovery settled anything,
+    /// [`RunError::StalePlan`] when the state moved since, and as
+    /// [`Session::plan`] for configuration and recovery.
     pub async fn check_saved(&self, plan: &Plan) -> Result<(), RunError> {
+        if self.settle(&self.evaluation()).await? > 0 {
+            return Err(RunError::RecoveredSincePlan);
+        }
         let state = self.state().await?;
         if state.lineage != plan.lineage || state.serial != plan.serial {
             return Err(RunError::StalePlan {

@@ -186,7 +186,7 @@ async fn a_run_plans_and_applies_posture_data_through_one_session() {
     let keeper = Arc::new(Keeper::default());
     let s = session(dir.path(), &keeper).expect("open");
     let planned = s.plan(&PlanOptions::default()).await.expect("plan");
-    assert!(planned.recovered.is_empty());
+    assert!(s.recovered().is_empty());
     assert!(!planned.warnings.has_errors());
     let creates: Vec<&str> = planned
         .plan
@@ -258,7 +258,7 @@ async fn recovery_reads_with_providers_already_configured() {
         .await
         .expect("recovery reads the object: the provider was configured first");
     assert_eq!(
-        planned.recovered,
+        s.recovered(),
         ["keeper_thing.a: adopted the object an interrupted run left"]
     );
     let a = &planned.plan.changes[0];
@@ -341,5 +341,32 @@ async fn a_configuration_that_does_not_load_is_a_diagnostics_error() {
     assert!(
         !dir.path().join(".posture").exists(),
         "no state is made for a configuration that does not load"
+    );
+}
+
+#[tokio::test]
+async fn a_saved_plan_is_stale_once_recovery_settled_an_interrupted_run() {
+    let dir = dir_with("resource \"keeper_thing\" \"a\" {\n  name = \"a\"\n}\n");
+    let keeper = Arc::new(Keeper::default());
+    let saved = {
+        let s = session(dir.path(), &keeper).expect("open");
+        s.plan(&PlanOptions::default()).await.expect("plan").plan
+    };
+    // A run killed mid-create after the plan was saved.
+    keeper
+        .objects
+        .lock()
+        .expect("objects")
+        .insert("a".into(), "id-a".into());
+    leave_pending_create(dir.path());
+    let s = session(dir.path(), &keeper).expect("open");
+    match s.check_saved(&saved).await {
+        Err(RunError::RecoveredSincePlan) => {}
+        other => panic!("expected RecoveredSincePlan, got {other:?}"),
+    }
+    assert_eq!(s.recovered().len(), 1, "what was settled is reported");
+    assert!(
+        s.backend().pending_intents().expect("intents").is_empty(),
+        "settled, not left pending"
     );
 }

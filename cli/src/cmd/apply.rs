@@ -7,7 +7,7 @@ use super::plan::{PlanArgs, make_plan};
 use posture_engine::apply::{ApplyOptions, Progress};
 use posture_engine::plan::Plan;
 use posture_engine::plan::render::{ShownBy, render_plan_for};
-use posture_engine::scope::{Evaluation, Strictness};
+use posture_engine::session::Session;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,7 +54,6 @@ pub fn run(a: Args) -> u8 {
         Ok(r) => r,
         Err(c) => return c,
     };
-    let providers = common::providers();
     let saved = match &a.plan_file {
         Some(f) => match read_plan(f) {
             Ok(p) => Some(p),
@@ -76,55 +75,21 @@ pub fn run(a: Args) -> u8 {
         Ok(b) => b,
         Err(c) => return c,
     };
+    let session = Session::new(ws, common::providers(), backend);
     let plan = match saved {
         Some(p) => {
-            // As make_plan does: configured, then what a killed run left is
-            // settled. Anything settled moved the state after this plan.
-            let ev = Evaluation::new(
-                &ws.tree,
-                &ws.sources,
-                &providers,
-                ws.raw_vars.clone(),
-                Strictness::Full,
-            );
-            let recovered = rt.block_on(async {
-                common::configure(&ws, &providers, &ev).await?;
-                common::recover(&backend, &providers).await
-            });
-            match recovered {
-                Ok(0) => {}
-                Ok(_) => {
-                    eprintln!(
-                        "Error: Saved plan is stale\n\nAn interrupted run left unfinished operations, settled above: the state changed after the plan was created. Create a new plan and apply that."
-                    );
-                    return 1;
-                }
-                Err(c) => return c,
+            // As a plan does: providers configured, then what a killed run
+            // left settled; anything settled moved the state after this plan.
+            let checked = rt.block_on(session.check_saved(&p));
+            super::plan::print_recovered(&session);
+            if let Err(e) = checked {
+                return super::plan::report_run_error(&e, &session);
             }
-            let b = backend.clone();
-            let state =
-                match rt.block_on(async { tokio::task::spawn_blocking(move || b.load()).await }) {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        eprintln!("Error: Failed to read state\n\n{e}\n");
-                        return 1;
-                    }
-                    Err(e) => {
-                        eprintln!("Error: {e}");
-                        return 1;
-                    }
-                };
-            if state.lineage != p.lineage || state.serial != p.serial {
-                eprintln!(
-                    "Error: Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed by another operation after the plan was created (plan: lineage {} serial {}; state: lineage {} serial {}). Create a new plan and apply that.",
-                    p.lineage, p.serial, state.lineage, state.serial
-                );
-                return 1;
-            }
+            super::plan::report_failed(&p);
             p
         }
         None => {
-            let p = match rt.block_on(make_plan(&ws, &providers, &backend, &a.plan)) {
+            let p = match rt.block_on(make_plan(&session, &a.plan)) {
                 Ok(p) => p,
                 Err(c) => return c,
             };
@@ -141,10 +106,7 @@ pub fn run(a: Args) -> u8 {
             p
         }
     };
-    if a.plan_file.is_some() {
-        super::plan::report_failed(&plan);
-    }
-    apply_plan(&rt, &ws, &providers, backend, &plan, a.plan.parallelism)
+    apply_plan(&rt, &session, &plan, a.plan.parallelism)
 }
 
 fn read_plan(f: &std::path::Path) -> Result<Plan, String> {
@@ -180,9 +142,7 @@ fn confirm(destroy: bool) -> bool {
 
 fn apply_plan(
     rt: &tokio::runtime::Runtime,
-    ws: &posture_engine::workspace::Workspace,
-    providers: &posture_engine::provider::Providers,
-    backend: Arc<dyn posture_engine::state::Backend>,
+    session: &Session,
     plan: &Plan,
     parallelism: usize,
 ) -> u8 {
@@ -227,32 +187,27 @@ fn apply_plan(
         cancel: cancel.clone(),
         progress: Some(progress),
     };
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
-    // The providers were configured before recovery (make_plan, or the
-    // saved plan's branch of `run`).
+    // The providers were configured before recovery (by the plan, or the
+    // saved plan's check), once for the session.
     let abandon = tokio_util::sync::CancellationToken::new();
     let (report, signal) = rt.block_on(async {
         // Installed before the first operation starts, so that no signal
         // from here on kills the run with operations half recorded.
         let signals = signals::Signals::install(cancel.clone(), abandon.clone());
-        let r =
-            posture_engine::apply::apply_or_abandon(&ev, providers, backend, plan, &opts, &abandon)
-                .await;
+        let r = session.apply_or_abandon(plan, &opts, &abandon).await;
         let first = signals.first();
         // A signal after the last operation ended interrupted nothing.
-        let signal = first.filter(|_| r.interrupted);
+        let signal = first.filter(|_| r.as_ref().is_ok_and(|r| r.interrupted));
         (r, signal)
     });
     crate::output::set_progress_bar(None);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => return super::plan::report_run_error(&e, session),
+    };
     for (a, e) in &report.failed {
         eprintln!("Error: {a}: {e}\n");
     }

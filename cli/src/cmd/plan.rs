@@ -3,13 +3,9 @@
 use super::common::{self, LockArgs};
 use crate::output::print_diags;
 use posture_engine::plan::{Plan, PlanMode, PlanOptions, render::render_plan};
-use posture_engine::provider::Providers;
-use posture_engine::scope::{Evaluation, Strictness};
-use posture_engine::state::Backend;
-use posture_engine::workspace::Workspace;
+use posture_engine::session::{RunError, Session};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Options shared by plan, apply and destroy.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -71,66 +67,52 @@ pub struct Args {
     json: bool,
 }
 
-/// Checks, configures the providers, recovers, loads the state and plans:
-/// what plan, apply and destroy share.
-pub async fn make_plan(
-    ws: &Workspace,
-    providers: &Providers,
-    backend: &Arc<dyn Backend>,
-    args: &PlanArgs,
-) -> Result<Plan, u8> {
-    // Every check validate runs: a typo in a type name must not drop a
-    // resource from the plan.
-    let checks = posture_engine::plan::validate(ws, providers);
-    if checks.has_errors() {
-        print_diags(&checks, &ws.sources);
-        return Err(1);
+/// Plans through the engine's session (checks, graph, providers configured,
+/// recovery, state, plan): what plan, apply and destroy share. Prints what
+/// recovery settled, the warnings, and any error.
+pub async fn make_plan(session: &Session, args: &PlanArgs) -> Result<Plan, u8> {
+    let r = session.plan(&args.options()).await;
+    print_recovered(session);
+    match r {
+        Ok(p) => {
+            print_diags(&p.warnings, &session.workspace().sources);
+            Ok(p.plan)
+        }
+        Err(e) => Err(report_run_error(&e, session)),
     }
-    let graph = match posture_engine::plan::graph::build(&ws.tree) {
-        Ok(g) => g,
-        Err(d) => {
-            print_diags(&d, &ws.sources);
-            return Err(1);
-        }
-    };
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    )
-    .for_plan();
-    // Configured before recovery: its reads need the providers' settings.
-    common::configure(ws, providers, &ev).await?;
-    common::recover(backend, providers).await?;
-    let b = backend.clone();
-    let state = match tokio::task::spawn_blocking(move || b.load()).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            eprintln!("Error: Failed to read state\n\n{e}\n");
-            return Err(1);
-        }
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return Err(1);
-        }
-    };
-    match posture_engine::plan::plan(&ev, &graph, providers, &state, &args.options()).await {
-        Ok((mut plan, warnings)) => {
-            print_diags(&warnings, &ws.sources);
-            plan.variables = ws
-                .raw_vars
-                .iter()
-                .map(|(k, v)| (k.clone(), v.value.clone()))
-                .collect();
-            Ok(plan)
-        }
-        Err(d) => {
-            print_diags(&d, &ws.sources);
-            Err(1)
-        }
+}
+
+/// Prints, on stderr, each operation an interrupted run left that recovery
+/// settled in this run.
+pub fn print_recovered(session: &Session) {
+    for l in session.recovered() {
+        eprintln!("Recovered: {l}");
     }
+}
+
+/// Prints why a run stopped, each kind of failure its own way; returns the
+/// exit code (1).
+pub fn report_run_error(e: &RunError, session: &Session) -> u8 {
+    match e {
+        RunError::Diagnostics(d) => print_diags(d, &session.workspace().sources),
+        RunError::State(e) => eprintln!("Error: Failed to read state\n\n{e}\n"),
+        RunError::Recovery(e) => eprintln!(
+            "Error: Unfinished operations from an interrupted run\n\n{e}\n\nNothing was planned. Fix the cause (often an unreachable cluster or API) and run again."
+        ),
+        RunError::RecoveredSincePlan => eprintln!(
+            "Error: Saved plan is stale\n\nAn interrupted run left unfinished operations, settled above: the state changed after the plan was created. Create a new plan and apply that."
+        ),
+        RunError::StalePlan {
+            plan_lineage,
+            plan_serial,
+            state_lineage,
+            state_serial,
+        } => eprintln!(
+            "Error: Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed by another operation after the plan was created (plan: lineage {plan_lineage} serial {plan_serial}; state: lineage {state_lineage} serial {state_serial}). Create a new plan and apply that."
+        ),
+        RunError::Internal(e) => eprintln!("Error: {e}"),
+    }
+    1
 }
 
 /// Runs the command.
@@ -143,12 +125,12 @@ pub fn run(a: Args) -> u8 {
         Ok(r) => r,
         Err(c) => return c,
     };
-    let providers = common::providers();
     let backend = match common::open_state(Some(&ws), "plan", &a.plan.lock) {
         Ok(b) => b,
         Err(c) => return c,
     };
-    let plan = match rt.block_on(make_plan(&ws, &providers, &backend, &a.plan)) {
+    let session = Session::new(ws, common::providers(), backend);
+    let plan = match rt.block_on(make_plan(&session, &a.plan)) {
         Ok(p) => p,
         Err(c) => return c,
     };
