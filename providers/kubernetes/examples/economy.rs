@@ -101,6 +101,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter_map(|r| match r {
             posture_engine::provider::ApplyResult::Applied(v) => Some(v),
             posture_engine::provider::ApplyResult::Failed(_)
+            | posture_engine::provider::ApplyResult::Tainted { .. }
             | posture_engine::provider::ApplyResult::NotStarted
             | posture_engine::provider::ApplyResult::Abandoned => None,
         })

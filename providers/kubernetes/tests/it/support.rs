@@ -344,6 +344,7 @@ pub async fn apply(
         .map(|r| match r {
             ApplyResult::Applied(v) => Ok(v),
             ApplyResult::Failed(e) => Err(e.message),
+            ApplyResult::Tainted { error, .. } => Err(error.message),
             ApplyResult::NotStarted | ApplyResult::Abandoned => Err("not applied".into()),
         })
         .collect()
