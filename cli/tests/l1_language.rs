@@ -75,3 +75,31 @@ fn try_and_can_turned_an_undeclared_local_into_the_default() {
         o.all()
     );
 }
+
+#[test]
+fn base64gzip_textencodebase64_and_yaml_merge_keys_were_missing() {
+    let d = dir_with(LOCALS);
+    let o = console(
+        d.path(),
+        &[
+            r#"base64gzip("hello")"#,
+            r#"textencodebase64("hello", "UTF-16LE")"#,
+            r#"textdecodebase64("aOlsbG8=", "ISO-8859-1")"#,
+            r#"yamldecode("base: &b {x: 1}\nd:\n  <<: *b\n  z: 2\n").d"#,
+            r#"yamldecode("[0x10, 0o17]")"#,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(
+        o.stdout,
+        concat!(
+            "\"H4sIAAAAAAAA/8pIzcnJBwAAAP//AQAA//+GphA2BQAAAA==\"\n",
+            "\"aABlAGwAbABvAA==\"\n",
+            "\"héllo\"\n",
+            "{\n  \"x\" = 1\n  \"z\" = 2\n}\n",
+            "[\n  16,\n  15,\n]\n",
+        ),
+        "{}",
+        o.all()
+    );
+}

@@ -41,6 +41,7 @@ mod strings;
 #[cfg(test)]
 mod testing;
 mod util;
+mod textencoding;
 mod yaml;
 mod yaml_decode;
 
@@ -204,6 +205,7 @@ fn table() -> &'static BTreeMap<&'static str, Function> {
         sequences::register(&mut t);
         sets::register(&mut t);
         strings::register(&mut t);
+        textencoding::register(&mut t);
         yaml::register(&mut t);
         t
     })

@@ -214,6 +214,20 @@ impl Builder {
                         _ => return Err(at(&kmark, "only strings are allowed as mapping keys")),
                     };
                     let v = self.node()?;
+                    if key == "<<" {
+                        // A merge key (quoted or not, as go-yaml reads it): the
+                        // mapping's entries are set in order, later ones win.
+                        match v {
+                            Value::Object(entries) => m.extend(entries),
+                            other => {
+                                return Err(at(
+                                    &kmark,
+                                    format!("cannot merge {} into mapping", merge_kind(&other)),
+                                ));
+                            }
+                        }
+                        continue;
+                    }
                     m.insert(key, v);
                 }
                 let v = Value::Object(m);
@@ -227,6 +241,17 @@ impl Builder {
             Event::DocumentStart => Err(at(&mark, "only a single document is allowed")),
             _ => Err(at(&mark, "expecting value but found end of stream")),
         }
+    }
+}
+
+/// The type word of go-cty-yaml's "cannot merge X into mapping".
+fn merge_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Tuple(_) => "tuple",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::String(_) => "string",
+        _ => "dynamic",
     }
 }
 
@@ -399,8 +424,12 @@ fn resolve(tag: &str, src: &str) -> Result<Value, String> {
                 if let Some(n) = yaml_number(src) {
                     return Ok(Value::Number(n));
                 }
-                if let Some(n) = binary_int(src) {
-                    return Ok(Value::Number(n));
+                // YAML 1.2's core schema: `0x` hex and `0o` octal, unsigned,
+                // lower-case prefix (`0b`, `0X`, `-0x1` stay strings).
+                if let Some(r) = core_radix_int(src) {
+                    return r.map(Value::Number).ok_or_else(|| {
+                        format!("cannot parse {} as {}", quote_go(src), long_tag("!!int"))
+                    });
                 }
                 // A lone sign is read as an integer and fails (observed in
                 // Terraform and OpenTofu with go-cty-yaml 1.1).
@@ -444,15 +473,24 @@ fn resolve(tag: &str, src: &str) -> Result<Value, String> {
     }
 }
 
-fn binary_int(src: &str) -> Option<Number> {
-    let (neg, rest) = match src.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, src.strip_prefix('+').unwrap_or(src)),
+/// `0x[0-9a-fA-F]+` or `0o[0-7]+`: `None` when `src` is neither, `Some(None)`
+/// when it is but does not fit an int64 (go-cty-yaml then fails).
+fn core_radix_int(src: &str) -> Option<Option<Number>> {
+    let (digits, radix) = if let Some(h) = src.strip_prefix("0x") {
+        (h, 16)
+    } else if let Some(o) = src.strip_prefix("0o") {
+        (o, 8)
+    } else {
+        return None;
     };
-    let digits = rest.strip_prefix("0b")?;
-    let v = i128::from_str_radix(digits, 2).ok()?;
-    let v = if neg { -v } else { v };
-    v.to_string().parse().ok()
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    Some(
+        i64::from_str_radix(digits, radix)
+            .ok()
+            .map(Number::from_i64),
+    )
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` forms: 0x, 0o, 0b and leading-0 octal.

@@ -215,13 +215,60 @@ fn yamldecode_matches_terraform() {
             vec![s("on: 1\n2: b\n")],
             ok(obj(vec![("2", s("b")), ("true", n("1"))])),
         ),
+        // YAML 1.2 integers as Terraform 1.15.5 reads them (conformance
+        // cases yaml_dec_hex*, yaml_dec_octal*, yaml_dec_binary).
+        ("hex integer", "yamldecode", vec![s("0x1F")], ok(n("31"))),
         (
-            "hex stays a string",
+            "octal, hex and leading-zero decimal",
             "yamldecode",
-            vec![s("0x1F")],
-            ok(s("0x1F")),
+            vec![s("[0o17, 0xff, 017]")],
+            ok(tnums(&["15", "255", "17"])),
         ),
-        ("binary integer", "yamldecode", vec![s("0b101")], ok(n("5"))),
+        (
+            "forms that stay strings",
+            "yamldecode",
+            vec![s("[0b101, 0X10, -0x10, 0o8, 1_000]")],
+            ok(tup(vec![
+                s("0b101"),
+                s("0X10"),
+                s("-0x10"),
+                s("0o8"),
+                s("1_000"),
+            ])),
+        ),
+        (
+            "hex beyond int64",
+            "yamldecode",
+            vec![s("0xFFFFFFFFFFFFFFFFFF")],
+            err("as tag:yaml.org,2002:int"),
+        ),
+        (
+            "tagged binary",
+            "yamldecode",
+            vec![s("!!int 0b1")],
+            ok(n("1")),
+        ),
+        (
+            "merge key: entries in order, later ones win",
+            "yamldecode",
+            vec![s("b: &b {x: 1, z: 0}\nd:\n  x: 2\n  <<: *b\n  z: 3\n")],
+            ok(obj(vec![
+                ("b", obj(vec![("x", n("1")), ("z", n("0"))])),
+                ("d", obj(vec![("x", n("1")), ("z", n("3"))])),
+            ])),
+        ),
+        (
+            "merge key with an inline mapping, twice",
+            "yamldecode",
+            vec![s("d:\n  <<: {a: 1}\n  \"<<\": {c: 2}\n")],
+            ok(obj(vec![("d", obj(vec![("a", n("1")), ("c", n("2"))]))])),
+        ),
+        (
+            "merge of a sequence",
+            "yamldecode",
+            vec![s("b: &b [1]\nd:\n  <<: *b\n")],
+            err("cannot merge tuple into mapping"),
+        ),
         (
             "decimal forms",
             "yamldecode",
