@@ -211,6 +211,28 @@ pub enum StateError {
         /// How many.
         count: usize,
     },
+    /// A remote state store (S3, Kubernetes...) failed or refused a request.
+    #[error(
+        "state store {location}: {detail}; the last completed step is kept: check the \
+         backend settings, the network and your credentials, then retry"
+    )]
+    Remote {
+        /// The store and object, e.g. `s3://bucket/path/state.json`.
+        location: String,
+        /// What failed, without any state content.
+        detail: String,
+    },
+    /// A conditional write lost: the object changed since this run read it.
+    #[error(
+        "state {location} was changed by another writer while this run held the lock \
+         ({detail}); nothing more was written: re-run the command"
+    )]
+    Conflict {
+        /// The store and object.
+        location: String,
+        /// What was expected.
+        detail: String,
+    },
 }
 
 /// Shorthand for results of this module.

@@ -54,6 +54,25 @@ pub struct LockInfo {
     pub lease_expires_unix_ms: u64,
 }
 
+impl LockInfo {
+    /// A new lock record for this process (a fresh id), its lease ending
+    /// `lease` from now: what a remote backend writes when it takes a lock.
+    pub fn for_this_process(operation: &str, lease: Duration) -> LockInfo {
+        let now = now_unix_ms();
+        LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            operation: operation.to_string(),
+            who: format!("{}@{}", user_name(), host_name()),
+            host: host_name(),
+            pid: std::process::id(),
+            pid_namespace: pid_namespace(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            created: rfc3339(now),
+            lease_expires_unix_ms: now + lease.as_millis() as u64,
+        }
+    }
+}
+
 /// The block Terraform users know from lock errors, for the CLI to print.
 impl std::fmt::Display for LockInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
