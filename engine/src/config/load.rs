@@ -15,6 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+#[path = "heredoc.rs"]
+mod heredoc;
+
 /// A module and the modules it calls, by call name.
 #[derive(Debug, Clone, Default)]
 pub struct ModuleTree {
@@ -141,9 +144,13 @@ pub fn parse_file(
         }
     };
     let id = sources.add(name, path, Arc::from(text.as_str()));
-    match super::source::parse_body(&text) {
+    match heredoc::parse_body(&text) {
         Ok(body) => Some((id, body)),
-        Err(e) => {
+        Err(heredoc::Problem::Heredoc(d, at)) => {
+            diags.push((*d).at(Span::new(id, at)));
+            None
+        }
+        Err(heredoc::Problem::Syntax(e)) => {
             let off = e.location().offset();
             let end = text[off..]
                 .chars()

@@ -256,12 +256,12 @@ impl Lexer<'_> {
         {
             *line_start = false;
             let rest = &self.src[self.pos..];
-            let indent = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-            // Like hcl-edit: the marker ends the heredoc unless an
-            // identifier character follows it (`EOTX` is body text).
-            if let Some(tail) = rest[indent..].strip_prefix(marker.as_str())
-                && !tail.chars().next().is_some_and(is_id_continue)
-            {
+            let line = rest.split('\n').next().unwrap_or(rest);
+            let indent = line.len() - line.trim_start().len();
+            // As hclsyntax's scanner: a line is the closing marker when it
+            // is the marker and whitespace, nothing else (`EOTX` and
+            // `EOT # x` are body text), from the very first line on.
+            if line.trim() == marker.as_str() {
                 let len = indent + marker.len();
                 self.push(Kind::CHeredoc, len);
                 self.stack.pop();
@@ -353,13 +353,18 @@ impl Lexer<'_> {
             .char_indices()
             .find(|&(_, ch)| !is_id_continue(ch))
             .map_or(name.len(), |(i, _)| i);
-        if name_len == 0 || !name[name_len..].starts_with('\n') {
+        let eol = if name[name_len..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        if name_len == 0 || (eol == 1 && !name[name_len..].starts_with('\n')) {
             // Not a heredoc opener after all: a `<` operator.
             self.push(Kind::Lt, 1);
             return;
         }
         let marker = name[..name_len].to_string();
-        self.push(Kind::OHeredoc, 2 + dash + name_len + 1);
+        self.push(Kind::OHeredoc, 2 + dash + name_len + eol);
         self.stack.push(Ctx::Heredoc {
             marker,
             line_start: true,
@@ -373,7 +378,7 @@ fn is_id_start(c: char) -> bool {
     c == '_' || unicode_ident::is_xid_start(c)
 }
 
-fn is_id_continue(c: char) -> bool {
+pub(crate) fn is_id_continue(c: char) -> bool {
     c == '-' || unicode_ident::is_xid_continue(c)
 }
 
@@ -531,6 +536,36 @@ mod tests {
             (StringLit, "\n"),
             (StringLit, "    EOTX\n"),
             (CHeredoc, "  EOT"),
+            (Newline, "\n"),
+        ];
+        let want: Vec<_> = want.into_iter().map(|(k, s)| (k, s.to_string())).collect();
+        assert_eq!(got, want);
+    }
+
+    // hclsyntax ends a heredoc at the first line that is the marker and
+    // whitespace only, the first content line included; a line that only
+    // starts with the marker is text. CRLF files are lexed as well (the
+    // heredoc pre-scan of the loader reads raw files).
+    #[test]
+    fn heredoc_marker_lines_as_hclsyntax_reads_them() {
+        use Kind::*;
+        let got = kinds("a = <<EOT\nEOT\nb = <<EOT\nEOT # no\nEOT\r\nc = <<-X\r\n X \r\n");
+        let want = vec![
+            (Ident, "a"),
+            (Equal, "="),
+            (OHeredoc, "<<EOT\n"),
+            (CHeredoc, "EOT"),
+            (Newline, "\n"),
+            (Ident, "b"),
+            (Equal, "="),
+            (OHeredoc, "<<EOT\n"),
+            (StringLit, "EOT # no\n"),
+            (CHeredoc, "EOT"),
+            (Newline, "\n"),
+            (Ident, "c"),
+            (Equal, "="),
+            (OHeredoc, "<<-X\r\n"),
+            (CHeredoc, " X"),
             (Newline, "\n"),
         ];
         let want: Vec<_> = want.into_iter().map(|(k, s)| (k, s.to_string())).collect();

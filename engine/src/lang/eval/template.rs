@@ -1,45 +1,34 @@
 //! String templates: interpolation, `%{if}` and `%{for}` directives, and
-//! the `~` strip markers that trim whitespace next to them.
+//! the `~` strip markers that trim whitespace next to them. Strip markers
+//! and `<<-` indentation are resolved first, as HCL does (`parts`); this
+//! module renders the result.
 
 use super::Evaluator;
 use crate::diag::Diagnostic;
 use crate::lang::funcs::limits::MAX_STRING_BYTES;
 use crate::value::{Type, Value, convert};
 use hcl_edit::expr::Expression;
-use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::template::{Element, Template};
+use parts::{Mode, Part};
 
-/// Whether an element strips the whitespace before it / after it.
-fn strips(el: &Element) -> (bool, bool) {
-    match el {
-        Element::Literal(_) => (false, false),
-        Element::Interpolation(i) => (i.strip.strip_start(), i.strip.strip_end()),
-        Element::Directive(d) => match d.as_ref() {
-            Directive::If(d) => (
-                d.if_expr.strip.strip_start(),
-                d.endif_expr.strip.strip_end(),
-            ),
-            Directive::For(d) => (
-                d.for_expr.strip.strip_start(),
-                d.endfor_expr.strip.strip_end(),
-            ),
-        },
-    }
-}
+#[path = "template_parts.rs"]
+mod parts;
+
+#[cfg(test)]
+#[path = "template_tests.rs"]
+mod tests;
 
 #[derive(Default)]
 struct Out {
     text: String,
     unknown: bool,
     sensitive: bool,
-    /// From a quoted string: literals inside directives still hold their
-    /// escapes (hcl-edit unescapes only the top level), so undo them here.
-    quoted: bool,
     /// The text reached `MAX_STRING_BYTES` (reported once; rendering stops).
     too_long: bool,
 }
 
 /// Interprets HCL string escapes: `\n`, `\t`, `\"`, `\uXXXX`, `$${`, `%%{`...
-fn unescape(s: &str) -> String {
+pub(super) fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -90,12 +79,19 @@ impl Evaluator<'_> {
         if let [Element::Interpolation(i)] = elements.as_slice() {
             return self.eval(&i.expr);
         }
-        let mut out = Out {
-            quoted: matches!(e, Expression::StringTemplate(_)),
-            ..Out::default()
+        let mode = match e {
+            Expression::HeredocTemplate(_) => {
+                let at = self.span_of(e).start;
+                Mode::Heredoc {
+                    flush: self.src.get(at..).is_some_and(|s| s.starts_with("<<-")),
+                }
+            }
+            _ => Mode::Quoted,
         };
+        let parts = parts::parts(t, mode, self.src);
+        let mut out = Out::default();
         let span = self.span_of(e);
-        self.render(t, false, false, &mut out, 0);
+        self.render(&parts, &mut out);
         if out.too_long {
             self.report_too_long(span);
         }
@@ -127,146 +123,94 @@ impl Evaluator<'_> {
         true
     }
 
-    fn render(
-        &mut self,
-        t: &Template,
-        strip_first: bool,
-        strip_last: bool,
-        out: &mut Out,
-        depth: usize,
-    ) {
-        let elements: Vec<&Element> = t.iter().collect();
-        let n = elements.len();
-        for (i, el) in elements.iter().enumerate() {
-            match el {
-                Element::Literal(s) => {
-                    let unescaped;
-                    let mut lit: &str = s.value();
-                    if depth > 0 && out.quoted {
-                        unescaped = unescape(lit);
-                        lit = &unescaped;
-                    }
-                    let trim_start =
-                        (i == 0 && strip_first) || (i > 0 && strips(elements[i - 1]).1);
-                    let trim_end =
-                        (i + 1 == n && strip_last) || (i + 1 < n && strips(elements[i + 1]).0);
-                    if trim_start {
-                        lit = lit.trim_start();
-                    }
-                    if trim_end {
-                        lit = lit.trim_end();
-                    }
+    fn render(&mut self, parts: &[Part], out: &mut Out) {
+        for part in parts {
+            match part {
+                Part::Lit(lit) => {
                     if !Self::fits(out, lit.len()) {
                         return;
                     }
                     out.text
-                        .extend(unicode_normalization::UnicodeNormalization::nfc(lit));
+                        .extend(unicode_normalization::UnicodeNormalization::nfc(
+                            lit.as_str(),
+                        ));
                 }
-                Element::Interpolation(interp) => {
-                    let v = self.eval(&interp.expr);
-                    let span = self.span_of(&interp.expr);
+                Part::Interp(expr) => {
+                    let v = self.eval(expr);
+                    let span = self.span_of(expr);
                     self.append(v, span, out);
                 }
-                Element::Directive(d) => match d.as_ref() {
-                    Directive::If(d) => {
-                        let cv = self.eval(&d.if_expr.cond_expr);
-                        let span = self.span_of(&d.if_expr.cond_expr);
-                        let (cv, marked) = cv.unmark();
-                        out.sensitive |= marked;
-                        if cv.is_unknown() {
+                Part::If { cond, then, els } => {
+                    let cv = self.eval(cond);
+                    let span = self.span_of(cond);
+                    let (cv, marked) = cv.unmark();
+                    out.sensitive |= marked;
+                    if cv.is_unknown() {
+                        out.unknown = true;
+                        continue;
+                    }
+                    match convert::convert(cv, &Type::Bool) {
+                        Ok(Value::Bool(true)) => self.render(then, out),
+                        Ok(Value::Bool(false)) => self.render(els, out),
+                        _ => {
+                            self.error(
+                                Diagnostic::error(
+                                    "Incorrect condition type",
+                                    "The condition expression must be of type bool.",
+                                ),
+                                span,
+                            );
+                        }
+                    }
+                }
+                Part::For {
+                    key,
+                    value,
+                    coll,
+                    body,
+                } => {
+                    let cv = self.eval(coll);
+                    let span = self.span_of(coll);
+                    let (cv, marked) = cv.unmark();
+                    out.sensitive |= marked;
+                    let pairs: Vec<(Value, Value)> = match cv {
+                        Value::Unknown(_) => {
                             out.unknown = true;
                             continue;
                         }
-                        let b = match convert::convert(cv, &Type::Bool) {
-                            Ok(Value::Bool(b)) => b,
-                            _ => {
-                                self.error(
-                                    Diagnostic::error(
-                                        "Incorrect condition type",
-                                        "The condition expression must be of type bool.",
-                                    ),
-                                    span,
-                                );
-                                continue;
-                            }
-                        };
-                        let end_strip = d.endif_expr.strip.strip_start();
-                        if b {
-                            let last = match &d.else_expr {
-                                Some(e) => e.strip.strip_start(),
-                                None => end_strip,
-                            };
-                            self.render(
-                                &d.if_expr.template,
-                                d.if_expr.strip.strip_end(),
-                                last,
-                                out,
-                                depth + 1,
-                            );
-                        } else if let Some(e) = &d.else_expr {
-                            self.render(
-                                &e.template,
-                                e.strip.strip_end(),
-                                end_strip,
-                                out,
-                                depth + 1,
-                            );
+                        Value::List(_, items) | Value::Tuple(items) => items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (Value::from(i as i64), v))
+                            .collect(),
+                        Value::Set(_, items) => items.into_iter().map(|v| (v.clone(), v)).collect(),
+                        Value::Map(_, m) | Value::Object(m) => {
+                            m.into_iter().map(|(k, v)| (Value::from(k), v)).collect()
                         }
-                    }
-                    Directive::For(d) => {
-                        let fe = &d.for_expr;
-                        let cv = self.eval(&fe.collection_expr);
-                        let span = self.span_of(&fe.collection_expr);
-                        let (cv, marked) = cv.unmark();
-                        out.sensitive |= marked;
-                        let pairs: Vec<(Value, Value)> = match cv {
-                            Value::Unknown(_) => {
-                                out.unknown = true;
-                                continue;
-                            }
-                            Value::List(_, items) | Value::Tuple(items) => items
-                                .into_iter()
-                                .enumerate()
-                                .map(|(i, v)| (Value::from(i as i64), v))
-                                .collect(),
-                            Value::Set(_, items) => {
-                                items.into_iter().map(|v| (v.clone(), v)).collect()
-                            }
-                            Value::Map(_, m) | Value::Object(m) => {
-                                m.into_iter().map(|(k, v)| (Value::from(k), v)).collect()
-                            }
-                            other => {
-                                self.error(
-                                    Diagnostic::error(
-                                        "Iteration over non-iterable value",
-                                        format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.ty().friendly_name()),
-                                    ),
-                                    span,
-                                );
-                                continue;
-                            }
-                        };
-                        for (k, v) in pairs {
-                            if out.too_long {
-                                return;
-                            }
-                            let depth = self.bindings.len();
-                            if let Some(kv) = &fe.key_var {
-                                self.bindings.push((kv.value().as_str().to_string(), k));
-                            }
-                            self.bindings
-                                .push((fe.value_var.value().as_str().to_string(), v));
-                            self.render(
-                                &fe.template,
-                                fe.strip.strip_end(),
-                                d.endfor_expr.strip.strip_start(),
-                                out,
-                                depth + 1,
+                        other => {
+                            self.error(
+                                Diagnostic::error(
+                                    "Iteration over non-iterable value",
+                                    format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.ty().friendly_name()),
+                                ),
+                                span,
                             );
-                            self.bindings.truncate(depth);
+                            continue;
                         }
+                    };
+                    for (k, v) in pairs {
+                        if out.too_long {
+                            return;
+                        }
+                        let depth = self.bindings.len();
+                        if let Some(kv) = key {
+                            self.bindings.push((kv.to_string(), k));
+                        }
+                        self.bindings.push((value.to_string(), v));
+                        self.render(body, out);
+                        self.bindings.truncate(depth);
                     }
-                },
+                }
             }
         }
     }
@@ -366,8 +310,9 @@ fn render_file(
         &crate::lang::funcs::NoTemplates,
     )
     .pure_only(pure_only);
+    let parts = parts::parts(&tpl, Mode::File, src);
     let mut out = Out::default();
-    ev.render(&tpl, false, false, &mut out, 0);
+    ev.render(&parts, &mut out);
     if out.too_long {
         ev.report_too_long(crate::diag::Span::new(crate::diag::FileId(u32::MAX), 0..0));
     }
