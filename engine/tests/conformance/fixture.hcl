@@ -130,5 +130,110 @@ EOT
       env: prod
   EOT
 
+  # Heredocs as users template them (L1 #2): hosts.toml, YAML labels,
+  # if/else with strip markers, cloud-init; and the parser's edge cases.
+  hd_hosts  = ["a.example", "b.example"]
+  hd_labels = { app = "web", tier = "front" }
+  hd_on     = true
+
+  hd_hosts_toml = <<-EOT
+    server = "https://docker.io"
+    %{ for m in local.hd_hosts ~}
+    [host."https://${m}"]
+      capabilities = ["pull", "resolve"]
+    %{ endfor ~}
+  EOT
+
+  hd_hosts_toml_blank = <<-EOT
+    server = "https://docker.io"
+    %{ for m in local.hd_hosts ~}
+
+    [host."https://${m}"]
+      capabilities = ["pull", "resolve"]
+    %{ endfor ~}
+  EOT
+
+  hd_yaml_labels = <<-EOT
+    metadata:
+      labels:
+        %{~ for k, v in local.hd_labels ~}
+        ${k}: ${v}
+        %{~ endfor ~}
+    spec: {}
+  EOT
+
+  hd_if_else = <<-EOT
+    [main]
+    %{ if local.hd_on ~}
+    debug = true
+    %{ else ~}
+    debug = false
+    %{ endif ~}
+    port = 80
+  EOT
+
+  hd_if_else_off = <<-EOT
+    [main]
+    %{ if !local.hd_on ~}
+    debug = true
+    %{~ else ~}
+    debug = false
+    %{~ endif ~}
+    port = 80
+  EOT
+
+  hd_cloud_init = <<-EOT
+    #cloud-config
+    runcmd:
+    %{ for h in local.hd_hosts ~}
+      - echo ${h}
+    %{ endfor ~}
+    final_message: done
+  EOT
+
+  hd_strip_eol = <<EOT
+%{ for h in local.hd_hosts ~}
+    ${h}
+%{ endfor ~}
+EOT
+
+  hd_zero_indent = <<-EOT
+    a
+${"b"}
+    c
+  EOT
+
+  hd_dedent_body = <<-EOT
+    a
+    %{ if true }
+      b
+    %{ endif }
+    c
+  EOT
+
+  hd_blank_lines = <<-EOT
+    a
+
+  
+      
+    b
+  EOT
+
+  hd_empty = <<EOT
+EOT
+  hd_after_empty = "still here"
+  hd_empty_flush = <<-EOT
+    EOT
+  hd_marker_prefix = <<EOT
+EOTX
+  EOT2 done
+EOT # is text
+EOT
+
+  hd_escapes = <<-EOT
+    a\nb $${x} %%{y}
+    %{ if true }$${z}%{ endif }
+  EOT
+
   json_doc = "{\"b\":[1,2,{\"c\":null}],\"a\":\"x\",\"n\":1.5,\"t\":true}"
 }
