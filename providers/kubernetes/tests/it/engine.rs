@@ -3,52 +3,43 @@
 //! and apply; a second run is all no-ops; kubectl drift plans an update.
 
 use super::support::*;
-use posture_engine::apply::{ApplyOptions, ApplyReport, apply};
-use posture_engine::plan::{Action, Plan, PlanOptions, graph, plan};
+use posture_engine::apply::{ApplyOptions, ApplyReport};
+use posture_engine::plan::{Action, Plan, PlanOptions};
 use posture_engine::provider::{Provider, Providers};
-use posture_engine::scope::{Evaluation, Strictness};
-use posture_engine::state::{Backend, LocalLocation, LockOptions, StateLocation};
-use posture_engine::workspace::Workspace;
+use posture_engine::session::Session;
+use posture_engine::state::LockOptions;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-async fn plan_apply(dir: &Path, run_apply: bool) -> (Plan, Option<ApplyReport>) {
-    let ws = Workspace::load(dir, &[], &BTreeMap::new());
-    assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
+/// A run of the engine's session with a fresh provider, as `posture plan`
+/// (and, with `run_apply`, `posture apply`) does it.
+fn session(dir: &Path) -> Session {
     let providers = Providers::new(vec![Arc::new(provider()) as Arc<dyn Provider>]);
-    let loc = LocalLocation::new(dir.join(".posture"));
-    let backend: Arc<dyn Backend> =
-        Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
-    let state = backend.load().expect("load");
-    let g = graph::build(&ws.tree).expect("graph");
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
-    let (p, diags) = plan(&ev, &g, &providers, &state, &PlanOptions::default())
-        .await
-        .expect("plan");
-    assert!(!diags.has_errors(), "{diags:?}");
+    Session::open(
+        dir,
+        &[],
+        &BTreeMap::new(),
+        providers,
+        &LockOptions::new("apply"),
+    )
+    .expect("open")
+}
+
+async fn plan_apply(dir: &Path, run_apply: bool) -> (Plan, Option<ApplyReport>) {
+    let s = session(dir);
+    let planned = s.plan(&PlanOptions::default()).await.expect("plan");
+    assert!(!planned.warnings.has_errors(), "{:?}", planned.warnings);
+    let p = planned.plan;
     if !run_apply {
         return (p, None);
     }
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
     let opts = ApplyOptions {
         parallelism: 10,
         cancel: Default::default(),
         progress: None,
     };
-    let report = apply(&ev, &providers, backend, &p, &opts).await;
+    let report = s.apply(&p, &opts).await.expect("apply");
     (p, Some(report))
 }
 
@@ -239,25 +230,13 @@ resource "kubernetes_manifest" "everywhere" {{
             },
         )
         .expect("faults");
-    let ws = Workspace::load(dir.path(), &[], &BTreeMap::new());
-    let providers = Providers::new(vec![Arc::new(provider()) as Arc<dyn Provider>]);
-    let loc = LocalLocation::new(dir.path().join(".posture"));
-    let backend: Arc<dyn Backend> =
-        Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
-    let state = backend.load().expect("load");
-    let g = graph::build(&ws.tree).expect("graph");
-    let ev = Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        Strictness::Full,
-    );
     // Only b's instance fails (its read), naming the cluster; a and c are
     // planned as usual.
-    let (p, _) = plan(&ev, &g, &providers, &state, &PlanOptions::default())
+    let p = session(dir.path())
+        .plan(&PlanOptions::default())
         .await
-        .expect("the plan goes on without cluster b");
+        .expect("the plan goes on without cluster b")
+        .plan;
     let failed: Vec<&str> = p.failed.iter().map(|(a, _)| a.as_str()).collect();
     assert_eq!(failed.len(), 1, "{:?}", p.failed);
     assert!(failed[0].contains("everywhere[\"b\"]"), "{:?}", p.failed);
