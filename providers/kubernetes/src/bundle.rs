@@ -7,16 +7,16 @@ use crate::KubernetesProvider;
 use crate::cluster::ClusterRef;
 use crate::error::K8sError;
 use crate::manifest::{Ident, from_json_marked, parse_id, project};
-use crate::object::{self, WaitSpec};
-use crate::resource::{attr, delete_timeout, force_of};
-use posture_engine::provider::{
-    ApplyRequest, ApplyResult, Operation, PlanRequest, PlanResponse, ProviderError, ReadRequest,
-    ReadResult,
-};
+use crate::object;
+use crate::resource::{attr, force_of};
+use posture_engine::provider::{PlanRequest, PlanResponse, ProviderError, ReadRequest, ReadResult};
 use posture_engine::value::{Type, Value};
 use serde::Deserialize;
 use serde_json::Value as J;
 use std::collections::BTreeMap;
+
+mod apply;
+pub use apply::apply;
 
 /// Parses a bundle into objects in apply order (CRDs, Namespaces, the rest;
 /// `kind: List` flattened; empty documents skipped).
@@ -49,7 +49,7 @@ pub fn parse(content: &str) -> Result<Vec<J>, K8sError> {
     Ok(docs)
 }
 
-fn phase(m: &J) -> u8 {
+pub(crate) fn phase(m: &J) -> u8 {
     match m.get("kind").and_then(J::as_str) {
         Some("CustomResourceDefinition") => 0,
         Some("Namespace") => 1,
@@ -57,13 +57,13 @@ fn phase(m: &J) -> u8 {
     }
 }
 
-fn ident_id(cluster: &str, m: &J, ns: Option<&str>) -> String {
+pub(crate) fn ident_id(cluster: &str, m: &J, ns: Option<&str>) -> String {
     Ident::of(m)
         .map(|i| i.id(cluster, ns.or(i.namespace.as_deref())))
         .unwrap_or_default()
 }
 
-fn inventory(v: &Value) -> Vec<String> {
+pub(crate) fn inventory(v: &Value) -> Vec<String> {
     attr(v, "inventory")
         .and_then(Value::as_seq)
         .map(|s| {
@@ -76,7 +76,7 @@ fn inventory(v: &Value) -> Vec<String> {
 
 /// The bundle value with its derived attributes. `from_config` is true when
 /// `v` comes straight from the configuration, whose marks are the user's.
-fn with(
+pub(crate) fn with(
     v: &Value,
     inv: Vec<String>,
     mut objects: BTreeMap<String, Value>,
@@ -173,7 +173,7 @@ pub async fn plan(p: &KubernetesProvider, r: PlanRequest) -> Result<PlanResponse
     })
 }
 
-fn with_kind(o: &J, m: &J) -> J {
+pub(crate) fn with_kind(o: &J, m: &J) -> J {
     let mut o = o.clone();
     if let (Some(obj), Some(k)) = (o.as_object_mut(), m.get("kind")) {
         obj.insert("kind".to_string(), k.clone());
@@ -181,15 +181,22 @@ fn with_kind(o: &J, m: &J) -> J {
     o
 }
 
-/// Applies a bundle change (phased create/update with prune, or delete in reverse).
-pub async fn apply(p: &KubernetesProvider, r: ApplyRequest) -> ApplyResult {
-    match apply_inner(p, &r).await {
-        Ok(v) => ApplyResult::Applied(v),
-        Err(e) => ApplyResult::Failed(e.at(&r.address)),
-    }
+/// The document of the bundle an inventory id names, if any (a namespaced
+/// document without a namespace is the id's in `default`).
+pub(crate) fn document_of<'a>(docs: &'a [J], id: &str) -> Option<&'a J> {
+    let (_, want) = parse_id(id)?;
+    docs.iter().find(|d| {
+        Ident::of(d).is_ok_and(|i| {
+            i.api_version == want.api_version
+                && i.kind == want.kind
+                && i.name == want.name
+                && (i.namespace == want.namespace
+                    || (i.namespace.is_none() && want.namespace.as_deref() == Some("default")))
+        })
+    })
 }
 
-fn stub(id: &str) -> Option<J> {
+pub(crate) fn stub(id: &str) -> Option<J> {
     let (_, i) = parse_id(id)?;
     let mut meta = serde_json::Map::new();
     meta.insert("name".into(), J::from(i.name));
@@ -197,75 +204,6 @@ fn stub(id: &str) -> Option<J> {
         meta.insert("namespace".into(), J::from(ns));
     }
     Some(serde_json::json!({"apiVersion": i.api_version, "kind": i.kind, "metadata": meta}))
-}
-
-async fn delete_ids(
-    p: &KubernetesProvider,
-    conn: &std::sync::Arc<crate::cluster::Conn>,
-    ids: &[String],
-    v: &Value,
-) -> Result<(), K8sError> {
-    // Reverse of apply order: the rest, then Namespaces, then CRDs.
-    let mut stubs: Vec<J> = ids.iter().filter_map(|i| stub(i)).collect();
-    stubs.sort_by_key(|s| std::cmp::Reverse(phase(s)));
-    for s in stubs {
-        object::delete(conn, p.conns.retry, &s, delete_timeout(v)).await?;
-    }
-    Ok(())
-}
-
-async fn apply_inner(p: &KubernetesProvider, r: &ApplyRequest) -> Result<Value, K8sError> {
-    let v = if r.operation == Operation::Delete {
-        &r.prior
-    } else {
-        &r.planned
-    };
-    let cluster = attr(v, "cluster")
-        .and_then(ClusterRef::from_value)
-        .ok_or_else(|| K8sError::Invalid("cluster is not known at apply".into()))?;
-    let conn = p.conns.get(&cluster).await?;
-    if r.operation == Operation::Delete {
-        delete_ids(p, &conn, &inventory(&r.prior), v).await?;
-        return Ok(Value::NULL);
-    }
-    let content = attr(v, "content")
-        .and_then(Value::as_str)
-        .ok_or_else(|| K8sError::Invalid("content is not known at apply".into()))?;
-    let docs = parse(content)?;
-    for d in &docs {
-        p.crds.note(&cluster.name, d);
-    }
-    let force = force_of(v);
-    let mut inv = Vec::new();
-    let mut objects = BTreeMap::new();
-    let no_wait = WaitSpec::default();
-    for ph in 0..=2u8 {
-        let batch: Vec<&J> = docs.iter().filter(|d| phase(d) == ph).collect();
-        let futs = batch
-            .iter()
-            .map(|d| object::apply(&conn, p.conns.retry, &p.crds, &cluster, d, force, &no_wait));
-        for (d, res) in batch.iter().zip(futures_util::future::join_all(futs).await) {
-            let (live, ns) = res?;
-            let id = ident_id(&cluster.name, d, ns.as_deref());
-            objects.insert(
-                id.clone(),
-                from_json_marked(&with_kind(&project(&live, d), d)),
-            );
-            inv.push(id);
-        }
-    }
-    let pruned: Vec<String> = inventory(&r.prior)
-        .into_iter()
-        .filter(|i| !inv.contains(i))
-        .collect();
-    delete_ids(p, &conn, &pruned, v).await?;
-    Ok(with(
-        v,
-        inv,
-        objects,
-        Value::from(format!("{}/bundle", cluster.name)),
-        false,
-    ))
 }
 
 /// Reads a bundle: the live fields of every inventoried object, batched.
@@ -281,24 +219,19 @@ pub async fn read(p: &KubernetesProvider, r: &ReadRequest) -> ReadResult {
         .and_then(|c| parse(c).ok())
         .unwrap_or_default();
     let inv = inventory(&r.prior);
-    // The manifest of each inventoried id (a stub when the content changed shape).
+    let recorded = attr(&r.prior, "objects").and_then(Value::as_map);
+    // The manifest of each inventoried id. An id the content does not hold
+    // (a bundle that stopped before pruning it) is read on the fields
+    // recorded for it, so that it shows no drift; a stub when none are.
     let items: Vec<(ClusterRef, J)> = inv
         .iter()
         .filter_map(|id| {
-            let (_, want) = parse_id(id)?;
-            let m = docs
-                .iter()
-                .find(|d| {
-                    Ident::of(d).is_ok_and(|i| {
-                        i.api_version == want.api_version
-                            && i.kind == want.kind
-                            && i.name == want.name
-                            && (i.namespace == want.namespace
-                                || (i.namespace.is_none()
-                                    && want.namespace.as_deref() == Some("default")))
-                    })
-                })
+            let m = document_of(&docs, id)
                 .cloned()
+                .or_else(|| {
+                    let o = recorded?.get(id)?.clone().unmark_deep().0.to_json();
+                    Ident::of(&o).is_ok().then_some(o)
+                })
                 .or_else(|| stub(id))?;
             Some((cluster.clone(), m))
         })
