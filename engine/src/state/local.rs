@@ -367,10 +367,7 @@ impl Backend for LocalBackend {
 
     fn record_intents(&self, intents: Vec<NewIntent>) -> Result<Vec<IntentId>> {
         self.lock.check()?;
-        let ids = intents
-            .into_iter()
-            .map(|i| self.insert_intent(i))
-            .collect::<Result<Vec<_>>>()?;
+        let ids = self.insert_intents(intents)?;
         // One flush makes the whole batch durable before any call starts.
         self.store.flush()?;
         Ok(ids)
@@ -384,9 +381,7 @@ impl Backend for LocalBackend {
 
     fn complete_intents(&self, done: Vec<(IntentId, Outcome)>) -> Result<()> {
         self.lock.check()?;
-        for (id, outcome) in done {
-            self.apply_outcome(&id, outcome)?;
-        }
+        self.apply_outcomes(done)?;
         // Until this flush a crash leaves the intents pending, which the next
         // run settles by reading: never a lost or doubled object.
         self.store.flush()
