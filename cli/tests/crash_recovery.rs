@@ -531,3 +531,31 @@ async fn recovery_adopts_an_interrupted_kubernetes_create_on_the_sandbox() {
     .expect("join");
     sb.shutdown().await.expect("shutdown");
 }
+
+#[test]
+fn what_recovery_settled_is_reported_even_when_the_plan_then_fails() {
+    let d = data_dir();
+    let dir = d.path();
+    killed_apply(command(dir), "applied:1");
+    // Valid to validate (the output is unknown there), an error once
+    // planned: recovery has already settled the killed run's intent.
+    std::fs::write(
+        dir.join("out.hcl"),
+        "output \"n\" {\n  value = tonumber(posture_data.a.output)\n}\n",
+    )
+    .expect("out.hcl");
+    let o = output(command(dir).arg("plan"));
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert_eq!(
+        recovered(&o),
+        vec!["Recovered: posture_data.a: adopted the object an interrupted run left"],
+        "{}",
+        o.all()
+    );
+    assert!(o.stderr.contains("out.hcl:2:"), "{}", o.all());
+    // Settled for good: the next run has nothing left to recover.
+    std::fs::remove_file(dir.join("out.hcl")).expect("rm out.hcl");
+    let o = output(command(dir).arg("plan"));
+    assert_ok(&o, "plan after the fix");
+    assert!(recovered(&o).is_empty(), "{}", o.all());
+}
