@@ -230,6 +230,20 @@ EOTX
 EOT # is text
 EOT
 
+  hd_strip_line_start = <<EOT
+a
+%{~ for h in local.hd_hosts ~}
+${h}
+%{~ endfor ~}
+z
+EOT
+
+  hd_interp_strip_line_start = <<-EOT
+    a
+${~ "b" ~}
+    c
+  EOT
+
   hd_escapes = <<-EOT
     a\nb $${x} %%{y}
     %{ if true }$${z}%{ endif }

@@ -200,3 +200,16 @@ fn template_file_strip_markers_work_per_line() {
     );
     assert_eq!(v, Ok(Value::from("  - a\n  - b\nend\n")));
 }
+
+// At the very start of a line, the token before `%{~`/`${~` is the whole
+// previous line with its line ending: the marker joins the two lines.
+// (Terraform 1.15.5: "aa.exampleb.examplez\n" and "ab    c\n".)
+#[test]
+fn strip_open_marker_at_line_start_joins_the_previous_line() {
+    let src = "x = <<EOT\na\n%{~ for h in hosts ~}\n${h}\n%{~ endfor ~}\nz\nEOT\n";
+    assert_eq!(render(src), "aa.exampleb.examplez\n");
+    // `a`'s line lost its line ending, so `${~` does not start a line and
+    // `c`, after the `~}`, does not either: only `a` is dedented.
+    let src = "x = <<-EOT\n    a\n${~ \"b\" ~}\n    c\n  EOT\n";
+    assert_eq!(render(src), "ab    c\n");
+}
