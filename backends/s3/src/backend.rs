@@ -1,0 +1,474 @@
+//! [`S3Backend`]: an opened S3 state under its lock.
+//!
+//! Objects, for a state key `K`:
+//! - `K`: the current committed state (the JSON of `posture state pull`);
+//!   every commit replaces it with `If-Match` on the ETag this run read, so
+//!   two writers never interleave even if the lock were broken.
+//! - `K.history/<serial>.state.json` and `.entry.json`: each committed
+//!   serial's snapshot and its `state history` line.
+//! - `K.intents/<seq>-<id>.json`: one per intent. Recording writes it;
+//!   completing rewrites it with its outcome, in one PUT, which is what
+//!   makes "update the record and forget the intent" atomic. The working
+//!   state is `K` plus the outcomes of completed intents based on its serial;
+//!   a commit folds them in and deletes their objects (a crash in between
+//!   leaves objects whose base serial is older than `K`'s: ignored, removed).
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use posture_engine::state::{
+    Backend, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo, MAX_SERIAL,
+    NewIntent, Outcome, OutputValue, State, StateError, decode, encode, encode_compact,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::lock::HeldLock;
+use crate::store::{Cond, Put, Store};
+
+type Result<T> = std::result::Result<T, StateError>;
+
+/// An intent's outcome as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Stored {
+    Upsert(Box<InstanceRecord>),
+    Remove,
+    NoChange,
+}
+
+/// The body of an intent object.
+#[derive(Serialize, Deserialize)]
+struct IntentDoc {
+    intent: Intent,
+    /// Set once completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    outcome: Option<Stored>,
+    /// The committed serial the outcome applies on top of.
+    #[serde(default)]
+    base_serial: u64,
+    /// Completion order.
+    #[serde(default)]
+    done_seq: u64,
+}
+
+struct Inner {
+    committed: State,
+    etag: String,
+    working: State,
+    pending: BTreeMap<IntentId, (String, Intent)>,
+    /// Objects of completed intents, deleted after the next commit.
+    completed: Vec<String>,
+    next_seq: u64,
+    /// The expired lock this run took over, named in its first commit.
+    took_over: Option<LockInfo>,
+}
+
+/// A state in S3, opened under its lock ([`S3Location::open`](crate::S3Location)).
+pub struct S3Backend {
+    store: Store,
+    key: String,
+    lock: HeldLock,
+    inner: Mutex<Inner>,
+}
+
+fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    // Model types hold only strings, numbers and JSON values.
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn history_key(key: &str, serial: u64, what: &str) -> String {
+    format!("{key}.history/{serial:020}.{what}.json")
+}
+
+fn apply(state: &mut State, address: &str, outcome: &Stored) {
+    match outcome {
+        Stored::Upsert(r) => {
+            state.instances.insert(address.to_string(), (**r).clone());
+        }
+        Stored::Remove => {
+            state.instances.remove(address);
+        }
+        Stored::NoChange => {}
+    }
+}
+
+impl S3Backend {
+    /// Reads the current state and the intents, with the lock held.
+    pub(crate) fn open(store: Store, key: String, lock: HeldLock) -> Result<S3Backend> {
+        let (committed, etag) = match store.get(&key)? {
+            Some(o) => {
+                let text = String::from_utf8(o.body).map_err(|_| StateError::Corrupt {
+                    what: store.url(&key),
+                    detail: "not UTF-8".into(),
+                })?;
+                (decode(&text, &store.url(&key))?, o.etag)
+            }
+            None => {
+                // Created now, so the lineage is fixed before any plan names it.
+                let state = State::new();
+                match store.put(&key, encode(&state).into_bytes(), Cond::Absent)? {
+                    Put::Done(etag) => (state, etag),
+                    Put::Refused => {
+                        return Err(StateError::Conflict {
+                            location: store.url(&key),
+                            detail: "another writer created the state while this run \
+                                     held the lock"
+                                .into(),
+                        });
+                    }
+                }
+            }
+        };
+        let mut working = committed.clone();
+        let mut pending = BTreeMap::new();
+        let mut done = Vec::new();
+        let mut stale = Vec::new();
+        let mut next_seq = 0;
+        for k in store.list(&format!("{key}.intents/"))? {
+            let Some(o) = store.get(&k)? else { continue };
+            let doc: IntentDoc =
+                serde_json::from_slice(&o.body).map_err(|e| StateError::Corrupt {
+                    what: store.url(&k),
+                    detail: e.to_string(),
+                })?;
+            next_seq = next_seq.max(doc.intent.seq + 1).max(doc.done_seq + 1);
+            match doc.outcome {
+                None => {
+                    pending.insert(doc.intent.id.clone(), (k, doc.intent));
+                }
+                Some(_) if doc.base_serial < committed.serial => stale.push(k),
+                Some(out) => done.push((doc.done_seq, k, doc.intent.address, out)),
+            }
+        }
+        done.sort_by_key(|d| d.0);
+        let mut completed = Vec::new();
+        for (_, k, address, out) in done {
+            apply(&mut working, &address, &out);
+            completed.push(k);
+        }
+        for k in stale {
+            // Folded into a commit already; a failure here only leaves litter.
+            let _ = store.delete(&k, None);
+        }
+        let took_over = lock.body.took_over.clone();
+        Ok(S3Backend {
+            store,
+            key,
+            lock,
+            inner: Mutex::new(Inner {
+                committed,
+                etag,
+                working,
+                pending,
+                completed,
+                next_seq,
+                took_over,
+            }),
+        })
+    }
+
+    fn guard(&self) -> MutexGuard<'_, Inner> {
+        // A panic mid-update leaves objects consistent; the memory copy is rebuilt on open.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn history_entry(&self, serial: u64, summary: &str, instances: usize) -> HistoryEntry {
+        let info = self.lock.info();
+        HistoryEntry {
+            serial,
+            time: now_rfc3339(),
+            summary: summary.to_string(),
+            operation: info.operation.clone(),
+            who: info.who.clone(),
+            instances,
+        }
+    }
+
+    /// Writes `next` as the new current state (serial already set).
+    fn write_commit(&self, g: &mut Inner, mut next: State, summary: &str) -> Result<u64> {
+        next.format_version = FORMAT_VERSION;
+        let serial = next.serial;
+        let summary = match g.took_over.take() {
+            Some(prev) => format!(
+                "{summary} (lock taken over from {} after it expired: {} since {}, lock ID {})",
+                prev.who, prev.operation, prev.created, prev.id
+            ),
+            None => summary.to_string(),
+        };
+        let entry = self.history_entry(serial, &summary, next.instances.len());
+        let body = encode_compact(&next).into_bytes();
+        // Snapshot and entry first: a commit that then fails leaves objects
+        // above the current serial, which history ignores and the next commit overwrites.
+        self.store.put(
+            &history_key(&self.key, serial, "state"),
+            body.clone(),
+            Cond::Any,
+        )?;
+        self.store.put(
+            &history_key(&self.key, serial, "entry"),
+            to_json(&entry),
+            Cond::Any,
+        )?;
+        let etag = match self
+            .store
+            .put(&self.key, body, Cond::Matches(g.etag.clone()))?
+        {
+            Put::Done(e) => e,
+            Put::Refused => {
+                return Err(StateError::Conflict {
+                    location: self.store.url(&self.key),
+                    detail: format!(
+                        "the state is no longer the serial {} this run read",
+                        g.committed.serial
+                    ),
+                });
+            }
+        };
+        g.etag = etag;
+        g.committed = next.clone();
+        g.working = next;
+        for k in std::mem::take(&mut g.completed) {
+            // Left behind on failure: its base serial now marks it folded in.
+            let _ = self.store.delete(&k, None);
+        }
+        Ok(serial)
+    }
+
+    fn next_serial(serial: u64) -> Result<u64> {
+        if serial >= MAX_SERIAL {
+            return Err(StateError::SerialTooLarge {
+                serial,
+                max: MAX_SERIAL,
+                advice: "nothing was committed: `posture state pull` the state, set its \
+                         \"serial\" lower, and `posture state push --force` it",
+            });
+        }
+        Ok(serial + 1)
+    }
+}
+
+impl Backend for S3Backend {
+    fn lock_info(&self) -> &LockInfo {
+        self.lock.info()
+    }
+
+    fn load(&self) -> Result<State> {
+        Ok(self.guard().working.clone())
+    }
+
+    fn record_intent(&self, intent: NewIntent) -> Result<IntentId> {
+        self.lock.check()?;
+        let mut g = self.guard();
+        let id = IntentId(uuid::Uuid::new_v4().to_string());
+        let seq = g.next_seq;
+        g.next_seq += 1;
+        let intent = Intent {
+            id: id.clone(),
+            address: intent.address,
+            action: intent.action,
+            planned: intent.planned,
+            recorded_at: now_rfc3339(),
+            seq,
+            lock_id: self.lock.info().id.clone(),
+        };
+        let key = format!("{}.intents/{seq:020}-{}.json", self.key, id.0);
+        let doc = IntentDoc {
+            intent,
+            outcome: None,
+            base_serial: g.committed.serial,
+            done_seq: 0,
+        };
+        self.store.put(&key, to_json(&doc), Cond::Any)?;
+        g.pending.insert(id.clone(), (key, doc.intent));
+        Ok(id)
+    }
+
+    fn complete_intent(&self, id: &IntentId, outcome: Outcome) -> Result<()> {
+        self.lock.check()?;
+        let mut g = self.guard();
+        let Some((key, intent)) = g.pending.get(id).cloned() else {
+            return Err(StateError::UnknownIntent { id: id.0.clone() });
+        };
+        let stored = match outcome {
+            Outcome::Upsert(r) => {
+                if r.address != intent.address {
+                    return Err(StateError::AddressMismatch {
+                        id: id.0.clone(),
+                        expected: intent.address,
+                        found: r.address,
+                    });
+                }
+                Stored::Upsert(r)
+            }
+            Outcome::Remove => Stored::Remove,
+            Outcome::NoChange => Stored::NoChange,
+        };
+        let done_seq = g.next_seq;
+        g.next_seq += 1;
+        let address = intent.address.clone();
+        let doc = IntentDoc {
+            intent,
+            outcome: Some(stored),
+            base_serial: g.committed.serial,
+            done_seq,
+        };
+        self.store.put(&key, to_json(&doc), Cond::Any)?;
+        if let Some(out) = &doc.outcome {
+            apply(&mut g.working, &address, out);
+        }
+        g.pending.remove(id);
+        g.completed.push(key);
+        Ok(())
+    }
+
+    fn pending_intents(&self) -> Result<Vec<Intent>> {
+        let mut v: Vec<Intent> = self.guard().pending.values().map(|p| p.1.clone()).collect();
+        v.sort_by_key(|i| i.seq);
+        Ok(v)
+    }
+
+    fn commit(&self, outputs: Option<BTreeMap<String, OutputValue>>, summary: &str) -> Result<u64> {
+        self.lock.check()?;
+        let mut g = self.guard();
+        if let Some(o) = outputs {
+            g.working.outputs = o;
+        }
+        // A serial marks a change: nothing new, nothing committed.
+        if g.working.instances == g.committed.instances && g.working.outputs == g.committed.outputs
+        {
+            return Ok(g.committed.serial);
+        }
+        let mut next = g.working.clone();
+        next.serial = Self::next_serial(g.committed.serial)?;
+        self.write_commit(&mut g, next, summary)
+    }
+
+    fn history(&self) -> Result<Vec<HistoryEntry>> {
+        let current = self.guard().committed.serial;
+        let mut out = Vec::new();
+        for k in self.store.list(&format!("{}.history/", self.key))? {
+            if !k.ends_with(".entry.json") {
+                continue;
+            }
+            let Some(o) = self.store.get(&k)? else {
+                continue;
+            };
+            let e: HistoryEntry =
+                serde_json::from_slice(&o.body).map_err(|e| StateError::Corrupt {
+                    what: self.store.url(&k),
+                    detail: e.to_string(),
+                })?;
+            if e.serial <= current {
+                out.push(e);
+            }
+        }
+        out.sort_by_key(|e| e.serial);
+        Ok(out)
+    }
+
+    fn snapshot(&self, serial: u64) -> Result<State> {
+        if serial > self.guard().committed.serial {
+            return Err(StateError::NoSnapshot { serial });
+        }
+        let k = history_key(&self.key, serial, "state");
+        let o = self
+            .store
+            .get(&k)?
+            .ok_or(StateError::NoSnapshot { serial })?;
+        let text = String::from_utf8(o.body).map_err(|_| StateError::Corrupt {
+            what: self.store.url(&k),
+            detail: "not UTF-8".into(),
+        })?;
+        decode(&text, &self.store.url(&k))
+    }
+
+    fn pull(&self) -> Result<String> {
+        self.load().map(|s| encode(&s))
+    }
+
+    fn push(&self, json: &str, force: bool) -> Result<u64> {
+        self.lock.check()?;
+        let pushed = decode(json, "in the pushed file").map_err(|e| match e {
+            StateError::Corrupt { detail, .. } => StateError::InvalidPush { detail },
+            other => other,
+        })?;
+        if pushed.serial >= MAX_SERIAL {
+            return Err(StateError::SerialTooLarge {
+                serial: pushed.serial,
+                max: MAX_SERIAL,
+                advice: "nothing was changed: set \"serial\" in the file to the current serial \
+                         (`posture state history`) or lower, and push it with --force",
+            });
+        }
+        let mut g = self.guard();
+        let current = g.working.clone();
+        if !force {
+            if pushed.lineage != current.lineage {
+                return Err(StateError::LineageMismatch {
+                    current: current.lineage,
+                    pushed: pushed.lineage,
+                });
+            }
+            let same = pushed.instances == current.instances && pushed.outputs == current.outputs;
+            if pushed.serial == current.serial && same {
+                return Ok(current.serial);
+            }
+            if pushed.serial <= current.serial {
+                return Err(StateError::SerialConflict {
+                    current: current.serial,
+                    pushed: pushed.serial,
+                });
+            }
+            if !g.pending.is_empty() {
+                return Err(StateError::PendingIntents {
+                    count: g.pending.len(),
+                });
+            }
+        }
+        let serial = match Self::next_serial(current.serial) {
+            Ok(next) => pushed.serial.max(next),
+            Err(_) if force => pushed.serial,
+            Err(e) => return Err(e),
+        };
+        let mut next = pushed;
+        next.serial = serial;
+        self.write_commit(&mut g, next, "state push")
+    }
+
+    fn rewrite(&self, state: &State, summary: &str) -> Result<u64> {
+        self.lock.check()?;
+        let mut g = self.guard();
+        let current = &g.working;
+        if state.lineage != current.lineage {
+            return Err(StateError::LineageMismatch {
+                current: current.lineage.clone(),
+                pushed: state.lineage.clone(),
+            });
+        }
+        if state.serial != current.serial {
+            return Err(StateError::SerialConflict {
+                current: current.serial,
+                pushed: state.serial,
+            });
+        }
+        if !g.pending.is_empty() {
+            return Err(StateError::PendingIntents {
+                count: g.pending.len(),
+            });
+        }
+        if state.instances == current.instances && state.outputs == current.outputs {
+            return Ok(current.serial);
+        }
+        let mut next = state.clone();
+        next.serial = Self::next_serial(g.committed.serial)?;
+        self.write_commit(&mut g, next, summary)
+    }
+
+    fn close(mut self: Box<Self>) -> Result<()> {
+        self.lock.release()
+    }
+}
