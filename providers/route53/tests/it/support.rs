@@ -204,7 +204,9 @@ pub async fn converge(
         for (i, r) in idx.into_iter().zip(results) {
             match r {
                 ApplyResult::Applied(v) => out[i] = Some(v),
-                ApplyResult::Failed(e) => return Err(e.message),
+                ApplyResult::Failed(e) | ApplyResult::Tainted { error: e, .. } => {
+                    return Err(e.message);
+                }
                 ApplyResult::NotStarted | ApplyResult::Abandoned => {
                     return Err("not applied".into());
                 }
