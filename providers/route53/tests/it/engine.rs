@@ -45,14 +45,16 @@ pub async fn plan_apply(dir: &Path) -> (Plan, ApplyReport) {
         &LockOptions::new("apply"),
     )
     .expect("open");
-    let p = s.plan(&PlanOptions::default()).await.expect("plan").plan;
     let opts = ApplyOptions {
         parallelism: 10,
         cancel: Default::default(),
         progress: None,
     };
-    let report = s.apply(&p, &opts).await.expect("apply");
-    (p, report)
+    let (planned, report) = s
+        .plan_and_apply(&PlanOptions::default(), &opts)
+        .await
+        .expect("plan and apply");
+    (planned.plan, report)
 }
 
 #[tokio::test]
