@@ -157,7 +157,9 @@ async fn main() -> Result<(), String> {
         for (a, r) in addrs.into_iter().zip(p.apply(reqs).await) {
             match r {
                 ApplyResult::Applied(v) => zone_states.push((a, v)),
-                ApplyResult::Failed(e) => return Err(e.message),
+                ApplyResult::Failed(e) | ApplyResult::Tainted { error: e, .. } => {
+                    return Err(e.message);
+                }
                 ApplyResult::NotStarted | ApplyResult::Abandoned => {
                     return Err("not applied".into());
                 }
