@@ -166,6 +166,10 @@ impl Run {
         }
     }
 
+    fn config(&self, hcl: &str) {
+        std::fs::write(self.dir.path().join("main.hcl"), hcl).expect("write");
+    }
+
     fn backend(&self) -> Arc<dyn Backend> {
         let loc = LocalLocation::new(self.dir.path().join(".posture"));
         Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"))
@@ -181,10 +185,18 @@ impl Run {
 
     /// Plans, and applies when `do_apply`.
     async fn run(&self, do_apply: bool) -> (Plan, Option<ApplyReport>) {
+        self.run_on(self.backend(), do_apply).await
+    }
+
+    /// As [`Run::run`], on `backend`.
+    async fn run_on(
+        &self,
+        backend: Arc<dyn Backend>,
+        do_apply: bool,
+    ) -> (Plan, Option<ApplyReport>) {
         let ws = Workspace::load(self.dir.path(), &[], &BTreeMap::new());
         assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
         let providers = Providers::new(vec![self.fake.clone() as Arc<dyn Provider>]);
-        let backend = self.backend();
         let state = backend.load().expect("load");
         let g = graph::build(&ws.tree).expect("graph");
         let ev = Evaluation::new(
@@ -347,4 +359,254 @@ async fn an_apply_made_but_not_ready_is_recorded_tainted_then_replaced_instead_o
             .iter()
             .all(|c| c.action == Action::NoOp)
     );
+}
+
+fn cbd(name: &str) -> String {
+    format!(
+        "resource \"fake_thing\" \"t\" {{\n  name = \"{name}\"\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n"
+    )
+}
+
+/// The deposed keys of `fake_thing.t` and their objects' ids.
+fn deposed(st: &State) -> Vec<(String, String)> {
+    st.instances
+        .get("fake_thing.t")
+        .map(|r| {
+            r.deposed
+                .iter()
+                .map(|(k, o)| {
+                    (
+                        k.clone(),
+                        o.attributes["id"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// After the replacement's create, the old object is deposed, not
+/// forgotten: a plan shows it, and the next apply deletes it.
+async fn the_next_apply_destroys_the_deposed_object(r: &Run, key: &str) {
+    let p = r.plan().await;
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.deposed.as_deref() == Some(key))
+        .expect("the deposed object's delete is planned");
+    assert_eq!(c.action, Action::Delete);
+    assert_eq!(c.address, "fake_thing.t");
+    let shown = posture_engine::plan::render::render_plan(&p);
+    assert!(
+        shown.contains(&format!(
+            "  # fake_thing.t (deposed object {key}) will be destroyed\n  # (left over from a partially-failed replacement of this instance)\n  - resource \"fake_thing\" \"t\" {{"
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Plan: 0 to add, 0 to change, 1 to destroy."),
+        "{shown}"
+    );
+    let json = p.to_json();
+    let in_json: Vec<&serde_json::Value> = json["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c.get("deposed").is_some())
+        .collect();
+    assert_eq!(in_json.len(), 1, "{json}");
+    assert_eq!(in_json[0]["deposed"], key);
+    assert_eq!(in_json[0]["change"]["actions"][0], "delete");
+    let rep = r.apply().await;
+    assert!(rep.failed.is_empty(), "{:?}", rep.failed);
+    assert_eq!(
+        r.fake.ids(),
+        ["b-2"],
+        "the old object is gone, the new one kept"
+    );
+    let st = r.state();
+    assert!(deposed(&st).is_empty());
+    assert_eq!(st.instances["fake_thing.t"].attributes["id"], "b-2");
+    assert!(
+        r.plan()
+            .await
+            .changes
+            .iter()
+            .all(|c| c.action == Action::NoOp)
+    );
+}
+
+#[tokio::test]
+async fn create_before_destroy_whose_delete_fails_keeps_the_old_object_deposed_instead_of_orphaning_it()
+ {
+    let r = Run::new(&cbd("a"));
+    assert!(r.apply().await.failed.is_empty());
+    r.config(&cbd("b"));
+    *r.fake.fail_delete.lock().expect("lock") = true;
+    let rep = r.apply().await;
+    assert_eq!(addrs(&rep.failed), ["fake_thing.t"], "{:?}", rep.failed);
+    assert_eq!(r.fake.ids(), ["a-1", "b-2"]);
+    let st = r.state();
+    assert_eq!(st.instances["fake_thing.t"].attributes["id"], "b-2");
+    let dep = deposed(&st);
+    assert_eq!(dep.len(), 1, "{dep:?}");
+    assert_eq!(dep[0].1, "a-1");
+    assert_eq!(dep[0].0.len(), 8);
+    *r.fake.fail_delete.lock().expect("lock") = false;
+    the_next_apply_destroys_the_deposed_object(&r, &dep[0].0).await;
+}
+
+/// A backend that fails from the `fail_at`th intent batch on: a run that
+/// dies there, after what came before was recorded.
+struct DiesAt {
+    inner: Box<dyn Backend>,
+    batches: std::sync::atomic::AtomicUsize,
+    fail_at: usize,
+    /// The same for completions (the answer of a call in flight is lost).
+    completions: std::sync::atomic::AtomicUsize,
+    complete_fail_at: usize,
+}
+
+impl Backend for DiesAt {
+    fn lock_info(&self) -> &posture_engine::state::LockInfo {
+        self.inner.lock_info()
+    }
+    fn load(&self) -> posture_engine::state::Result<State> {
+        self.inner.load()
+    }
+    fn record_intent(
+        &self,
+        i: posture_engine::state::NewIntent,
+    ) -> posture_engine::state::Result<posture_engine::state::IntentId> {
+        self.inner.record_intent(i)
+    }
+    fn record_intents(
+        &self,
+        i: Vec<posture_engine::state::NewIntent>,
+    ) -> posture_engine::state::Result<Vec<posture_engine::state::IntentId>> {
+        let n = self
+            .batches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if n >= self.fail_at {
+            return Err(posture_engine::state::StateError::LockLost {
+                lock_id: "the run died here".into(),
+            });
+        }
+        self.inner.record_intents(i)
+    }
+    fn complete_intent(
+        &self,
+        id: &posture_engine::state::IntentId,
+        o: posture_engine::state::Outcome,
+    ) -> posture_engine::state::Result<()> {
+        self.inner.complete_intent(id, o)
+    }
+    fn complete_intents(
+        &self,
+        d: Vec<(
+            posture_engine::state::IntentId,
+            posture_engine::state::Outcome,
+        )>,
+    ) -> posture_engine::state::Result<()> {
+        let n = self
+            .completions
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if n >= self.complete_fail_at {
+            return Err(posture_engine::state::StateError::LockLost {
+                lock_id: "the run died here".into(),
+            });
+        }
+        self.inner.complete_intents(d)
+    }
+    fn pending_intents(&self) -> posture_engine::state::Result<Vec<posture_engine::state::Intent>> {
+        self.inner.pending_intents()
+    }
+    fn commit(
+        &self,
+        o: Option<BTreeMap<String, posture_engine::state::OutputValue>>,
+        s: &str,
+    ) -> posture_engine::state::Result<u64> {
+        // A dead run commits nothing.
+        let _ = (o, s);
+        Err(posture_engine::state::StateError::LockLost {
+            lock_id: "the run died".into(),
+        })
+    }
+    fn history(&self) -> posture_engine::state::Result<Vec<posture_engine::state::HistoryEntry>> {
+        self.inner.history()
+    }
+    fn snapshot(&self, serial: u64) -> posture_engine::state::Result<State> {
+        self.inner.snapshot(serial)
+    }
+    fn pull(&self) -> posture_engine::state::Result<String> {
+        self.inner.pull()
+    }
+    fn push(&self, json: &str, force: bool) -> posture_engine::state::Result<u64> {
+        self.inner.push(json, force)
+    }
+    fn close(self: Box<Self>) -> posture_engine::state::Result<()> {
+        self.inner.close()
+    }
+}
+
+#[tokio::test]
+async fn a_run_that_dies_between_the_create_and_the_delete_of_create_before_destroy_leaves_the_old_object_deposed()
+ {
+    let r = Run::new(&cbd("a"));
+    assert!(r.apply().await.failed.is_empty());
+    r.config(&cbd("b"));
+    let dying: Arc<dyn Backend> = Arc::new(DiesAt {
+        inner: LocalLocation::new(r.dir.path().join(".posture"))
+            .open(&LockOptions::new("apply"))
+            .expect("open state"),
+        batches: Default::default(),
+        // The create's intents are recorded; the delete's never are.
+        fail_at: 2,
+        completions: Default::default(),
+        complete_fail_at: usize::MAX,
+    });
+    let (_, rep) = r.run_on(dying, true).await;
+    let rep = rep.expect("applied");
+    assert!(rep.state_error.is_some(), "{rep:?}");
+    assert_eq!(r.fake.ids(), ["a-1", "b-2"], "the delete never started");
+    assert_eq!(
+        r.pending(),
+        0,
+        "the create was recorded, nothing is in flight"
+    );
+    let st = r.state();
+    assert_eq!(st.instances["fake_thing.t"].attributes["id"], "b-2");
+    let dep = deposed(&st);
+    assert_eq!(dep.len(), 1, "the old object is still tracked: {dep:?}");
+    assert_eq!(dep[0].1, "a-1");
+    the_next_apply_destroys_the_deposed_object(&r, &dep[0].0).await;
+}
+
+#[tokio::test]
+async fn a_run_that_dies_during_the_old_objects_delete_leaves_an_intent_naming_its_deposed_key() {
+    let r = Run::new(&cbd("a"));
+    assert!(r.apply().await.failed.is_empty());
+    r.config(&cbd("b"));
+    let dying: Arc<dyn Backend> = Arc::new(DiesAt {
+        inner: LocalLocation::new(r.dir.path().join(".posture"))
+            .open(&LockOptions::new("apply"))
+            .expect("open state"),
+        batches: Default::default(),
+        fail_at: usize::MAX,
+        completions: Default::default(),
+        // The create is recorded; the delete's answer never is.
+        complete_fail_at: 2,
+    });
+    let (_, rep) = r.run_on(dying, true).await;
+    assert!(rep.expect("applied").state_error.is_some());
+    let st = r.state();
+    let dep = deposed(&st);
+    assert_eq!(dep.len(), 1, "{dep:?}");
+    let pending = r.backend().pending_intents().expect("intents");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].action, posture_engine::state::Action::Delete);
+    // Recovery settles the deposed object, not the record's current one.
+    assert_eq!(pending[0].planned["deposed"], dep[0].0.as_str());
 }

@@ -10,6 +10,7 @@
 //! (a second signal) stops waiting for what is in flight: those intents
 //! stay pending, and the next run settles them by reading, as after a crash.
 
+mod deposed;
 mod node;
 mod ops;
 mod recover;
@@ -148,6 +149,13 @@ pub async fn apply_or_abandon(
     {
         report.state_error = Some(e);
     }
+    let records = match records_of(&backend, plan).await {
+        Ok(r) => r,
+        Err(e) => {
+            report.state_error = Some(e);
+            None
+        }
+    };
     let graph = OpGraph::build(plan, providers);
     let n = graph.nodes.len();
     let mut waiting: Vec<usize> = graph.nodes.iter().map(|nd| nd.deps.len()).collect();
@@ -294,6 +302,7 @@ pub async fn apply_or_abandon(
                     opts.cancel.clone(),
                     abandon.clone(),
                 ),
+                records: records.clone(),
             }));
         }
         let Some(joined) = in_flight.join_next().await else {
@@ -334,7 +343,9 @@ pub async fn apply_or_abandon(
                         } else {
                             v
                         };
-                        if kind != OpKind::Delete || !c.action.is_replace() {
+                        // A deposed object is not what references see.
+                        if c.deposed.is_none() && (kind != OpKind::Delete || !c.action.is_replace())
+                        {
                             ev.set_instance_value(&a.module, &a.resource, a.key, seen);
                         }
                     }
@@ -456,6 +467,27 @@ pub async fn apply_or_abandon(
         }
     }
     report
+}
+
+/// The records deposed objects compose in (loaded only when the plan
+/// replaces create-before-destroy or deletes deposed objects).
+async fn records_of(
+    backend: &Arc<dyn Backend>,
+    plan: &Plan,
+) -> Result<Option<deposed::SharedRecords>, String> {
+    let needed = plan
+        .changes
+        .iter()
+        .any(|c| c.action == Action::CreateThenDelete || c.deposed.is_some());
+    if !needed {
+        return Ok(None);
+    }
+    let b = backend.clone();
+    let state = tokio::task::spawn_blocking(move || b.load())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(deposed::Records::of(plan, &state))
 }
 
 /// `--refresh-only`: what changed outside posture goes into state as it is.

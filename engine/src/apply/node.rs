@@ -3,6 +3,7 @@
 //! record every answer. Items the provider did not start because the run
 //! was interrupted have their intents dropped with nothing changed.
 
+use super::deposed::SharedRecords;
 use super::ops::OpKind;
 use crate::plan::{Action, ResourceChange, statecodec};
 use crate::provider::{ApplyRequest, ApplyResult, Interrupt, PlanRequest, Provider};
@@ -46,6 +47,8 @@ pub(super) struct NodeRun {
     pub failed_early: Vec<(usize, String)>,
     /// The first Ctrl-C or SIGTERM (start nothing more), the second (stop waiting).
     pub interrupt: Interrupt,
+    /// Records of the addresses with deposed objects, shared by the run.
+    pub records: Option<SharedRecords>,
 }
 
 pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
@@ -60,6 +63,7 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
         replan,
         failed_early,
         interrupt,
+        records,
     } = run;
     let mut results: Vec<(usize, OpKind, OpResult)> = Vec::new();
     for (i, e) in &failed_early {
@@ -110,9 +114,20 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
         };
     }
     // Record every intent before any call: one durable batch.
+    // The deposed key of a replacement's old object, for its delete's intent.
+    let key_of = |c: &ResourceChange, kind: OpKind| match (&records, c.action, kind) {
+        (Some(r), Action::CreateThenDelete, OpKind::Delete) => r
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .key_of(&c.address),
+        _ => c.deposed.clone(),
+    };
     let new_intents = live
         .iter()
-        .map(|&i| new_intent(&reqs[i], &changes[i], kinds[i].1))
+        .map(|&i| {
+            let key = key_of(&changes[i], kinds[i].1);
+            new_intent(&reqs[i], &changes[i], kinds[i].1, key)
+        })
         .collect();
     let b = backend.clone();
     let recorded = tokio::task::spawn_blocking(move || b.record_intents(new_intents)).await;
@@ -182,10 +197,35 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
             kinds[i].1,
             answer,
         );
-        outcomes.push((intent.clone(), outcome));
+        let applied = matches!(
+            answer,
+            ApplyResult::Applied(_) | ApplyResult::Tainted { .. }
+        );
+        outcomes.push((
+            intent.clone(),
+            outcome,
+            (changes[i].clone(), kinds[i].1, applied),
+        ));
     }
     let b = backend.clone();
-    let store_err = match tokio::task::spawn_blocking(move || b.complete_intents(outcomes)).await {
+    let complete = move || {
+        // Records that hold deposed objects are composed and written under
+        // one lock, so that two operations on one address never interleave.
+        let mut guard = records
+            .as_ref()
+            .map(|r| r.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let done = outcomes
+            .into_iter()
+            .map(|(id, outcome, (c, kind, applied))| match guard.as_mut() {
+                Some(recs) if recs.composes(&c.address) => {
+                    (id, recs.compose(&c, kind, applied, outcome))
+                }
+                _ => (id, outcome),
+            })
+            .collect();
+        b.complete_intents(done)
+    };
+    let store_err = match tokio::task::spawn_blocking(complete).await {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e.to_string()),
         Err(e) => Some(e.to_string()),
@@ -227,7 +267,12 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
 }
 
 /// The intent of one request: enough for the next run to find the object.
-fn new_intent(r: &ApplyRequest, c: &ResourceChange, kind: OpKind) -> NewIntent {
+fn new_intent(
+    r: &ApplyRequest,
+    c: &ResourceChange,
+    kind: OpKind,
+    deposed: Option<String>,
+) -> NewIntent {
     let planned = serde_json::json!({
         "type": c.type_name,
         "provider": c.provider,
@@ -237,6 +282,11 @@ fn new_intent(r: &ApplyRequest, c: &ResourceChange, kind: OpKind) -> NewIntent {
         "planned": crate::value::codec::encode(&r.planned),
         "dependencies": c.dependencies,
         "create_before_destroy": c.create_before_destroy,
+        // For recovery: the deposed object a delete removes (then the
+        // record's current object is another), or a replacement's create
+        // (then the record at the address holds the old object).
+        "deposed": deposed,
+        "replacement": c.action.is_replace(),
     });
     NewIntent {
         address: r.address.clone(),

@@ -57,9 +57,12 @@ impl OpGraph {
                 Action::NoOp | Action::Read => {}
             }
         }
+        // The ops of each address's current object (a deposed object's
+        // delete shares the address, not the object).
         let index: HashMap<(&str, OpKind), usize> = ops
             .iter()
             .enumerate()
+            .filter(|(_, (ci, _))| plan.changes[*ci].deposed.is_none())
             .map(|(o, (ci, k))| ((plan.changes[*ci].address.as_str(), *k), o))
             .collect();
         let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); ops.len()];
@@ -91,6 +94,14 @@ impl OpGraph {
                         && let Some(&x) = index.get(&(c.address.as_str(), OpKind::Create))
                     {
                         deps[o].insert(x);
+                    }
+                    // A deposed object goes once its successor is in place.
+                    if c.deposed.is_some() {
+                        for k in [OpKind::Create, OpKind::Update] {
+                            if let Some(&x) = index.get(&(c.address.as_str(), k)) {
+                                deps[o].insert(x);
+                            }
+                        }
                     }
                 }
             }

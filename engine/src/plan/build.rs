@@ -186,6 +186,7 @@ pub async fn plan(
     // Destroy dependents before what they depend on.
     orphans.reverse();
     changes.extend(orphans);
+    changes.extend(deposed_deletes(providers, state));
     if opts.mode == PlanMode::RefreshOnly {
         for c in changes.iter_mut() {
             c.action = Action::NoOp;
@@ -249,6 +250,46 @@ pub async fn plan(
         failed,
     };
     Ok((plan, diags))
+}
+
+/// Why a deposed object is destroyed, in Terraform's words.
+const LEFT_OVER: &str = "left over from a partially-failed replacement of this instance";
+
+/// A delete for every deposed object: the old objects of create-before-destroy
+/// replacements whose destroy did not complete (failed, or the run was killed).
+fn deposed_deletes(providers: &Providers, state: &State) -> Vec<ResourceChange> {
+    let mut out = Vec::new();
+    for (addr, rec) in &state.instances {
+        if rec.deposed.is_empty() || rec.mode == crate::state::Mode::Data {
+            continue;
+        }
+        // A missing schema is diagnosed by refresh.
+        let Some(schema) = providers.schema_of(Mode::Managed, &rec.resource_type) else {
+            continue;
+        };
+        for (key, obj) in &rec.deposed {
+            let old = crate::state::InstanceRecord {
+                attributes: obj.attributes.clone(),
+                sensitive_paths: obj.sensitive_paths.clone(),
+                deposed: Default::default(),
+                ..rec.clone()
+            };
+            let mut c = change(
+                addr,
+                &rec.resource_type,
+                &rec.provider,
+                false,
+                Action::Delete,
+                super::statecodec::from_state(&old, &schema),
+                Value::NULL,
+            );
+            c.reason = Some(LEFT_OVER.to_string());
+            c.dependencies = rec.dependencies.clone();
+            c.deposed = Some(key.clone());
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn unread(msg: &str) -> String {

@@ -280,7 +280,7 @@ impl Plan {
     /// replaced by `"(sensitive value)"` and unknowns listed in `after_unknown`.
     pub fn to_json(&self) -> J {
         let change = |c: &ResourceChange| {
-            json!({
+            let mut j = json!({
                 "address": c.address,
                 "mode": if c.data { "data" } else { "managed" },
                 "type": c.type_name,
@@ -293,7 +293,12 @@ impl Plan {
                     "replace_paths": c.replace_paths,
                 },
                 "action_reason": if c.tainted { Some("replace_because_tainted") } else { c.reason.as_deref() },
-            })
+            });
+            // As Terraform's: present only for a deposed object.
+            if let (Some(k), Some(m)) = (&c.deposed, j.as_object_mut()) {
+                m.insert("deposed".to_string(), J::from(k.as_str()));
+            }
+            j
         };
         json!({
             "format_version": JSON_FORMAT_VERSION,

@@ -70,6 +70,10 @@ pub(super) async fn refresh(
             continue;
         };
         let prior = statecodec::from_state(rec, &schema);
+        if prior.is_null() {
+            // Only deposed objects are left at this address: no current one.
+            continue;
+        }
         out.current.insert(addr.clone(), prior.clone());
         if refresh && mode == Mode::Managed {
             let key = p.batch_key(&rec.resource_type, &prior);

@@ -152,7 +152,10 @@ fn headline(c: &ResourceChange, drift: bool) -> (&'static str, String) {
         Action::Create => ("+", format!("# {a} will be created")),
         Action::Read => ("<=", format!("# {a} will be read during apply")),
         Action::Update => ("~", format!("# {a} will be updated in place")),
-        Action::Delete => ("-", format!("# {a} will be destroyed")),
+        Action::Delete => match &c.deposed {
+            Some(k) => ("-", format!("# {a} (deposed object {k}) will be destroyed")),
+            None => ("-", format!("# {a} will be destroyed")),
+        },
         Action::DeleteThenCreate | Action::CreateThenDelete => {
             let sym = if c.action == Action::DeleteThenCreate {
                 "-/+"

@@ -78,8 +78,8 @@ pub use json::{MAX_DEPTH as MAX_JSON_DEPTH, from_str as decode_json};
 pub use local::{DEFAULT_STATE_DIR, LocalBackend, LocalLocation, MAX_SERIAL};
 pub use lock::{LockInfo, LockOptions, WaitCallback, force_unlock, read_lock};
 pub use model::{
-    Action, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, Mode, NewIntent,
-    Outcome, OutputValue, State,
+    Action, DeposedObject, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, Mode,
+    NewIntent, Outcome, OutputValue, State,
 };
 
 #[cfg(test)]

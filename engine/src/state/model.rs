@@ -109,9 +109,31 @@ pub struct InstanceRecord {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tainted: bool,
     /// Objects replaced with create-before-destroy whose destroy has not
-    /// completed yet, by deposed key; their attributes as last known.
+    /// completed yet, by deposed key (8 hex digits, as Terraform's): the
+    /// next plan destroys them. While any is left, a record whose current
+    /// object is gone stays, with null `attributes`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub deposed: BTreeMap<String, Value>,
+    pub deposed: BTreeMap<String, DeposedObject>,
+}
+
+/// An old object a create-before-destroy replacement has not destroyed yet.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeposedObject {
+    /// Its attributes as last known.
+    pub attributes: Value,
+    /// JSON pointers into `attributes` of values that must never be shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_paths: Vec<String>,
+}
+
+// Debug goes to logs: never print attribute values.
+impl fmt::Debug for DeposedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeposedObject")
+            .field("sensitive_paths", &self.sensitive_paths)
+            .finish_non_exhaustive()
+    }
 }
 
 impl InstanceRecord {
