@@ -103,3 +103,40 @@ fn base64gzip_textencodebase64_and_yaml_merge_keys_were_missing() {
         o.all()
     );
 }
+
+#[test]
+fn cidr_indent_templatestring_and_splat_differed_from_terraform() {
+    let d = dir_with(LOCALS);
+    let o = console(
+        d.path(),
+        &[
+            r#"cidrsubnet("10.0.0.0/16", 8, -1)"#,
+            r#"cidrhost("::ffff:10.0.0.0/104", 1)"#,
+            r#"cidrsubnet("::ffff:10.0.0.0/104", 8, 1)"#,
+            r#"tolist(["a", "b"])[*]"#,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(
+        o.stdout,
+        concat!(
+            "\"0.0.1.0/24\"\n",
+            "\"0:1::ffff:a00:0\"\n",
+            "\"10.1.0.0/16\"\n",
+            "tolist([\n  \"a\",\n  \"b\",\n])\n",
+        ),
+        "{}",
+        o.all()
+    );
+    for (expr, want) in [
+        (r#"indent(-1, "a\nb")"#, "Error in function call"),
+        (
+            r#"templatestring("hello", {})"#,
+            "Invalid function argument",
+        ),
+    ] {
+        let o = console(d.path(), &[expr]);
+        assert_eq!(o.code, 1, "{expr}: {}", o.all());
+        assert!(o.stderr.contains(want), "{expr}: {}", o.all());
+    }
+}

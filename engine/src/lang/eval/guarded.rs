@@ -27,6 +27,12 @@ impl Evaluator<'_> {
     pub(super) fn eval_held(&mut self, e: &Expression) -> (Value, Held) {
         let before = self.diags.0.len();
         let v = self.eval(e);
+        (v, self.held_since(before))
+    }
+
+    /// Takes back the diagnostics pushed since `before`, except reference
+    /// errors.
+    pub(super) fn held_since(&mut self, before: usize) -> Held {
         let tail = self.diags.0.split_off(before);
         let refs: Vec<usize> = self
             .ref_errors
@@ -44,7 +50,7 @@ impl Evaluator<'_> {
                 held.push(d);
             }
         }
-        (v, Held(held))
+        Held(held)
     }
 
     /// Reports diagnostics held back by [`Evaluator::eval_held`].

@@ -121,3 +121,43 @@ fn try_and_can_hid_undeclared_references() {
     assert_eq!(ok(r#"try(local.nul.a, "x")"#), r#""x""#);
     assert_eq!(ok("can(local.hosts[1])"), "true");
 }
+
+#[test]
+fn templatestring_accepted_a_literal_template() {
+    // Terraform 1.15.5: templatestring_literal_plain, templatestring_for_literal.
+    let (_, d) = eval(r#"templatestring("hello", {})"#);
+    assert_eq!(d.0[0].summary, "Invalid function argument");
+    assert!(
+        d.0[0]
+            .detail
+            .contains("does not support providing a literal template"),
+        "{d:?}"
+    );
+    let (_, d) = eval(r#"templatestring("%{for x in [1]}a%{endfor}", {})"#);
+    assert!(
+        d.0[0].detail.contains("to render an inline template"),
+        "{d:?}"
+    );
+    // A reference error inside the literal comes first, as in Terraform.
+    assert_eq!(
+        first_error(r#"templatestring("hi ${nope.x}", {})"#),
+        "Unknown variable"
+    );
+}
+
+#[test]
+fn splat_of_a_list_gave_a_tuple() {
+    // Terraform 1.15.5: splat_tolist, splat_tolist_obj, splat_toset.
+    let (v, d) = eval(r#"tolist(["a", "b"])[*]"#);
+    assert!(!d.has_errors(), "{d:?}");
+    assert_eq!(v.ty(), Type::List(Box::new(Type::String)));
+    let (v, _) = eval(r#"tolist([{n = "x"}])[*].n"#);
+    assert_eq!(v.ty(), Type::List(Box::new(Type::String)));
+    let (v, _) = eval(r#"toset(["b", "a"])[*]"#);
+    assert_eq!(render(&v), "tolist([\n  \"a\",\n  \"b\",\n])");
+    // A tuple stays a tuple; an empty list stays a list, without errors.
+    let (v, _) = eval(r#"["a", 1][*]"#);
+    assert!(matches!(v, Value::Tuple(_)));
+    let (v, d) = eval(r#"tolist([])[*].name"#);
+    assert!(!d.has_errors() && matches!(v, Value::List(..)), "{d:?}");
+}

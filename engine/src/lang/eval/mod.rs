@@ -333,7 +333,24 @@ impl<'a> Evaluator<'a> {
             );
         }
         let arg_exprs: Vec<&Expression> = f.args.iter().collect();
+        let refs_before = self.ref_errors.len();
         let mut args: Vec<Value> = arg_exprs.iter().map(|a| self.eval(a)).collect();
+        if name == "templatestring"
+            && self.ref_errors.len() == refs_before
+            && let Some(first) = arg_exprs.first()
+            && let Some(why) = literal_template(first)
+        {
+            let at = self.span_of(first);
+            return self.error(
+                Diagnostic::error(
+                    "Invalid function argument",
+                    format!(
+                        "Invalid value for \"template\" parameter: invalid template expression: {why}."
+                    ),
+                ),
+                at,
+            );
+        }
         let mut arg_spans: Vec<Span> = arg_exprs.iter().map(|a| self.span_of(a)).collect();
         if f.args.expand_final()
             && let Some(last) = args.pop()
@@ -396,6 +413,26 @@ impl<'a> Evaluator<'a> {
                 self.error(Diagnostic::error(summary, detail), at)
             }
         }
+    }
+}
+
+/// Why `templatestring` refuses `e` as its template: Terraform takes only a
+/// template fetched from elsewhere (a reference), not one written in place.
+fn literal_template(e: &Expression) -> Option<&'static str> {
+    use hcl_edit::template::Element;
+    let literal = "templatestring is only for rendering templates retrieved dynamically from elsewhere, and so does not support providing a literal template; consider using a template string expression instead";
+    let inline = "templatestring is only for rendering templates retrieved dynamically from elsewhere; to render an inline template, consider using a plain template string expression";
+    let elements: Vec<&Element> = match e {
+        Expression::String(_) => return Some(literal),
+        Expression::StringTemplate(t) => t.iter().collect(),
+        Expression::HeredocTemplate(h) => h.template.iter().collect(),
+        Expression::Parenthesis(p) => return literal_template(p.inner()),
+        _ => return None,
+    };
+    if elements.iter().all(|el| matches!(el, Element::Literal(_))) {
+        Some(literal)
+    } else {
+        Some(inline)
     }
 }
 

@@ -73,11 +73,21 @@ impl Evaluator<'_> {
         let out = match v {
             Value::Null(_) => Value::Tuple(vec![]),
             Value::Unknown(_) => Value::Unknown(Type::Dynamic),
-            Value::List(_, items) | Value::Tuple(items) => {
+            Value::Tuple(items) => {
                 let vals: Vec<Value> = items.into_iter().map(|x| self.apply_ops(x, rest)).collect();
                 Value::Tuple(vals)
             }
-            Value::Set(_, items) => {
+            // HCL's SplatExpr: a list or set source gives a list (of the
+            // traversed element type when empty), a tuple a tuple.
+            Value::List(ety, items) | Value::Set(ety, items) => {
+                if items.is_empty() {
+                    // The element type traversed; a probe, so its errors
+                    // (not its reference errors) are dropped.
+                    let before = self.diags.0.len();
+                    let ty = self.apply_ops(Value::Unknown(ety), rest).ty();
+                    drop(self.held_since(before));
+                    return Value::List(ty, vec![]).mark_if(marked);
+                }
                 let mut vals: Vec<Value> =
                     items.into_iter().map(|x| self.apply_ops(x, rest)).collect();
                 match convert::unify_values(&mut vals) {

@@ -111,8 +111,22 @@ fn ip_string(addr: u128, bits: u32) -> String {
     }
 }
 
+/// An IPv4-mapped IPv6 network (`::ffff:10.0.0.0/104`): Go keeps it as a
+/// 16-byte address whose `To4()` is not nil, which changes how go-cidr and
+/// `net.IPNet.String` treat it.
+fn is_mapped(n: &Net) -> bool {
+    n.bits == 128 && n.addr >> 32 == 0xffff
+}
+
 fn net_string(n: &Net) -> String {
-    format!("{}/{}", ip_string(n.addr, n.bits), n.prefix)
+    // `IPNet.String` prints a mapped network as IPv4 with the mask's last
+    // four bytes.
+    let prefix = if is_mapped(n) && n.prefix >= 96 {
+        n.prefix - 96
+    } else {
+        n.prefix
+    };
+    format!("{}/{prefix}", ip_string(n.addr, n.bits))
 }
 
 fn prefix_arg(args: &[Value]) -> Result<Net, FuncError> {
@@ -155,11 +169,24 @@ fn cidrhost(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
         )));
     }
     let host = if num < 0 { max - magnitude } else { magnitude };
+    // go-cidr shifts the host number by 128 - 32 for a mapped address
+    // (its bit length comes from `To4()`), so Terraform's results land
+    // outside the network: `cidrhost("::ffff:10.0.0.0/104", 1)` is
+    // `0:1::ffff:a00:0`. Copied, as Terraform 1.15.5 gives it.
+    let host = if is_mapped(&net) {
+        host.checked_shl(96).unwrap_or(0)
+    } else {
+        host
+    };
     Ok(Value::String(ip_string(net.addr | host, net.bits)))
 }
 
 fn cidrnetmask(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let net = prefix_arg(&args)?;
+    if is_mapped(&net) {
+        // Accepted (`To4()` is not nil) and printed as the 16-byte mask.
+        return Ok(Value::String(ip_string(mask(128, net.prefix), 128)));
+    }
     if net.bits != 32 {
         return Err(fail(format!(
             "IPv6 addresses cannot have a netmask: {}",
@@ -177,19 +204,26 @@ fn subnet(net: &Net, newbits: i64, num: i128) -> Result<Net, String> {
             net.prefix
         ));
     }
-    if newbits < 0 || num < 0 || (newbits < 128 && num as u128 > (1u128 << newbits) - 1) {
+    // go-cidr compares `num.Uint64()`, the magnitude's low 64 bits, so a
+    // negative number passes when its magnitude fits.
+    let magnitude = num.unsigned_abs() & u128::from(u64::MAX);
+    if newbits < 0 || (newbits < 128 && magnitude > (1u128 << newbits) - 1) {
         return Err(format!(
             "prefix extension of {newbits} does not accommodate a subnet numbered {num}"
         ));
     }
     let shift = net.bits as i64 - new_prefix;
-    let add = if shift >= 128 {
-        0
+    let shifted = if shift >= 128 { 0 } else { magnitude << shift };
+    let addr = if num < 0 {
+        // big.Int's two's-complement OR of -(m << shift) with the address,
+        // then `Bytes()` of the negative result, i.e. its magnitude:
+        // `cidrsubnet("10.0.0.0/16", 8, -1)` is `0.0.1.0/24`.
+        (shifted.wrapping_sub(1) & !net.addr).wrapping_add(1)
     } else {
-        (num as u128) << shift
+        net.addr | shifted
     };
     Ok(Net {
-        addr: net.addr | add,
+        addr,
         bits: net.bits,
         prefix: new_prefix as u32,
     })
@@ -450,6 +484,79 @@ mod tests {
                 "cidrsubnets",
                 vec![s("10.0.0.0/24"), n("9")],
                 err("would extend prefix to 33 bits, which is too long for an IPv4 address"),
+            ),
+        ]);
+    }
+}
+
+#[cfg(test)]
+mod l1_tests {
+    use super::super::testing::*;
+
+    /// Terraform 1.15.5's results (conformance cases cidrsubnet_neg_*,
+    /// cidrhost_mapped*, cidrsubnet_mapped, cidrnetmask_mapped).
+    #[test]
+    fn negative_netnum_and_mapped_ipv6_differed_from_terraform() {
+        run(vec![
+            (
+                "negative netnum",
+                "cidrsubnet",
+                vec![s("10.0.0.0/16"), n("8"), n("-1")],
+                ok(s("0.0.1.0/24")),
+            ),
+            (
+                "negative netnum, /8",
+                "cidrsubnet",
+                vec![s("10.0.0.0/8"), n("8"), n("-1")],
+                ok(s("0.1.0.0/16")),
+            ),
+            (
+                "negative netnum, two",
+                "cidrsubnet",
+                vec![s("10.0.0.0/16"), n("8"), n("-2")],
+                ok(s("0.0.2.0/24")),
+            ),
+            (
+                "negative netnum, ipv6",
+                "cidrsubnet",
+                vec![s("fd00::/56"), n("8"), n("-1")],
+                ok(s("0:0:0:1::/64")),
+            ),
+            (
+                "negative netnum too large",
+                "cidrsubnet",
+                vec![s("10.0.0.0/16"), n("8"), n("-300")],
+                err("prefix extension of 8 does not accommodate a subnet numbered -300"),
+            ),
+            (
+                "mapped host",
+                "cidrhost",
+                vec![s("::ffff:10.0.0.0/104"), n("1")],
+                ok(s("0:1::ffff:a00:0")),
+            ),
+            (
+                "mapped host from the end",
+                "cidrhost",
+                vec![s("::ffff:10.0.0.0/104"), n("-1")],
+                ok(s("ff:ffff::ffff:a00:0")),
+            ),
+            (
+                "mapped host zero",
+                "cidrhost",
+                vec![s("::ffff:10.0.0.0/104"), n("0")],
+                ok(s("10.0.0.0")),
+            ),
+            (
+                "mapped subnet prints as IPv4",
+                "cidrsubnet",
+                vec![s("::ffff:10.0.0.0/104"), n("8"), n("1")],
+                ok(s("10.1.0.0/16")),
+            ),
+            (
+                "mapped netmask",
+                "cidrnetmask",
+                vec![s("::ffff:10.0.0.0/104")],
+                ok(s("ffff:ffff:ffff:ffff:ffff:ffff:ff00:0")),
             ),
         ]);
     }

@@ -264,6 +264,19 @@ fn templatefile(ctx: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
 fn templatestring(ctx: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
     let vars = template_vars(&a)?;
     let src = arg(&a);
+    // A template that does not parse blames the argument, as in Terraform.
+    if let Err(e) = hcl_edit::parser::parse_template(src) {
+        return Err(super::util::arg_err(
+            0,
+            "template",
+            format!(
+                "invalid template: <templatestring argument>:{},{}: {}",
+                e.location().line(),
+                e.location().column(),
+                e.message()
+            ),
+        ));
+    }
     let origin = ctx.base_dir.join("<templatestring>");
     ctx.templates.render(src, &origin, &vars).map_err(fail)
 }

@@ -228,3 +228,28 @@ fn templatefile_hands_source_path_and_vars_to_the_renderer() {
         bad.message
     );
 }
+
+#[test]
+fn templatestring_parse_error_failed_the_call_not_the_argument() {
+    // Terraform 1.15.5 (templatestring_local_tmpl): "Invalid function
+    // argument" for the "template" parameter.
+    let dir = module();
+    let ctx = FuncCtx {
+        base_dir: dir.path(),
+        templates: &Echo,
+    };
+    let bad = call(
+        &ctx,
+        "templatestring",
+        vec![s("cost %{literal}"), obj(vec![])],
+    )
+    .expect_err("parse error");
+    assert_eq!(bad.arg, Some(0), "{}", bad.message);
+    assert!(
+        bad.message.starts_with(
+            "Invalid value for \"template\" parameter: invalid template: <templatestring argument>:1,"
+        ),
+        "{}",
+        bad.message
+    );
+}

@@ -332,7 +332,14 @@ fn chomp(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
 fn indent(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let n = whole(&args[0]).map_err(|e| arg_err(0, "spaces", e))?;
     let s = args[1].as_str().unwrap_or_default();
-    let n = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    // Go's strings.Repeat panics on a negative count, and Terraform fails
+    // the call ("Error in function call"), with or without newlines.
+    if n < 0 {
+        return Err(super::util::fail(
+            "the number of spaces must not be negative (Go: strings: negative Repeat count)",
+        ));
+    }
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
     let lines = s.matches('\n').count();
     check_string(lines.checked_mul(n).and_then(|p| p.checked_add(s.len())))?;
     let pad = " ".repeat(if lines == 0 { 0 } else { n });
@@ -540,6 +547,25 @@ mod tests {
                 "indent",
                 vec![n("2"), s("a\nb\n")],
                 ok(s("a\n  b\n  ")),
+            ),
+            // Terraform 1.15.5: indent_neg, indent_neg_big, indent_zero.
+            (
+                "indent negative fails (was no indent)",
+                "indent",
+                vec![n("-1"), s("a\nb")],
+                err("must not be negative"),
+            ),
+            (
+                "indent negative without newline",
+                "indent",
+                vec![n("-5"), s("a")],
+                err("must not be negative"),
+            ),
+            (
+                "indent zero",
+                "indent",
+                vec![n("0"), s("a\nb")],
+                ok(s("a\nb")),
             ),
             (
                 "strrev",
