@@ -143,3 +143,138 @@ fn settle(rec: InstanceRecord) -> Outcome {
 fn new_key() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+    use serde_json::json;
+
+    fn rec(attributes: serde_json::Value, deposed: &[(&str, &str)]) -> InstanceRecord {
+        InstanceRecord {
+            address: "fake_thing.t".into(),
+            mode: crate::state::Mode::Managed,
+            resource_type: "fake_thing".into(),
+            provider: "fake".into(),
+            target: None,
+            schema_version: 0,
+            attributes,
+            sensitive_paths: vec![],
+            dependencies: vec![],
+            create_before_destroy: false,
+            tainted: false,
+            deposed: deposed
+                .iter()
+                .map(|(k, id)| {
+                    (
+                        k.to_string(),
+                        DeposedObject {
+                            attributes: json!({ "id": id }),
+                            sensitive_paths: vec![],
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn change(action: Action, deposed: Option<&str>) -> ResourceChange {
+        ResourceChange {
+            address: "fake_thing.t".into(),
+            data: false,
+            type_name: "fake_thing".into(),
+            provider: "fake".into(),
+            action,
+            reason: None,
+            before: Value::NULL,
+            after: Value::NULL,
+            replace_paths: vec![],
+            dependencies: vec![],
+            create_before_destroy: false,
+            notes: vec![],
+            tainted: false,
+            deposed: deposed.map(str::to_string),
+        }
+    }
+
+    fn records(r: InstanceRecord) -> Records {
+        Records {
+            recs: BTreeMap::from([(r.address.clone(), Some(r))]),
+            keys: HashMap::new(),
+        }
+    }
+
+    fn upserted(o: &Outcome) -> &InstanceRecord {
+        match o {
+            Outcome::Upsert(r) => r,
+            other => panic!("expected an upsert, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_delete_then_create_keeps_the_deposed_objects_of_its_address() {
+        let mut rs = records(rec(json!({"id": "b"}), &[("0000000a", "a")]));
+        let c = change(Action::DeleteThenCreate, None);
+        // The current object is deleted: the record stays for the deposed one.
+        let o = rs.compose(&c, OpKind::Delete, true, Outcome::Remove);
+        let r = upserted(&o);
+        assert!(r.attributes.is_null());
+        assert_eq!(r.deposed.len(), 1);
+        let o = rs.compose(
+            &c,
+            OpKind::Create,
+            true,
+            Outcome::Upsert(Box::new(rec(json!({"id": "c"}), &[]))),
+        );
+        let r = upserted(&o);
+        assert_eq!(r.attributes["id"], "c");
+        assert_eq!(r.deposed["0000000a"].attributes["id"], "a");
+        // Its deposed object deleted, nothing of the old record is left over.
+        let o = rs.compose(
+            &change(Action::Delete, Some("0000000a")),
+            OpKind::Delete,
+            true,
+            Outcome::Remove,
+        );
+        assert!(upserted(&o).deposed.is_empty());
+    }
+
+    #[test]
+    fn the_last_deposed_object_of_a_record_without_a_current_one_removes_it() {
+        let mut rs = records(rec(serde_json::Value::Null, &[("0000000a", "a")]));
+        let o = rs.compose(
+            &change(Action::Delete, Some("0000000a")),
+            OpKind::Delete,
+            true,
+            Outcome::Remove,
+        );
+        assert_eq!(o, Outcome::Remove);
+    }
+
+    #[test]
+    fn a_failed_operation_changes_nothing_and_a_replacement_deposes_the_old_object_once() {
+        let mut rs = records(rec(json!({"id": "a"}), &[]));
+        let c = change(Action::CreateThenDelete, None);
+        assert_eq!(
+            rs.compose(&c, OpKind::Create, false, Outcome::NoChange),
+            Outcome::NoChange
+        );
+        let o = rs.compose(
+            &c,
+            OpKind::Create,
+            true,
+            Outcome::Upsert(Box::new(rec(json!({"id": "b"}), &[]))),
+        );
+        let key = rs.key_of("fake_thing.t").expect("a key");
+        assert_eq!(upserted(&o).deposed[&key].attributes["id"], "a");
+        // The delete fails: the old object stays deposed.
+        assert_eq!(
+            rs.compose(&c, OpKind::Delete, false, Outcome::NoChange),
+            Outcome::NoChange
+        );
+        let o = rs.compose(&c, OpKind::Delete, true, Outcome::NoChange);
+        let r = upserted(&o);
+        assert_eq!(r.attributes["id"], "b");
+        assert!(r.deposed.is_empty());
+    }
+}
