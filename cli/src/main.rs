@@ -22,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Check the configured state backend; --migrate-state copies local state to it.
+    Init(cmd::init::Args),
     /// Check that the configuration is valid: syntax, references, types.
     Validate(cmd::validate::Args),
     /// Rewrite configuration files to the canonical format.
@@ -86,6 +88,7 @@ fn run(cli: Cli) -> ExitCode {
         return ExitCode::from(1);
     }
     let code = match cli.command {
+        Command::Init(a) => cmd::init::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Fmt(a) => cmd::fmt::run(a),
         Command::Console(a) => cmd::console::run(a),

@@ -4,7 +4,7 @@
 use crate::output::print_diags;
 use posture_engine::config::vars::{RawVar, VarSource};
 use posture_engine::provider::Providers;
-use posture_engine::state::{Backend, LocalLocation, LockOptions, StateLocation};
+use posture_engine::state::{Backend, LockOptions, StateLocation};
 use posture_engine::workspace::Workspace;
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,13 +98,10 @@ pub fn use_plan_variables(ws: &mut Workspace, vars: &[(String, posture_engine::v
         .collect();
 }
 
-/// Where state lives: `posture { backend "local" { path } }`, else `.posture/`.
-pub fn location(ws: Option<&Workspace>) -> LocalLocation {
-    let dir = ws
-        .and_then(|w| w.tree.module.settings.backend.as_ref())
-        .and_then(|b| b.path.clone())
-        .unwrap_or_else(|| posture_engine::state::DEFAULT_STATE_DIR.to_string());
-    LocalLocation::new(super::cwd().join(dir))
+/// Where state lives: the `posture { backend "..." { } }` block, else
+/// `.posture/`; prints the problems and returns exit 1 for bad settings.
+pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
+    super::backend::location(ws)
 }
 
 /// Opens the state under its lock for `operation`.
@@ -113,7 +110,7 @@ pub fn open_state(
     operation: &str,
     lock: &LockArgs,
 ) -> Result<Arc<dyn Backend>, u8> {
-    let loc = location(ws);
+    let loc = location(ws)?;
     let mut opts = LockOptions::new(operation);
     if let Some(t) = lock.lock_timeout {
         opts = opts.timeout(t).on_wait(|holder| {

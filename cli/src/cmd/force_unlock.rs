@@ -21,7 +21,10 @@ pub struct Args {
 /// Runs the command.
 pub fn run(a: Args) -> u8 {
     let ws = posture_engine::workspace::Workspace::load(&super::cwd(), &[], &super::env());
-    let location = super::common::location(Some(&ws));
+    let location = match super::common::location(Some(&ws)) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     let holder = match location.lock_holder() {
         Ok(Some(h)) => h,
         // A damaged lock file names no holder: its id is a digest of it.
@@ -35,7 +38,7 @@ pub fn run(a: Args) -> u8 {
             if !a.force && !confirmed(&what) {
                 return 1;
             }
-            return unlock(&location, &a.lock_id);
+            return unlock(location.as_ref(), &a.lock_id);
         }
         Ok(None) => {
             eprintln!(
@@ -63,7 +66,7 @@ pub fn run(a: Args) -> u8 {
     if !a.force && !confirmed(&what) {
         return 1;
     }
-    unlock(&location, &a.lock_id)
+    unlock(location.as_ref(), &a.lock_id)
 }
 
 /// Asks for "yes" on a terminal; false (with the reason printed) otherwise.

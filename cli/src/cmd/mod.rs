@@ -1,12 +1,14 @@
 //! One module per command.
 
 pub mod apply;
+pub mod backend;
 pub mod common;
 pub mod console;
 pub mod fmt;
 pub mod force_unlock;
 pub mod graph;
 pub mod import;
+pub mod init;
 pub mod output;
 pub mod plan;
 pub mod sandbox;

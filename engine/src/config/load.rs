@@ -642,17 +642,22 @@ impl Decoder<'_> {
             let Some(l) = self.labels(bb, 1, "the backend type") else {
                 continue;
             };
-            if l[0] != "local" {
+            let Some((kind, names)) = BACKEND_KINDS.iter().find(|(k, _)| *k == l[0]) else {
+                let known: Vec<String> = BACKEND_KINDS
+                    .iter()
+                    .map(|k| format!("\"{}\"", k.0))
+                    .collect();
                 self.err(
                     "Unsupported backend type",
                     format!(
-                        "There is no backend type named \"{}\". Supported: \"local\".",
-                        l[0]
+                        "There is no backend type named \"{}\". Supported: {}.",
+                        l[0],
+                        known.join(", ")
                     ),
                     span,
                 );
                 continue;
-            }
+            };
             if m.settings.backend.is_some() {
                 self.err(
                     "Duplicate backend configuration",
@@ -661,14 +666,37 @@ impl Decoder<'_> {
                 );
                 continue;
             }
-            let (battrs, _) = self.content(&bb.body, &["path"], &[], "in a local backend block");
-            let path = battrs.get("path").and_then(|a| {
-                let e = a.value.clone();
-                self.const_string(&e, "path")
-            });
+            let context = format!("in a {kind} backend block");
+            let (battrs, _) = self.content(&bb.body, names, &[], &context);
+            let mut settings = BTreeMap::new();
+            for (name, a) in &battrs {
+                let what = format!("backend setting {name}");
+                let Some(v) = self.constant(&a.value, &Type::Dynamic, &what) else {
+                    continue;
+                };
+                let value = if let Some(b) = v.as_bool() {
+                    BackendSetting::Bool(b)
+                } else if let Some(t) = v.as_str() {
+                    BackendSetting::Str(t.to_string())
+                } else {
+                    let vspan = self.span(a.value.span());
+                    self.err(
+                        "Invalid backend setting",
+                        format!("The backend setting {name} must be a string or a boolean."),
+                        vspan,
+                    );
+                    continue;
+                };
+                settings.insert(name.clone(), (value, self.span(a.value.span())));
+            }
+            let path = match settings.get("path") {
+                Some((BackendSetting::Str(p), _)) => Some(p.clone()),
+                _ => None,
+            };
             m.settings.backend = Some(Backend {
-                kind: l[0].clone(),
+                kind: kind.to_string(),
                 path,
+                settings,
                 span,
             });
         }

@@ -39,17 +39,52 @@ pub struct BodyRef {
 pub struct Settings {
     /// `required_version = "..."` and where it is.
     pub required_version: Option<(String, Span)>,
-    /// `backend "local" { path = "..." }`
+    /// `backend "local" { path = "..." }` or `backend "s3" { ... }`
     pub backend: Option<Backend>,
+}
+
+/// The backend types a `backend` block may name, and each one's settings.
+pub const BACKEND_KINDS: &[(&str, &[&str])] = &[
+    ("local", &["path"]),
+    (
+        "s3",
+        &[
+            "bucket",
+            "key",
+            "region",
+            "endpoint",
+            "force_path_style",
+            "profile",
+            "access_key",
+            "secret_key",
+            "token",
+            "workspace_key_prefix",
+            "encrypt",
+            "server_side_encryption",
+            "kms_key_id",
+            "lock_ttl",
+        ],
+    ),
+];
+
+/// A literal backend setting (backends are read before any variable is).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackendSetting {
+    /// A string.
+    Str(String),
+    /// A boolean.
+    Bool(bool),
 }
 
 /// A state backend setting.
 #[derive(Debug, Clone)]
 pub struct Backend {
-    /// Backend type (only `local` now).
+    /// Backend type: one of [`BACKEND_KINDS`].
     pub kind: String,
-    /// `path`, when set.
+    /// `path`, when set (local).
     pub path: Option<String>,
+    /// Every setting given, with where its value is.
+    pub settings: BTreeMap<String, (BackendSetting, Span)>,
     /// Where the block is.
     pub span: Span,
 }

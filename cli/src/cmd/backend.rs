@@ -1,0 +1,152 @@
+//! Choosing the state location from `posture { backend "..." { } }`: the
+//! local directory (the default) or an S3 bucket. Settings problems are
+//! diagnostics at the setting's file:line:col.
+
+use posture_backend_s3::{S3Location, S3Settings};
+use posture_engine::config::{Backend, BackendSetting};
+use posture_engine::diag::{Diagnostic, Diagnostics, Span};
+use posture_engine::state::{LocalLocation, StateLocation};
+use posture_engine::workspace::Workspace;
+
+use crate::output::print_diags;
+
+/// The state location of `ws` (`.posture/` without a backend block);
+/// prints the problems and returns exit 1 when the settings are wrong.
+pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
+    let backend = ws.and_then(|w| w.tree.module.settings.backend.as_ref());
+    match backend {
+        Some(b) if b.kind == "s3" => {
+            let mut diags = Diagnostics::default();
+            let settings = s3_settings(b, &mut diags, &super::env());
+            let Some(ws) = ws else { return Err(1) };
+            if diags.has_errors() {
+                print_diags(&diags, &ws.sources);
+                return Err(1);
+            }
+            let Some(settings) = settings else {
+                return Err(1);
+            };
+            match S3Location::new(settings) {
+                Ok(l) => Ok(Box::new(l)),
+                Err(e) => {
+                    eprintln!("Error: Failed to configure the s3 backend\n\n{e}\n");
+                    Err(1)
+                }
+            }
+        }
+        _ => {
+            let dir = backend
+                .and_then(|b| b.path.clone())
+                .unwrap_or_else(|| posture_engine::state::DEFAULT_STATE_DIR.to_string());
+            Ok(Box::new(LocalLocation::new(super::cwd().join(dir))))
+        }
+    }
+}
+
+fn string(b: &Backend, name: &str, diags: &mut Diagnostics) -> Option<String> {
+    match b.settings.get(name) {
+        Some((BackendSetting::Str(s), _)) => Some(s.clone()),
+        Some((BackendSetting::Bool(_), span)) => {
+            diags.push(invalid(name, "a string", *span));
+            None
+        }
+        None => None,
+    }
+}
+
+fn boolean(b: &Backend, name: &str, diags: &mut Diagnostics) -> Option<bool> {
+    match b.settings.get(name) {
+        Some((BackendSetting::Bool(v), _)) => Some(*v),
+        Some((BackendSetting::Str(_), span)) => {
+            diags.push(invalid(name, "true or false", *span));
+            None
+        }
+        None => None,
+    }
+}
+
+fn invalid(name: &str, want: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "Invalid backend setting",
+        format!("The s3 backend setting {name} must be {want}."),
+    )
+    .at(span)
+}
+
+/// The S3 settings of a `backend "s3"` block; `None` with diagnostics when
+/// a required one is missing or one is malformed.
+pub fn s3_settings(
+    b: &Backend,
+    diags: &mut Diagnostics,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Option<S3Settings> {
+    let missing = |name: &str, diags: &mut Diagnostics| {
+        diags.push(
+            Diagnostic::error(
+                "Missing backend setting",
+                format!(
+                    "The s3 backend needs {name} = \"...\": the {} of the state object.",
+                    if name == "bucket" { "bucket" } else { "key" }
+                ),
+            )
+            .at(b.span),
+        );
+    };
+    let bucket = string(b, "bucket", diags);
+    let key = string(b, "key", diags);
+    if bucket.is_none() {
+        missing("bucket", diags);
+    }
+    if key.is_none() {
+        missing("key", diags);
+    }
+    let mut s = S3Settings::new(bucket.unwrap_or_default(), key.unwrap_or_default());
+    s.region = string(b, "region", diags);
+    s.endpoint = string(b, "endpoint", diags);
+    s.force_path_style = boolean(b, "force_path_style", diags).unwrap_or(false);
+    s.profile = string(b, "profile", diags);
+    let access = string(b, "access_key", diags);
+    let secret = string(b, "secret_key", diags);
+    let token = string(b, "token", diags);
+    match (access, secret) {
+        (Some(a), Some(k)) => s.static_keys = Some((a, k, token)),
+        (None, None) => {}
+        _ => diags.push(
+            Diagnostic::error(
+                "Incomplete backend credentials",
+                "Set both access_key and secret_key, or neither (to use the AWS credential chain).",
+            )
+            .at(b.span),
+        ),
+    }
+    if let Some(p) = string(b, "workspace_key_prefix", diags) {
+        s.workspace_key_prefix = p;
+    }
+    if let Some(w) = env.get("POSTURE_WORKSPACE").filter(|w| !w.is_empty()) {
+        s.workspace = w.clone();
+    }
+    s.kms_key_id = string(b, "kms_key_id", diags);
+    s.server_side_encryption = string(b, "server_side_encryption", diags);
+    if s.server_side_encryption.is_none() {
+        if s.kms_key_id.is_some() {
+            s.server_side_encryption = Some("aws:kms".into());
+        } else if boolean(b, "encrypt", diags) == Some(true) {
+            s.server_side_encryption = Some("AES256".into());
+        }
+    }
+    if let Some(t) = string(b, "lock_ttl", diags) {
+        match super::common::parse_duration(&t) {
+            Ok(d) if d.as_secs() >= 1 => s.lock_ttl = d,
+            _ => {
+                if let Some((_, span)) = b.settings.get("lock_ttl") {
+                    diags.push(invalid(
+                        "lock_ttl",
+                        "a duration of at least 1s, like \"2m\"",
+                        *span,
+                    ));
+                }
+            }
+        }
+    }
+    (!diags.has_errors()).then_some(s)
+}

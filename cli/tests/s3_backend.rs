@@ -1,0 +1,198 @@
+//! `backend "s3"` through the real binary on moto's S3: apply, the state
+//! read from another directory, an apply refused while another run holds
+//! the lock (naming the holder), force-unlock, `posture init` and its
+//! migration of local state, and bad settings at file:line:col.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+use support::{Out, command, output};
+
+use posture_backend_s3::{S3Location, S3Settings};
+use posture_engine::state::{LockOptions, StateLocation};
+use posture_provider_route53::testing::MotoServer;
+use std::path::Path;
+
+const BUCKET: &str = "posture-cli-state";
+
+struct Peer {
+    moto: MotoServer,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Peer {
+    fn start() -> Peer {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let moto = rt.block_on(MotoServer::start()).expect("moto starts");
+        let peer = Peer { moto, _rt: rt };
+        let loc = peer.location();
+        let client = loc.client().clone();
+        peer._rt
+            .block_on(client.create_bucket().bucket(BUCKET).send())
+            .expect("bucket");
+        peer
+    }
+
+    /// The test's own view of the state the configurations use.
+    fn location(&self) -> S3Location {
+        let mut s = S3Settings::new(BUCKET, "fleet/state.json");
+        s.endpoint = Some(self.moto.endpoint());
+        s.region = Some("us-east-1".into());
+        s.force_path_style = true;
+        s.static_keys = Some(("test".into(), "test".into(), None));
+        S3Location::new(s).unwrap()
+    }
+
+    fn backend_block(&self) -> String {
+        format!(
+            r#"
+posture {{
+  backend "s3" {{
+    bucket           = "{BUCKET}"
+    key              = "fleet/state.json"
+    region           = "us-east-1"
+    endpoint         = "{}"
+    force_path_style = true
+    lock_ttl         = "5s"
+  }}
+}}
+"#,
+            self.moto.endpoint()
+        )
+    }
+}
+
+const RESOURCES: &str = r#"
+resource "posture_data" "a" {
+  input = "one"
+}
+resource "posture_data" "b" {
+  input = posture_data.a.output
+}
+"#;
+
+/// posture with credentials from the environment (the standard chain).
+fn run(dir: &Path, args: &[&str]) -> Out {
+    output(
+        command(dir)
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL"),
+    )
+}
+
+fn dir_with(files: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("main.hcl"), files).unwrap();
+    d
+}
+
+#[test]
+fn state_in_s3_is_shared_between_directories_and_a_held_lock_refuses_apply_naming_the_holder() {
+    let peer = Peer::start();
+    let config = format!("{}{RESOURCES}", peer.backend_block());
+    let first = dir_with(&config);
+    let o = run(first.path(), &["apply", "--auto-approve"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(!first.path().join(".posture").exists(), "no local state");
+
+    let second = dir_with(&config);
+    let o = run(second.path(), &["state", "list"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(o.stdout, "posture_data.a\nposture_data.b\n");
+    let o = run(second.path(), &["state", "history"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(o.stdout.contains("apply"), "{}", o.all());
+
+    // Another run holds the lock.
+    let loc = peer.location();
+    let held = loc.open(&LockOptions::new("drift-check")).unwrap();
+    let id = held.lock_info().id.clone();
+    std::fs::write(
+        first.path().join("main.hcl"),
+        config.replace("\"one\"", "\"two\""),
+    )
+    .unwrap();
+    let o = run(first.path(), &["apply", "--auto-approve"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(o.stderr.contains("state is locked by"), "{}", o.all());
+    assert!(o.stderr.contains("drift-check"), "{}", o.all());
+    assert!(o.stderr.contains(&id), "{}", o.all());
+
+    // force-unlock ID works as with local state; the old holder may write no more.
+    let o = run(first.path(), &["force-unlock", "--force", &id]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(held.commit(None, "late").is_err());
+    drop(held);
+    let o = run(first.path(), &["apply", "--auto-approve"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let o = run(second.path(), &["state", "show", "posture_data.a"]);
+    assert!(o.stdout.contains("two"), "{}", o.all());
+}
+
+#[test]
+fn init_migrates_local_state_to_s3_only_when_asked() {
+    let peer = Peer::start();
+    let d = dir_with(RESOURCES);
+    let o = run(d.path(), &["apply", "--auto-approve"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    std::fs::write(
+        d.path().join("main.hcl"),
+        format!("{}{RESOURCES}", peer.backend_block()),
+    )
+    .unwrap();
+    let o = run(d.path(), &["init"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(
+        o.stderr.contains("posture init --migrate-state"),
+        "{}",
+        o.all()
+    );
+    let o = run(d.path(), &["state", "list"]);
+    assert_eq!(o.stdout, "", "nothing copied yet: {}", o.all());
+
+    let o = run(d.path(), &["init", "--migrate-state"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(
+        o.stdout.contains("s3://posture-cli-state/fleet/state.json"),
+        "{}",
+        o.all()
+    );
+    let o = run(d.path(), &["state", "list"]);
+    assert_eq!(o.stdout, "posture_data.a\nposture_data.b\n", "{}", o.all());
+    // The next plan sees the migrated objects: nothing to do.
+    let o = run(d.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+}
+
+#[test]
+fn bad_s3_settings_are_reported_at_file_line_col() {
+    let d = dir_with(
+        r#"posture {
+  backend "s3" {
+    bucket   = "b"
+    lock_ttl = "soon"
+    region   = true
+  }
+}
+"#,
+    );
+    let o = run(d.path(), &["init"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(o.stderr.contains("Missing backend setting"), "{}", o.all());
+    assert!(o.stderr.contains("key = "), "{}", o.all());
+    assert!(o.stderr.contains("main.hcl:4:"), "{}", o.all());
+    assert!(o.stderr.contains("main.hcl:5:"), "{}", o.all());
+    let d = dir_with("posture {\n  backend \"gcs\" {}\n}\n");
+    let o = run(d.path(), &["init"]);
+    assert!(
+        o.stderr.contains("Supported: \"local\", \"s3\""),
+        "{}",
+        o.all()
+    );
+}
