@@ -113,7 +113,6 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
             state_error: None,
         };
     }
-    // Record every intent before any call: one durable batch.
     // The deposed key of a replacement's old object, for its delete's intent.
     let key_of = |c: &ResourceChange, kind: OpKind| match (&records, c.action, kind) {
         (Some(r), Action::CreateThenDelete, OpKind::Delete) => r
@@ -122,6 +121,7 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
             .key_of(&c.address),
         _ => c.deposed.clone(),
     };
+    // Record every intent before any call: one durable batch.
     let new_intents = live
         .iter()
         .map(|&i| {
