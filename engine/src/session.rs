@@ -136,6 +136,21 @@ impl Session {
         Ok(Session::new(ws, providers, backend))
     }
 
+    /// [`Session::open`] as `posture apply` run in `dir` with no variables
+    /// given on the command line or in the environment does it.
+    ///
+    /// # Errors
+    /// As [`Session::open`].
+    pub fn open_dir(dir: &Path, providers: Providers) -> Result<Session, RunError> {
+        Session::open(
+            dir,
+            &[],
+            &BTreeMap::new(),
+            providers,
+            &LockOptions::new("apply"),
+        )
+    }
+
     /// The loaded configuration (its sources render diagnostics).
     pub fn workspace(&self) -> &Workspace {
         &self.ws

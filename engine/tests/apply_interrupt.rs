@@ -162,14 +162,7 @@ async fn run(stop: Stop) -> Outcome {
     let providers = Providers::new(vec![fake.clone() as Arc<dyn Provider>]);
     let loc = LocalLocation::new(dir.path().join(".posture"));
     let report = {
-        let s = Session::open(
-            dir.path(),
-            &[],
-            &BTreeMap::new(),
-            providers,
-            &LockOptions::new("apply"),
-        )
-        .expect("open");
+        let s = Session::open_dir(dir.path(), providers).expect("open");
         let p = s.plan(&PlanOptions::default()).await.expect("plan").plan;
         let opts = ApplyOptions {
             parallelism: 4,

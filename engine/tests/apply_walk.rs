@@ -166,14 +166,7 @@ impl Run {
     ) {
         let cancel = self.fake.cancel_on_apply.clone().unwrap_or_default();
         let providers = Providers::new(vec![self.fake.clone() as Arc<dyn Provider>]);
-        let s = Session::open(
-            self.dir.path(),
-            &[],
-            &BTreeMap::new(),
-            providers,
-            &LockOptions::new("apply"),
-        )
-        .expect("open");
+        let s = Session::open_dir(self.dir.path(), providers).expect("open");
         let opts = ApplyOptions {
             parallelism,
             cancel,

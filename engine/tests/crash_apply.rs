@@ -128,14 +128,7 @@ async fn run(dir: &Path, pause_at: Option<usize>) -> (usize, posture_engine::app
         pause_at,
     });
     let providers = Providers::new(vec![world as Arc<dyn Provider>]);
-    let s = Session::open(
-        dir,
-        &[],
-        &BTreeMap::new(),
-        providers,
-        &LockOptions::new("apply"),
-    )
-    .expect("open");
+    let s = Session::open_dir(dir, providers).expect("open");
     // Recovery (of what a killed run left) happens inside the plan.
     let p = s.plan(&PlanOptions::default()).await.expect("plan").plan;
     let creates = p

@@ -127,14 +127,7 @@ async fn run(
 ) -> Result<Plan, String> {
     std::fs::write(dir.join("main.hcl"), config).expect("write");
     // A clone shares the instances: a run configures them once.
-    let s = Session::open(
-        dir,
-        &[],
-        &BTreeMap::new(),
-        providers.clone(),
-        &LockOptions::new("apply"),
-    )
-    .expect("open");
+    let s = Session::open_dir(dir, providers.clone()).expect("open");
     let p = s
         .plan(&PlanOptions::default())
         .await

@@ -98,14 +98,7 @@ resource "plain_thing" "b" {
 
 async fn run(dir: &std::path::Path, do_apply: bool) -> Plan {
     let providers = Providers::new(vec![Arc::new(Plain) as Arc<dyn Provider>]);
-    let s = Session::open(
-        dir,
-        &[],
-        &BTreeMap::new(),
-        providers,
-        &LockOptions::new("apply"),
-    )
-    .expect("open");
+    let s = Session::open_dir(dir, providers).expect("open");
     let p = s.plan(&PlanOptions::default()).await.expect("plan").plan;
     if do_apply {
         let opts = ApplyOptions {

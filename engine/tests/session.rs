@@ -118,13 +118,7 @@ impl Provider for Keeper {
 
 fn session(dir: &Path, keeper: &Arc<Keeper>) -> Result<Session, RunError> {
     let providers = Providers::new(vec![keeper.clone() as Arc<dyn Provider>]);
-    Session::open(
-        dir,
-        &[],
-        &BTreeMap::new(),
-        providers,
-        &LockOptions::new("apply"),
-    )
+    Session::open_dir(dir, providers)
 }
 
 fn opts() -> ApplyOptions {
@@ -139,6 +133,17 @@ fn dir_with(hcl: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("main.hcl"), hcl).expect("write config");
     dir
+}
+
+/// A run killed while creating `keeper_thing.a`: the object was made, its
+/// answer never came back, the intent is pending.
+fn killed_mid_create(dir: &Path, keeper: &Keeper) {
+    keeper
+        .objects
+        .lock()
+        .expect("objects")
+        .insert("a".into(), "id-a".into());
+    leave_pending_create(dir);
 }
 
 /// Records the intent a run killed while creating `keeper_thing.a` leaves.
@@ -245,13 +250,7 @@ async fn an_unknown_resource_type_is_a_diagnostics_error_before_any_provider_is_
 async fn recovery_reads_with_providers_already_configured() {
     let dir = dir_with("resource \"keeper_thing\" \"a\" {\n  name = \"a\"\n}\n");
     let keeper = Arc::new(Keeper::default());
-    // The killed run made the object; its answer never came back.
-    keeper
-        .objects
-        .lock()
-        .expect("objects")
-        .insert("a".into(), "id-a".into());
-    leave_pending_create(dir.path());
+    killed_mid_create(dir.path(), &keeper);
     let s = session(dir.path(), &keeper).expect("open");
     let planned = s
         .plan(&PlanOptions::default())
@@ -353,12 +352,7 @@ async fn a_saved_plan_is_stale_once_recovery_settled_an_interrupted_run() {
         s.plan(&PlanOptions::default()).await.expect("plan").plan
     };
     // A run killed mid-create after the plan was saved.
-    keeper
-        .objects
-        .lock()
-        .expect("objects")
-        .insert("a".into(), "id-a".into());
-    leave_pending_create(dir.path());
+    killed_mid_create(dir.path(), &keeper);
     let s = session(dir.path(), &keeper).expect("open");
     match s.check_saved(&saved).await {
         Err(RunError::RecoveredSincePlan) => {}

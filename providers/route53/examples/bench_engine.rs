@@ -13,10 +13,8 @@ use posture_engine::apply::ApplyOptions;
 use posture_engine::plan::{Action, PlanOptions};
 use posture_engine::provider::{Provider, Providers};
 use posture_engine::session::Session;
-use posture_engine::state::LockOptions;
 use posture_provider_route53::Route53Provider;
 use posture_provider_route53::testing::{FaultProxy, MotoServer};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,14 +22,7 @@ use std::time::Instant;
 /// One run as `posture apply` does it, through the engine's session.
 async fn run(dir: &Path) -> Result<(usize, usize, usize), String> {
     let providers = Providers::new(vec![Arc::new(Route53Provider::new()) as Arc<dyn Provider>]);
-    let s = Session::open(
-        dir,
-        &[],
-        &BTreeMap::new(),
-        providers,
-        &LockOptions::new("apply"),
-    )
-    .map_err(|e| format!("{e:?}"))?;
+    let s = Session::open_dir(dir, providers).map_err(|e| format!("{e:?}"))?;
     let p = s
         .plan(&PlanOptions::default())
         .await

@@ -7,8 +7,6 @@ use posture_engine::apply::{ApplyOptions, ApplyReport};
 use posture_engine::plan::{Action, Plan, PlanOptions};
 use posture_engine::provider::{Provider, Providers};
 use posture_engine::session::Session;
-use posture_engine::state::LockOptions;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,14 +14,7 @@ use std::sync::Arc;
 /// (and, with `run_apply`, `posture apply`) does it.
 fn session(dir: &Path) -> Session {
     let providers = Providers::new(vec![Arc::new(provider()) as Arc<dyn Provider>]);
-    Session::open(
-        dir,
-        &[],
-        &BTreeMap::new(),
-        providers,
-        &LockOptions::new("apply"),
-    )
-    .expect("open")
+    Session::open_dir(dir, providers).expect("open")
 }
 
 async fn plan_apply(dir: &Path, run_apply: bool) -> (Plan, Option<ApplyReport>) {

@@ -9,10 +9,8 @@ use posture_engine::apply::{ApplyOptions, ApplyReport};
 use posture_engine::plan::{Action, Plan, PlanOptions};
 use posture_engine::provider::{Provider, Providers};
 use posture_engine::session::Session;
-use posture_engine::state::LockOptions;
 use posture_provider_route53::Route53Provider;
 use posture_provider_route53::testing::fast_timing;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -37,14 +35,7 @@ provider "route53" {{
 pub async fn plan_apply(dir: &Path) -> (Plan, ApplyReport) {
     let provider = Route53Provider::with_timing(fast_timing());
     let providers = Providers::new(vec![Arc::new(provider) as Arc<dyn Provider>]);
-    let s = Session::open(
-        dir,
-        &[],
-        &BTreeMap::new(),
-        providers,
-        &LockOptions::new("apply"),
-    )
-    .expect("open");
+    let s = Session::open_dir(dir, providers).expect("open");
     let opts = ApplyOptions {
         parallelism: 10,
         cancel: Default::default(),
