@@ -140,3 +140,18 @@ fn cidr_indent_templatestring_and_splat_differed_from_terraform() {
         assert!(o.stderr.contains(want), "{expr}: {}", o.all());
     }
 }
+
+#[test]
+fn modulo_by_zero_signum_and_pow_differed_from_terraform() {
+    let d = dir_with(LOCALS);
+    let o = console(d.path(), &["5 % 0", "pow(2, 64)", "signum(-3)"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(o.stdout, "5\n18446744073709550000\n-1\n", "{}", o.all());
+    let o = console(d.path(), &["signum(0.1)"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(
+        o.stderr.contains("Error in function call") && o.stderr.contains("whole number"),
+        "{}",
+        o.all()
+    );
+}

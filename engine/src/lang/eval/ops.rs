@@ -110,17 +110,11 @@ impl Evaluator<'_> {
                     );
                 }
             },
+            // cty's Modulo by zero gives the dividend (arith_mod_zero:
+            // `1 % 0` is 1 in Terraform 1.15.5), no error.
             (B::Mod, Value::Number(a), Value::Number(b)) => match a.rem(&b) {
                 Some(q) => Value::Number(q),
-                None => {
-                    return self.error(
-                        Diagnostic::error(
-                            "Operation failed",
-                            "Error during operation: can't use modulo by zero.",
-                        ),
-                        span,
-                    );
-                }
+                None => Value::Number(a),
             },
             _ => Value::Unknown(result),
         };

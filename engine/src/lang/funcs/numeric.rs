@@ -37,9 +37,42 @@ fn number(x: Number) -> Result<Value, FuncError> {
 }
 
 fn float(f: f64) -> Result<Value, FuncError> {
-    Number::from_f64(f)
+    go_float(f)
         .map(Value::Number)
         .ok_or_else(|| fail("the result is not a finite number"))
+}
+
+/// A float64 result as cty holds it (a 53-bit `big.Float`) and prints it:
+/// the shortest decimal that rounds back, except that for a power of two
+/// Go's `big.Float` allows half an upper ulp on both sides where Rust's
+/// shortest text allows only half the (smaller) lower ulp below:
+/// `pow(2, 64)` is 18446744073709550000 in Terraform, not ...552000.
+fn go_float(f: f64) -> Option<Number> {
+    use bigdecimal::BigDecimal;
+    use std::str::FromStr as _;
+    let rust = Number::from_f64(f)?;
+    let bits = f.to_bits();
+    let (mantissa, exponent) = (bits & ((1 << 52) - 1), (bits >> 52) & 0x7ff);
+    if f == 0.0 || mantissa != 0 || exponent <= 53 {
+        return Some(rust);
+    }
+    // Exact decimals of 2^k and of half its upper ulp, 2^(k-53).
+    let exact = |x: f64| {
+        BigDecimal::from_str(&format!("{x:.1100}"))
+            .ok()
+            .map(|d| d.normalized())
+    };
+    let x = exact(f.abs())?;
+    let half = exact(f.abs() / 9_007_199_254_740_992.0)?;
+    let digits = rust.as_decimal().digits();
+    for len in 1..digits {
+        let candidate = x.with_prec(len);
+        if (&candidate - &x).abs() <= half {
+            let c = if f < 0.0 { -candidate } else { candidate };
+            return Some(Number::new(c.normalized()));
+        }
+    }
+    Some(rust)
 }
 
 fn abs(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
@@ -55,6 +88,8 @@ fn floor(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
 }
 
 fn signum(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
+    // cty's signum takes an int64 (num_signum_pos: signum(0.1) fails).
+    whole(&a[0]).map_err(fail)?;
     Ok(num(n(&a[0]).signum()))
 }
 
@@ -282,6 +317,37 @@ mod tests {
             ("floor negative", "floor", vec![n("-4.1")], ok(n("-5"))),
             ("signum", "signum", vec![n("-13")], ok(n("-1"))),
             ("signum zero", "signum", vec![n("0")], ok(n("0"))),
+            // Terraform 1.15.5: num_signum_pos, arith_big_pow, num_tostring_pow_big.
+            (
+                "signum of a fraction fails (was its sign)",
+                "signum",
+                vec![n("0.1")],
+                err("value must be a whole number"),
+            ),
+            (
+                "signum beyond int64 fails",
+                "signum",
+                vec![n("1e30")],
+                err("between -9223372036854775808 and 9223372036854775807"),
+            ),
+            (
+                "pow of a power of two prints as Go's big.Float",
+                "pow",
+                vec![n("2"), n("64")],
+                ok(n("18446744073709550000")),
+            ),
+            (
+                "pow 2^10 exact",
+                "pow",
+                vec![n("2"), n("10")],
+                ok(n("1024")),
+            ),
+            (
+                "pow 3^40 shortest",
+                "pow",
+                vec![n("3"), n("40")],
+                ok(n("12157665459056929000")),
+            ),
             ("log", "log", vec![n("16"), n("2")], ok(n("4"))),
             (
                 "log non-integer",
