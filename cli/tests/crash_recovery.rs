@@ -11,48 +11,17 @@
 //! is not configured", for good.
 
 mod support;
-use support::{Out, command, output};
+use support::{Out, command, killed, output};
 
 use posture_provider_route53::testing::MotoServer;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Runs `posture apply --auto-approve` with `POSTURE_TEST_HALT=halt` until
 /// the hook halts it, then kills it with SIGKILL. Returns its stderr.
 fn killed_apply(cmd: Command, halt: &str) -> String {
     killed(cmd, &["apply", "--auto-approve"], halt)
-}
-
-/// Runs `posture ARGS` with `POSTURE_TEST_HALT=halt` until the hook halts
-/// it, then kills it with SIGKILL. Returns its stderr.
-fn killed(mut cmd: Command, args: &[&str], halt: &str) -> String {
-    let mut child = cmd
-        .args(args)
-        .env("POSTURE_TEST_HALT", halt)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start posture apply");
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let mut seen = String::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.expect("read stderr");
-        seen.push_str(&line);
-        seen.push('\n');
-        if line.starts_with("POSTURE_TEST_HALT: halted") {
-            // Child::kill is SIGKILL on unix: no handler, no cleanup.
-            child.kill().expect("kill -9 posture");
-            let st = child.wait().expect("wait");
-            assert_eq!(
-                std::os::unix::process::ExitStatusExt::signal(&st),
-                Some(9),
-                "{st}"
-            );
-            return seen;
-        }
-    }
-    let st = child.wait().expect("wait");
-    panic!("posture ended ({st}) before the hook halted it:\n{seen}");
 }
 
 /// The working state as `posture state pull` prints it.

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
-use support::{Out, command, output};
+use support::{Out, command, killed, output};
 
 use posture_backend_s3::{S3Location, S3Settings};
 use posture_engine::state::{LockOptions, StateLocation};
@@ -133,6 +133,40 @@ fn state_in_s3_is_shared_between_directories_and_a_held_lock_refuses_apply_namin
     assert_eq!(o.code, 0, "{}", o.all());
     let o = run(second.path(), &["state", "show", "posture_data.a"]);
     assert!(o.stdout.contains("two"), "{}", o.all());
+}
+
+#[test]
+fn a_killed_holders_lock_expires_and_the_next_apply_takes_it_over_and_recovers() {
+    let peer = Peer::start();
+    let d = dir_with(&format!("{}{RESOURCES}", peer.backend_block()));
+    let mut cmd = command(d.path());
+    cmd.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL");
+    // kill -9 once the provider answered the first batch: the lock object
+    // and a pending intent stay in the bucket, nobody renews the lock.
+    killed(cmd, &["apply", "--auto-approve"], "applied:1");
+    let dead = peer
+        .location()
+        .lock_holder()
+        .unwrap()
+        .expect("the dead run's lock");
+    let o = run(d.path(), &["plan"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(o.stderr.contains(&dead.id), "{}", o.all());
+    // Waiting for the lock is the product's own polling: the 5 s TTL runs out.
+    let o = run(
+        d.path(),
+        &["apply", "--auto-approve", "--lock-timeout", "60s"],
+    );
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(o.stderr.contains("Recovered: "), "{}", o.all());
+    let o = run(d.path(), &["state", "list"]);
+    assert_eq!(o.stdout, "posture_data.a\nposture_data.b\n", "{}", o.all());
+    let o = run(d.path(), &["state", "history"]);
+    assert!(o.stdout.contains("lock taken over from"), "{}", o.all());
+    assert!(o.stdout.contains(&dead.id), "{}", o.all());
 }
 
 #[test]

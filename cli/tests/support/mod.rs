@@ -62,3 +62,35 @@ pub fn posture_without_aws_env(dir: &Path, args: &[&str]) -> Out {
             .env_remove("AWS_PROFILE"),
     )
 }
+
+/// Runs `posture ARGS` with `POSTURE_TEST_HALT=halt` until the hook halts
+/// it, then kills it with SIGKILL. Returns its stderr.
+pub fn killed(mut cmd: std::process::Command, args: &[&str], halt: &str) -> String {
+    let mut child = cmd
+        .args(args)
+        .env("POSTURE_TEST_HALT", halt)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start posture apply");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let mut seen = String::new();
+    use std::io::BufRead;
+    for line in std::io::BufReader::new(stderr).lines() {
+        let line = line.expect("read stderr");
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.starts_with("POSTURE_TEST_HALT: halted") {
+            // Child::kill is SIGKILL on unix: no handler, no cleanup.
+            child.kill().expect("kill -9 posture");
+            let st = child.wait().expect("wait");
+            assert_eq!(
+                std::os::unix::process::ExitStatusExt::signal(&st),
+                Some(9),
+                "{st}"
+            );
+            return seen;
+        }
+    }
+    let st = child.wait().expect("wait");
+    panic!("posture ended ({st}) before the hook halted it:\n{seen}");
+}
