@@ -187,11 +187,13 @@ async fn bundle_failing_midway_keeps_what_it_applied() {
 }
 
 /// A bundle whose first apply fails midway: the objects it created are
-/// recorded (tainted, as any create that did not complete), so the next
-/// apply replaces the bundle and destroy deletes them; none is left behind
-/// unknown to the state.
+/// recorded in its inventory, and the bundle is not tainted (its inventory
+/// says exactly what went), so the next plan updates it in place and the
+/// objects already applied keep their uids; destroy deletes them all. It
+/// used to be tainted, and the next apply deleted and recreated them all.
 #[tokio::test(flavor = "multi_thread")]
-async fn bundle_failing_midway_on_its_first_apply_is_recorded_tainted() {
+async fn bundle_failing_midway_on_its_first_apply_is_updated_in_place_keeping_the_objects_applied()
+{
     let sb = posture_sandbox::start(SandboxConfig {
         clusters: vec!["a".into()],
         nodes: 1,
@@ -217,24 +219,45 @@ async fn bundle_failing_midway_on_its_first_apply_is_recorded_tainted() {
             "{}",
             o.all()
         );
+        assert!(
+            !o.stderr.contains("recorded as tainted"),
+            "a bundle is not tainted\n{}",
+            o.all()
+        );
         assert_eq!(
             inventory(&dir, &kc),
             vec![id("c1"), id("c2"), id("c4"), id("c5")]
         );
         let o = run(&dir, &kc, &["state", "show", "kubernetes_manifests.app"]);
-        assert!(o.stdout.contains("tainted"), "{}", o.all());
+        assert_eq!(o.code, 0, "state show\n{}", o.all());
+        assert!(!o.stdout.contains("tainted"), "{}", o.all());
+        let kept: Vec<Option<String>> = ["c1", "c2", "c4", "c5"]
+            .iter()
+            .map(|n| uid(&kc, n))
+            .collect();
+        assert!(kept.iter().all(Option::is_some), "{kept:?}");
 
         std::fs::write(dir.join("bundle.yaml"), five("default")).expect("bundle");
-        let o = run(&dir, &kc, &["apply", "--auto-approve"]);
-        assert_eq!(o.code, 0, "the fixed bundle applies\n{}", o.all());
+        let o = run(&dir, &kc, &["plan"]);
+        assert_eq!(o.code, 0, "plan\n{}", o.all());
         assert!(
-            o.stdout.contains("is tainted, so must be replaced"),
-            "{}",
+            o.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+            "updated in place, not replaced\n{}",
             o.all()
         );
-        for name in ["c1", "c2", "c3", "c4", "c5"] {
-            assert!(uid(&kc, name).is_some(), "{name} is on the cluster");
-        }
+        let o = run(&dir, &kc, &["apply", "--auto-approve"]);
+        assert_eq!(o.code, 0, "the fixed bundle applies\n{}", o.all());
+        assert!(!o.stdout.contains("must be replaced"), "{}", o.all());
+        assert!(uid(&kc, "c3").is_some(), "c3 created");
+        let after: Vec<Option<String>> = ["c1", "c2", "c4", "c5"]
+            .iter()
+            .map(|n| uid(&kc, n))
+            .collect();
+        assert_eq!(kept, after, "the objects already applied are not recreated");
+        assert_eq!(
+            inventory(&dir, &kc),
+            ["c1", "c2", "c3", "c4", "c5"].map(id).to_vec()
+        );
         let o = run(&dir, &kc, &["destroy", "--auto-approve"]);
         assert_eq!(o.code, 0, "destroy\n{}", o.all());
         for name in ["c1", "c2", "c3", "c4", "c5"] {

@@ -245,10 +245,14 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
                     "{}; the object exists, but recording it in state failed: {e}",
                     error.message
                 ),
-                (None, OpKind::Create) => format!(
-                    "{}; the object exists and is recorded as tainted: the next plan replaces it",
-                    error.message
-                ),
+                (None, OpKind::Create)
+                    if provider.taints_incomplete_create(&changes[i].type_name) =>
+                {
+                    format!(
+                        "{}; the object exists and is recorded as tainted: the next plan replaces it",
+                        error.message
+                    )
+                }
                 (None, _) => format!(
                     "{}; the change was made and is recorded as it now is",
                     error.message
@@ -323,8 +327,10 @@ fn outcome_of(
         ApplyResult::Tainted { value, .. } if kind == OpKind::Delete || value.is_null() => {
             Outcome::NoChange
         }
+        // A create taints unless its type records partial progress precisely.
         ApplyResult::Tainted { value, .. } => {
-            record(provider, schema, c, r, value, kind == OpKind::Create)
+            let taints = kind == OpKind::Create && provider.taints_incomplete_create(&c.type_name);
+            record(provider, schema, c, r, value, taints)
         }
         // Nothing changed: the intent goes, the record stays as it was.
         ApplyResult::Failed(_) | ApplyResult::NotStarted => Outcome::NoChange,

@@ -255,6 +255,17 @@ pub trait Provider: Send + Sync {
         Vec::new()
     }
 
+    /// Whether a create that answered [`ApplyResult::Tainted`] leaves an
+    /// object that must be replaced (recorded tainted, as in Terraform).
+    /// A type that records its partial progress precisely (a bundle whose
+    /// state lists exactly the objects it applied) answers false: its
+    /// record is kept as it stands and the next plan updates it in place,
+    /// rather than deleting and recreating what already went.
+    fn taints_incomplete_create(&self, type_name: &str) -> bool {
+        let _ = type_name;
+        true
+    }
+
     /// The key that groups instances for batched reads and applies (the
     /// cluster, the hosted zone); `None` when every instance stands alone.
     fn batch_key(&self, type_name: &str, value: &Value) -> Option<String> {

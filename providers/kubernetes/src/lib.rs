@@ -133,6 +133,13 @@ impl Provider for KubernetesProvider {
         resource::batch_key(type_name, value)
     }
 
+    /// A bundle's inventory lists exactly the objects a failed first apply
+    /// made: the next plan applies the rest in place. Replacing it would
+    /// delete and recreate them (and a CRD's custom resources with it).
+    fn taints_incomplete_create(&self, type_name: &str) -> bool {
+        type_name != MANIFESTS
+    }
+
     async fn read(&self, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
         read::read(self, requests).await
     }
