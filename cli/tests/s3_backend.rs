@@ -230,3 +230,52 @@ fn bad_s3_settings_are_reported_at_file_line_col() {
         o.all()
     );
 }
+
+#[test]
+fn the_endpoint_comes_from_aws_endpoint_url_when_the_block_has_none() {
+    let peer = Peer::start();
+    let block = peer.backend_block().replace(
+        &format!("endpoint         = \"{}\"", peer.moto.endpoint()),
+        "",
+    );
+    let d = dir_with(&format!("{block}{RESOURCES}"));
+    let o = output(
+        command(d.path())
+            .args(["apply", "--auto-approve"])
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_ENDPOINT_URL", peer.moto.endpoint()),
+    );
+    assert_eq!(o.code, 0, "{}", o.all());
+    let st = peer.location().open(&LockOptions::new("check")).unwrap();
+    assert_eq!(st.load().unwrap().instances.len(), 2);
+}
+
+#[test]
+fn no_credentials_is_a_clear_error_that_writes_nothing() {
+    let peer = Peer::start();
+    let d = dir_with(&format!("{}{RESOURCES}", peer.backend_block()));
+    let home = tempfile::tempdir().unwrap();
+    let o = output(
+        command(d.path())
+            .args(["apply", "--auto-approve"])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true"),
+    );
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(o.stderr.contains("credentials"), "{}", o.all());
+    assert!(
+        o.stderr.contains("AWS_ACCESS_KEY_ID"),
+        "what to do: {}",
+        o.all()
+    );
+    // The SDK's Display appends a Debug dump of the whole chain.
+    assert!(!o.stderr.contains("DispatchFailure("), "{}", o.all());
+    assert!(
+        o.stderr.contains("s3://posture-cli-state/fleet/state.json"),
+        "{}",
+        o.all()
+    );
+    assert!(peer.location().lock_holder().unwrap().is_none());
+}

@@ -243,7 +243,7 @@ impl Store {
     pub(crate) fn remote<E, R>(&self, key: &str, what: &str, err: &SdkError<E, R>) -> StateError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let detail = match err {
             SdkError::ServiceError(e) => {
@@ -262,16 +262,39 @@ impl Store {
                 };
                 format!("{what} failed: {code}: {msg}{hint}")
             }
-            other => format!(
-                "{what} failed: {}",
-                aws_smithy_types::error::display::DisplayErrorContext(other)
-            ),
+            other => {
+                let text = causes(other);
+                let hint = if text.contains("no credentials") {
+                    "; give credentials: AWS_PROFILE, AWS_ACCESS_KEY_ID and \
+                     AWS_SECRET_ACCESS_KEY, or access_key/secret_key in the backend block"
+                } else if text.contains("connect") || text.contains("dns") {
+                    "; check `endpoint`/`region` and the network"
+                } else {
+                    ""
+                };
+                format!("{what} failed: {text}{hint}")
+            }
         };
         StateError::Remote {
             location: self.url(key),
             detail,
         }
     }
+}
+
+/// An error and its causes, each said once: the SDK's own Display adds
+/// a Debug dump of the whole chain, unreadable in a terminal.
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut next = err.source();
+    while let Some(e) = next {
+        let t = e.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Whether a write's condition failed: 412, or 404/409 for a conditional

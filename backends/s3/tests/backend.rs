@@ -309,3 +309,33 @@ fn workspaces_live_under_the_key_prefix() {
             .contains(&"env:/staging/app/state.json".to_string())
     );
 }
+
+#[test]
+fn objects_are_written_with_the_server_side_encryption_asked_for() {
+    let peer = Peer::start();
+    let mut s = peer.settings("state.json");
+    s.server_side_encryption = Some("AES256".into());
+    let loc = posture_backend_s3::S3Location::new(s).unwrap();
+    let a = loc.open(&opts("apply")).unwrap();
+    let id = a.record_intent(intent("posture_data.a")).unwrap();
+    a.complete_intent(&id, record("posture_data.a", "1"))
+        .unwrap();
+    a.commit(None, "apply").unwrap();
+    a.close().unwrap();
+    for key in peer.keys(&loc) {
+        let head = peer
+            .rt
+            .block_on(
+                loc.client()
+                    .head_object()
+                    .bucket(support::BUCKET)
+                    .key(&key)
+                    .send(),
+            )
+            .unwrap();
+        let sse = head
+            .server_side_encryption()
+            .map(|s| s.as_str().to_string());
+        assert_eq!(sse.as_deref(), Some("AES256"), "{key}");
+    }
+}
