@@ -43,6 +43,140 @@ fn bounded_sum(a: &BigDecimal, b: &BigDecimal) -> BigDecimal {
     round(a) + round(b)
 }
 
+/// Go's `big.Float` at cty's 512-bit precision, for the operations that
+/// must round as Terraform's do.
+mod bin512 {
+    use bigdecimal::num_bigint::BigInt;
+    use bigdecimal::{BigDecimal, One, RoundingMode, Signed, Zero};
+    use std::cmp::Ordering;
+    use std::num::NonZeroU64;
+
+    const PREC: u64 = 512;
+    /// Operands with exponents beyond this stay on the decimal path (no
+    /// 10^100000000 is ever built).
+    const MAX_SCALE: i64 = 1_000;
+
+    /// A nonzero float: sign, a 512-bit mantissa and its binary exponent.
+    struct Float {
+        neg: bool,
+        mant: BigInt,
+        exp: i64,
+    }
+
+    fn pow10(n: i64) -> BigInt {
+        BigInt::from(10u8).pow(u32::try_from(n).unwrap_or(0))
+    }
+
+    /// num / den * 2^shift rounded half-even to 512 bits (num, den > 0).
+    fn round(neg: bool, num: &BigInt, den: &BigInt, shift: i64) -> Float {
+        let mut e = i64::try_from(num.bits()).unwrap_or(0)
+            - i64::try_from(den.bits()).unwrap_or(0)
+            - PREC as i64;
+        loop {
+            // value = q * 2^(e + shift) with q = num / den / 2^e.
+            let (a, b) = if e >= 0 {
+                (num.clone(), den << e as usize)
+            } else {
+                (num << (-e) as usize, den.clone())
+            };
+            let (q, r) = (&a / &b, &a % &b);
+            match q.bits().cmp(&PREC) {
+                Ordering::Greater => e += 1,
+                Ordering::Less => e -= 1,
+                Ordering::Equal => {
+                    let mut q = q;
+                    match (&r << 1usize).cmp(&b) {
+                        Ordering::Greater => q += 1,
+                        Ordering::Equal if q.bit(0) => q += 1,
+                        _ => {}
+                    }
+                    if q.bits() > PREC {
+                        q >>= 1usize;
+                        e += 1;
+                    }
+                    return Float {
+                        neg,
+                        mant: q,
+                        exp: e + shift,
+                    };
+                }
+            }
+        }
+    }
+
+    fn from_decimal(d: &BigDecimal) -> Option<Float> {
+        let (n, scale) = d.as_bigint_and_exponent();
+        if n.is_zero() || scale.abs() > MAX_SCALE || n.bits() > 4 * MAX_SCALE as u64 {
+            return None;
+        }
+        let neg = n.is_negative();
+        let n = n.abs();
+        Some(if scale <= 0 {
+            round(neg, &(n * pow10(-scale)), &BigInt::one(), 0)
+        } else {
+            round(neg, &n, &pow10(scale), 0)
+        })
+    }
+
+    /// The exact decimal value of mant * 2^exp.
+    fn exact(mant: &BigInt, exp: i64) -> BigDecimal {
+        if exp >= 0 {
+            BigDecimal::from(mant << exp as usize)
+        } else {
+            BigDecimal::new(mant * BigInt::from(5u8).pow((-exp) as u32), -exp)
+        }
+    }
+
+    /// The shortest decimal inside the float's rounding interval (half an
+    /// ulp each side, ends included for an even mantissa), nearest first:
+    /// `big.Float.Text('f', -1)`.
+    fn shortest(f: &Float) -> BigDecimal {
+        let x = exact(&f.mant, f.exp);
+        let half = exact(&BigInt::one(), f.exp - 1);
+        let inclusive = !f.mant.bit(0);
+        let inside = |c: &BigDecimal| {
+            let d = (c - &x).abs();
+            match d.cmp(&half) {
+                Ordering::Less => true,
+                Ordering::Equal => inclusive,
+                Ordering::Greater => false,
+            }
+        };
+        let digits = x.digits();
+        let mut out = x.clone();
+        for k in 1..digits {
+            let Some(k) = NonZeroU64::new(k) else {
+                continue;
+            };
+            let near = x.with_precision_round(k, RoundingMode::HalfEven);
+            if inside(&near) {
+                out = near;
+                break;
+            }
+            let other = [RoundingMode::Down, RoundingMode::Up]
+                .into_iter()
+                .map(|m| x.with_precision_round(k, m))
+                .find(|c| inside(c));
+            if let Some(c) = other {
+                out = c;
+                break;
+            }
+        }
+        if f.neg { -out } else { out }
+    }
+
+    /// a / b rounded as cty rounds it; `None` where the decimal path is
+    /// kept (zero, or operands too large to convert).
+    pub(super) fn quotient(a: &BigDecimal, b: &BigDecimal) -> Option<BigDecimal> {
+        if a.is_zero() {
+            return Some(BigDecimal::zero());
+        }
+        let (x, y) = (from_decimal(a)?, from_decimal(b)?);
+        let q = round(x.neg != y.neg, &x.mant, &y.mant, x.exp - y.exp);
+        Some(shortest(&q))
+    }
+}
+
 /// An arbitrary-precision decimal number.
 ///
 /// ```
@@ -113,6 +247,12 @@ impl Number {
     pub fn div(&self, o: &Number) -> Option<Number> {
         if o.0.is_zero() {
             return None;
+        }
+        // As cty divides: both operands and the quotient as 512-bit binary
+        // floats, printed as the shortest decimal of the quotient's float
+        // (`1 / 3` ends in ...35, as in Terraform).
+        if let Some(q) = bin512::quotient(&self.0, &o.0) {
+            return Some(Number::new(q));
         }
         let q = (&self.0 / &o.0).with_precision_round(
             std::num::NonZeroU64::new(PRECISION).unwrap_or(std::num::NonZeroU64::MIN),
@@ -273,6 +413,31 @@ mod tests {
         // (3e199990 + 1) adds its 3, not its 1.
         let long = n(&format!("3{}1", "0".repeat(199_989)));
         assert_eq!(n("1e200000").add(&long), n("1e200000").add(&n("3e199990")));
+    }
+
+    #[test]
+    fn division_rounded_to_154_decimal_digits_not_512_bits() {
+        // Terraform 1.15.5 (conformance conv_tostring_third and friends).
+        let third = format!("0.{}5", "3".repeat(154));
+        assert_eq!(n("1").div(&n("3")).map(|q| q.to_string()), Some(third));
+        let two = format!("0.{}7", "6".repeat(153));
+        assert_eq!(n("2").div(&n("3")).map(|q| q.to_string()), Some(two));
+        // Exact quotients stay exact and short.
+        assert_eq!(
+            n("7").div(&n("2")).map(|q| q.to_string()),
+            Some("3.5".into())
+        );
+        assert_eq!(
+            n("-1").div(&n("8")).map(|q| q.to_string()),
+            Some("-0.125".into())
+        );
+        assert_eq!(n("0").div(&n("3")), Some(Number::zero()));
+        assert_eq!(
+            n("0.3").div(&n("0.1")).map(|q| q.to_string()),
+            Some("3".into())
+        );
+        // Huge operands keep the decimal path.
+        assert!(n("1e100000000").div(&n("3")).is_some());
     }
 
     #[test]
