@@ -339,3 +339,53 @@ fn objects_are_written_with_the_server_side_encryption_asked_for() {
         assert_eq!(sse.as_deref(), Some("AES256"), "{key}");
     }
 }
+
+#[test]
+fn the_test_peer_refuses_a_second_conditional_create() {
+    // The lock's safety rests on this: a peer that accepted it would let
+    // two runs hold the lock (docs/backends/s3.md).
+    let peer = Peer::start();
+    let loc = peer.location("probe.json");
+    let put = |body: &str| {
+        let req = loc
+            .client()
+            .put_object()
+            .bucket(support::BUCKET)
+            .key("probe.json.lock")
+            .if_none_match("*")
+            .body(body.as_bytes().to_vec().into());
+        peer.rt.block_on(req.send())
+    };
+    assert!(put("first").is_ok());
+    let second = put("second").err().expect("the second create is refused");
+    let status = second.raw_response().map(|r| r.status().as_u16());
+    assert_eq!(status, Some(412));
+}
+
+#[test]
+fn a_corrupt_state_object_is_named_and_left_untouched() {
+    let peer = Peer::start();
+    let loc = peer.location("state.json");
+    peer.put(&loc, "state.json", "{\"format_version\": 1, \"lin");
+    let err = loc.open(&opts("plan")).err().unwrap();
+    assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string().contains("s3://posture-state/state.json"),
+        "{err}"
+    );
+    // The lock was released and the object kept as it was.
+    assert!(loc.lock_holder().unwrap().is_none());
+    let body = peer
+        .rt
+        .block_on(
+            loc.client()
+                .get_object()
+                .bucket(support::BUCKET)
+                .key("state.json")
+                .send(),
+        )
+        .unwrap()
+        .body;
+    let bytes = peer.rt.block_on(body.collect()).unwrap().into_bytes();
+    assert_eq!(&bytes[..], b"{\"format_version\": 1, \"lin");
+}
