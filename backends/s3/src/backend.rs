@@ -10,8 +10,10 @@
 //!   completing rewrites it with its outcome, in one PUT, which is what
 //!   makes "update the record and forget the intent" atomic. The working
 //!   state is `K` plus the outcomes of completed intents based on its serial;
-//!   a commit folds them in and deletes their objects (a crash in between
-//!   leaves objects whose base serial is older than `K`'s: ignored, removed).
+//!   a commit folds them in and deletes their objects. One left completed
+//!   on an older serial than `K`'s (a crash or a refused commit in between)
+//!   is pending again: recovery reads its object back, which is right
+//!   whether or not its outcome reached a commit.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -126,7 +128,6 @@ impl S3Backend {
         let mut working = committed.clone();
         let mut pending = BTreeMap::new();
         let mut done = Vec::new();
-        let mut stale = Vec::new();
         let mut next_seq = 0;
         for k in store.list(&format!("{key}.intents/"))? {
             let Some(o) = store.get(&k)? else { continue };
@@ -140,7 +141,12 @@ impl S3Backend {
                 None => {
                     pending.insert(doc.intent.id.clone(), (k, doc.intent));
                 }
-                Some(_) if doc.base_serial < committed.serial => stale.push(k),
+                // Completed on an older serial and not cleaned up: folded
+                // into a commit (cleanup failed) or lost with a refused one.
+                // Pending again, recovery reads the object back: right either way.
+                Some(_) if doc.base_serial < committed.serial => {
+                    pending.insert(doc.intent.id.clone(), (k, doc.intent));
+                }
                 Some(out) => done.push((doc.done_seq, k, doc.intent.address, out)),
             }
         }
@@ -149,10 +155,6 @@ impl S3Backend {
         for (_, k, address, out) in done {
             apply(&mut working, &address, &out);
             completed.push(k);
-        }
-        for k in stale {
-            // Folded into a commit already; a failure here only leaves litter.
-            let _ = store.delete(&k, None);
         }
         let took_over = lock.body.took_over.clone();
         Ok(S3Backend {
@@ -232,7 +234,7 @@ impl S3Backend {
         g.committed = next.clone();
         g.working = next;
         for k in std::mem::take(&mut g.completed) {
-            // Left behind on failure: its base serial now marks it folded in.
+            // Left behind on failure: the next open makes it pending, to read back.
             let _ = self.store.delete(&k, None);
         }
         Ok(serial)

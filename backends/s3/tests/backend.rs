@@ -216,6 +216,11 @@ fn a_commit_over_a_state_changed_underneath_is_refused() {
     a.close().unwrap();
     let b = loc.open(&opts("plan")).unwrap();
     assert_eq!(b.load().unwrap().serial, 7);
+    // The refused run's outcome is not silently dropped: the intent is
+    // pending again, so recovery reads posture_data.a back from its provider.
+    let pending = b.pending_intents().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].address, "posture_data.a");
     b.close().unwrap();
 }
 
