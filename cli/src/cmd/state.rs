@@ -287,6 +287,33 @@ pub(crate) fn render_instance(
     rec: &InstanceRecord,
     providers: &posture_engine::provider::Providers,
 ) -> String {
+    // A record may hold only deposed objects (its current one deleted).
+    let mut out = if rec.attributes.is_null() && !rec.deposed.is_empty() {
+        String::new()
+    } else {
+        render_object(rec, &format!("{}:", rec.address), providers)
+    };
+    // Objects a replacement left, not deleted yet, as Terraform shows them.
+    for (key, d) in &rec.deposed {
+        let object = InstanceRecord {
+            attributes: d.attributes.clone(),
+            sensitive_paths: d.sensitive_paths.clone(),
+            tainted: false,
+            deposed: Default::default(),
+            ..rec.clone()
+        };
+        let heading = format!("{}: (deposed object {key})", rec.address);
+        out.push_str(&render_object(&object, &heading, providers));
+    }
+    out
+}
+
+/// One object of a record, under the line `# HEADING`.
+fn render_object(
+    rec: &InstanceRecord,
+    heading: &str,
+    providers: &posture_engine::provider::Providers,
+) -> String {
     let mode = match rec.mode {
         Mode::Managed => AddrMode::Managed,
         Mode::Data => AddrMode::Data,
@@ -312,8 +339,8 @@ pub(crate) fn render_instance(
         "resource"
     };
     let mut out = format!(
-        "# {}:\n{kind} \"{}\" \"{name}\" {{\n",
-        rec.address, rec.resource_type
+        "# {heading}\n{kind} \"{}\" \"{name}\" {{\n",
+        rec.resource_type
     );
     let width = attrs.keys().map(String::len).max().unwrap_or(0);
     for (k, v) in &attrs {

@@ -131,7 +131,7 @@ impl Records {
 }
 
 /// A record left with neither a current nor a deposed object is removed.
-fn settle(rec: InstanceRecord) -> Outcome {
+pub(super) fn settle(rec: InstanceRecord) -> Outcome {
     if rec.deposed.is_empty() && rec.attributes.is_null() {
         Outcome::Remove
     } else {
@@ -140,7 +140,7 @@ fn settle(rec: InstanceRecord) -> Outcome {
 }
 
 /// A deposed key: 8 hex digits, as Terraform's.
-fn new_key() -> String {
+pub(super) fn new_key() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
 }
 

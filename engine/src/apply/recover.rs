@@ -9,7 +9,9 @@
 use crate::addrs::Mode;
 use crate::plan::statecodec;
 use crate::provider::{Provider, Providers, ReadRequest, ReadResult};
-use crate::state::{Action as StateAction, Backend, InstanceRecord, Intent, Outcome};
+use crate::state::{
+    Action as StateAction, Backend, DeposedObject, InstanceRecord, Intent, Outcome,
+};
 use crate::value::{Value, codec};
 use std::sync::Arc;
 
@@ -33,9 +35,31 @@ pub async fn recover(
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The records as they stand, kept current as intents settle: an
+    // intent's outcome composes with the record at its address (the
+    // deposed objects it holds, the old object of a replacement).
+    let b = backend.clone();
+    let mut records = tokio::task::spawn_blocking(move || b.load())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?
+        .instances;
     let mut lines = Vec::new();
     for intent in pending {
-        let (outcome, line) = settle(&intent, providers).await?;
+        let existing = records.get(&intent.address).cloned();
+        let (outcome, line) = settle(&intent, providers, existing).await?;
+        match &outcome {
+            Outcome::Upsert(r) => {
+                records.insert(intent.address.clone(), (**r).clone());
+            }
+            Outcome::Remove => {
+                records.remove(&intent.address);
+            }
+            Outcome::NoChange => {}
+        }
         lines.push(format!("{}: {line}", intent.address));
         let b = backend.clone();
         let id = intent.id.clone();
@@ -47,8 +71,39 @@ pub async fn recover(
     Ok(lines)
 }
 
-/// Reads the object one intent was about and decides what state records.
-async fn settle(intent: &Intent, providers: &Providers) -> Result<(Outcome, &'static str), String> {
+/// What the intent was doing, as far as recovery composes its record.
+enum Op<'a> {
+    /// Deleting the deposed object under this key: the record's current
+    /// object is another one.
+    DeleteDeposed(&'a str),
+    /// Creating a create_before_destroy replacement: the record at the
+    /// address still holds the old object, which must stay known.
+    CreateReplacement,
+    /// Anything else: on the record's current object.
+    Current,
+}
+
+fn op_of(intent: &Intent) -> Op<'_> {
+    let j = &intent.planned;
+    if let Some(key) = j["deposed"].as_str() {
+        return Op::DeleteDeposed(key);
+    }
+    let cbd = j["create_before_destroy"].as_bool().unwrap_or(false);
+    let replacement = j["replacement"].as_bool().unwrap_or(false);
+    if intent.action == StateAction::Create && cbd && replacement {
+        Op::CreateReplacement
+    } else {
+        Op::Current
+    }
+}
+
+/// Reads the object one intent was about and decides what state records,
+/// composed with `existing`, the record at its address.
+async fn settle(
+    intent: &Intent,
+    providers: &Providers,
+    existing: Option<InstanceRecord>,
+) -> Result<(Outcome, String), String> {
     let j = &intent.planned;
     let type_name = j["type"].as_str().unwrap_or_default().to_string();
     let token = j["token"].as_str().unwrap_or_default().to_string();
@@ -105,15 +160,9 @@ async fn settle(intent: &Intent, providers: &Providers) -> Result<(Outcome, &'st
                 tainted: false,
                 deposed: Default::default(),
             };
-            Ok((
-                Outcome::Upsert(Box::new(record)),
-                "adopted the object an interrupted run left",
-            ))
+            Ok(on_found(op_of(intent), record, existing))
         }
-        Some(ReadResult::Gone) => Ok((
-            Outcome::Remove,
-            "an interrupted run left no object; forgot it",
-        )),
+        Some(ReadResult::Gone) => Ok(on_gone(op_of(intent), existing)),
         Some(ReadResult::Failed(e)) => Err(format!(
             "{}: cannot tell whether an interrupted operation happened: {}",
             intent.address, e.message
@@ -123,6 +172,93 @@ async fn settle(intent: &Intent, providers: &Providers) -> Result<(Outcome, &'st
             "{}: cannot tell whether an interrupted operation happened: the {key} provider gave no answer to the read",
             intent.address
         )),
+    }
+}
+
+/// What to record when the object the intent was about exists: `read`.
+fn on_found(
+    op: Op<'_>,
+    mut read: InstanceRecord,
+    existing: Option<InstanceRecord>,
+) -> (Outcome, String) {
+    match op {
+        // The deposed object is still there: it stays deposed, and the
+        // record's current object (another one) stays current.
+        Op::DeleteDeposed(key) => (
+            Outcome::NoChange,
+            format!(
+                "the deposed object {key} an interrupted run was deleting still exists; it stays deposed and the next apply deletes it"
+            ),
+        ),
+        // The replacement exists: it becomes current, and the old object
+        // is kept deposed until its delete completes.
+        Op::CreateReplacement => {
+            let mut line = "adopted the replacement an interrupted run created".to_string();
+            if let Some(old) = existing {
+                read.deposed = old.deposed;
+                if !old.attributes.is_null() {
+                    let key = super::deposed::new_key();
+                    line = format!(
+                        "{line}; the old object is kept as deposed object {key}, which the next apply deletes"
+                    );
+                    read.deposed.insert(
+                        key,
+                        DeposedObject {
+                            attributes: old.attributes,
+                            sensitive_paths: old.sensitive_paths,
+                        },
+                    );
+                }
+            }
+            (Outcome::Upsert(Box::new(read)), line)
+        }
+        Op::Current => {
+            read.deposed = existing.map(|r| r.deposed).unwrap_or_default();
+            (
+                Outcome::Upsert(Box::new(read)),
+                "adopted the object an interrupted run left".to_string(),
+            )
+        }
+    }
+}
+
+/// What to record when the object the intent was about does not exist.
+fn on_gone(op: Op<'_>, existing: Option<InstanceRecord>) -> (Outcome, String) {
+    match op {
+        Op::DeleteDeposed(key) => {
+            let outcome = match existing {
+                Some(mut rec) if rec.deposed.contains_key(key) => {
+                    rec.deposed.remove(key);
+                    super::deposed::settle(rec)
+                }
+                _ => Outcome::NoChange,
+            };
+            (
+                outcome,
+                format!("an interrupted run deleted the deposed object {key}; forgot it"),
+            )
+        }
+        // No replacement was made: the record keeps the old object.
+        Op::CreateReplacement => (
+            Outcome::NoChange,
+            "an interrupted run created no replacement; the existing object stays".to_string(),
+        ),
+        Op::Current => {
+            let outcome = match existing {
+                // The deposed objects still exist: the record stays for them.
+                Some(mut rec) if !rec.deposed.is_empty() => {
+                    rec.attributes = serde_json::Value::Null;
+                    rec.sensitive_paths.clear();
+                    rec.tainted = false;
+                    Outcome::Upsert(Box::new(rec))
+                }
+                _ => Outcome::Remove,
+            };
+            (
+                outcome,
+                "an interrupted run left no object; forgot it".to_string(),
+            )
+        }
     }
 }
 
@@ -207,270 +343,5 @@ fn known_or_null(v: Value) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::provider::{
-        ApplyRequest, ApplyResult, PlanRequest, PlanResponse, ProviderError, ProviderFactory,
-        ProviderSchema,
-    };
-    use crate::schema::{Attribute, Schema};
-    use crate::scope::{Evaluation, Strictness};
-    use crate::state::{LocalLocation, LockOptions, NewIntent, StateLocation};
-    use crate::value::Type;
-    use crate::workspace::Workspace;
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
-
-    /// `site_thing`s exist in region `eu-west` only; a read answers as
-    /// `answer` says, from the region the instance was configured with.
-    struct Site {
-        region: Mutex<String>,
-        answer: fn(&str, Value) -> Vec<ReadResult>,
-    }
-
-    /// Found in eu-west, echoing the request: `serial` stays unknown.
-    fn in_eu(region: &str, prior: Value) -> Vec<ReadResult> {
-        let Value::Object(mut m) = prior else {
-            return vec![ReadResult::Gone];
-        };
-        if region != "eu-west" {
-            return vec![ReadResult::Gone];
-        }
-        m.insert("made_in".into(), Value::from(region));
-        vec![ReadResult::Found(Value::Object(m))]
-    }
-
-    #[async_trait::async_trait]
-    impl Provider for Site {
-        fn name(&self) -> &str {
-            "site"
-        }
-        fn schema(&self) -> ProviderSchema {
-            let attr = |t: Type| Attribute::computed(t, "");
-            let thing = Schema {
-                attributes: BTreeMap::from([
-                    ("name".to_string(), Attribute::required(Type::String, "")),
-                    ("made_in".to_string(), attr(Type::String)),
-                    ("serial".to_string(), attr(Type::Number)),
-                ]),
-                ..Schema::default()
-            };
-            let settings = Schema {
-                attributes: BTreeMap::from([(
-                    "region".to_string(),
-                    Attribute::optional(Type::String, ""),
-                )]),
-                ..Schema::default()
-            };
-            ProviderSchema {
-                provider: settings,
-                resources: BTreeMap::from([("site_thing".to_string(), thing)]),
-                ..Default::default()
-            }
-        }
-        async fn configure(&self, settings: Value) -> Result<(), ProviderError> {
-            let r = settings.as_map().and_then(|m| m.get("region")).cloned();
-            if let (Some(r), Ok(mut g)) = (r.as_ref().and_then(Value::as_str), self.region.lock()) {
-                *g = r.to_string();
-            }
-            Ok(())
-        }
-        async fn read(&self, r: Vec<ReadRequest>) -> Vec<ReadResult> {
-            let region = self.region.lock().map(|g| g.clone()).unwrap_or_default();
-            r.into_iter()
-                .flat_map(|x| (self.answer)(&region, x.prior))
-                .collect()
-        }
-        async fn plan(&self, _r: PlanRequest) -> Result<PlanResponse, ProviderError> {
-            Err(ProviderError::new("not planned in these tests"))
-        }
-        async fn apply(&self, _r: Vec<ApplyRequest>) -> Vec<ApplyResult> {
-            Vec::new()
-        }
-        async fn import(&self, _t: &str, id: &str) -> Result<Value, ProviderError> {
-            Err(ProviderError::new(format!("cannot import {id}")))
-        }
-    }
-
-    struct Fixture {
-        dir: tempfile::TempDir,
-        backend: Arc<dyn Backend>,
-        providers: Providers,
-    }
-
-    /// A configured set of providers for `config`, and a state holding
-    /// the create intent of `site_thing.a` made through `provider`.
-    async fn fixture(
-        config: &str,
-        provider: &str,
-        answer: fn(&str, Value) -> Vec<ReadResult>,
-    ) -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("main.hcl"), config).expect("write");
-        let f: ProviderFactory = Arc::new(move || {
-            Arc::new(Site {
-                region: Mutex::new("home".into()),
-                answer,
-            }) as Arc<dyn Provider>
-        });
-        let providers = Providers::from_factories(vec![f]);
-        let ws = Workspace::load(dir.path(), &[], &BTreeMap::new());
-        assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
-        let ev = Evaluation::new(
-            &ws.tree,
-            &ws.sources,
-            &providers,
-            ws.raw_vars.clone(),
-            Strictness::Full,
-        );
-        providers.configure(&ev).await.expect("configure");
-        let loc = LocalLocation::new(dir.path().join(".posture"));
-        let backend: Arc<dyn Backend> =
-            Arc::from(loc.open(&LockOptions::new("apply")).expect("open state"));
-        let planned = Value::Object(BTreeMap::from([
-            ("name".to_string(), Value::from("a")),
-            ("made_in".to_string(), Value::Unknown(Type::String)),
-            ("serial".to_string(), Value::Unknown(Type::Number)),
-        ]));
-        backend
-            .record_intent(NewIntent {
-                address: "site_thing.a".into(),
-                action: StateAction::Create,
-                planned: serde_json::json!({
-                    "type": "site_thing",
-                    "provider": provider,
-                    "operation": "Create",
-                    "token": "posture-token-1",
-                    "prior": codec::encode(&Value::NULL),
-                    "planned": codec::encode(&planned),
-                    "dependencies": [],
-                    "create_before_destroy": false,
-                }),
-            })
-            .expect("intent");
-        Fixture {
-            dir,
-            backend,
-            providers,
-        }
-    }
-
-    /// The default configuration and `site.eu`, both in eu-west.
-    const EU: &str = r#"
-provider "site" {
-  region = "eu-west"
-}
-provider "site" {
-  alias  = "eu"
-  region = "eu-west"
-}
-resource "site_thing" "a" {
-  provider = site.eu
-  name     = "a"
-}
-"#;
-    /// The default configuration in region home, `site.eu` in eu-west.
-    const HOME: &str = r#"
-provider "site" {
-  alias  = "eu"
-  region = "eu-west"
-}
-resource "site_thing" "a" {
-  provider = site.eu
-  name     = "a"
-}
-"#;
-
-    #[tokio::test]
-    async fn an_object_read_with_unknown_parts_is_adopted_instead_of_forgotten() {
-        let f = fixture(EU, "site", in_eu).await;
-        let lines = recover(f.backend.clone(), &f.providers)
-            .await
-            .expect("recover");
-        assert_eq!(
-            lines,
-            vec!["site_thing.a: adopted the object an interrupted run left"]
-        );
-        assert!(f.backend.pending_intents().expect("pending").is_empty());
-        let st = f.backend.load().expect("load");
-        let rec = &st.instances["site_thing.a"];
-        // What the read found is recorded; what it left unknown is null
-        // (state holds no unknowns), and the token is not an attribute.
-        assert_eq!(
-            rec.attributes,
-            serde_json::json!({"name": "a", "made_in": "eu-west", "serial": null})
-        );
-        assert_eq!(rec.provider, "site");
-        drop(f.dir);
-    }
-
-    #[tokio::test]
-    async fn an_aliased_operation_is_read_through_its_own_configuration_not_the_default() {
-        // The default instance (region home) finds nothing; site.eu does.
-        let f = fixture(HOME, "site.eu", in_eu).await;
-        let lines = recover(f.backend.clone(), &f.providers)
-            .await
-            .expect("recover");
-        assert_eq!(
-            lines,
-            vec!["site_thing.a: adopted the object an interrupted run left"]
-        );
-        let st = f.backend.load().expect("load");
-        let rec = &st.instances["site_thing.a"];
-        assert_eq!(rec.provider, "site.eu");
-        assert_eq!(rec.attributes["made_in"], serde_json::json!("eu-west"));
-    }
-
-    #[tokio::test]
-    async fn an_operation_through_an_undeclared_alias_stays_pending_with_the_reason() {
-        let f = fixture(EU, "site.gone", in_eu).await;
-        let e = recover(f.backend.clone(), &f.providers)
-            .await
-            .expect_err("no configuration to read with");
-        assert!(
-            e.contains(
-                "provider configuration site.gone, which the configuration no longer declares"
-            ),
-            "{e}"
-        );
-        assert_eq!(f.backend.pending_intents().expect("pending").len(), 1);
-    }
-
-    #[tokio::test]
-    async fn a_read_without_an_answer_is_not_taken_for_a_gone_object() {
-        let f = fixture(EU, "site", |_, _| Vec::new()).await;
-        let e = recover(f.backend.clone(), &f.providers)
-            .await
-            .expect_err("no answer");
-        assert!(
-            e.contains("cannot tell whether an interrupted operation happened"),
-            "{e}"
-        );
-        assert_eq!(f.backend.pending_intents().expect("pending").len(), 1);
-        assert!(f.backend.load().expect("load").instances.is_empty());
-    }
-
-    #[test]
-    fn unknowns_become_nulls_and_unknown_set_elements_go() {
-        let v = Value::Object(BTreeMap::from([
-            ("a".to_string(), Value::Unknown(Type::String)),
-            (
-                "s".to_string(),
-                Value::set_of(
-                    Type::String,
-                    vec![Value::from("x"), Value::Unknown(Type::String)],
-                ),
-            ),
-            (
-                "l".to_string(),
-                Value::list_of(vec![Value::Unknown(Type::Number).mark_sensitive()]),
-            ),
-        ]));
-        let k = known_or_null(v);
-        assert!(k.is_wholly_known());
-        let m = k.as_map().expect("object");
-        assert!(m["a"].is_null());
-        assert_eq!(m["s"], Value::set_of(Type::String, vec![Value::from("x")]));
-        assert!(m["l"].contains_sensitive());
-    }
-}
+#[path = "recover_tests.rs"]
+mod tests;
