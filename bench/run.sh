@@ -10,7 +10,11 @@
 #   --keep          keep the temporary directory with the configurations, states and logs
 # Environment: PARALLELISM (default 10); POSTURE_TIMEOUT and TF_TIMEOUT, seconds one step may
 # take before it is stopped and reported as timed out (defaults 300 and 900); the steps after it
-# on the same configuration are then skipped.
+# on the same configuration are then skipped. REPEAT (default 1): posture's five steps run that
+# many times on each configuration, each time from an empty state, and the table shows each
+# step's median (wall time moves a lot on a loaded machine). CONFIGS (default "a b c"): which
+# configurations posture runs. POSTURE_BIN: time this binary instead of building one (to
+# compare two builds under the same load).
 #
 # Needs: cargo, python3 (with venv), GNU time at /usr/bin/time
 # (Debian: apt-get update && apt-get install -y time).
@@ -31,15 +35,21 @@ done
 parallelism=${PARALLELISM:-10}
 tf_timeout=${TF_TIMEOUT:-900}
 posture_timeout=${POSTURE_TIMEOUT:-300}
+repeat=${REPEAT:-1}
+configs=${CONFIGS:-a b c}
 
 if [[ ! -x /usr/bin/time ]]; then
   echo "GNU time is missing: apt-get update && apt-get install -y time" >&2
   exit 1
 fi
 
-echo "building posture (release)..." >&2
-(cd "$root" && cargo build --release -q -p posture-cli)
-posture="$root/target/release/posture"
+if [[ -n "${POSTURE_BIN:-}" ]]; then
+  posture=$(realpath "$POSTURE_BIN")
+else
+  echo "building posture (release)..." >&2
+  (cd "$root" && cargo build --release -q -p posture-cli)
+  posture="$root/target/release/posture"
+fi
 
 if ((terraform)); then
   venv="$root/bench/.venv"
@@ -89,7 +99,15 @@ measure() {
 }
 
 run_posture() {
-  local c=$1 d="$work/posture/$1"
+  local c=$1 d="$work/posture/$1" r
+  for ((r = 1; r <= repeat; r++)); do
+    rm -rf "$d/.posture"
+    run_posture_once "$c" "$d"
+  done
+}
+
+run_posture_once() {
+  local c=$1 d=$2
   local p=(timeout "$posture_timeout" "$posture")
   measure "$c" posture validate "$d" "${p[@]}" validate || return 0
   measure "$c" posture plan "$d" "${p[@]}" plan --parallelism "$parallelism" || return 0
@@ -111,7 +129,7 @@ run_terraform() {
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-for c in a b c; do
+for c in $configs; do
   run_posture "$c"
 done
 if ((terraform)); then
@@ -125,7 +143,11 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 python3 - "$results" <<'EOF'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-res = {(c, t, s): (float(w), int(r), int(x), float(u)) for c, t, s, w, r, x, u in rows}
+runs = {}
+for c, t, s, w, r, x, u in rows:
+    runs.setdefault((c, t, s), []).append((float(w), int(r), int(x), float(u)))
+# The median run of each step (by wall time; a failed run counts as the slowest).
+res = {k: sorted(v, key=lambda m: (m[2] != 0, m[0]))[len(v) // 2] for k, v in runs.items()}
 names = {"a": "(a) 1 + 1,000 fan-out", "b": "(b) 1,000-long chain", "c": "(c) 100,000 for_each"}
 steps = ["validate", "plan", "apply", "no-op plan", "destroy"]
 def cell(k):
