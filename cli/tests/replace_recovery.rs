@@ -2,7 +2,9 @@
 //! `posture` binary, at the exact points `POSTURE_TEST_HALT` names: the
 //! next run's recovery must keep exactly one current object and remember
 //! the old one as deposed until its delete completes, so nothing is
-//! orphaned and the next apply deletes it.
+//! orphaned and the next apply deletes it. posture_data lives only in
+//! state, so the same kills on a sandbox cluster check with kubectl that
+//! no object is left behind on the cluster.
 
 mod support;
 use support::{Out, command, killed, output, posture};
@@ -187,4 +189,87 @@ fn state_show_lists_the_deposed_objects_of_a_record_not_only_its_current_one() {
     assert!(current < deposed, "{}", o.all());
     assert!(o.stdout[current..deposed].contains(&new), "{}", o.all());
     assert!(o.stdout[deposed..].contains(&old), "{}", o.all());
+}
+
+/// A ConfigMap named `name` in default, replaced create-before-destroy by
+/// renaming it.
+fn config_map(name: &str) -> String {
+    format!(
+        "cluster \"a\" {{\n  kubeconfig = \"../kubeconfig\"\n  context    = \"a\"\n}}\n\nresource \"kubernetes_manifest\" \"cm\" {{\n  cluster = cluster.a\n  manifest = {{\n    apiVersion = \"v1\"\n    kind       = \"ConfigMap\"\n    metadata   = {{ name = \"{name}\", namespace = \"default\" }}\n    data       = {{ k = \"v\" }}\n  }}\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n"
+    )
+}
+
+/// The names of the ConfigMaps in default, as kubectl lists them.
+fn config_maps(kubeconfig: &Path) -> Vec<String> {
+    let o = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["--context", "a", "-n", "default", "get", "configmaps"])
+        .args(["-o", "jsonpath={.items[*].metadata.name}"])
+        .output()
+        .expect("run kubectl");
+    assert!(
+        o.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .filter(|n| *n != "kube-root-ca.crt")
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replacement_killed_midway_on_a_cluster_leaves_exactly_the_new_object() {
+    let sandbox = posture_sandbox::start(posture_sandbox::SandboxConfig {
+        clusters: vec!["a".into()],
+        nodes: 1,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let d = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = d.path().join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let root = d.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        // After the create, before its result is recorded; after the
+        // delete's intent, before the call; after the delete, before its
+        // result is recorded.
+        for (n, halt) in ["applied:1", "intents:2", "applied:2"].iter().enumerate() {
+            let (old, new) = (format!("old-{n}"), format!("new-{n}"));
+            let dir = root.join(format!("w{n}"));
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            let main = dir.join("main.hcl");
+            std::fs::write(&main, config_map(&old)).expect("main.hcl");
+            assert_ok(&posture(&dir, &["apply", "--auto-approve"]), "first apply");
+            std::fs::write(&main, config_map(&new)).expect("main.hcl");
+            killed(command(&dir), &["apply", "--auto-approve"], halt);
+
+            let o = posture(&dir, &["apply", "--auto-approve"]);
+            assert_ok(&o, &format!("{halt}: apply after the kill"));
+            assert_eq!(recovered(&o).len(), 1, "{halt}\n{}", o.all());
+            assert_eq!(
+                config_maps(&kubeconfig),
+                vec![new.clone()],
+                "{halt}: the old object is deleted, the new one kept\n{}",
+                o.all()
+            );
+            let rec = {
+                let o = posture(&dir, &["state", "pull"]);
+                assert_ok(&o, "state pull");
+                let st: serde_json::Value = serde_json::from_str(&o.stdout).expect("state is JSON");
+                st["instances"]["kubernetes_manifest.cm"].clone()
+            };
+            assert!(deposed_ids(&rec).is_empty(), "{halt}: {rec:#}");
+            let o = posture(&dir, &["plan", "--detailed-exitcode"]);
+            assert_eq!(o.code, 0, "{halt}: nothing left to do\n{}", o.all());
+            assert_ok(&posture(&dir, &["destroy", "--auto-approve"]), "destroy");
+            assert!(config_maps(&kubeconfig).is_empty(), "{halt}");
+        }
+    })
+    .await
+    .expect("join");
+    sandbox.shutdown().await.expect("sandbox shutdown");
 }
