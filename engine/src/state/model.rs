@@ -199,7 +199,8 @@ impl fmt::Debug for OutputValue {
     }
 }
 
-/// Identifies a recorded intent (a UUID).
+/// Identifies a recorded intent: its seq in hex, then a UUID (older
+/// databases hold bare UUIDs). Opaque to everything but the backend.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct IntentId(pub String);
