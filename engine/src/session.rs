@@ -210,6 +210,17 @@ impl Session {
             .clone()
     }
 
+    /// What a command that writes state outside a plan (`posture import`)
+    /// does first: providers configured, then what a killed run left
+    /// settled ([`Session::recovered`]). Returns how many operations were
+    /// settled.
+    ///
+    /// # Errors
+    /// As [`Session::plan`] for configuration and recovery.
+    pub async fn prepare(&self) -> Result<usize, RunError> {
+        self.settle(&self.evaluation()).await
+    }
+
     /// Configures the providers (once), then settles what a killed run
     /// left by reading: recovery needs configured providers (a Route53
     /// endpoint and keys, aliased configurations). Returns how many

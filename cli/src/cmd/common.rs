@@ -130,40 +130,6 @@ pub fn open_state(
     }
 }
 
-/// Configures every provider from its `provider` block; prints the
-/// diagnostics. Comes before [`recover`]: its reads need the settings
-/// (a Route53 endpoint and credentials) and the aliased configurations.
-pub async fn configure(
-    ws: &Workspace,
-    providers: &Providers,
-    ev: &posture_engine::scope::Evaluation<'_>,
-) -> Result<(), u8> {
-    providers.configure(ev).await.map_err(|d| {
-        print_diags(&d, &ws.sources);
-        1
-    })
-}
-
-/// Settles what a killed run left unfinished; prints what it did and
-/// returns how many operations it settled. The providers are configured
-/// first ([`configure`]).
-pub async fn recover(backend: &Arc<dyn Backend>, providers: &Providers) -> Result<usize, u8> {
-    match posture_engine::apply::recover(backend.clone(), providers).await {
-        Ok(lines) => {
-            for l in &lines {
-                eprintln!("Recovered: {l}");
-            }
-            Ok(lines.len())
-        }
-        Err(e) => {
-            eprintln!(
-                "Error: Unfinished operations from an interrupted run\n\n{e}\n\nNothing was planned. Fix the cause (often an unreachable cluster or API) and run again."
-            );
-            Err(1)
-        }
-    }
-}
-
 /// A tokio runtime for one command.
 pub fn runtime() -> Result<tokio::runtime::Runtime, u8> {
     tokio::runtime::Builder::new_multi_thread()

@@ -9,6 +9,7 @@
 use super::common::{self, LockArgs};
 use posture_engine::addrs::{InstanceKey, Mode, ResourceInstanceAddr, parse_instance};
 use posture_engine::plan::statecodec;
+use posture_engine::session::Session;
 use posture_engine::state::InstanceRecord;
 use posture_engine::workspace::Workspace;
 
@@ -57,33 +58,29 @@ fn import(a: &Args) -> Result<(), u8> {
     check_declared(&ws, &addr)?;
     let providers = common::providers();
     let type_name = &addr.resource.type_name;
-    let (Some((pname, provider)), Some(schema)) = (
-        providers.for_type(Mode::Managed, type_name),
+    let (Some(schema), true) = (
         providers.schema_of(Mode::Managed, type_name),
+        providers.for_type(Mode::Managed, type_name).is_some(),
     ) else {
-        eprintln!(
-            "Error: Unknown resource type\n\nNo provider of this posture serves resource type {type_name:?}, so {address} cannot be imported. Check the type name in the configuration."
-        );
-        return Err(1);
+        return Err(unknown_type(type_name, &address));
     };
     let backend = common::open_state(Some(&ws), "import", &a.lock)?;
     let rt = common::runtime()?;
+    let session = Session::new(ws, providers, backend);
     // The provider needs its settings (credentials, clusters) to read; then
     // what a killed run left is settled, as plan does: the address may be
     // one it was creating, and a state with pending operations is not
     // rewritten.
-    let ev = posture_engine::scope::Evaluation::new(
-        &ws.tree,
-        &ws.sources,
-        &providers,
-        ws.raw_vars.clone(),
-        posture_engine::scope::Strictness::Full,
-    );
-    rt.block_on(async {
-        common::configure(&ws, &providers, &ev).await?;
-        common::recover(&backend, &providers).await
-    })?;
-    let mut state = super::state::load(&backend)?;
+    let prepared = rt.block_on(session.prepare());
+    super::plan::print_recovered(&session);
+    if let Err(e) = prepared {
+        return Err(super::plan::report_run_error(&e, &session));
+    }
+    let (ws, providers, backend) = (session.workspace(), session.providers(), session.backend());
+    let Some((pname, provider)) = providers.for_type(Mode::Managed, type_name) else {
+        return Err(unknown_type(type_name, &address));
+    };
+    let mut state = super::state::load(backend)?;
     if state.instances.contains_key(&address) {
         eprintln!(
             "Error: Resource already managed by posture\n\nposture is already managing a remote object for {address}. To import to this address you must first remove the existing object from the state (`posture state rm {address}`)."
@@ -120,12 +117,19 @@ fn import(a: &Args) -> Result<(), u8> {
         deposed: Default::default(),
     };
     state.instances.insert(address.clone(), record);
-    super::state::commit(&backend, &state, &format!("import: {address}"))?;
+    super::state::commit(backend, &state, &format!("import: {address}"))?;
     println!("{address}: Import prepared!\n  Prepared {type_name} for import");
     println!(
         "\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in\nyour posture state and will henceforth be managed by posture. Run `posture plan`\nto compare them with their configuration."
     );
     Ok(())
+}
+
+fn unknown_type(type_name: &str, address: &str) -> u8 {
+    eprintln!(
+        "Error: Unknown resource type\n\nNo provider of this posture serves resource type {type_name:?}, so {address} cannot be imported. Check the type name in the configuration."
+    );
+    1
 }
 
 /// The resource must have a block in the configuration, and the key must
