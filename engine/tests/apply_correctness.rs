@@ -3,11 +3,11 @@
 //! ready (tainted, H1 #5), and create_before_destroy keeping the old object
 //! as a deposed record until its delete completes (H1 #3).
 
-use posture_engine::apply::{ApplyOptions, ApplyReport, apply};
-use posture_engine::plan::{Action, Plan, PlanOptions, graph, plan};
+use posture_engine::apply::{ApplyOptions, ApplyReport};
+use posture_engine::plan::{Action, Plan, PlanOptions};
 use posture_engine::provider::*;
 use posture_engine::schema::{Attribute, Schema};
-use posture_engine::scope::{Evaluation, Strictness};
+use posture_engine::session::Session;
 use posture_engine::state::{Backend, LocalLocation, LockOptions, State, StateLocation};
 use posture_engine::value::{Type, Value};
 use posture_engine::workspace::Workspace;
@@ -197,34 +197,22 @@ impl Run {
         let ws = Workspace::load(self.dir.path(), &[], &BTreeMap::new());
         assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
         let providers = Providers::new(vec![self.fake.clone() as Arc<dyn Provider>]);
-        let state = backend.load().expect("load");
-        let g = graph::build(&ws.tree).expect("graph");
-        let ev = Evaluation::new(
-            &ws.tree,
-            &ws.sources,
-            &providers,
-            ws.raw_vars.clone(),
-            Strictness::Full,
-        );
-        let (p, _) = plan(&ev, &g, &providers, &state, &PlanOptions::default())
+        // The run a user makes: checks, configure, recover, plan, apply.
+        let session = Session::new(ws, providers, backend);
+        let p = session
+            .plan(&PlanOptions::default())
             .await
-            .expect("plan");
+            .expect("plan")
+            .plan;
         if !do_apply {
             return (p, None);
         }
-        let ev = Evaluation::new(
-            &ws.tree,
-            &ws.sources,
-            &providers,
-            ws.raw_vars.clone(),
-            Strictness::Full,
-        );
         let opts = ApplyOptions {
             parallelism: 4,
             cancel: Default::default(),
             progress: None,
         };
-        let report = apply(&ev, &providers, backend, &p, &opts).await;
+        let report = session.apply(&p, &opts).await.expect("apply");
         (p, Some(report))
     }
 
