@@ -73,6 +73,19 @@ impl Workspace {
     /// Loads and evaluates everything, as `posture validate` does: returns
     /// every diagnostic, sorted.
     pub fn validate(&self, schemas: &dyn Schemas) -> Diagnostics {
+        self.validate_then(schemas, |_| Diagnostics::default())
+    }
+
+    /// As [`Workspace::validate`], then, when that found no error, `more`
+    /// on the same evaluation (every value already computed and memoised,
+    /// so later checks do not evaluate the configuration a second time);
+    /// what `more` returns is added. Diagnostics the evaluation reports
+    /// during `more` are not: they repeat the ones already collected.
+    pub fn validate_then(
+        &self,
+        schemas: &dyn Schemas,
+        more: impl FnOnce(&Evaluation<'_>) -> Diagnostics,
+    ) -> Diagnostics {
         let mut all = self.diags.clone();
         if !self.diags.has_errors() {
             let ev = self.evaluation(schemas, Strictness::Validate);
@@ -81,6 +94,9 @@ impl Workspace {
             all.extend(crate::config::providers::check_with_schemas(
                 &self.tree, schemas,
             ));
+            if !all.has_errors() {
+                all.extend(more(&ev));
+            }
         }
         all.sort_dedup();
         all

@@ -7,11 +7,11 @@
 //!
 //! [`Provider::validate`]: crate::provider::Provider::validate
 
-use crate::addrs::{ModuleInstance, ResourceInstanceAddr};
+use crate::addrs::{InstanceKey, ModuleInstance, ResourceInstanceAddr};
 use crate::config::{ModuleTree, Resource};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::provider::Providers;
-use crate::scope::{Evaluation, Strictness};
+use crate::scope::{Evaluation, Node};
 use crate::value::Value;
 use crate::workspace::Workspace;
 
@@ -19,13 +19,9 @@ use crate::workspace::Workspace;
 /// loading and evaluation checks, then the providers' checks of each
 /// instance.
 pub fn validate(ws: &Workspace, providers: &Providers) -> Diagnostics {
-    let mut all = ws.validate(providers);
-    if !all.has_errors() {
-        let ev = ws.evaluation(providers, Strictness::Validate);
-        all.extend(provider_checks(&ev, providers));
-        all.sort_dedup();
-    }
-    all
+    // One evaluation for both: the providers' checks read the instance
+    // configurations validation has just computed.
+    ws.validate_then(providers, |ev| provider_checks(ev, providers))
 }
 
 /// Each provider's [`validate`](crate::provider::Provider::validate) of every
@@ -68,15 +64,34 @@ fn check_resource(
     let Some((_, p)) = providers.for_type(r.addr.mode, &r.addr.type_name) else {
         return;
     };
+    // The resource's value holds every instance's configuration, memoised
+    // when the evaluation computed it: decoding each body again would
+    // evaluate the configuration twice.
+    let value = ev.get(&Node::Resource(mi.clone(), r.addr.clone()));
     for (key, binding) in ev.resource_expansion(mi, &r.addr).instances() {
-        let config = ev.instance_config(mi, &r.addr, binding);
+        let evaluated = match (&key, &value) {
+            (InstanceKey::None, v) => Some(v),
+            (InstanceKey::Int(i), Value::Tuple(items)) => {
+                usize::try_from(*i).ok().and_then(|i| items.get(i))
+            }
+            (InstanceKey::Str(s), Value::Object(m)) => m.get(s),
+            _ => None,
+        };
+        let fresh;
+        let config = match evaluated {
+            Some(v) => v,
+            None => {
+                fresh = ev.instance_config(mi, &r.addr, binding);
+                &fresh
+            }
+        };
         let address = ResourceInstanceAddr {
             module: mi.clone(),
             resource: r.addr.clone(),
             key,
         }
         .to_string();
-        diags.extend(instance_checks(p.as_ref(), &address, &config, r));
+        diags.extend(instance_checks(p.as_ref(), &address, config, r));
     }
 }
 
@@ -101,4 +116,50 @@ pub(crate) fn instance_checks(
         );
     }
     diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addrs::Mode;
+    use crate::schema::{Schema, Schemas};
+    use std::cell::Cell;
+
+    /// The providers' schemas, counting lookups: every instance body
+    /// decoded looks its schema up once.
+    struct Counting<'a>(&'a Providers, Cell<usize>);
+
+    impl Schemas for Counting<'_> {
+        fn schema(&self, mode: Mode, type_name: &str) -> Option<Schema> {
+            self.1.set(self.1.get() + 1);
+            self.0.schema(mode, type_name)
+        }
+        fn type_names(&self, mode: Mode) -> Vec<String> {
+            self.0.type_names(mode)
+        }
+    }
+
+    #[test]
+    fn provider_checks_evaluated_every_instance_a_second_time() {
+        let d = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            d.path().join("main.hcl"),
+            "resource \"posture_data\" \"n\" {\n  count = 50\n  input = count.index\n}\n",
+        )
+        .expect("write");
+        let ws = Workspace::load(d.path(), &[], &std::collections::BTreeMap::new());
+        let providers = Providers::new(Vec::new());
+        let counting = Counting(&providers, Cell::new(0));
+        let mut during_checks = None;
+        let diags = ws.validate_then(&counting, |ev| {
+            let before = counting.1.get();
+            let checks = provider_checks(ev, &providers);
+            during_checks = Some(counting.1.get() - before);
+            checks
+        });
+        assert!(!diags.has_errors(), "{diags:?}");
+        // Validation decoded the 50 bodies; the checks read them back.
+        assert!(counting.1.get() >= 50, "{}", counting.1.get());
+        assert_eq!(during_checks, Some(0));
+    }
 }
