@@ -417,6 +417,39 @@ where
     }
 }
 
+/// An HTTP client that loads the native root certificates when the first
+/// request needs a connection, not when the SDK client is built: every
+/// command configures the provider, most never call Route53, and loading
+/// the certificates costs more than the rest of a small no-op plan's
+/// evaluation (the SDK's own client loads them in
+/// `validate_base_client_config`, which this wrapper does not forward).
+pub(crate) fn on_first_use(
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(FirstUse(inner))
+}
+
+#[derive(Debug)]
+struct FirstUse(aws_smithy_runtime_api::client::http::SharedHttpClient);
+
+impl aws_smithy_runtime_api::client::http::HttpClient for FirstUse {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        // The inner client caches its connector: built (certificates
+        // loaded) on the first call only.
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,5 +489,45 @@ mod tests {
             let full = base.saturating_mul(1 << (attempt - 1).min(16)).min(cap);
             assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
         }
+    }
+
+    /// Counts what the SDK asks of the HTTP client it is given.
+    #[derive(Debug, Default)]
+    struct Counting {
+        prepared: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpClient for Counting {
+        fn http_connector(
+            &self,
+            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+            unreachable!("no request is made")
+        }
+        fn validate_base_client_config(
+            &self,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder,
+            _: &aws_smithy_types::config_bag::ConfigBag,
+        ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+            // Where the SDK's hyper client loads the native root certificates.
+            self.prepared.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn native_roots_loaded_without_any_route53_call() {
+        let inner = Counting::default();
+        let prepared = inner.prepared.clone();
+        let _client = aws_sdk_route53::Client::from_conf(
+            aws_sdk_route53::Config::builder()
+                .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+                .http_client(on_first_use(
+                    aws_smithy_runtime_api::client::http::SharedHttpClient::new(inner),
+                ))
+                .build(),
+        );
+        assert_eq!(prepared.load(Ordering::SeqCst), 0);
     }
 }

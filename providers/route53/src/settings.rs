@@ -120,11 +120,13 @@ impl Settings {
     /// Builds the paced, retrying client; its retries are reported to `notices`.
     pub async fn build_api(&self, mut timing: Timing, notices: Notices) -> Api {
         // rustls with ring: builds without cmake or a C toolchain beyond cc.
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
+        let http = crate::client::on_first_use(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https(),
+        );
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
             // Our own retry loop paces every attempt through the token bucket.
