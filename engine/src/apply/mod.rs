@@ -14,6 +14,7 @@ mod deposed;
 mod node;
 mod ops;
 mod recover;
+mod replan;
 
 pub use recover::recover;
 
@@ -165,7 +166,7 @@ pub async fn apply_or_abandon(
     let mut in_flight: JoinSet<TaskOutcome> = JoinSet::new();
     let parallelism = opts.parallelism.max(1);
     let mut applied_ops: HashMap<usize, Vec<OpKind>> = HashMap::new();
-    let mut bindings: Bindings = HashMap::new();
+    let mut replanner = replan::Replanner::default();
     loop {
         while in_flight.len() < parallelism
             && !opts.cancel.is_cancelled()
@@ -186,33 +187,13 @@ pub async fn apply_or_abandon(
                     OpKind::Create => (Operation::Create, Value::NULL, c.after.clone()),
                     OpKind::Update => (Operation::Update, c.before.clone(), c.after.clone()),
                 };
-                let mut config = None;
-                let mut config_error = None;
-                if kind != OpKind::Delete && !planned.is_wholly_known() {
+                let (config, config_error) = if kind == OpKind::Delete || planned.is_wholly_known()
+                {
+                    (None, None)
+                } else {
                     // Unknowns may be known now that upstream objects exist.
-                    let before = ev.error_count();
-                    if let Some(cfg) = instance_config(ev, &c.address, &mut bindings) {
-                        let new_error = (ev.error_count() > before)
-                            .then(|| {
-                                ev.diagnostics()
-                                    .0
-                                    .into_iter()
-                                    .rfind(|d| d.severity == crate::diag::Severity::Error)
-                            })
-                            .flatten();
-                        if let Some(d) = new_error {
-                            config_error = Some(format!("{}: {}", d.summary, d.detail));
-                        } else if !configured_known(
-                            &cfg,
-                            providers
-                                .schema_of(crate::addrs::Mode::Managed, &c.type_name)
-                                .as_ref(),
-                        ) {
-                            config_error = Some("a configuration value is still unknown at apply time: something it depends on was not applied".to_string());
-                        }
-                        config = Some(cfg);
-                    }
-                }
+                    replanner.fresh_config(ev, providers, c)
+                };
                 if let Some(e) = config_error {
                     replan.push(None);
                     reqs.push(ApplyRequest {
@@ -546,39 +527,4 @@ enum NodeState {
     Skipped,
     /// Done in part: the provider did not start some of it (interrupted).
     Interrupted,
-}
-
-/// True when every attribute the configuration sets is known (computed-only
-/// attributes are the provider's to fill).
-fn configured_known(cfg: &Value, schema: Option<&crate::schema::Schema>) -> bool {
-    let Some(m) = cfg.unmarked().as_map() else {
-        return cfg.is_wholly_known();
-    };
-    m.iter().all(|(k, v)| {
-        let computed_only = schema
-            .and_then(|s| s.attributes.get(k))
-            .is_some_and(|a| a.computed && !a.optional && !a.required);
-        computed_only || v.is_wholly_known()
-    })
-}
-
-/// Each instance's `each`/`count` binding, by resource, computed once per
-/// run (expansions are known at plan time and do not change during apply).
-type Bindings = HashMap<
-    (crate::addrs::ModuleInstance, crate::addrs::ResourceAddr),
-    HashMap<crate::addrs::InstanceKey, Option<(String, Value)>>,
->;
-
-fn instance_config(ev: &Evaluation<'_>, address: &str, bindings: &mut Bindings) -> Option<Value> {
-    let a = crate::addrs::parse_instance(address).ok()?;
-    let per_key = bindings
-        .entry((a.module.clone(), a.resource.clone()))
-        .or_insert_with(|| {
-            ev.resource_expansion(&a.module, &a.resource)
-                .instances()
-                .into_iter()
-                .collect()
-        });
-    let binding = per_key.get(&a.key)?.clone();
-    Some(ev.instance_config(&a.module, &a.resource, binding))
 }
