@@ -68,8 +68,48 @@ pub(crate) struct Context {
 #[derive(Debug, Default)]
 pub struct Route53Provider {
     timing: Timing,
-    ctx: RwLock<Option<Arc<Context>>>,
+    ctx: RwLock<Option<Arc<Lazy>>>,
     notices: RwLock<Notices>,
+}
+
+/// The validated settings of `configure`, and the context built from them
+/// at the first call that needs it: every command configures every
+/// provider, and building the SDK client (its configuration chain, the
+/// region lookup) costs more than a small plan without Route53 resources.
+struct Lazy {
+    settings: Settings,
+    timing: Timing,
+    notices: Notices,
+    built: tokio::sync::OnceCell<Arc<Context>>,
+}
+
+impl std::fmt::Debug for Lazy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Settings' own Debug redacts the keys.
+        f.debug_struct("Lazy")
+            .field("settings", &self.settings)
+            .field("built", &self.built.initialized())
+            .finish()
+    }
+}
+
+impl Lazy {
+    async fn get(&self) -> Arc<Context> {
+        self.built
+            .get_or_init(|| async {
+                let api = self
+                    .settings
+                    .build_api(self.timing.clone(), self.notices.clone())
+                    .await;
+                Arc::new(Context {
+                    api,
+                    wait_for_sync: self.settings.wait_for_sync,
+                    snapshots: SnapshotCache::default(),
+                })
+            })
+            .await
+            .clone()
+    }
 }
 
 impl Route53Provider {
@@ -87,17 +127,27 @@ impl Route53Provider {
         }
     }
 
+    /// The context, for tests: built by `configure` when the `testing`
+    /// feature is on, so this needs no runtime.
     #[cfg(feature = "testing")]
     pub(crate) fn context(&self) -> Result<Arc<Context>, Error> {
-        self.ctx()
+        self.lazy()?
+            .built
+            .get()
+            .cloned()
+            .ok_or(Error::NotConfigured)
     }
 
-    fn ctx(&self) -> Result<Arc<Context>, Error> {
+    fn lazy(&self) -> Result<Arc<Lazy>, Error> {
         self.ctx
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .ok_or(Error::NotConfigured)
+    }
+
+    async fn ctx(&self) -> Result<Arc<Context>, Error> {
+        Ok(self.lazy()?.get().await)
     }
 }
 
@@ -119,13 +169,16 @@ impl Provider for Route53Provider {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let api = s.build_api(self.timing.clone(), notices).await;
-        let ctx = Context {
-            api,
-            wait_for_sync: s.wait_for_sync,
-            snapshots: SnapshotCache::default(),
-        };
-        *self.ctx.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(ctx));
+        let lazy = Arc::new(Lazy {
+            settings: s,
+            timing: self.timing.clone(),
+            notices,
+            built: tokio::sync::OnceCell::new(),
+        });
+        // Tests reach the SDK client without a call first (`testing`).
+        #[cfg(feature = "testing")]
+        lazy.get().await;
+        *self.ctx.write().unwrap_or_else(|p| p.into_inner()) = Some(lazy);
         Ok(())
     }
 
@@ -159,7 +212,7 @@ impl Provider for Route53Provider {
     }
 
     async fn read(&self, requests: Vec<ReadRequest>) -> Vec<ReadResult> {
-        let ctx = match self.ctx() {
+        let ctx = match self.ctx().await {
             Ok(c) => c,
             Err(e) => {
                 return requests
@@ -189,7 +242,10 @@ impl Provider for Route53Provider {
     }
 
     async fn plan(&self, request: PlanRequest) -> Result<PlanResponse, ProviderError> {
-        let ctx = self.ctx().map_err(|e| e.for_address(&request.address))?;
+        let ctx = self
+            .ctx()
+            .await
+            .map_err(|e| e.for_address(&request.address))?;
         match request.type_name.as_str() {
             RECORD => records::plan(&ctx, request).await,
             ZONE => zone::plan(&ctx, request).await,
@@ -206,7 +262,7 @@ impl Provider for Route53Provider {
         requests: Vec<ApplyRequest>,
         interrupt: Interrupt,
     ) -> Vec<ApplyResult> {
-        let ctx = match self.ctx() {
+        let ctx = match self.ctx().await {
             Ok(c) => c,
             Err(e) => {
                 return requests
@@ -244,6 +300,7 @@ impl Provider for Route53Provider {
     async fn read_data(&self, type_name: &str, config: Value) -> Result<Value, ProviderError> {
         let ctx = self
             .ctx()
+            .await
             .map_err(|e| e.for_address(&format!("data.{type_name}")))?;
         if type_name == ZONE {
             zone_data::read_data(&ctx, config).await
@@ -253,7 +310,7 @@ impl Provider for Route53Provider {
     }
 
     async fn import(&self, type_name: &str, id: &str) -> Result<Value, ProviderError> {
-        let ctx = self.ctx().map_err(|e| e.for_address(type_name))?;
+        let ctx = self.ctx().await.map_err(|e| e.for_address(type_name))?;
         match type_name {
             RECORD => records::import(&ctx, id).await,
             ZONE => zone::import(&ctx, id).await,
