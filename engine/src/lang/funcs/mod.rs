@@ -40,8 +40,8 @@ mod sets;
 mod strings;
 #[cfg(test)]
 mod testing;
-mod util;
 mod textencoding;
+mod util;
 mod yaml;
 mod yaml_decode;
 
