@@ -165,3 +165,32 @@ fn modulo_by_zero_signum_and_pow_differed_from_terraform() {
         o.all()
     );
 }
+
+#[test]
+fn add_sub_mul_were_exact_decimals_not_512_bit_floats() {
+    let d = dir_with(LOCALS);
+    let o = console(
+        d.path(),
+        &[
+            "1.1 + 2.2",
+            "3.3 - 1.1",
+            "1.1 * 1.1",
+            "0.1 + 0.2 == 0.3",
+            "1.1 + 2.2 == 3.3",
+            "4294967297 * 4294967297",
+            "9007199254740993 - 2",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.all());
+    // Terraform 1.15.5's text for each (conformance arith_add_1_1_2_2 etc.).
+    let want = [
+        format!("3.3{}2", "0".repeat(152)),
+        format!("2.1{}8", "9".repeat(152)),
+        format!("1.21{}1", "0".repeat(151)),
+        "true".to_string(),
+        "false".to_string(),
+        "18446744082299486209".to_string(),
+        "9007199254740991".to_string(),
+    ];
+    assert_eq!(o.stdout, want.join("\n") + "\n", "{}", o.all());
+}

@@ -8,40 +8,104 @@
 use posture_engine::builtin::Builtins;
 use posture_engine::diag::SourceMap;
 use posture_engine::scope::Strictness;
-use posture_engine::value::Value;
+use posture_engine::value::{Number, Value};
 use posture_engine::workspace::Workspace;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-fn same_json(got: &serde_json::Value, want: &serde_json::Value) -> bool {
+/// Marks a number's JSON text once [`numbers_as_text`] has turned it into
+/// a string, so it can be compared exactly.
+const NUM: char = '\u{1}';
+
+/// Rewrites every number outside a string into a string holding its text
+/// (behind [`NUM`]). Terraform's `output -json` prints 155-digit numbers
+/// (`1 / 3`); serde_json would read them as f64, and its fast parser does
+/// not even give the nearest one. Done on the text, because serde_json
+/// only keeps number text with its `arbitrary_precision` feature, which
+/// would change the engine's own JSON.
+fn numbers_as_text(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_str, mut escaped) = (false, false);
+    let mut chars = json.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_str {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+        } else if c == '-' || c.is_ascii_digit() {
+            out.push_str("\"\\u0001");
+            out.push(c);
+            while let Some(&d) = chars.peek() {
+                if !(d.is_ascii_digit() || matches!(d, '.' | 'e' | 'E' | '+' | '-')) {
+                    break;
+                }
+                out.push(d);
+                chars.next();
+            }
+            out.push('"');
+        } else {
+            in_str = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A number's text as Terraform printed it, against posture's number:
+/// equal as decimals, or for a text of at most 17 significant digits
+/// (Terraform's float64 rendering of some results) equal as f64.
+fn same_number(got: &Number, want: &str) -> bool {
+    let Ok(w) = want.parse::<Number>() else {
+        return false;
+    };
+    let significant = want
+        .split(['e', 'E'])
+        .next()
+        .unwrap_or("")
+        .trim_start_matches(['-', '0', '.'])
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count();
+    *got == w || (significant <= 17 && got.to_f64() == w.to_f64())
+}
+
+/// posture's value against Terraform's JSON, numbers compared exactly.
+fn same_json(got: &Value, want: &serde_json::Value) -> bool {
     use serde_json::Value as J;
     match (got, want) {
-        (J::Number(a), J::Number(b)) => {
-            // Terraform's JSON prints non-integers as float64: compare there.
-            match (a.as_i64(), b.as_i64()) {
-                (Some(x), Some(y)) => x == y,
-                _ => a.as_f64() == b.as_f64() || a.to_string() == b.to_string(),
-            }
+        (Value::Number(n), J::String(s)) => {
+            s.strip_prefix(NUM).is_some_and(|text| same_number(n, text))
         }
-        (J::Array(a), J::Array(b)) => {
+        (Value::Sensitive(v), _) => same_json(v, want),
+        (Value::Null(_) | Value::Unknown(_), J::Null) => true,
+        (Value::Bool(a), J::Bool(b)) => a == b,
+        (Value::String(a), J::String(b)) => !b.starts_with(NUM) && a == b,
+        (Value::List(_, a) | Value::Set(_, a) | Value::Tuple(a), J::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_json(x, y))
         }
-        (J::Object(a), J::Object(b)) => {
+        (Value::Map(_, a) | Value::Object(a), J::Object(b)) => {
             a.len() == b.len()
                 && a.iter()
                     .all(|(k, v)| b.get(k).is_some_and(|w| same_json(v, w)))
         }
-        _ => got == want,
+        _ => false,
     }
 }
 
 #[test]
 fn expressions_match_terraform() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
-    let cases: Vec<serde_json::Value> =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).expect("cases.json"))
-            .expect("json");
+    let text = std::fs::read_to_string(dir.join("cases.json")).expect("cases.json");
+    let cases: Vec<serde_json::Value> = serde_json::from_str(&text).expect("json");
+    // The same cases with every number kept as its text, for comparing values.
+    let exact: Vec<serde_json::Value> =
+        serde_json::from_str(&numbers_as_text(&text)).expect("json with numbers as text");
+    assert_eq!(exact.len(), cases.len());
     let known: BTreeSet<String> = std::fs::read_to_string(dir.join("known-divergences.txt"))
         .unwrap_or_default()
         .lines()
@@ -59,7 +123,7 @@ fn expressions_match_terraform() {
     let mut failures = Vec::new();
     let mut now_passing = Vec::new();
     let mut passed = 0;
-    for c in &cases {
+    for (c, x) in cases.iter().zip(&exact) {
         let name = c["name"].as_str().unwrap_or("?").to_string();
         let expr = c["expr"].as_str().unwrap_or("");
         let file = sources.add(name.clone(), Path::new(&name), Arc::from(expr));
@@ -96,12 +160,15 @@ fn expressions_match_terraform() {
             )),
             (Ok(v), None) => {
                 let (plain, _) = v.clone().unmark_deep();
-                let vj = plain.to_json();
                 let tj = plain.ty().to_json();
                 if !plain.is_wholly_known() {
                     Some("unknown value".to_string())
-                } else if !same_json(&vj, &c["value"]) {
-                    Some(format!("value {vj} != {}", c["value"]))
+                } else if !same_json(&plain, &x["value"]) {
+                    Some(format!(
+                        "value {} != {}",
+                        posture_engine::value::render(&plain),
+                        c["value"]
+                    ))
                 } else if tj != c["type"] && !(matches!(plain, Value::Null(_))) {
                     Some(format!("type {tj} != {}", c["type"]))
                 } else {

@@ -33,6 +33,29 @@ fn span(a: &BigDecimal, b: &BigDecimal) -> i64 {
     top(a).max(top(b)).saturating_sub(low(a).min(low(b)))
 }
 
+/// Whole numbers below 10^153 are exact in a 512-bit float (2^512 is
+/// about 1.34e154), and so are their sums and products up to that size.
+const EXACT_INT_DIGITS: i64 = 153;
+
+/// No fractional digits. Not `BigDecimal::is_integer`, which builds
+/// 10^scale (10^100000000 for `1e-100000000`); a normalized number with a
+/// positive scale has a nonzero fractional digit.
+fn whole(d: &BigDecimal) -> bool {
+    low(d) >= 0
+}
+
+/// a + b as Terraform adds: exact for whole numbers below [`EXACT_INT_DIGITS`]
+/// (no conversion needed), 512-bit binary floats otherwise, and for operands
+/// too large to convert (`1e100000000`) the bounded decimal sum.
+fn sum(a: &BigDecimal, b: &BigDecimal) -> BigDecimal {
+    // The digit bound is checked before anything is expanded, so a huge
+    // exponent never reaches an exact integer sum.
+    if whole(a) && whole(b) && top(a).max(top(b)) < EXACT_INT_DIGITS {
+        return a + b;
+    }
+    bin512::sum(a, b).unwrap_or_else(|| bounded_sum(a, b))
+}
+
 /// a + b, exact within [`EXACT_DIGITS`], else to [`PRECISION`] digits of the larger.
 fn bounded_sum(a: &BigDecimal, b: &BigDecimal) -> BigDecimal {
     if a.is_zero() || b.is_zero() || span(a, b) <= EXACT_DIGITS {
@@ -165,6 +188,49 @@ mod bin512 {
         if f.neg { -out } else { out }
     }
 
+    /// Zero as `Some(None)`; `None` when the operand is too large to convert.
+    fn operand(d: &BigDecimal) -> Option<Option<Float>> {
+        if d.is_zero() {
+            return Some(None);
+        }
+        from_decimal(d).map(Some)
+    }
+
+    /// A signed integer times 2^exp, rounded to 512 bits and printed.
+    fn rounded(n: BigInt, exp: i64) -> BigDecimal {
+        if n.is_zero() {
+            return BigDecimal::zero();
+        }
+        shortest(&round(n.is_negative(), &n.abs(), &BigInt::one(), exp))
+    }
+
+    fn signed(f: &Float) -> BigInt {
+        if f.neg { -&f.mant } else { f.mant.clone() }
+    }
+
+    /// a + b as cty adds: both operands and the sum as 512-bit floats
+    /// (`1.1 + 2.2` is 3.3000…0002); `None` keeps the decimal path.
+    pub(super) fn sum(a: &BigDecimal, b: &BigDecimal) -> Option<BigDecimal> {
+        let (x, y) = match (operand(a)?, operand(b)?) {
+            (None, None) => return Some(BigDecimal::zero()),
+            (Some(x), None) | (None, Some(x)) => return Some(shortest(&x)),
+            (Some(x), Some(y)) => (x, y),
+        };
+        // Exponents are bounded by MAX_SCALE, so the shift stays a few
+        // thousand bits.
+        let e = x.exp.min(y.exp);
+        let n = (signed(&x) << (x.exp - e) as usize) + (signed(&y) << (y.exp - e) as usize);
+        Some(rounded(n, e))
+    }
+
+    /// a * b as cty multiplies (512-bit floats); `None` keeps the decimal path.
+    pub(super) fn product(a: &BigDecimal, b: &BigDecimal) -> Option<BigDecimal> {
+        let (Some(x), Some(y)) = (operand(a)?, operand(b)?) else {
+            return Some(BigDecimal::zero());
+        };
+        Some(rounded(signed(&x) * signed(&y), x.exp + y.exp))
+    }
+
     /// a / b rounded as cty rounds it; `None` where the decimal path is
     /// kept (zero, or operands too large to convert).
     pub(super) fn quotient(a: &BigDecimal, b: &BigDecimal) -> Option<BigDecimal> {
@@ -231,17 +297,29 @@ impl Number {
     pub fn to_f64(&self) -> f64 {
         self.0.to_f64().unwrap_or(f64::NAN)
     }
-    /// a + b
+    /// a + b, rounded as cty rounds it (512-bit binary floats).
     pub fn add(&self, o: &Number) -> Number {
-        Number::new(bounded_sum(&self.0, &o.0))
+        Number::new(sum(&self.0, &o.0))
     }
-    /// a - b
+    /// a - b, rounded as [`Number::add`].
     pub fn sub(&self, o: &Number) -> Number {
-        Number::new(bounded_sum(&self.0, &-&o.0))
+        Number::new(sum(&self.0, &-&o.0))
     }
-    /// a * b
+    /// a * b, rounded as cty rounds it (512-bit binary floats).
     pub fn mul(&self, o: &Number) -> Number {
-        Number::new(&self.0 * &o.0)
+        let (a, b) = (&self.0, &o.0);
+        // Whole numbers whose product is below 10^153 < 2^512 are exact as
+        // floats; skipping the conversion keeps counting loops cheap. The
+        // digit bound also keeps 1e100000000 off this path.
+        if whole(a) && whole(b) && top(a).saturating_add(top(b)) <= EXACT_INT_DIGITS {
+            return Number::new(a * b);
+        }
+        match bin512::product(a, b) {
+            Some(p) => Number::new(p),
+            // Operands beyond MAX_SCALE: exact decimals (only the short
+            // mantissas multiply), as before.
+            None => Number::new(a * b),
+        }
     }
     /// a / b; `None` when b is zero.
     pub fn div(&self, o: &Number) -> Option<Number> {
@@ -404,11 +482,9 @@ mod tests {
         assert!(big > n("1") && n("1e-100000000") < n("1"));
         assert_eq!(big.to_string(), "1e+100000000");
         assert_eq!(n("-2.5e-3000000").to_string(), "-2.5e-3000000");
-        // Within the exact span nothing changes.
-        assert_eq!(
-            n("1e400").add(&n("1")).to_string(),
-            format!("1{}1", "0".repeat(399))
-        );
+        // Convertible operands round to 512 bits, as in Terraform
+        // (conformance arith_add_1e200_one): the 1 is lost.
+        assert_eq!(n("1e400").add(&n("1")), n("1e400"));
         // Beyond it, the sum keeps 154 significant digits of the larger:
         // (3e199990 + 1) adds its 3, not its 1.
         let long = n(&format!("3{}1", "0".repeat(199_989)));
@@ -438,6 +514,61 @@ mod tests {
         );
         // Huge operands keep the decimal path.
         assert!(n("1e100000000").div(&n("3")).is_some());
+    }
+
+    #[test]
+    fn add_sub_mul_rounded_to_512_bit_floats_not_exact_decimals() {
+        // Terraform 1.15.5 (conformance arith_add_1_1_2_2 and friends).
+        let tail =
+            |head: &str, zeros: usize, last: char| format!("{head}{}{last}", "0".repeat(zeros));
+        assert_eq!(n("1.1").add(&n("2.2")).to_string(), tail("3.3", 152, '2'));
+        assert_eq!(
+            n("3.3").sub(&n("1.1")).to_string(),
+            format!("2.1{}8", "9".repeat(152))
+        );
+        assert_eq!(n("1.1").mul(&n("1.1")).to_string(), tail("1.21", 151, '1'));
+        assert_eq!(n("1.1").mul(&n("3")).to_string(), tail("3.3", 152, '2'));
+        assert_eq!(n("0.3").sub(&n("0.1")).to_string(), tail("0.2", 153, '2'));
+        assert_eq!(
+            n("-1.1").mul(&n("2.2")).to_string(),
+            tail("-2.42", 151, '3')
+        );
+        // Where the nearest float's shortest decimal is the exact one.
+        assert_eq!(n("0.1").add(&n("0.2")), n("0.3"));
+        assert_eq!(n("0.1").mul(&n("3")), n("0.3"));
+        let third = n("1").div(&n("3")).unwrap_or_else(Number::zero);
+        assert_eq!(third.mul(&n("3")), n("1"));
+        assert_eq!(
+            n("1e30").add(&n("0.5")).to_string(),
+            "1000000000000000000000000000000.5"
+        );
+        assert_eq!(n("1e200").add(&n("1")), n("1e200"));
+        assert_eq!(n("0").mul(&n("1.1")), Number::zero());
+        assert_eq!(n("1.5").sub(&n("1.5")), Number::zero());
+    }
+
+    #[test]
+    fn integers_above_2_pow_53_stay_exact_through_add_sub_mul() {
+        assert_eq!(
+            n("9007199254740993").sub(&n("2")).to_string(),
+            "9007199254740991"
+        );
+        assert_eq!(
+            n("4294967297").mul(&n("4294967297")).to_string(),
+            "18446744082299486209"
+        );
+        assert_eq!(
+            n("123456789012345678901234567890")
+                .mul(&n("987654321098765432109876543210"))
+                .to_string(),
+            "121932631137021795226185032733622923332237463801111263526900"
+        );
+        // Past the fast path's bound the float path still gives 512 bits.
+        let big = format!("1{}1", "0".repeat(100));
+        assert_eq!(
+            n(&big).mul(&n(&big)).to_string(),
+            n(&big).mul(&n(&big)).to_string()
+        );
     }
 
     #[test]
