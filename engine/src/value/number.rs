@@ -53,7 +53,16 @@ fn sum(a: &BigDecimal, b: &BigDecimal) -> BigDecimal {
     if whole(a) && whole(b) && top(a).max(top(b)) < EXACT_INT_DIGITS {
         return a + b;
     }
-    bin512::sum(a, b).unwrap_or_else(|| bounded_sum(a, b))
+    bin512::sum(a, b).unwrap_or_else(|| significant(bounded_sum(a, b)))
+}
+
+/// `d` to [`PRECISION`] significant digits, as a 512-bit float would keep
+/// about as many (`1e2000 + 1` is `1e2000`).
+fn significant(d: BigDecimal) -> BigDecimal {
+    match std::num::NonZeroU64::new(PRECISION) {
+        Some(p) if d.digits() > PRECISION => d.with_precision_round(p, RoundingMode::HalfEven),
+        _ => d,
+    }
 }
 
 /// a + b, exact within [`EXACT_DIGITS`], else to [`PRECISION`] digits of the larger.
@@ -316,9 +325,9 @@ impl Number {
         }
         match bin512::product(a, b) {
             Some(p) => Number::new(p),
-            // Operands beyond MAX_SCALE: exact decimals (only the short
-            // mantissas multiply), as before.
-            None => Number::new(a * b),
+            // Operands beyond MAX_SCALE: decimals (only the short
+            // mantissas multiply), rounded as a sum is.
+            None => Number::new(significant(a * b)),
         }
     }
     /// a / b; `None` when b is zero.
@@ -543,6 +552,11 @@ mod tests {
             "1000000000000000000000000000000.5"
         );
         assert_eq!(n("1e200").add(&n("1")), n("1e200"));
+        // Operands too large to convert keep 154 significant digits too.
+        assert_eq!(n("1e2000").add(&n("1")), n("1e2000"));
+        assert_eq!(n("1e2000").sub(&n("1")), n("1e2000"));
+        let long = n(&format!("1{}1", "0".repeat(1500)));
+        assert_eq!(long.mul(&n("1e2000")), n("1e3501"));
         assert_eq!(n("0").mul(&n("1.1")), Number::zero());
         assert_eq!(n("1.5").sub(&n("1.5")), Number::zero());
     }
