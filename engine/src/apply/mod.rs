@@ -182,17 +182,23 @@ pub async fn apply_or_abandon(
             let mut failed_early: Vec<(usize, String)> = Vec::new();
             for &(ci, kind) in &node.ops {
                 let c = &plan.changes[ci];
-                let (operation, prior, mut planned) = match kind {
-                    OpKind::Delete => (Operation::Delete, c.before.clone(), Value::NULL),
-                    OpKind::Create => (Operation::Create, Value::NULL, c.after.clone()),
-                    OpKind::Update => (Operation::Update, c.before.clone(), c.after.clone()),
+                let (operation, prior) = match kind {
+                    OpKind::Delete => (Operation::Delete, c.before.clone()),
+                    OpKind::Create => (Operation::Create, Value::NULL),
+                    OpKind::Update => (Operation::Update, c.before.clone()),
                 };
-                let (config, config_error) = if kind == OpKind::Delete || planned.is_wholly_known()
+                let (config, config_error) = if kind == OpKind::Delete || c.after.is_wholly_known()
                 {
                     (None, None)
                 } else {
                     // Unknowns may be known now that upstream objects exist.
                     replanner.fresh_config(ev, providers, c)
+                };
+                // What is planned again is replaced by the new plan: no copy.
+                let planned = if kind == OpKind::Delete || config.is_some() {
+                    Value::NULL
+                } else {
+                    c.after.clone()
                 };
                 if let Some(e) = config_error {
                     replan.push(None);
@@ -206,9 +212,6 @@ pub async fn apply_or_abandon(
                     });
                     failed_early.push((reqs.len() - 1, e));
                     continue;
-                }
-                if config.is_none() && kind != OpKind::Delete {
-                    planned = c.after.clone();
                 }
                 replan.push(config);
                 reqs.push(ApplyRequest {
@@ -254,10 +257,12 @@ pub async fn apply_or_abandon(
                 });
                 continue;
             };
+            // Without their values: the requests carry those, and a copy
+            // of every object per task doubled apply's peak memory.
             let changes: Vec<ResourceChange> = node
                 .ops
                 .iter()
-                .map(|(ci, _)| plan.changes[*ci].clone())
+                .map(|(ci, _)| without_values(&plan.changes[*ci]))
                 .collect();
             let kinds: Vec<(usize, OpKind)> = node.ops.clone();
             let backend = backend.clone();
@@ -448,6 +453,27 @@ pub async fn apply_or_abandon(
         }
     }
     report
+}
+
+/// `c` without its objects and plan notes: what a node's task needs to
+/// record intents and results (address, type, provider, action, lifecycle).
+fn without_values(c: &ResourceChange) -> ResourceChange {
+    ResourceChange {
+        address: c.address.clone(),
+        data: c.data,
+        type_name: c.type_name.clone(),
+        provider: c.provider.clone(),
+        action: c.action,
+        reason: None,
+        before: Value::NULL,
+        after: Value::NULL,
+        replace_paths: Vec::new(),
+        dependencies: c.dependencies.clone(),
+        create_before_destroy: c.create_before_destroy,
+        notes: Vec::new(),
+        tainted: c.tainted,
+        deposed: c.deposed.clone(),
+    }
 }
 
 /// The records deposed objects compose in (loaded only when the plan

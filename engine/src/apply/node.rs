@@ -81,12 +81,18 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
             continue;
         }
         if let Some(config) = cfg {
+            // Only a marked configuration is kept, to mark what is planned.
+            let marks = if config.contains_sensitive() {
+                config.clone()
+            } else {
+                Value::NULL
+            };
             let r = &reqs[i];
             let planned = provider.plan(PlanRequest {
                 address: r.address.clone(),
                 type_name: r.type_name.clone(),
                 prior: r.prior.clone(),
-                config: config.clone(),
+                config,
             });
             // No intent is recorded yet: a plan cut short changed nothing.
             let planned = tokio::select! {
@@ -97,7 +103,7 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
                 }
             };
             match planned {
-                Ok(p) => reqs[i].planned = p.planned.with_marks_of(&config),
+                Ok(p) => reqs[i].planned = p.planned.with_marks_of(&marks),
                 Err(e) => {
                     results.push((kinds[i].0, kinds[i].1, OpResult::Failed(e.message)));
                     continue;
@@ -136,7 +142,28 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
         Ok(Err(e)) => return store_failed(node, results, &kinds, &live, &e.to_string()),
         Err(e) => return store_failed(node, results, &kinds, &live, &e.to_string()),
     };
-    let batch: Vec<ApplyRequest> = live.iter().map(|&i| reqs[i].clone()).collect();
+    // The requests move into the call; of each planned value only what
+    // carries marks is kept, for the answer and the record (an unmarked
+    // value marks nothing: null stands in for it).
+    let marks: Vec<Value> = reqs
+        .iter()
+        .map(|r| {
+            if r.planned.contains_sensitive() {
+                r.planned.clone()
+            } else {
+                Value::NULL
+            }
+        })
+        .collect();
+    let mut sent = vec![false; reqs.len()];
+    for &i in &live {
+        sent[i] = true;
+    }
+    let batch: Vec<ApplyRequest> = reqs
+        .into_iter()
+        .zip(&sent)
+        .filter_map(|(r, s)| s.then_some(r))
+        .collect();
     let answers = match answers_or_abandon(provider.as_ref(), batch, interrupt).await {
         Some(a) => a,
         None => {
@@ -175,9 +202,9 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
         .into_iter()
         .zip(&live)
         .map(|(a, &i)| match a {
-            ApplyResult::Applied(v) => ApplyResult::Applied(v.with_marks_of(&reqs[i].planned)),
+            ApplyResult::Applied(v) => ApplyResult::Applied(v.with_marks_of(&marks[i])),
             ApplyResult::Tainted { value, error } => ApplyResult::Tainted {
-                value: value.with_marks_of(&reqs[i].planned),
+                value: value.with_marks_of(&marks[i]),
                 error,
             },
             other => other,
@@ -193,7 +220,7 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
             provider.as_ref(),
             &schema,
             &changes[i],
-            &reqs[i],
+            &marks[i],
             kinds[i].1,
             answer,
         );
@@ -308,7 +335,7 @@ fn outcome_of(
     provider: &dyn Provider,
     schema: &crate::schema::Schema,
     c: &ResourceChange,
-    r: &ApplyRequest,
+    planned: &Value,
     kind: OpKind,
     answer: &ApplyResult,
 ) -> Outcome {
@@ -321,7 +348,7 @@ fn outcome_of(
                 Outcome::Remove
             }
         }
-        ApplyResult::Applied(v) => record(provider, schema, c, r, v, false),
+        ApplyResult::Applied(v) => record(provider, schema, c, planned, v, false),
         // Only a create taints: an object updated in place keeps what it
         // was, as in Terraform, and its record the change made.
         ApplyResult::Tainted { value, .. } if kind == OpKind::Delete || value.is_null() => {
@@ -330,7 +357,7 @@ fn outcome_of(
         // A create taints unless its type records partial progress precisely.
         ApplyResult::Tainted { value, .. } => {
             let taints = kind == OpKind::Create && provider.taints_incomplete_create(&c.type_name);
-            record(provider, schema, c, r, value, taints)
+            record(provider, schema, c, planned, value, taints)
         }
         // Nothing changed: the intent goes, the record stays as it was.
         ApplyResult::Failed(_) | ApplyResult::NotStarted => Outcome::NoChange,
@@ -344,13 +371,13 @@ fn record(
     provider: &dyn Provider,
     schema: &crate::schema::Schema,
     c: &ResourceChange,
-    r: &ApplyRequest,
+    planned: &Value,
     v: &Value,
     tainted: bool,
 ) -> Outcome {
     let (attrs, mut sensitive_paths) = statecodec::to_state(v, schema);
     // What the configuration marked stays marked, whatever the provider returned.
-    sensitive_paths.extend(statecodec::sensitive_paths(&r.planned, schema));
+    sensitive_paths.extend(statecodec::sensitive_paths(planned, schema));
     sensitive_paths.sort();
     sensitive_paths.dedup();
     Outcome::Upsert(Box::new(crate::state::InstanceRecord {
