@@ -145,16 +145,7 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
     // The requests move into the call; of each planned value only what
     // carries marks is kept, for the answer and the record (an unmarked
     // value marks nothing: null stands in for it).
-    let marks: Vec<Value> = reqs
-        .iter()
-        .map(|r| {
-            if r.planned.contains_sensitive() {
-                r.planned.clone()
-            } else {
-                Value::NULL
-            }
-        })
-        .collect();
+    let marks: Vec<Value> = reqs.iter().map(|r| marks_of(&r.planned)).collect();
     let mut sent = vec![false; reqs.len()];
     for &i in &live {
         sent[i] = true;
@@ -294,6 +285,17 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
         node,
         results,
         state_error: store_err,
+    }
+}
+
+/// What of a planned value marks the answer and the record: the value
+/// when it carries sensitive marks, else null (which marks nothing, and
+/// adds no sensitive path beyond the schema's).
+fn marks_of(planned: &Value) -> Value {
+    if planned.contains_sensitive() {
+        planned.clone()
+    } else {
+        Value::NULL
     }
 }
 
@@ -438,4 +440,41 @@ async fn answers_or_abandon(
     // A provider that honours abandoning answers at once, keeping what it
     // knows; one that does not is dropped after the grace.
     tokio::time::timeout(ABANDON_GRACE, call).await.ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    /// The requests move into the provider call and only [`marks_of`] is
+    /// kept: what the answer and the record are marked with must be what
+    /// the whole planned value gave, marked or not.
+    #[test]
+    fn requests_moved_into_the_call_keep_their_marks_in_the_answer_and_the_record() {
+        let schema = crate::builtin::posture_data_schema();
+        let answer = object(&[("input", Value::from("a")), ("id", Value::from("x"))]);
+        let plain = object(&[("input", Value::from("a"))]);
+        let marked = object(&[("input", Value::from("a").mark_sensitive())]);
+        for planned in [plain, marked] {
+            let kept = marks_of(&planned);
+            assert_eq!(
+                answer.clone().with_marks_of(&kept).contains_sensitive(),
+                planned.contains_sensitive()
+            );
+            assert_eq!(
+                statecodec::sensitive_paths(&kept, &schema),
+                statecodec::sensitive_paths(&planned, &schema)
+            );
+        }
+        assert!(marks_of(&object(&[("input", Value::from("a"))])).is_null());
+    }
 }
