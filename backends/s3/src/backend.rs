@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use posture_engine::state::{
-    Backend, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo, MAX_SERIAL,
-    NewIntent, Outcome, OutputValue, State, StateError, decode, encode, encode_compact,
+    Backend, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo, NewIntent,
+    Outcome, OutputValue, State, StateError, decode, encode, encode_compact, next_serial,
 };
 use serde::{Deserialize, Serialize};
 
@@ -239,18 +239,6 @@ impl S3Backend {
         }
         Ok(serial)
     }
-
-    fn next_serial(serial: u64) -> Result<u64> {
-        if serial >= MAX_SERIAL {
-            return Err(StateError::SerialTooLarge {
-                serial,
-                max: MAX_SERIAL,
-                advice: "nothing was committed: `posture state pull` the state, set its \
-                         \"serial\" lower, and `posture state push --force` it",
-            });
-        }
-        Ok(serial + 1)
-    }
 }
 
 impl Backend for S3Backend {
@@ -345,7 +333,7 @@ impl Backend for S3Backend {
             return Ok(g.committed.serial);
         }
         let mut next = g.working.clone();
-        next.serial = Self::next_serial(g.committed.serial)?;
+        next.serial = next_serial(g.committed.serial)?;
         self.write_commit(&mut g, next, summary)
     }
 
@@ -394,18 +382,7 @@ impl Backend for S3Backend {
 
     fn push(&self, json: &str, force: bool) -> Result<u64> {
         self.lock.check()?;
-        let pushed = decode(json, "in the pushed file").map_err(|e| match e {
-            StateError::Corrupt { detail, .. } => StateError::InvalidPush { detail },
-            other => other,
-        })?;
-        if pushed.serial >= MAX_SERIAL {
-            return Err(StateError::SerialTooLarge {
-                serial: pushed.serial,
-                max: MAX_SERIAL,
-                advice: "nothing was changed: set \"serial\" in the file to the current serial \
-                         (`posture state history`) or lower, and push it with --force",
-            });
-        }
+        let pushed = posture_engine::state::decode_push(json)?;
         let mut g = self.guard();
         let current = g.working.clone();
         if !force {
@@ -431,7 +408,7 @@ impl Backend for S3Backend {
                 });
             }
         }
-        let serial = match Self::next_serial(current.serial) {
+        let serial = match next_serial(current.serial) {
             Ok(next) => pushed.serial.max(next),
             Err(_) if force => pushed.serial,
             Err(e) => return Err(e),
@@ -466,7 +443,7 @@ impl Backend for S3Backend {
             return Ok(current.serial);
         }
         let mut next = state.clone();
-        next.serial = Self::next_serial(g.committed.serial)?;
+        next.serial = next_serial(g.committed.serial)?;
         self.write_commit(&mut g, next, summary)
     }
 

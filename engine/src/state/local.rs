@@ -329,8 +329,34 @@ struct CommitWrite<'a> {
 /// read numbers as doubles (jq, JavaScript) read it exactly.
 pub const MAX_SERIAL: u64 = (1 << 53) - 1;
 
-/// The serial after `serial`, or the refusal when it cannot grow.
-fn next_serial(serial: u64) -> Result<u64> {
+/// A state file given to `posture state push`, decoded and checked the same
+/// way for every backend.
+///
+/// # Errors
+/// [`StateError::InvalidPush`] for a file that is not a state,
+/// [`StateError::SerialTooLarge`] for a serial that could not grow.
+pub fn decode_push(json: &str) -> Result<State> {
+    let pushed = decode(json, "in the pushed file").map_err(|e| match e {
+        StateError::Corrupt { detail, .. } => StateError::InvalidPush { detail },
+        other => other,
+    })?;
+    if pushed.serial >= MAX_SERIAL {
+        return Err(StateError::SerialTooLarge {
+            serial: pushed.serial,
+            max: MAX_SERIAL,
+            advice: "nothing was changed: set \"serial\" in the file to the current serial \
+                     (`posture state history`) or lower, and push it with --force",
+        });
+    }
+    Ok(pushed)
+}
+
+/// The serial after `serial`, or the refusal when it cannot grow (every
+/// backend's commit).
+///
+/// # Errors
+/// [`StateError::SerialTooLarge`] at [`MAX_SERIAL`].
+pub fn next_serial(serial: u64) -> Result<u64> {
     if serial >= MAX_SERIAL {
         return Err(StateError::SerialTooLarge {
             serial,
@@ -462,18 +488,7 @@ impl Backend for LocalBackend {
 
     fn push(&self, json: &str, force: bool) -> Result<u64> {
         self.lock.check()?;
-        let pushed = decode(json, "in the pushed file").map_err(|e| match e {
-            StateError::Corrupt { detail, .. } => StateError::InvalidPush { detail },
-            other => other,
-        })?;
-        if pushed.serial >= MAX_SERIAL {
-            return Err(StateError::SerialTooLarge {
-                serial: pushed.serial,
-                max: MAX_SERIAL,
-                advice: "nothing was changed: set \"serial\" in the file to the current serial \
-                         (`posture state history`) or lower, and push it with --force",
-            });
-        }
+        let pushed = decode_push(json)?;
         let _g = self.guard();
         let current = self.load_unlocked()?;
         if !force {
