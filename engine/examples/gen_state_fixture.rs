@@ -1,7 +1,7 @@
 //! Writes the 10,000-instance state fixture:
 //! `cargo run -p posture-engine --example gen_state_fixture -- state-fixtures/v1/large-10000.json`
 
-#[path = "../tests/support/large_state.rs"]
+#[path = "../tests/it/support/large_state.rs"]
 mod large_state;
 
 fn main() -> std::process::ExitCode {

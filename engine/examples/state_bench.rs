@@ -2,7 +2,7 @@
 //! `cargo run --release -p posture-engine --example state_bench`
 //! (numbers go to docs/benchmarks.md; tests never assert on time).
 
-#[path = "../tests/support/large_state.rs"]
+#[path = "../tests/it/support/large_state.rs"]
 mod large_state;
 
 use std::time::{Duration, Instant};

@@ -4,8 +4,7 @@
 //! for references that name no usable configuration. `provider =
 //! nonsense.whatever` used to be parsed, ignored, and pass validate and plan.
 
-mod support;
-use support::posture_without_aws_env as posture;
+use super::support::posture_without_aws_env as posture;
 
 use posture_provider_route53::testing::MotoServer;
 use std::io::{Read, Write};

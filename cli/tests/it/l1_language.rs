@@ -4,11 +4,10 @@
 //! functions users bring from Terraform. Expected values are Terraform
 //! 1.15.5's (engine/tests/conformance/cases.json has the same cases).
 
-mod support;
 
 use std::fs::File;
 use std::path::Path;
-use support::{Out, command, output, posture};
+use super::support::{Out, command, output, posture};
 
 const LOCALS: &str = r#"
 locals {

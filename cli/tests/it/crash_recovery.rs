@@ -10,8 +10,7 @@
 //! plan and apply of a Route53 workspace failed with "the route53 provider
 //! is not configured", for good.
 
-mod support;
-use support::{Out, command, killed, output};
+use super::support::{Out, command, killed, output};
 
 use posture_provider_route53::testing::MotoServer;
 use std::io::{Read, Write};

@@ -2,8 +2,7 @@
 //! deep values, serials that wrap, damaged lock files, a database that lost
 //! committed history; and the reasons `state mv` and `state push` give.
 
-mod support;
-use support::{Out, posture};
+use super::support::{Out, posture};
 
 use std::path::Path;
 

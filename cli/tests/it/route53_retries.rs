@@ -4,8 +4,7 @@
 //! endpoint. It used to wait 105.7 s in silence and end in a 500-character
 //! debug dump of the SDK's error.
 
-mod support;
-use support::posture_without_aws_env as posture;
+use super::support::posture_without_aws_env as posture;
 
 use std::path::Path;
 

@@ -4,9 +4,8 @@
 //! delete stays in state as a deposed object until a later apply deletes it
 //! (H1 #3).
 
-mod support;
 
-use support::posture;
+use super::support::posture;
 
 /// A Deployment whose rollout is waited for `timeout`; `wait` false drops the block.
 fn deployment(wait: bool) -> String {

@@ -2,8 +2,7 @@
 //! `force-unlock`: the real binary in temporary directories, with state made
 //! by `posture apply --auto-approve` on small `posture_data` configurations.
 
-mod support;
-use support::{Out, posture};
+use super::support::{Out, posture};
 
 use posture_engine::state::{LocalLocation, LockOptions, StateLocation, read_lock};
 use std::path::Path;

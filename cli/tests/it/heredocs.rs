@@ -3,10 +3,9 @@
 //! engine/tests/conformance, whose values Terraform produced), and the
 //! parser defects that let a heredoc swallow the configuration after it.
 
-mod support;
 
 use std::path::Path;
-use support::{Out, posture};
+use super::support::{Out, posture};
 
 fn write(dir: &Path, src: &str) {
     std::fs::write(dir.join("main.hcl"), src).expect("write main.hcl");

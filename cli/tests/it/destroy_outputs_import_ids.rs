@@ -2,8 +2,7 @@
 //! read no resource attribute (they used to survive it); `import` refuses an
 //! empty or blank id (it used to adopt the instance with id "").
 
-mod support;
-use support::{Out, posture};
+use super::support::{Out, posture};
 
 use std::path::Path;
 

@@ -6,8 +6,7 @@
 //! before the failure, and destroy deletes every object, those of the failed
 //! run included.
 
-mod support;
-use support::{Out, command, output};
+use super::support::{Out, command, output};
 
 use posture_sandbox::SandboxConfig;
 use std::path::Path;

@@ -7,8 +7,7 @@
 //! ("no such file", "the file is empty"); `kubeconfig_errors_say_why_in_words`
 //! pins each message whole.
 
-mod support;
-use support::{Out, posture};
+use super::support::{Out, posture};
 
 use std::path::Path;
 

@@ -6,8 +6,7 @@
 //! state, so the same kills on a sandbox cluster check with kubectl that
 //! no object is left behind on the cluster.
 
-mod support;
-use support::{Out, command, killed, output, posture};
+use super::support::{Out, command, killed, output, posture};
 
 use std::path::Path;
 

@@ -1,7 +1,6 @@
 //! plan / apply / destroy end to end with posture_data.
 
-mod support;
-use support::{Out, posture};
+use super::support::{Out, posture};
 
 use std::path::Path;
 

@@ -3,8 +3,7 @@
 //! chunk ends up recorded exactly once. Speed itself is measured by
 //! bench/run.sh, never asserted here.
 
-mod support;
-use support::posture;
+use super::support::posture;
 
 #[test]
 fn an_apply_spanning_several_state_transactions_records_every_instance_once() {

@@ -1,8 +1,7 @@
 //! Issue H1 through the binary: targeted destroy, nested ignore_changes,
 //! unknown resource types in plan/apply, provider validation.
 
-mod support;
-use support::{Out, posture};
+use super::support::{Out, posture};
 
 use std::path::Path;
 

@@ -5,8 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-use support::{Out, command, killed, output};
+use super::support::{Out, command, killed, output};
 
 use posture_backend_s3::{S3Location, S3Settings};
 use posture_engine::state::{LockOptions, StateLocation};

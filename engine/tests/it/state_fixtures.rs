@@ -1,14 +1,13 @@
 //! The 10,000-instance fixture: reproducible from its generator, and loads,
 //! commits and reads back whole through the local backend.
 
-mod support;
 
 use std::path::PathBuf;
 
 use posture_engine::state::{
     Backend, LocalBackend, LockOptions, OutputValue, decode, encode_compact,
 };
-use support::large_state::{LARGE_LINEAGE, large_state};
+use super::support::large_state::{LARGE_LINEAGE, large_state};
 
 fn large_fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../state-fixtures/v1/large-10000.json")
