@@ -1,6 +1,6 @@
 //! Benchmark of one sandbox cluster (not a test): GETs per second over HTTPS keep-alive
 //! connections, and the time to LIST 10,000 ConfigMaps.
-//! `cargo run --release -p posture-sandbox --example bench`; numbers go to docs/sandbox.md.
+//! `cargo run --release -p posture-sandbox --example sandbox_bench`; numbers go to docs/sandbox.md.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

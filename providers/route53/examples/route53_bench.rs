@@ -4,7 +4,7 @@
 //! Prints calls per operation and wall time for each phase.
 //!
 //! ```text
-//! cargo run --release -p posture-provider-route53 --features testing --example bench -- 10000 5
+//! cargo run --release -p posture-provider-route53 --features testing --example route53_bench -- 10000 5
 //! ```
 //! Needs moto (scripts/install-moto.sh). The engine-driven benchmark of
 //! issue R1 replaces this once the engine's apply exists.
