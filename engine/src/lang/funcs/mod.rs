@@ -30,6 +30,7 @@ mod datetime;
 mod encoding;
 mod filesystem;
 mod format;
+mod godeflate;
 mod gofmt;
 pub mod limits;
 mod numeric;

@@ -8,7 +8,6 @@ use super::util::{Table, arg_err, p, reg};
 use super::{FuncCtx, FuncError};
 use crate::value::{Type, Value};
 use base64::Engine as _;
-use std::io::Write as _;
 
 pub(super) fn register(t: &mut Table) {
     let s = || Type::String;
@@ -29,43 +28,10 @@ pub(super) fn register(t: &mut Table) {
     );
 }
 
-/// Go's gzip writer at the default level: a header without name or mtime
-/// (`1f 8b 08 00 00000000 00 ff`), the deflate data ended as Go's
-/// `Close` ends it (a sync-flushed block, then an empty final stored
-/// block), CRC-32 and length. Short inputs give Terraform's bytes exactly;
-/// longer ones may choose other Huffman codes than Go's compressor does,
-/// and decompress to the same text (docs/functions.md).
-pub(super) fn gzip_like_go(data: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let mut deflate = flate2::Compress::new(flate2::Compression::new(6), false);
-    let mut body = Vec::new();
-    let mut consumed = 0;
-    loop {
-        body.reserve(data.len() - consumed + data.len() / 8 + 128);
-        deflate
-            .compress_vec(&data[consumed..], &mut body, flate2::FlushCompress::Sync)
-            .map_err(|e| e.to_string())?;
-        consumed = usize::try_from(deflate.total_in()).unwrap_or(data.len());
-        // A flush that did not fill the buffer has written everything.
-        if consumed >= data.len() && body.len() < body.capacity() {
-            break;
-        }
-    }
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
-    let mut crc = flate2::Crc::new();
-    crc.update(data);
-    out.write_all(&crc.sum().to_le_bytes())
-        .map_err(|e| e.to_string())?;
-    // ISIZE is the length modulo 2^32 (RFC 1952).
-    out.extend_from_slice(&((data.len() as u64 & 0xffff_ffff) as u32).to_le_bytes());
-    Ok(out)
-}
-
 fn base64gzip(_: &FuncCtx<'_>, a: Vec<Value>) -> Result<Value, FuncError> {
     let s = a[0].as_str().unwrap_or_default();
-    let gz = gzip_like_go(s.as_bytes())
-        .map_err(|e| super::util::fail(format!("failed to write gzip raw data: {e}")))?;
+    // Go's compressor, ported, so the string is Terraform's byte for byte.
+    let gz = super::godeflate::gzip(s.as_bytes());
     Ok(Value::String(
         base64::engine::general_purpose::STANDARD.encode(gz),
     ))
