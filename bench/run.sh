@@ -12,8 +12,9 @@
 # take before it is stopped and reported as timed out (defaults 300 and 900); the steps after it
 # on the same configuration are then skipped. REPEAT (default 1): posture's five steps run that
 # many times on each configuration, each time from an empty state, and the table shows each
-# step's median (wall time moves a lot on a loaded machine). CONFIGS (default "a b c"): which
-# configurations posture runs. POSTURE_BIN: time this binary instead of building one (to
+# step's median (wall time moves a lot on a loaded machine); Terraform's steps too. CONFIGS
+# (default "a b c"): which configurations posture runs; TF_CONFIGS (default "a b", plus c with
+# --terraform-c): which ones Terraform runs. POSTURE_BIN: time this binary instead of building one (to
 # compare two builds under the same load).
 #
 # Needs: cargo, python3 (with venv), GNU time at /usr/bin/time
@@ -117,10 +118,18 @@ run_posture_once() {
 }
 
 run_terraform() {
-  local c=$1 d="$work/terraform/$1"
-  local t=(timeout "$tf_timeout" "${tf[@]}")
+  local c=$1 d="$work/terraform/$1" r
   # init is not timed: posture has no equivalent step (terraform_data needs no download).
   (cd "$d" && "${tf[@]}" init -input=false -no-color >"$work/terraform-$c-init.log" 2>&1)
+  for ((r = 1; r <= repeat; r++)); do
+    rm -rf "$d/terraform.tfstate" "$d/terraform.tfstate.backup"
+    run_terraform_once "$c" "$d"
+  done
+}
+
+run_terraform_once() {
+  local c=$1 d=$2
+  local t=(timeout "$tf_timeout" "${tf[@]}")
   measure "$c" terraform validate "$d" "${t[@]}" validate -no-color || return 0
   measure "$c" terraform plan "$d" "${t[@]}" plan -input=false -no-color -parallelism="$parallelism" || return 0
   measure "$c" terraform apply "$d" "${t[@]}" apply -input=false -no-color -auto-approve -parallelism="$parallelism" || return 0
@@ -133,9 +142,11 @@ for c in $configs; do
   run_posture "$c"
 done
 if ((terraform)); then
-  run_terraform a
-  run_terraform b
-  if ((terraform_c)); then run_terraform c; fi
+  tf_configs=${TF_CONFIGS:-a b}
+  if ((terraform_c)); then tf_configs="$tf_configs c"; fi
+  for c in $tf_configs; do
+    run_terraform "$c"
+  done
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
