@@ -161,7 +161,8 @@ fn kill_9_mid_apply_then_the_next_run_does_exactly_the_rest() {
     .expect("config");
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
         .args([
-            "kill_9_mid_apply_then_the_next_run_does_exactly_the_rest",
+            // The harness names a test by its path in the test binary.
+            "it::crash_apply::kill_9_mid_apply_then_the_next_run_does_exactly_the_rest",
             "--exact",
             "--nocapture",
             "--test-threads=1",

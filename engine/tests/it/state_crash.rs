@@ -77,7 +77,9 @@ fn run_child(dir: &Path, pause_at: Option<usize>, commits: bool) {
 
 fn spawn_child(test_name: &str, dir: &Path, pause_at: Option<usize>, commits: bool) -> Child {
     let mut cmd = Command::new(std::env::current_exe().expect("test binary path"));
-    cmd.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+    // The harness names a test by its path in the test binary.
+    let exact = format!("it::state_crash::{test_name}");
+    cmd.args([exact.as_str(), "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_DIR, dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
