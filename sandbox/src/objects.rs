@@ -86,6 +86,15 @@ fn is_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// A part of a DNS-1123 subdomain between dots: a label of any length.
+fn is_subdomain_part(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
 /// Whether a name is valid for the kind (DNS-1123 subdomain, label for some kinds).
 pub fn name_error(rt: &ResourceType, name: &str) -> Option<String> {
     if rt.group == "rbac.authorization.k8s.io" {
@@ -101,7 +110,9 @@ pub fn name_error(rt: &ResourceType, name: &str) -> Option<String> {
     let ok = if label_only {
         is_label(name)
     } else {
-        name.len() <= 253 && name.split('.').all(is_label)
+        // As IsDNS1123Subdomain: 253 characters in all; a part between
+        // dots is not limited to a label's 63.
+        name.len() <= 253 && name.split('.').all(is_subdomain_part)
     };
     if ok {
         return None;
@@ -539,5 +550,24 @@ fn finish_namespace(st: &mut State, ns: &str) {
         let mut o = (*nsobj).clone();
         o["metadata"]["resourceVersion"] = json!(rv.to_string());
         st.remove(&ns_key(), "", ns, o, rv);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_error;
+    use crate::registry::Registry;
+
+    #[test]
+    fn secret_names_with_a_part_longer_than_63_characters_were_refused_unlike_a_real_server() {
+        let reg = Registry::new();
+        let secret = reg.by_kind("", "Secret").expect("Secret is served");
+        let long = format!("posture-state-default-fleet-i-{}", "a".repeat(40));
+        assert!(long.len() > 63);
+        assert_eq!(name_error(secret, &long), None);
+        assert!(name_error(secret, &"a".repeat(254)).is_some());
+        assert!(name_error(secret, "bad-.name").is_some());
+        let ns = reg.by_kind("", "Namespace").expect("Namespace is served");
+        assert!(name_error(ns, &long).is_some(), "namespaces stay labels");
     }
 }

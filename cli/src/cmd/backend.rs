@@ -1,7 +1,11 @@
 //! Choosing the state location from `posture { backend "..." { } }`: the
-//! local directory (the default) or an S3 bucket. Settings problems are
-//! diagnostics at the setting's file:line:col.
+//! local directory (the default), an S3 bucket or a Kubernetes namespace
+//! (`kubernetes.rs`). Settings problems are diagnostics at the setting's
+//! file:line:col.
 
+pub mod kubernetes;
+
+use posture_backend_kubernetes::K8sLocation;
 use posture_backend_s3::{S3Location, S3Settings};
 use posture_engine::config::{Backend, BackendSetting};
 use posture_engine::diag::{Diagnostic, Diagnostics, Span};
@@ -34,6 +38,10 @@ pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
                 }
             }
         }
+        Some(b) if b.kind == "kubernetes" => {
+            let Some(ws) = ws else { return Err(1) };
+            Ok(Box::new(k8s_location(b, ws)?))
+        }
         _ => {
             let dir = backend
                 .and_then(|b| b.path.clone())
@@ -41,6 +49,24 @@ pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
             Ok(Box::new(LocalLocation::new(super::cwd().join(dir))))
         }
     }
+}
+
+/// The Kubernetes location of a `backend "kubernetes"` block; prints the
+/// problems and returns exit 1 when the settings are wrong.
+pub fn k8s_location(b: &Backend, ws: &Workspace) -> Result<K8sLocation, u8> {
+    let mut diags = Diagnostics::default();
+    let settings = kubernetes::settings(b, &mut diags, &super::env());
+    if diags.has_errors() {
+        print_diags(&diags, &ws.sources);
+        return Err(1);
+    }
+    let Some(settings) = settings else {
+        return Err(1);
+    };
+    K8sLocation::new(settings).map_err(|e| {
+        eprintln!("Error: Failed to configure the kubernetes backend\n\n{e}\n");
+        1
+    })
 }
 
 fn string(b: &Backend, name: &str, diags: &mut Diagnostics) -> Option<String> {

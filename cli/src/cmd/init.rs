@@ -1,10 +1,12 @@
 //! `posture init [--migrate-state]`: checks the configured backend (the
 //! bucket is reachable with these credentials, the lock can be taken) and,
 //! for a remote backend that holds no state yet, copies the local state in
-//! `.posture/` to it when asked to.
+//! `.posture/` to it when asked to. To a Kubernetes backend the copy keeps
+//! every serial of the local history, each with its own history line.
 
 use posture_engine::state::{
-    DEFAULT_STATE_DIR, LocalLocation, LockOptions, State, StateLocation, encode,
+    Backend as _, DEFAULT_STATE_DIR, HistoryEntry, LocalLocation, LockOptions, State,
+    StateLocation, encode,
 };
 use posture_engine::workspace::Workspace;
 
@@ -47,6 +49,100 @@ fn local_state() -> Result<Option<State>, u8> {
     }
 }
 
+/// The local state's history, each serial with its snapshot, oldest first.
+fn local_history() -> Result<Vec<(HistoryEntry, State)>, u8> {
+    let loc = LocalLocation::new(super::cwd().join(DEFAULT_STATE_DIR));
+    let read = loc.open(&LockOptions::new("init")).and_then(|b| {
+        let mut out = Vec::new();
+        for e in b.history()? {
+            let snap = b.snapshot(e.serial)?;
+            out.push((e, snap));
+        }
+        b.close()?;
+        Ok(out)
+    });
+    read.map_err(|e| {
+        eprintln!("Error: Failed to read the local state's history\n\n{e}\n");
+        1
+    })
+}
+
+fn not_migrated(local: &State, describe: &str) -> u8 {
+    eprintln!(
+        "Error: Local state not migrated\n\n{DEFAULT_STATE_DIR}/ holds a state (serial {}, \
+         {} instance(s)) and the {describe} holds none. Run `posture init --migrate-state` \
+         to copy it there; nothing was copied.\n",
+        local.serial,
+        local.instances.len()
+    );
+    1
+}
+
+fn migrated(local: &State, serial: u64, describe: &str) {
+    println!(
+        "Copied the local state (lineage {}, serial {serial}, {} instance(s)) to the \
+         {describe}. {DEFAULT_STATE_DIR}/ was left as it was: remove it once you have checked \
+         `posture state list`.",
+        local.lineage,
+        local.instances.len()
+    );
+}
+
+fn differs(local: &State, current: &State, describe: &str) {
+    if local.lineage != current.lineage || local.serial != current.serial {
+        eprintln!(
+            "Warning: {DEFAULT_STATE_DIR}/ holds another state (serial {}) than the \
+             {describe} (serial {}); posture uses the backend's and leaves both as they are.\n",
+            local.serial, current.serial
+        );
+    }
+}
+
+/// `posture init` for `backend "kubernetes"`: the migration copies the
+/// local history too ([`posture_backend_kubernetes::K8sBackend::adopt`]).
+/// Interrupted, it leaves the remote state empty, and rerunning finishes it.
+fn init_kubernetes(
+    a: &Args,
+    b: &posture_engine::config::Backend,
+    ws: &Workspace,
+) -> Result<(), u8> {
+    let location = super::backend::k8s_location(b, ws)?;
+    let describe = location.describe();
+    let mut opts = LockOptions::new("init");
+    if let Some(t) = a.lock.lock_timeout {
+        opts = opts.timeout(t);
+    }
+    let backend = location.open_backend(&opts).map_err(|e| {
+        eprintln!("Error: Failed to open state\n\n{e}\n");
+        1u8
+    })?;
+    let current = backend.load().map_err(|e| {
+        eprintln!("Error: Failed to read the state\n\n{e}\n");
+        1u8
+    })?;
+    if let Some(local) = local_state()? {
+        if is_empty(&current) {
+            if !a.migrate_state {
+                return Err(not_migrated(&local, &describe));
+            }
+            let history = local_history()?;
+            let serial = backend.adopt(history, &local).map_err(|e| {
+                eprintln!("Error: Failed to migrate the state\n\n{e}\n");
+                1u8
+            })?;
+            migrated(&local, serial, &describe);
+        } else {
+            differs(&local, &current, &describe);
+        }
+    }
+    Box::new(backend).close().map_err(|e| {
+        eprintln!("Error: Failed to release the state lock\n\n{e}\n");
+        1u8
+    })?;
+    println!("posture has been initialized: {describe}.");
+    Ok(())
+}
+
 /// Runs the command.
 pub fn run(a: Args) -> u8 {
     match init(&a) {
@@ -60,6 +156,16 @@ fn init(a: &Args) -> Result<(), u8> {
     print_diags(&ws.diags, &ws.sources);
     if ws.diags.has_errors() {
         return Err(1);
+    }
+    if let Some(b) = ws
+        .tree
+        .module
+        .settings
+        .backend
+        .as_ref()
+        .filter(|b| b.kind == "kubernetes")
+    {
+        return init_kubernetes(a, b, &ws);
     }
     let location = common::location(Some(&ws))?;
     let remote = ws
@@ -76,36 +182,18 @@ fn init(a: &Args) -> Result<(), u8> {
             1u8
         })?;
         if let Some(local) = local_state()? {
-            let (n, serial) = (local.instances.len(), local.serial);
             if is_empty(&current) {
                 if !a.migrate_state {
-                    eprintln!(
-                        "Error: Local state not migrated\n\n{DEFAULT_STATE_DIR}/ holds a state \
-                         (serial {serial}, {n} instance(s)) and the {} holds none. Run \
-                         `posture init --migrate-state` to copy it there; nothing was copied.\n",
-                        location.describe()
-                    );
-                    return Err(1);
+                    return Err(not_migrated(&local, &location.describe()));
                 }
                 // Forced: the remote state was created empty, with another lineage.
                 let pushed = backend.push(&encode(&local), true).map_err(|e| {
                     eprintln!("Error: Failed to migrate the state\n\n{e}\n");
                     1u8
                 })?;
-                println!(
-                    "Copied the local state (lineage {}, serial {pushed}, {n} instance(s)) to \
-                     the {}. {DEFAULT_STATE_DIR}/ was left as it was: remove it once you have \
-                     checked `posture state list`.",
-                    local.lineage,
-                    location.describe()
-                );
-            } else if local.lineage != current.lineage || local.serial != current.serial {
-                eprintln!(
-                    "Warning: {DEFAULT_STATE_DIR}/ holds another state (serial {serial}) than \
-                     the {} (serial {}); posture uses the backend's and leaves both as they are.\n",
-                    location.describe(),
-                    current.serial
-                );
+                migrated(&local, pushed, &location.describe());
+            } else {
+                differs(&local, &current, &location.describe());
             }
         }
     }

@@ -12,6 +12,7 @@ mod h1_lang;
 mod h1_plan;
 mod h1_scale;
 mod heredocs;
+mod k8s_backend;
 mod k8s_versions;
 mod l1_language;
 mod plan_apply;

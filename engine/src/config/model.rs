@@ -39,7 +39,7 @@ pub struct BodyRef {
 pub struct Settings {
     /// `required_version = "..."` and where it is.
     pub required_version: Option<(String, Span)>,
-    /// `backend "local" { path = "..." }` or `backend "s3" { ... }`
+    /// `backend "local" { path = "..." }`, `backend "s3" { ... }` or `backend "kubernetes" { ... }`
     pub backend: Option<Backend>,
 }
 
@@ -62,6 +62,17 @@ pub const BACKEND_KINDS: &[(&str, &[&str])] = &[
             "encrypt",
             "server_side_encryption",
             "kms_key_id",
+            "lock_ttl",
+        ],
+    ),
+    (
+        "kubernetes",
+        &[
+            "kubeconfig",
+            "context",
+            "namespace",
+            "secret_suffix",
+            "name",
             "lock_ttl",
         ],
     ),
