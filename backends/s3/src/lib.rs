@@ -22,4 +22,4 @@ mod store;
 
 pub use backend::S3Backend;
 pub use location::S3Location;
-pub use settings::{DEFAULT_LOCK_TTL, DEFAULT_WORKSPACE, S3Settings};
+pub use settings::{DEFAULT_LOCK_TTL, DEFAULT_WORKSPACE, S3Settings, StaticKeys};

@@ -4,11 +4,7 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::Region;
-use aws_config::timeout::TimeoutConfig;
-use aws_credential_types::Credentials;
-use aws_smithy_http_client::tls;
+pub use posture_aws::StaticKeys;
 
 /// The workspace whose key is `key` itself.
 pub const DEFAULT_WORKSPACE: &str = "default";
@@ -32,9 +28,9 @@ pub struct S3Settings {
     pub force_path_style: bool,
     /// An AWS profile of the shared config files.
     pub profile: Option<String>,
-    /// Static credentials (access key, secret, session token); else the
-    /// standard chain (environment, profile, SSO, web identity, IMDS...).
-    pub static_keys: Option<(String, String, Option<String>)>,
+    /// Static credentials; else the standard chain (environment, profile,
+    /// SSO, web identity, IMDS...).
+    pub static_keys: Option<StaticKeys>,
     /// Objects of other workspaces live under `<prefix>/<workspace>/<key>`.
     pub workspace_key_prefix: String,
     /// The workspace; [`DEFAULT_WORKSPACE`] uses `key` as it is.
@@ -100,44 +96,21 @@ impl S3Settings {
 
     /// The SDK configuration: the standard chain, overridden by the settings.
     pub(crate) async fn sdk_config(&self) -> aws_sdk_s3::Config {
-        // rustls with ring, as the Route53 provider: no cmake or C toolchain.
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            );
-        if let Some(p) = &self.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(r) = &self.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(e) = &self.endpoint {
-            loader = loader.endpoint_url(e);
-        }
-        if let Some((a, k, t)) = &self.static_keys {
-            loader = loader.credentials_provider(Credentials::new(
-                a.clone(),
-                k.clone(),
-                t.clone(),
-                None,
-                "posture-backend-settings",
-            ));
-        }
-        let conf = loader.load().await;
-        let mut b =
-            aws_sdk_s3::config::Builder::from(&conf).force_path_style(self.force_path_style);
-        if conf.region().is_none() {
-            b = b.region(Region::new("us-east-1"));
-        }
-        b.build()
+        let overrides = posture_aws::Overrides {
+            profile: self.profile.as_deref(),
+            region: self.region.as_deref(),
+            endpoint: self.endpoint.as_deref(),
+            static_keys: self.static_keys.as_ref(),
+        };
+        let conf = posture_aws::sdk_config(
+            overrides,
+            posture_aws::https_client(),
+            posture_aws::Retries::Standard,
+            "posture-backend-settings",
+        )
+        .await;
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(self.force_path_style)
+            .build()
     }
 }

@@ -135,7 +135,13 @@ pub fn s3_settings(
     let secret = string(b, "secret_key", diags);
     let token = string(b, "token", diags);
     match (access, secret) {
-        (Some(a), Some(k)) => s.static_keys = Some((a, k, token)),
+        (Some(access_key), Some(secret_key)) => {
+            s.static_keys = Some(posture_backend_s3::StaticKeys {
+                access_key,
+                secret_key,
+                session_token: token,
+            })
+        }
         (None, None) => {}
         _ => diags.push(
             Diagnostic::error(

@@ -417,39 +417,6 @@ where
     }
 }
 
-/// An HTTP client that loads the native root certificates when the first
-/// request needs a connection, not when the SDK client is built: every
-/// command configures the provider, most never call Route53, and loading
-/// the certificates costs more than the rest of a small no-op plan's
-/// evaluation (the SDK's own client loads them in
-/// `validate_base_client_config`, which this wrapper does not forward).
-pub(crate) fn on_first_use(
-    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
-) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    aws_smithy_runtime_api::client::http::SharedHttpClient::new(FirstUse(inner))
-}
-
-#[derive(Debug)]
-struct FirstUse(aws_smithy_runtime_api::client::http::SharedHttpClient);
-
-impl aws_smithy_runtime_api::client::http::HttpClient for FirstUse {
-    fn http_connector(
-        &self,
-        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
-        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-        // The inner client caches its connector: built (certificates
-        // loaded) on the first call only.
-        self.0.http_connector(settings, components)
-    }
-
-    fn connector_metadata(
-        &self,
-    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
-        self.0.connector_metadata()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,7 +490,7 @@ mod tests {
         let _client = aws_sdk_route53::Client::from_conf(
             aws_sdk_route53::Config::builder()
                 .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
-                .http_client(on_first_use(
+                .http_client(posture_aws::on_first_use(
                     aws_smithy_runtime_api::client::http::SharedHttpClient::new(inner),
                 ))
                 .build(),

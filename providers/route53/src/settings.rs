@@ -8,18 +8,12 @@
 use crate::client::{Api, Timing};
 use crate::error::{Error, Result};
 use crate::values as v;
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_credential_types::Credentials;
-use aws_sdk_route53::config::Region;
-use aws_smithy_http_client::tls;
+use posture_aws::StaticKeys;
 use posture_engine::provider::Notices;
 use posture_engine::value::Value;
-use std::time::Duration;
 
 /// Route53's global signing region, used when nothing names one.
-pub const DEFAULT_REGION: &str = "us-east-1";
+pub const DEFAULT_REGION: &str = posture_aws::DEFAULT_REGION;
 
 /// Settings after validation. Its `Debug` output redacts the keys.
 #[derive(Clone, Default, PartialEq)]
@@ -30,8 +24,8 @@ pub struct Settings {
     pub profile: Option<String>,
     /// Endpoint override.
     pub endpoint: Option<String>,
-    /// Static credentials (access key, secret, session token).
-    pub static_keys: Option<(String, String, Option<String>)>,
+    /// Static credentials.
+    pub static_keys: Option<StaticKeys>,
     /// Client-side request rate.
     pub max_requests_per_second: f64,
     /// Attempts per call.
@@ -86,7 +80,11 @@ impl Settings {
             }
         };
         let static_keys = match (v::get_str(&s, "access_key"), v::get_str(&s, "secret_key")) {
-            (Some(a), Some(k)) => Some((a, k, v::get_str(&s, "token"))),
+            (Some(access_key), Some(secret_key)) => Some(StaticKeys {
+                access_key,
+                secret_key,
+                session_token: v::get_str(&s, "token"),
+            }),
             (None, None) => None,
             _ => {
                 return Err(Error::Invalid(
@@ -119,47 +117,21 @@ impl Settings {
 
     /// Builds the paced, retrying client; its retries are reported to `notices`.
     pub async fn build_api(&self, mut timing: Timing, notices: Notices) -> Api {
-        // rustls with ring: builds without cmake or a C toolchain beyond cc.
-        let http = crate::client::on_first_use(
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::Ring,
-                ))
-                .build_https(),
-        );
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
-            // Our own retry loop paces every attempt through the token bucket.
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            );
-        if let Some(p) = &self.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(r) = &self.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(e) = &self.endpoint {
-            loader = loader.endpoint_url(e);
-        }
-        if let Some((a, k, t)) = &self.static_keys {
-            loader = loader.credentials_provider(Credentials::new(
-                a.clone(),
-                k.clone(),
-                t.clone(),
-                None,
-                "posture-provider-settings",
-            ));
-        }
-        let conf = loader.load().await;
-        let mut b = aws_sdk_route53::config::Builder::from(&conf);
-        if conf.region().is_none() {
-            b = b.region(Region::new(DEFAULT_REGION));
-        }
+        let overrides = posture_aws::Overrides {
+            profile: self.profile.as_deref(),
+            region: self.region.as_deref(),
+            endpoint: self.endpoint.as_deref(),
+            static_keys: self.static_keys.as_ref(),
+        };
+        // Our own retry loop paces every attempt through the token bucket.
+        let conf = posture_aws::sdk_config(
+            overrides,
+            posture_aws::https_client(),
+            posture_aws::Retries::Disabled,
+            "posture-provider-settings",
+        )
+        .await;
+        let b = aws_sdk_route53::config::Builder::from(&conf);
         if let Some(n) = self.max_retries {
             timing.max_attempts = n;
         }

@@ -37,7 +37,11 @@ impl Peer {
         s.endpoint = Some(self.moto.endpoint());
         s.region = Some("us-east-1".into());
         s.force_path_style = true;
-        s.static_keys = Some(("test".into(), "test".into(), None));
+        s.static_keys = Some(posture_backend_s3::StaticKeys {
+            access_key: "test".into(),
+            secret_key: "test".into(),
+            session_token: None,
+        });
         s.lock_ttl = Duration::from_secs(2);
         s
     }
