@@ -139,3 +139,56 @@ fn force_unlock_frees_the_lease_and_the_old_holder_may_write_no_more() {
     assert_eq!(loc.lock_holder().unwrap().unwrap().id, next.lock_info().id);
     next.close().unwrap();
 }
+
+#[test]
+fn of_runs_racing_for_a_free_or_an_expired_lease_exactly_one_wins() {
+    let peer = Peer::start();
+    let loc = std::sync::Arc::new(peer.location("race-lock"));
+    for round in 0..3 {
+        if round > 0 {
+            // A dead run's Lease, which ran out long ago, replaces the free one.
+            let name = format!("{}-lock", loc.name());
+            let api = peer.leases();
+            let mut l = peer.rt.block_on(api.get(&name)).unwrap();
+            let info = LockInfo::for_this_process("apply", Duration::from_secs(1));
+            l.metadata.annotations = Some(
+                [(
+                    "posture.dev/lock".to_string(),
+                    serde_json::to_string(&info).unwrap(),
+                )]
+                .into(),
+            );
+            let spec = l.spec.as_mut().unwrap();
+            let past = k8s_openapi::jiff::Timestamp::now() - Duration::from_secs(60);
+            spec.holder_identity = Some(info.id);
+            spec.renew_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+                past,
+            ));
+            peer.rt
+                .block_on(api.replace(&name, &Default::default(), &l))
+                .unwrap();
+        }
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let runs: Vec<_> = (0..6)
+            .map(|_| {
+                let (loc, barrier) = (loc.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    loc.open(&LockOptions::new("apply"))
+                })
+            })
+            .collect();
+        let results: Vec<_> = runs.into_iter().map(|t| t.join().unwrap()).collect();
+        let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}");
+        assert_eq!(loc.took_over().unwrap().is_some(), round > 0, "round {round}");
+        for r in &results {
+            if let Err(e) = r {
+                assert!(matches!(e, StateError::Locked { .. }), "{e}");
+            }
+        }
+        for b in results.into_iter().flatten() {
+            b.close().unwrap();
+        }
+    }
+}
