@@ -10,8 +10,6 @@ mod huffman;
 mod token;
 
 #[cfg(test)]
-mod sample;
-#[cfg(test)]
 mod tests;
 
 /// Terraform's `base64gzip` before the base64: `gzip.NewWriter`, one

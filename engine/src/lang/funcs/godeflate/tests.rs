@@ -6,7 +6,6 @@
 //! their length and SHA-256 (of the gzip bytes, before base64).
 
 use super::bitwriter::BlockKind;
-use super::sample::{Rng, text, unicode};
 use super::{crc32, gzip, gzip_with_kinds};
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
@@ -60,8 +59,7 @@ fn base64gzip_of_short_inputs_is_terraforms_string() {
     }
 }
 
-/// A sample input, Terraform's output length and SHA-256, and the block
-/// kinds the input makes Go's compressor write.
+/// A sample input with the length and SHA-256 of Terraform's gzip bytes.
 struct Case {
     name: &'static str,
     input: fn() -> Vec<u8>,
@@ -180,4 +178,94 @@ fn gzip_trailer_has_crc32_and_length() {
     let tail = &gz[gz.len() - 8..];
     assert_eq!(tail[..4], crc32(b"hello").to_le_bytes());
     assert_eq!(tail[4..], 5u32.to_le_bytes());
+}
+
+// Deterministic inputs with the features that steer Go's choices (short
+// and far repeats, long runs, incompressible stretches, multi-byte UTF-8).
+// Terraform was given these same bytes for the expectations above, so the
+// generator must not change.
+
+/// xorshift64*: small, fixed, and the same on every platform.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) % n as u64) as usize
+    }
+}
+
+const WORDS: &[&str] = &[
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "server",
+    "client",
+    "nginx",
+    "config",
+    "user",
+    "group",
+    "packages",
+    "runcmd",
+    "write_files",
+    "path",
+    "content",
+    "owner",
+    "root",
+    "0644",
+    "-",
+    ":",
+];
+
+/// ASCII text of `len` bytes; `far` makes a quarter of the pieces copies
+/// of earlier text up to 40,000 bytes back (past Go's 32 KiB window).
+fn text(seed: u64, len: usize, far: bool) -> Vec<u8> {
+    let mut r = Rng::new(seed);
+    let mut out: Vec<u8> = Vec::with_capacity(len + 600);
+    while out.len() < len {
+        match r.below(20) {
+            0..=4 if far && out.len() > 1000 => {
+                let back = 1 + r.below(out.len().min(40_000));
+                let start = out.len() - back;
+                let n = (3 + r.below(300)).min(back);
+                out.extend_from_within(start..start + n);
+            }
+            5 | 6 => {
+                let n = 1 + r.below(200);
+                out.extend((0..n).map(|_| b'!' + r.below(94) as u8));
+            }
+            7 => {
+                let c = b"ab \n"[r.below(4)];
+                let n = 1 + r.below(600);
+                out.extend(std::iter::repeat_n(c, n));
+            }
+            _ => {
+                for _ in 0..1 + r.below(12) {
+                    out.extend_from_slice(WORDS[r.below(WORDS.len())].as_bytes());
+                    out.push(b' ');
+                }
+                out.push(b'\n');
+            }
+        }
+    }
+    out.truncate(len);
+    out
+}
+
+/// UTF-8 text of at least `chars` characters drawn from 1- to 4-byte ones.
+fn unicode(seed: u64, chars: usize) -> Vec<u8> {
+    const ALPHABET: &[&str] = &[
+        "h", "é", "l", "o", " ", "☃", "日本", "😀", "ß", "Ω", "\n", "ñ",
+    ];
+    let mut r = Rng::new(seed);
+    (0..chars)
+        .flat_map(|_| ALPHABET[r.below(ALPHABET.len())].bytes())
+        .collect()
 }
