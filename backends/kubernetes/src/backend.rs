@@ -271,12 +271,6 @@ impl K8sBackend {
         self.switch(g, next, e)
     }
 
-    /// The pointer of the generation `index` currently names, for tests
-    /// and tools that check what a reader would read.
-    pub fn current_pointer_generation(&self) -> String {
-        self.guard().index.pointer.generation.clone()
-    }
-
     /// Fills an empty state with another backend's: every serial of
     /// `history` as its own generation with its original history line, then
     /// `current` as the current state, lineage and serial kept (what
@@ -319,9 +313,7 @@ impl K8sBackend {
                 current.instances.len(),
             )
         });
-        let mut next = current.clone();
-        next.serial = current.serial;
-        self.switch(&mut g, next, e)
+        self.switch(&mut g, current.clone(), e)
     }
 }
 

@@ -181,7 +181,11 @@ fn of_runs_racing_for_a_free_or_an_expired_lease_exactly_one_wins() {
         let results: Vec<_> = runs.into_iter().map(|t| t.join().unwrap()).collect();
         let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
         assert_eq!(winners.len(), 1, "round {round}");
-        assert_eq!(loc.took_over().unwrap().is_some(), round > 0, "round {round}");
+        assert_eq!(
+            loc.took_over().unwrap().is_some(),
+            round > 0,
+            "round {round}"
+        );
         for r in &results {
             if let Err(e) = r {
                 assert!(matches!(e, StateError::Locked { .. }), "{e}");
