@@ -47,7 +47,7 @@ pub fn run(a: Args) -> u8 {
             break;
         }
         pending.push_str(&line);
-        if open_brackets(&pending) > 0 {
+        if incomplete(&pending) {
             continue;
         }
         let src = std::mem::take(&mut pending);
@@ -70,6 +70,36 @@ pub fn run(a: Args) -> u8 {
         }
     }
     u8::from(failed && !interactive)
+}
+
+/// True while `s` is an unfinished expression: a bracket or a heredoc is
+/// still open. Heredoc text is not counted (`{` in a template body).
+fn incomplete(s: &str) -> bool {
+    let mut depth = 0i64;
+    let mut heredoc: Option<&str> = None;
+    for line in s.lines() {
+        if let Some(marker) = heredoc {
+            // hclsyntax's rule: a line holding only the marker ends it.
+            if line.trim() == marker {
+                heredoc = None;
+            }
+            continue;
+        }
+        depth += open_brackets(line);
+        heredoc = heredoc_opened(line);
+    }
+    depth > 0 || heredoc.is_some()
+}
+
+/// The marker of the heredoc `line` opens at its end (`<<EOT`, `<<-EOT`).
+fn heredoc_opened(line: &str) -> Option<&str> {
+    let at = line.rfind("<<")?;
+    let marker = line[at + 2..].trim_start_matches('-').trim_end();
+    let mut chars = marker.chars();
+    let first = chars.next()?;
+    ((first.is_alphabetic() || first == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-'))
+    .then_some(marker)
 }
 
 fn open_brackets(s: &str) -> i64 {

@@ -3,9 +3,8 @@
 //! engine/tests/conformance, whose values Terraform produced), and the
 //! parser defects that let a heredoc swallow the configuration after it.
 
-
-use std::path::Path;
 use super::support::{Out, posture};
+use std::path::Path;
 
 fn write(dir: &Path, src: &str) {
     std::fs::write(dir.join("main.hcl"), src).expect("write main.hcl");
@@ -93,4 +92,52 @@ fn marker_inside_a_directive_body_is_an_error_at_the_heredoc() {
     assert_ne!(o.code, 0, "{}", o.all());
     assert!(o.stderr.contains("Unsupported heredoc"), "{}", o.all());
     assert!(o.stderr.contains("main.hcl:2:11"), "{}", o.all());
+}
+
+const MARKER_TEXT: &str =
+    "output \"a\" {\n  value = <<EOT\nx\nEOT # done\nEOT\n}\n\noutput   \"b\" {\n  value = 1\n}\n";
+
+// fmt checked syntax with plain hcl-edit, which ends the heredoc at
+// `EOT # done`: a file `validate` accepts was a syntax error to fmt.
+#[test]
+fn fmt_refused_a_heredoc_line_starting_with_the_marker() {
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), MARKER_TEXT);
+    let o = posture(d.path(), &["validate"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let o = posture(d.path(), &["fmt", "--check"]);
+    assert_eq!(o.code, 3, "{}", o.all());
+    let o = posture(d.path(), &["fmt"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let got = std::fs::read_to_string(d.path().join("main.hcl")).expect("read main.hcl");
+    assert_eq!(got, MARKER_TEXT.replace("output   \"b\"", "output \"b\""));
+    // What the loader refuses, fmt refuses at the same heredoc.
+    write(
+        d.path(),
+        "output \"a\" {\n  value = <<EOT\n%{ if true }\nyes\nEOT\n}\n\noutput \"b\" {\n  value = <<EOT\n%{ endif }\nEOT\n}\n",
+    );
+    let o = posture(d.path(), &["fmt", "--check"]);
+    assert_eq!(o.code, 2, "{}", o.all());
+    assert!(o.stderr.contains("main.hcl:2:11"), "{}", o.all());
+    assert!(o.stderr.contains("Unsupported heredoc"), "{}", o.all());
+}
+
+// The console parsed its input with plain hcl-edit and ran an expression
+// at the first line without open brackets, so a heredoc could not be typed.
+#[test]
+fn console_read_heredocs_otherwise_than_the_loader() {
+    use super::support::{command, output};
+    let d = tempfile::tempdir().expect("tempdir");
+    write(d.path(), "locals {\n  n = 1\n}\n");
+    let input = d.path().join("console-input.txt");
+    std::fs::write(&input, "<<EOT\nx {\nEOT # done\nEOT\n<<EOT\nEOT\n").expect("write input");
+    let stdin = std::fs::File::open(&input).expect("open input");
+    let o = output(command(d.path()).arg("console").stdin(stdin));
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(
+        o.stdout,
+        "<<EOT\nx {\nEOT # done\nEOT\n\"\"\n",
+        "{}",
+        o.all()
+    );
 }

@@ -193,6 +193,66 @@ fn add_sub_mul_were_exact_decimals_not_512_bit_floats() {
     assert_eq!(o.stdout, want.join("\n") + "\n", "{}", o.all());
 }
 
+// hcl-edit refused `{a = 1, a = 2}` ("expected unique object key");
+// Terraform lets the last item win and still evaluates every item.
+#[test]
+fn repeated_object_key_was_a_syntax_error() {
+    let d = dir_with(
+        "locals {\n  o = { a = 1, b = 0, a = \"x\" }\n}\n\noutput \"o\" {\n  value = local.o\n}\n",
+    );
+    let o = posture(d.path(), &["apply", "--auto-approve"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let o = posture(d.path(), &["output", "--json", "o"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let got: serde_json::Value = serde_json::from_str(&o.stdout).expect("output --json");
+    assert_eq!(got, serde_json::json!({"a": "x", "b": 0}), "{}", o.all());
+    let o = console(d.path(), &["{k = 1, k = 2}", "{\"k\" = 1, k = 2}"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(
+        o.stdout,
+        "{\n  \"k\" = 2\n}\n{\n  \"k\" = 2\n}\n",
+        "{}",
+        o.all()
+    );
+    // An error in the item that loses is still reported, at its place.
+    std::fs::write(
+        d.path().join("main.hcl"),
+        "locals {\n  o = { a = 1 + \"x\", a = 2 }\n}\n",
+    )
+    .expect("write config");
+    let o = posture(d.path(), &["validate"]);
+    assert_ne!(o.code, 0, "{}", o.all());
+    assert!(o.stderr.contains("Invalid operand"), "{}", o.all());
+    assert!(o.stderr.contains("main.hcl:2:17"), "{}", o.all());
+}
+
+// `${name}` in a literal templatestring (and any bare undeclared root) is
+// a resource type to Terraform: "Invalid reference", not "Unknown variable".
+#[test]
+fn bare_unknown_root_was_reported_as_unknown_variable() {
+    let d = dir_with(LOCALS);
+    for (expr, want) in [
+        (
+            r#"templatestring("hello ${name}", {name = "x"})"#,
+            "Invalid reference",
+        ),
+        ("nosuch", "Invalid reference"),
+        ("nosuch.x", "Reference to undeclared resource"),
+    ] {
+        let o = console(d.path(), &[expr]);
+        assert_eq!(o.code, 1, "{expr}: {}", o.all());
+        assert!(o.stderr.contains(want), "{expr}: {}", o.all());
+        assert!(
+            !o.stderr.contains("Unknown variable"),
+            "{expr}: {}",
+            o.all()
+        );
+    }
+    // The closest declared root is still suggested.
+    let o = console(d.path(), &["locl.hosts"]);
+    assert!(o.stderr.contains("Did you mean \"local\"?"), "{}", o.all());
+}
+
 /// Terraform's result for a conformance case, read from the corpus.
 fn terraform_case(name: &str) -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/conformance/cases.json");

@@ -21,6 +21,7 @@
 
 use crate::diag::Diagnostic;
 use hcl_edit::Span as _;
+use hcl_edit::expr::Expression;
 use hcl_edit::structure::Body;
 use hcl_edit::visit::{Visit, visit_heredoc_template};
 use std::ops::Range;
@@ -48,15 +49,43 @@ struct Heredoc {
 /// hcl-edit's syntax error, or a heredoc that is unterminated or that
 /// hcl-edit would delimit differently.
 pub(crate) fn parse_body(text: &str) -> Result<Body, Problem> {
+    parse_with(text, false, crate::config::source::parse_body, |b, v| {
+        v.visit_body(b)
+    })
+}
+
+/// Parses one expression (typed at the console) as [`parse_body`] does.
+///
+/// # Errors
+/// As [`parse_body`].
+pub(crate) fn parse_expr(text: &str) -> Result<Expression, Problem> {
+    parse_with(text, true, crate::config::source::parse_expr, |e, v| {
+        v.visit_expr(e)
+    })
+}
+
+/// `expr`: the text is one expression, which hcl-edit does not let end in
+/// spaces, so an empty heredoc is written `(""   )` there.
+fn parse_with<T>(
+    text: &str,
+    expr: bool,
+    parse: impl Fn(&str) -> Result<T, hcl_edit::parser::Error>,
+    visit: impl Fn(&T, &mut Spans),
+) -> Result<T, Problem> {
     let scan = scan(text)?;
-    let body = if scan.empty.is_empty() && scan.text_lines.is_empty() {
-        crate::config::source::parse_body(text)
+    let tree = if scan.empty.is_empty() && scan.text_lines.is_empty() {
+        parse(text)
     } else {
         let mut patched = text.as_bytes().to_vec();
         for d in &scan.empty {
             // `""` and spaces: an empty string of the same byte length.
             patched[d.start..d.end].fill(b' ');
             patched[d.start..d.start + 2].copy_from_slice(b"\"\"");
+            if expr {
+                // `<<X\nX` has at least five bytes.
+                patched[d.start..d.start + 3].copy_from_slice(b"(\"\"");
+                patched[d.end - 1] = b')';
+            }
         }
         for r in &scan.text_lines {
             // Another identifier character: hcl-edit no longer sees the
@@ -67,11 +96,13 @@ pub(crate) fn parse_body(text: &str) -> Result<Body, Problem> {
         }
         // Only whole characters were replaced, by ASCII.
         let patched = String::from_utf8(patched).unwrap_or_else(|_| text.to_string());
-        crate::config::source::parse_body(&patched)
+        parse(&patched)
     }
     .map_err(Problem::Syntax)?;
-    check(text, &body, &scan.docs)?;
-    Ok(body)
+    let mut got = Spans::default();
+    visit(&tree, &mut got);
+    check(text, got, &scan.docs)?;
+    Ok(tree)
 }
 
 struct Scan {
@@ -159,9 +190,7 @@ impl Visit for Spans {
 }
 
 /// The first heredoc whose extent differs between hcl-edit and hclsyntax.
-fn check(text: &str, body: &Body, want: &[Heredoc]) -> Result<(), Problem> {
-    let mut got = Spans::default();
-    got.visit_body(body);
+fn check(text: &str, mut got: Spans, want: &[Heredoc]) -> Result<(), Problem> {
     got.0.sort();
     let line = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
     for (i, w) in want.iter().enumerate() {
@@ -261,6 +290,35 @@ mod tests {
             crate::value::Value::String(s) => s,
             other => panic!("{src:?}: {other:?}"),
         }
+    }
+
+    // The console parsed its input with plain hcl-edit.
+    #[test]
+    fn console_expression_reads_heredocs_as_the_loader() {
+        let eval = |src: &str| {
+            let e = parse_expr(src).unwrap_or_else(|e| panic!("{src:?}: {e:?}"));
+            let scope = crate::lang::eval::MapScope::default();
+            let none = crate::lang::funcs::NoTemplates;
+            let dir = std::path::Path::new(".");
+            let mut ev =
+                crate::lang::eval::Evaluator::new(crate::diag::FileId(0), src, &scope, dir, &none);
+            ev.eval(&e)
+        };
+        assert_eq!(eval("<<EOT\nEOT"), crate::value::Value::from(""));
+        assert_eq!(eval("<<-EOT\n  EOT"), crate::value::Value::from(""));
+        assert_eq!(
+            eval("<<EOT\nx\nEOT # done\nEOT"),
+            crate::value::Value::from("x\nEOT # done\n")
+        );
+        assert_eq!(
+            eval("[<<EOT\nEOT\n, 1]"),
+            eval("[\"\", 1]"),
+            "an empty heredoc inside an expression"
+        );
+        assert!(matches!(
+            parse_expr("<<EOT\n%{ if true }\nEOT\n%{ endif }\nEOT"),
+            Err(Problem::Heredoc(..))
+        ));
     }
 
     #[test]

@@ -17,8 +17,7 @@ use std::sync::Arc;
 
 mod blocks;
 mod body;
-#[path = "heredoc.rs"]
-mod heredoc;
+use super::heredoc;
 
 /// A module and the modules it calls, by call name.
 #[derive(Debug, Clone, Default)]

@@ -2,6 +2,8 @@
 //! blocks, with expressions kept unevaluated (and their spans), and the tree
 //! of local modules. Loading reports every mistake it finds at once.
 
+mod dupkeys;
+pub(crate) mod heredoc;
 mod load;
 mod model;
 pub mod providers;

@@ -45,6 +45,7 @@ pub struct ProviderMapping {
 pub(super) fn parse_mappings(
     e: &Expression,
     file: FileId,
+    src: &str,
 ) -> Result<Vec<ProviderMapping>, Diagnostics> {
     let span = Span::new(file, e.span().unwrap_or(0..0));
     let Expression::Object(o) = e else {
@@ -60,7 +61,10 @@ pub(super) fn parse_mappings(
     for (k, v) in o.iter() {
         let inner = match k {
             ObjectKey::Ident(id) => Ok(ProviderRef {
-                name: id.value().to_string(),
+                // As the file writes it (see `source::key_name`).
+                name: super::source::key_name(src, k)
+                    .unwrap_or(id.value().as_str())
+                    .to_string(),
                 alias: None,
                 span: Span::new(file, id.span().unwrap_or(0..0)),
             }),

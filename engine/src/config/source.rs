@@ -2,9 +2,11 @@
 //! loader, variable files, `posture fmt`): text that is not UTF-8 is named
 //! at its line and column, a UTF-8 byte order mark is skipped (as HCL does
 //! since Terraform 0.12), and number literals too large for a 64-bit float
-//! (`1e400`) parse, as Terraform's arbitrary-precision numbers do.
+//! (`1e400`) parse, as Terraform's arbitrary-precision numbers do, and so
+//! do object constructors that repeat a key (`dupkeys`).
 
-use hcl_edit::expr::Expression;
+use hcl_edit::Span as _;
+use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::parser::Error;
 use hcl_edit::structure::Body;
 
@@ -93,10 +95,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, BadText> {
 /// # Errors
 /// The parser's error, at the same offset as in `text`.
 pub fn parse_body(text: &str) -> Result<Body, Error> {
-    hcl_edit::parser::parse_body(text).or_else(|e| match mask_huge_numbers(text) {
-        Some(masked) => hcl_edit::parser::parse_body(&masked),
-        None => Err(e),
-    })
+    parse_leniently(text, hcl_edit::parser::parse_body)
 }
 
 /// Parses one expression (a `--var` value), numbers as [`parse_body`].
@@ -104,10 +103,54 @@ pub fn parse_body(text: &str) -> Result<Body, Error> {
 /// # Errors
 /// The parser's error.
 pub fn parse_expr(text: &str) -> Result<Expression, Error> {
-    hcl_edit::parser::parse_expr(text).or_else(|e| match mask_huge_numbers(text) {
-        Some(masked) => hcl_edit::parser::parse_expr(&masked),
-        None => Err(e),
-    })
+    parse_leniently(text, hcl_edit::parser::parse_expr)
+}
+
+/// `parse` of `text`, or when that fails, of a copy of the same length
+/// that hides what hcl-edit refuses and Terraform reads: huge numbers, and
+/// repeated object keys (see `dupkeys`).
+fn parse_leniently<T>(text: &str, parse: impl Fn(&str) -> Result<T, Error>) -> Result<T, Error> {
+    let mut err = match parse(text) {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    let masked = mask_huge_numbers(text);
+    if let Some(m) = &masked {
+        match parse(m) {
+            Ok(t) => return Ok(t),
+            Err(e) => err = e,
+        }
+    }
+    if !super::dupkeys::is_repeated_key(&err) {
+        return Err(err);
+    }
+    let copy = masked.unwrap_or_else(|| text.to_string());
+    super::dupkeys::parse_with_repeats(copy, err, parse)
+}
+
+/// The name of an object key as `text`, the text the tree was parsed
+/// from, writes it: a repeated key is disguised in the tree (see
+/// `dupkeys`), never in the text. `None` for a key expression other than
+/// an identifier or a quoted string.
+pub fn key_name<'a>(text: &'a str, key: &'a ObjectKey) -> Option<&'a str> {
+    match key {
+        ObjectKey::Ident(id) => {
+            let name = id.value().as_str();
+            let written = id.span().and_then(|r| text.get(r));
+            Some(written.filter(|w| w.len() == name.len()).unwrap_or(name))
+        }
+        ObjectKey::Expression(e @ Expression::String(s)) => {
+            let value = s.value().as_str();
+            let written = e
+                .span()
+                .and_then(|r| text.get(r))
+                .and_then(|w| w.strip_prefix('"')?.strip_suffix('"'))
+                // Escapes are never disguised: the tree's value is right.
+                .filter(|w| w.len() == value.len() && !w.contains(['\\', '$', '%']));
+            Some(written.unwrap_or(value))
+        }
+        ObjectKey::Expression(_) => None,
+    }
 }
 
 /// hcl-edit refuses number literals that overflow an f64. The evaluator

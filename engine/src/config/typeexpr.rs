@@ -250,10 +250,10 @@ fn parse_inner(
             };
             let mut attrs = BTreeMap::new();
             for (k, v) in obj.iter() {
-                let key = match k {
-                    ObjectKey::Ident(id) => id.value().as_str().to_string(),
-                    ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
-                    ObjectKey::Expression(ke) => {
+                let key = match (k, super::source::key_name(src, k)) {
+                    (_, Some(name)) => name.to_string(),
+                    (ObjectKey::Ident(id), None) => id.value().as_str().to_string(),
+                    (ObjectKey::Expression(ke), None) => {
                         return Err(bad(
                             file,
                             ke,

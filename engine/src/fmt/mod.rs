@@ -187,12 +187,9 @@ pub fn format_source(src: &str) -> Result<String, FmtError> {
         Some(rest) => ("\u{feff}", rest.to_string()),
         None => ("", src),
     };
-    let body = crate::config::source::parse_body(&src).map_err(|e| FmtError::Syntax {
-        path: None,
-        line: e.location().line(),
-        column: e.location().column(),
-        message: e.message().to_string(),
-    })?;
+    // Parsed as the loader parses (heredocs ended where Terraform ends
+    // them), so fmt accepts and refuses exactly what `validate` does.
+    let body = crate::config::heredoc::parse_body(&src).map_err(|p| syntax_error(&src, p))?;
     let tokens = lexer::lex(&src);
     let mut tokens = canonical::rewrite(tokens, &canonical::sites(&body));
     layout::format_tokens(&mut tokens);
@@ -206,6 +203,28 @@ pub fn format_source(src: &str) -> Result<String, FmtError> {
     Ok(format!("{bom}{out}"))
 }
 
+/// The loader's parse problem as fmt reports it, at its line and column
+/// (in characters).
+fn syntax_error(src: &str, p: crate::config::heredoc::Problem) -> FmtError {
+    match p {
+        crate::config::heredoc::Problem::Syntax(e) => FmtError::Syntax {
+            path: None,
+            line: e.location().line(),
+            column: e.location().column(),
+            message: e.message().to_string(),
+        },
+        crate::config::heredoc::Problem::Heredoc(d, at) => {
+            let before = &src[..at.start.min(src.len())];
+            FmtError::Syntax {
+                path: None,
+                line: before.matches('\n').count() + 1,
+                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                message: format!("{}: {}", d.summary, d.detail),
+            }
+        }
+    }
+}
+
 /// Checks that `out` parses and holds exactly the tokens of the input, so a
 /// formatter bug can never produce a broken or altered file.
 fn verify(input: &[lexer::Token], out: &str) -> Result<(), FmtError> {
@@ -213,11 +232,13 @@ fn verify(input: &[lexer::Token], out: &str) -> Result<(), FmtError> {
         path: None,
         message,
     };
-    if let Err(e) = crate::config::source::parse_body(out) {
+    if let Err(p) = crate::config::heredoc::parse_body(out) {
+        let (line, column) = match syntax_error(out, p) {
+            FmtError::Syntax { line, column, .. } => (line, column),
+            _ => (0, 0),
+        };
         return Err(internal(format!(
-            "the formatted text does not parse at {}:{}",
-            e.location().line(),
-            e.location().column()
+            "the formatted text does not parse at {line}:{column}"
         )));
     }
     let key = |t: &lexer::Token| {

@@ -207,12 +207,18 @@ impl<'c> Evaluation<'c> {
     /// # Errors
     /// The diagnostics of a syntax error or of the evaluation.
     pub fn eval_str(&self, src: &str, file: crate::diag::FileId) -> Result<Value, Diagnostics> {
-        let expr = hcl_edit::parser::parse_expr(src).map_err(|e| {
-            let off = e.location().offset().min(src.len());
-            Diagnostics::from(
-                Diagnostic::error("Invalid expression", e.message().to_string())
-                    .at(Span::new(file, off..(off + 1).min(src.len()))),
-            )
+        // Read as the loader reads a file: heredocs, repeated keys, huge numbers.
+        let expr = crate::config::heredoc::parse_expr(src).map_err(|p| match p {
+            crate::config::heredoc::Problem::Syntax(e) => {
+                let off = e.location().offset().min(src.len());
+                Diagnostics::from(
+                    Diagnostic::error("Invalid expression", e.message().to_string())
+                        .at(Span::new(file, off..(off + 1).min(src.len()))),
+                )
+            }
+            crate::config::heredoc::Problem::Heredoc(d, at) => {
+                Diagnostics::from((*d).at(Span::new(file, at)))
+            }
         })?;
         let scope = ModuleScope {
             eval: self,

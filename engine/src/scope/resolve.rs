@@ -5,7 +5,7 @@
 use super::{Evaluation, Node};
 use crate::addrs::{Mode, ModuleInstance, ResourceAddr};
 use crate::diag::{Diagnostic, Span, suggest};
-use crate::lang::eval::{Scope, unknown_variable};
+use crate::lang::eval::Scope;
 use crate::value::Value;
 use hcl_edit::Decorated;
 use hcl_edit::expr::TraversalOperator;
@@ -253,8 +253,35 @@ impl Scope for ModuleScope<'_, '_> {
                         .filter(|a| a.mode == Mode::Managed)
                         .map(|a| a.type_name.clone()),
                 );
-                Err(unknown_variable(t, known.iter().map(String::as_str)))
+                Err(undeclared_root(t, ops, &where_, &known))
             }
         }
+    }
+}
+
+/// A root name nothing declares. Terraform reads it as a resource type,
+/// so the summaries are its: "Invalid reference" for a bare name (`name`,
+/// also inside a template), "Reference to undeclared resource" for
+/// `name.x`; the closest declared root is suggested.
+fn undeclared_root(
+    t: &str,
+    ops: &[Decorated<TraversalOperator>],
+    where_: &str,
+    known: &[String],
+) -> Diagnostic {
+    let did_you_mean = hint(t, known.iter().map(String::as_str));
+    match attr_name(ops.first()) {
+        None => Diagnostic::error(
+            "Invalid reference",
+            format!(
+                "There is no variable named \"{t}\": a reference to a resource type must be followed by at least one attribute access, specifying the resource name.{did_you_mean}"
+            ),
+        ),
+        Some(n) => Diagnostic::error(
+            "Reference to undeclared resource",
+            format!(
+                "A managed resource \"{t}\" \"{n}\" has not been declared in {where_}.{did_you_mean}"
+            ),
+        ),
     }
 }

@@ -250,4 +250,12 @@ ${~ "b" ~}
   EOT
 
   json_doc = "{\"b\":[1,2,{\"c\":null}],\"a\":\"x\",\"n\":1.5,\"t\":true}"
+
+  # L1: a line that starts with the marker and goes on is text.
+  hd_marker_comment = <<EOT
+x
+EOT # done
+EOT.
+y
+EOT
 }

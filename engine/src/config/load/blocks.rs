@@ -272,7 +272,9 @@ impl Decoder<'_> {
                             false
                         }
                         "providers" => {
-                            match crate::config::providers::parse_mappings(&a.value, self.file) {
+                            match crate::config::providers::parse_mappings(
+                                &a.value, self.file, self.src,
+                            ) {
                                 Ok(m) => providers = m,
                                 Err(d) => self.diags.extend(d),
                             }

@@ -395,6 +395,32 @@ fn syntax_error_message_names_the_position() {
     assert!(text.contains("fix the syntax error"), "{text}");
 }
 
+// fmt parsed with plain hcl-edit, which ends a heredoc at `EOT # done`:
+// the file `validate` accepts was a syntax error to fmt.
+#[test]
+fn fmt_read_heredocs_otherwise_than_the_loader() {
+    let src = "a = <<EOT\nx\nEOT # done\nEOT\nb = 1\nc = <<EOT\nEOT\nd  =  {k = 1, k = 2}\n";
+    let out = format_source(src).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out,
+        "a = <<EOT\nx\nEOT # done\nEOT\nb = 1\nc = <<EOT\nEOT\nd = { k = 1, k = 2 }\n"
+    );
+    // What the loader refuses, fmt refuses at the same place.
+    let err =
+        format_source("x = 1\na = <<EOT\n%{ if true }\nEOT\nb = 1\nc = <<EOT\n%{ endif }\nEOT\n");
+    let Err(FmtError::Syntax {
+        line,
+        column,
+        message,
+        ..
+    }) = err
+    else {
+        panic!("expected a syntax error, got {err:?}");
+    };
+    assert_eq!((line, column), (2, 5), "{message}");
+    assert!(message.starts_with("Unsupported heredoc"), "{message}");
+}
+
 /// Re-renders canonical text with extra spaces and tabs in every gap where
 /// whitespace is not content (never inside strings, heredocs or comments).
 fn scramble(canonical: &str, seed: u64) -> String {

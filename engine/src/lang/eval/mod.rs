@@ -258,10 +258,18 @@ impl<'a> Evaluator<'a> {
         let mut unknown_key = false;
         let mut sensitive_key = false;
         for (k, v) in o.iter() {
+            // The name as the file writes it (a repeated one is disguised in
+            // the tree), so the last item of a name wins as in HCL.
+            let written = crate::config::source::key_name(self.src, k);
             let (key, kspan) = match k {
-                ObjectKey::Ident(id) => {
-                    (Value::from(id.value().as_str()), self.span_range(id.span()))
-                }
+                ObjectKey::Ident(id) => (
+                    Value::from(written.unwrap_or(id.value().as_str())),
+                    self.span_range(id.span()),
+                ),
+                ObjectKey::Expression(ke @ Expression::String(_)) => match written {
+                    Some(w) => (Value::from(w), self.span_of(ke)),
+                    None => (self.eval(ke), self.span_of(ke)),
+                },
                 ObjectKey::Expression(ke @ Expression::Traversal(_)) => {
                     let sp = self.span_of(ke);
                     self.error(
