@@ -127,21 +127,28 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
             .key_of(&c.address),
         _ => c.deposed.clone(),
     };
-    // Record every intent before any call: one durable batch.
-    let new_intents = live
-        .iter()
-        .map(|&i| {
-            let key = key_of(&changes[i], kinds[i].1);
-            new_intent(&reqs[i], &changes[i], kinds[i].1, key)
-        })
-        .collect();
-    let b = backend.clone();
-    let recorded = tokio::task::spawn_blocking(move || b.record_intents(new_intents)).await;
-    let intents = match recorded {
-        Ok(Ok(ids)) => ids,
-        Ok(Err(e)) => return store_failed(node, results, &kinds, &live, &e.to_string()),
-        Err(e) => return store_failed(node, results, &kinds, &live, &e.to_string()),
-    };
+    // Every intent is durable before the call. They are built and written
+    // [`STATE_CHUNK`] at a time, each chunk flushed: a large batch never
+    // holds all its intents' JSON at once. Should a chunk fail, those
+    // written stay pending, as after a crash before the call: the next
+    // run's recovery reads that nothing happened and forgets them.
+    let mut intents = Vec::with_capacity(live.len());
+    for part in live.chunks(STATE_CHUNK) {
+        let new_intents: Vec<NewIntent> = part
+            .iter()
+            .map(|&i| {
+                let key = key_of(&changes[i], kinds[i].1);
+                new_intent(&reqs[i], &changes[i], kinds[i].1, key)
+            })
+            .collect();
+        let b = backend.clone();
+        let recorded = tokio::task::spawn_blocking(move || b.record_intents(new_intents)).await;
+        match recorded {
+            Ok(Ok(ids)) => intents.extend(ids),
+            Ok(Err(e)) => return store_failed(node, results, &kinds, &live, &e.to_string()),
+            Err(e) => return store_failed(node, results, &kinds, &live, &e.to_string()),
+        }
+    }
     // The requests move into the call; of each planned value only what
     // carries marks is kept, for the answer and the record (an unmarked
     // value marks nothing: null stands in for it).
@@ -201,64 +208,81 @@ pub(super) async fn run_node(run: NodeRun) -> TaskOutcome {
             other => other,
         })
         .collect();
-    // Every result recorded, then one flush.
-    let mut outcomes = Vec::new();
-    for ((&i, intent), answer) in live.iter().zip(&intents).zip(&answers) {
-        if matches!(answer, ApplyResult::Abandoned) {
-            continue; // stays pending
+    // The results, [`STATE_CHUNK`] at a time: each chunk's records are
+    // built, written with one flush and dropped before the next, so a large
+    // batch never holds every record's JSON at once. After a chunk fails,
+    // the rest are not written: their intents stay pending for recovery.
+    let mut store_err: Option<String> = None;
+    // Positions in `live` below this one have their results in state.
+    let mut recorded = 0;
+    for start in (0..live.len()).step_by(STATE_CHUNK) {
+        let end = (start + STATE_CHUNK).min(live.len());
+        let mut outcomes = Vec::with_capacity(end - start);
+        for p in start..end {
+            let (i, answer) = (live[p], &answers[p]);
+            if matches!(answer, ApplyResult::Abandoned) {
+                continue; // stays pending
+            }
+            let outcome = outcome_of(
+                provider.as_ref(),
+                &schema,
+                &changes[i],
+                &marks[i],
+                kinds[i].1,
+                answer,
+            );
+            let applied = matches!(
+                answer,
+                ApplyResult::Applied(_) | ApplyResult::Tainted { .. }
+            );
+            outcomes.push((
+                intents[p].clone(),
+                outcome,
+                (changes[i].clone(), kinds[i].1, applied),
+            ));
         }
-        let outcome = outcome_of(
-            provider.as_ref(),
-            &schema,
-            &changes[i],
-            &marks[i],
-            kinds[i].1,
-            answer,
-        );
-        let applied = matches!(
-            answer,
-            ApplyResult::Applied(_) | ApplyResult::Tainted { .. }
-        );
-        outcomes.push((
-            intent.clone(),
-            outcome,
-            (changes[i].clone(), kinds[i].1, applied),
-        ));
+        let b = backend.clone();
+        let records = records.clone();
+        let complete = move || {
+            // Records that hold deposed objects are composed and written
+            // under one lock, so that two operations on one address never
+            // interleave.
+            let mut guard = records
+                .as_ref()
+                .map(|r| r.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            let done = outcomes
+                .into_iter()
+                .map(|(id, outcome, (c, kind, applied))| match guard.as_mut() {
+                    Some(recs) if recs.composes(&c.address) => {
+                        (id, recs.compose(&c, kind, applied, outcome))
+                    }
+                    _ => (id, outcome),
+                })
+                .collect();
+            b.complete_intents(done)
+        };
+        match tokio::task::spawn_blocking(complete).await {
+            Ok(Ok(())) => recorded = end,
+            Ok(Err(e)) => store_err = Some(e.to_string()),
+            Err(e) => store_err = Some(e.to_string()),
+        }
+        if store_err.is_some() {
+            break;
+        }
     }
-    let b = backend.clone();
-    let complete = move || {
-        // Records that hold deposed objects are composed and written under
-        // one lock, so that two operations on one address never interleave.
-        let mut guard = records
-            .as_ref()
-            .map(|r| r.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        let done = outcomes
-            .into_iter()
-            .map(|(id, outcome, (c, kind, applied))| match guard.as_mut() {
-                Some(recs) if recs.composes(&c.address) => {
-                    (id, recs.compose(&c, kind, applied, outcome))
-                }
-                _ => (id, outcome),
-            })
-            .collect();
-        b.complete_intents(done)
-    };
-    let store_err = match tokio::task::spawn_blocking(complete).await {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e.to_string()),
-        Err(e) => Some(e.to_string()),
-    };
-    for (&i, answer) in live.iter().zip(answers) {
+    for (p, (&i, answer)) in live.iter().zip(answers).enumerate() {
         let (ci, kind) = kinds[i];
+        // The state error of this result's chunk, or of one before it.
+        let unrecorded = store_err.as_ref().filter(|_| p >= recorded);
         let res = match answer {
-            ApplyResult::Applied(v) => match &store_err {
+            ApplyResult::Applied(v) => match unrecorded {
                 None => OpResult::Applied(v),
                 Some(e) => {
                     OpResult::Failed(format!("applied, but recording it in state failed: {e}"))
                 }
             },
             ApplyResult::Failed(e) => OpResult::Failed(e.message),
-            ApplyResult::Tainted { error, .. } => OpResult::Failed(match (&store_err, kind) {
+            ApplyResult::Tainted { error, .. } => OpResult::Failed(match (unrecorded, kind) {
                 (Some(e), _) => format!(
                     "{}; the object exists, but recording it in state failed: {e}",
                     error.message
@@ -419,6 +443,11 @@ fn store_failed(
     }
 }
 
+/// Intents, and later results, of one batch written to state per flush:
+/// bounds what a 100,000-instance batch holds at once (the JSON of 8,192
+/// intents or records is a few megabytes) at 13 flushes per 100,000.
+const STATE_CHUNK: usize = 8192;
+
 /// How long a provider that ignores abandoning is still awaited after it.
 const ABANDON_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -478,3 +507,7 @@ mod tests {
         assert!(marks_of(&object(&[("input", Value::from("a"))])).is_null());
     }
 }
+
+#[cfg(test)]
+#[path = "node_tests.rs"]
+mod chunk_tests;

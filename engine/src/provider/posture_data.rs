@@ -79,7 +79,11 @@ impl Provider for PostureDataProvider {
             .map(|r| match r.operation {
                 Operation::Delete => ApplyResult::Applied(Value::NULL),
                 Operation::Create | Operation::Update => {
-                    let mut m = r.planned.as_map().cloned().unwrap_or_default();
+                    // The request is ours: its map, not a copy of it.
+                    let mut m = match r.planned {
+                        Value::Object(m) => m,
+                        other => other.as_map().cloned().unwrap_or_default(),
+                    };
                     if m.get("id").is_none_or(Value::is_unknown) {
                         // The idempotency token is unique per create: use it as the id.
                         m.insert("id".to_string(), Value::from(r.idempotency_token.clone()));
