@@ -292,3 +292,31 @@ fn base64gzip_of_a_heredoc_differed_from_terraform() {
     assert_eq!(o.code, 0, "{}", o.all());
     assert_eq!(o.stdout, format!("\"{want}\"\n"), "{}", o.all());
 }
+
+// Decimals have no negative zero; Terraform's floats print `-0` in strings
+// (conformance num_neg_zero_*), while an output of `-0` is 0.
+#[test]
+fn negative_zero_printed_as_zero() {
+    let d = dir_with("output \"z\" {\n  value = 0 * -1\n}\n");
+    let o = console(
+        d.path(),
+        &[
+            "tostring(-0)",
+            "jsonencode([-0, 0, 0 * -5])",
+            "\"x${0 / -2}\"",
+            "tostring(-0 + 0)",
+            "-0 == 0",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(
+        o.stdout,
+        "\"-0\"\n\"[-0,0,-0]\"\n\"x-0\"\n\"0\"\ntrue\n",
+        "{}",
+        o.all()
+    );
+    let o = posture(d.path(), &["apply", "--auto-approve"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let o = posture(d.path(), &["output", "--json", "z"]);
+    assert_eq!(o.stdout.trim(), "0", "{}", o.all());
+}

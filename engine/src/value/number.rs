@@ -5,6 +5,8 @@ use bigdecimal::{BigDecimal, RoundingMode, Signed, ToPrimitive, Zero};
 use std::fmt;
 use std::str::FromStr;
 
+mod sign;
+
 /// Significant digits kept by division and other inexact operations.
 /// Terraform keeps 512 bits of mantissa (about 154 decimal digits).
 pub const PRECISION: u64 = 154;
@@ -260,13 +262,17 @@ mod bin512 {
 /// let b: Number = "1.5".parse().unwrap();
 /// assert_eq!(a.mul(&b).to_string(), "0.15");
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Number(BigDecimal);
+///
+/// Zero has a sign, as a binary float's has: `-0`, `0 * -1` and `0 / -2`
+/// are negative zero, which equals zero but prints as `-0` (`tostring`,
+/// templates, `jsonencode`), as Terraform's big.Float does.
+#[derive(Clone)]
+pub struct Number(BigDecimal, bool);
 
 impl Number {
     /// Wraps a [`BigDecimal`].
     pub fn new(d: BigDecimal) -> Number {
-        Number(d.normalized())
+        Number(d.normalized(), false)
     }
     /// The underlying decimal.
     pub fn as_decimal(&self) -> &BigDecimal {
@@ -274,11 +280,11 @@ impl Number {
     }
     /// Zero.
     pub fn zero() -> Number {
-        Number(BigDecimal::zero())
+        Number(BigDecimal::zero(), false)
     }
     /// From an integer.
     pub fn from_i64(i: i64) -> Number {
-        Number(BigDecimal::from(i))
+        Number(BigDecimal::from(i), false)
     }
     /// From a float; `None` for NaN and infinities.
     pub fn from_f64(f: f64) -> Option<Number> {
@@ -308,14 +314,20 @@ impl Number {
     }
     /// a + b, rounded as cty rounds it (512-bit binary floats).
     pub fn add(&self, o: &Number) -> Number {
-        Number::new(sum(&self.0, &o.0))
+        // Rounding to nearest, only -0 + -0 is -0.
+        Number::new(sum(&self.0, &o.0)).zero_signed(self.1 && o.1)
     }
     /// a - b, rounded as [`Number::add`].
     pub fn sub(&self, o: &Number) -> Number {
-        Number::new(sum(&self.0, &-&o.0))
+        let minus_zero = self.1 && o.0.is_zero() && !o.1;
+        Number::new(sum(&self.0, &-&o.0)).zero_signed(minus_zero)
     }
     /// a * b, rounded as cty rounds it (512-bit binary floats).
     pub fn mul(&self, o: &Number) -> Number {
+        let neg = self.sign_negative() != o.sign_negative();
+        self.product(o).zero_signed(neg)
+    }
+    fn product(&self, o: &Number) -> Number {
         let (a, b) = (&self.0, &o.0);
         // Whole numbers whose product is below 10^153 < 2^512 are exact as
         // floats; skipping the conversion keeps counting loops cheap. The
@@ -334,6 +346,9 @@ impl Number {
     pub fn div(&self, o: &Number) -> Option<Number> {
         if o.0.is_zero() {
             return None;
+        }
+        if self.0.is_zero() {
+            return Some(Number::zero().zero_signed(self.sign_negative() != o.sign_negative()));
         }
         // As cty divides: both operands and the quotient as 512-bit binary
         // floats, printed as the shortest decimal of the quotient's float
@@ -365,7 +380,7 @@ impl Number {
     }
     /// -a
     pub fn neg(&self) -> Number {
-        Number::new(-&self.0)
+        Number::new(-&self.0).zero_signed(!self.sign_negative())
     }
     /// |a|
     pub fn abs(&self) -> Number {
@@ -400,7 +415,8 @@ impl Number {
 impl FromStr for Number {
     type Err = bigdecimal::ParseBigDecimalError;
     fn from_str(s: &str) -> Result<Number, Self::Err> {
-        BigDecimal::from_str(s).map(Number::new)
+        let n = BigDecimal::from_str(s).map(Number::new)?;
+        Ok(n.zero_signed(s.trim_start().starts_with('-')))
     }
 }
 
@@ -409,7 +425,7 @@ impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0.normalized();
         if d.is_zero() {
-            return f.write_str("0");
+            return f.write_str(if self.1 { "-0" } else { "0" });
         }
         if top(&d).max(low(&d).saturating_neg()) > PLAIN_CHARS {
             // 1e100000000 in plain form is 100 MB of zeros.
