@@ -67,9 +67,9 @@ fn check_resource(
     // The resource's value holds every instance's configuration, memoised
     // when the evaluation computed it: decoding each body again would
     // evaluate the configuration twice.
-    let value = ev.get(&Node::Resource(mi.clone(), r.addr.clone()));
+    let value = ev.get_shared(&Node::Resource(mi.clone(), r.addr.clone()));
     for (key, binding) in ev.resource_expansion(mi, &r.addr).instances() {
-        let evaluated = match (&key, &value) {
+        let evaluated = match (&key, &*value) {
             (InstanceKey::None, v) => Some(v),
             (InstanceKey::Int(i), Value::Tuple(items)) => {
                 usize::try_from(*i).ok().and_then(|i| items.get(i))

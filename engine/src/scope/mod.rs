@@ -28,6 +28,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// How strict evaluation is about values not known yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +93,9 @@ pub struct Evaluation<'c> {
     strictness: Strictness,
     /// Impure functions return unknown values (`plan`, `validate`).
     pure_only: bool,
-    memo: RefCell<HashMap<Node, Value>>,
+    /// Shared, so that reading a whole resource's value (every instance)
+    /// lends it instead of copying it ([`Evaluation::get_shared`]).
+    memo: RefCell<HashMap<Node, Arc<Value>>>,
     /// Nodes whose computation reported an error (their own or an
     /// upstream one): their value is a stand-in, not a real unknown.
     failed: RefCell<HashSet<Node>>,
@@ -179,22 +182,22 @@ impl<'c> Evaluation<'c> {
         };
         let m = &tree.module;
         for name in m.variables.keys() {
-            self.get(&Node::Var(path.clone(), name.clone()));
+            self.get_shared(&Node::Var(path.clone(), name.clone()));
         }
         for name in m.locals.keys() {
-            self.get(&Node::Local(path.clone(), name.clone()));
+            self.get_shared(&Node::Local(path.clone(), name.clone()));
         }
         for name in m.clusters.keys() {
-            self.get(&Node::Cluster(path.clone(), name.clone()));
+            self.get_shared(&Node::Cluster(path.clone(), name.clone()));
         }
         for addr in m.resources.keys() {
-            self.get(&Node::Resource(path.clone(), addr.clone()));
+            self.get_shared(&Node::Resource(path.clone(), addr.clone()));
         }
         for name in m.outputs.keys() {
-            self.get(&Node::Output(path.clone(), name.clone()));
+            self.get_shared(&Node::Output(path.clone(), name.clone()));
         }
         for name in m.module_calls.keys() {
-            self.get(&Node::ModuleCall(path.clone(), name.clone()));
+            self.get_shared(&Node::ModuleCall(path.clone(), name.clone()));
             for key in self.module_instance_keys(path, name) {
                 self.evaluate_module(&path.child(name, key));
             }
@@ -241,6 +244,13 @@ impl<'c> Evaluation<'c> {
 
     /// The value of a node, computed once.
     pub fn get(&self, node: &Node) -> Value {
+        Value::clone(&self.get_shared(node))
+    }
+
+    /// As [`Evaluation::get`], lent rather than copied: a resource's value
+    /// holds every instance's configuration (100,000 objects for a wide
+    /// `for_each`), and callers that only read it need no copy.
+    pub fn get_shared(&self, node: &Node) -> Arc<Value> {
         if let Some(reader) = self.stack.borrow().last() {
             self.dependents
                 .borrow_mut()
@@ -252,23 +262,23 @@ impl<'c> Evaluation<'c> {
             if self.failed.borrow().contains(node) {
                 self.failed_reads.set(self.failed_reads.get() + 1);
             }
-            return v.clone();
+            return Arc::clone(v);
         }
         let on_stack = self.stack.borrow().iter().position(|n| n == node);
         if let Some(pos) = on_stack {
             self.report_cycle(pos, node);
             self.failed_reads.set(self.failed_reads.get() + 1);
-            return Value::Unknown(Type::Dynamic);
+            return Arc::new(Value::Unknown(Type::Dynamic));
         }
         let before = self.error_count();
         self.stack.borrow_mut().push(node.clone());
-        let v = self.compute(node);
+        let v = Arc::new(self.compute(node));
         self.stack.borrow_mut().pop();
         if self.error_count() > before {
             self.failed.borrow_mut().insert(node.clone());
             self.failed_reads.set(self.failed_reads.get() + 1);
         }
-        self.memo.borrow_mut().insert(node.clone(), v.clone());
+        self.memo.borrow_mut().insert(node.clone(), Arc::clone(&v));
         v
     }
 
@@ -546,9 +556,10 @@ impl<'c> Evaluation<'c> {
         let value = value.mark_if(decl.sensitive);
         for v in &decl.validations {
             // The condition sees this variable's value as var.NAME.
-            self.memo
-                .borrow_mut()
-                .insert(Node::Var(path.clone(), name.to_string()), value.clone());
+            self.memo.borrow_mut().insert(
+                Node::Var(path.clone(), name.to_string()),
+                Arc::new(value.clone()),
+            );
             let ok = self.eval_expr(path, &v.condition, &[], Some(ctx.clone()));
             match ok.unmarked() {
                 Value::Bool(true) | Value::Unknown(_) => {}
