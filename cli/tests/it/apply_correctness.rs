@@ -4,7 +4,6 @@
 //! delete stays in state as a deposed object until a later apply deletes it
 //! (H1 #3).
 
-
 use super::support::posture;
 
 /// A Deployment whose rollout is waited for `timeout`; `wait` false drops the block.

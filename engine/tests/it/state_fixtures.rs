@@ -1,13 +1,12 @@
 //! The 10,000-instance fixture: reproducible from its generator, and loads,
 //! commits and reads back whole through the local backend.
 
-
 use std::path::PathBuf;
 
+use super::support::large_state::{LARGE_LINEAGE, large_state};
 use posture_engine::state::{
     Backend, LocalBackend, LockOptions, OutputValue, decode, encode_compact,
 };
-use super::support::large_state::{LARGE_LINEAGE, large_state};
 
 fn large_fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../state-fixtures/v1/large-10000.json")
