@@ -320,3 +320,27 @@ fn negative_zero_printed_as_zero() {
     let o = posture(d.path(), &["output", "--json", "z"]);
     assert_eq!(o.stdout.trim(), "0", "{}", o.all());
 }
+
+// substr/cidrsubnet with a fraction blamed the argument, and range with
+// step 0 said "step must not be zero"; Terraform fails the call.
+#[test]
+fn whole_number_and_zero_step_errors_blamed_an_argument() {
+    let d = dir_with(LOCALS);
+    for (expr, want) in [
+        (r#"substr("hello", 1.5, 2)"#, "between -9223372036854775808"),
+        (r#"cidrsubnet("10.0.0.0/8", 8, 1.5)"#, "whole number"),
+        ("range(0, 5, 0)", "more than 1024 values"),
+    ] {
+        let o = console(d.path(), &[expr]);
+        assert_eq!(o.code, 1, "{expr}: {}", o.all());
+        assert!(
+            o.stderr.contains("Error in function call"),
+            "{expr}: {}",
+            o.all()
+        );
+        assert!(o.stderr.contains(want), "{expr}: {}", o.all());
+    }
+    let o = console(d.path(), &["range(3, 3, 0)"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(o.stdout, "tolist([])\n", "{}", o.all());
+}

@@ -146,7 +146,8 @@ fn big_whole(v: &Value) -> Result<i128, String> {
 }
 
 fn cidrhost(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
-    let num = big_whole(&args[1]).map_err(|e| arg_err(1, "hostnum", e))?;
+    // cty's conversion errors fail the call (not an argument), as in Terraform.
+    let num = big_whole(&args[1]).map_err(fail)?;
     let net = prefix_arg(&args)?;
     let host_len = net.bits - net.prefix;
     let max: u128 = if host_len == 128 {
@@ -230,8 +231,8 @@ fn subnet(net: &Net, newbits: i64, num: i128) -> Result<Net, String> {
 }
 
 fn cidrsubnet(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
-    let newbits = whole(&args[1]).map_err(|e| arg_err(1, "newbits", e))?;
-    let num = big_whole(&args[2]).map_err(|e| arg_err(2, "netnum", e))?;
+    let newbits = whole(&args[1]).map_err(fail)?;
+    let num = big_whole(&args[2]).map_err(fail)?;
     let net = prefix_arg(&args)?;
     let sub = subnet(&net, newbits, num).map_err(fail)?;
     Ok(Value::String(net_string(&sub)))

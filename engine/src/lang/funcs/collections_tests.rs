@@ -556,3 +556,48 @@ fn argument_conversion_failures_read_as_in_terraform() {
         ),
     ]);
 }
+
+// A fraction where substr/cidrhost/cidrsubnet need a whole number blamed
+// the argument ("Invalid function argument"); cty fails the call. range
+// with step 0 said "step must not be zero", Terraform 1.15.5 generates.
+#[test]
+fn whole_number_and_zero_step_errors_blamed_an_argument() {
+    let ctx = super::super::FuncCtx {
+        base_dir: std::path::Path::new("."),
+        templates: &super::super::NoTemplates,
+    };
+    let n = |x: &str| Value::Number(x.parse().unwrap_or_else(|_| panic!("{x}")));
+    for (func, args, want) in [
+        (
+            "substr",
+            vec![s("hello"), n("1.5"), n("2")],
+            "between -9223372036854775808",
+        ),
+        (
+            "substr",
+            vec![s("hello"), n("1"), n("2.5")],
+            "between -9223372036854775808",
+        ),
+        ("cidrhost", vec![s("10.0.0.0/8"), n("1.5")], "whole number"),
+        (
+            "cidrsubnet",
+            vec![s("10.0.0.0/8"), n("8"), n("1.5")],
+            "whole number",
+        ),
+        (
+            "range",
+            vec![n("0"), n("5"), n("0")],
+            "more than 1024 values",
+        ),
+    ] {
+        match super::super::call(&ctx, func, args) {
+            Err(e) => {
+                assert_eq!(e.arg, None, "{func}: {}", e.message);
+                assert!(e.message.contains(want), "{func}: {}", e.message);
+            }
+            Ok(v) => panic!("{func}: {v:?}"),
+        }
+    }
+    let got = super::super::call(&ctx, "range", vec![n("3"), n("3"), n("0")]);
+    assert_eq!(got.ok(), Some(Value::List(Type::Number, vec![])));
+}

@@ -262,9 +262,9 @@ fn range(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
         [s, e, st] => (s.clone(), e.clone(), st.clone()),
         _ => return Err(fail("must have one, two, or three arguments")),
     };
-    if step == zero {
-        return Err(arg_err(2, "params", "step must not be zero"));
-    }
+    // No check for a zero step, as in Terraform 1.15.5: it counts as
+    // positive, so with end > start it fails by generating too many values,
+    // with equal bounds it generates none.
     let down = step < zero;
     if down && end > start {
         return Err(arg_err(

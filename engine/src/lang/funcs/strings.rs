@@ -216,8 +216,14 @@ fn trimsuffix(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
 
 fn substr(_: &FuncCtx<'_>, args: Vec<Value>) -> Result<Value, FuncError> {
     let s = args[0].as_str().unwrap_or_default();
-    let mut offset = whole(&args[1]).map_err(|e| arg_err(1, "offset", e))?;
-    let length = whole(&args[2]).map_err(|e| arg_err(2, "length", e))?;
+    // gocty's int conversion fails the call, a fraction with its range.
+    let int = |v: &Value| {
+        whole(v).map_err(|_| {
+            fail("value must be a whole number, between -9223372036854775808 and 9223372036854775807")
+        })
+    };
+    let mut offset = int(&args[1])?;
+    let length = int(&args[2])?;
     let gs: Vec<&str> = s.graphemes(true).collect();
     let total = gs.len() as i64;
     // A port of cty's algorithm, quirks included: a negative offset counts
