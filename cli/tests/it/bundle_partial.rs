@@ -6,9 +6,8 @@
 //! before the failure, and destroy deletes every object, those of the failed
 //! run included.
 
-use super::support::{Out, command, output};
+use super::support::{Out, Sandboxed, command, output, quick};
 
-use posture_sandbox::SandboxConfig;
 use std::path::Path;
 
 const CONFIG: &str = r#"
@@ -86,19 +85,9 @@ fn inventory(dir: &Path, kubeconfig: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bundle_failing_midway_keeps_what_it_applied() {
-    let sb = posture_sandbox::start(SandboxConfig {
-        clusters: vec!["a".into()],
-        nodes: 1,
-        ..Default::default()
-    })
-    .await
-    .expect("sandbox");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let kc = tmp.path().join("kubeconfig");
-    sb.write_kubeconfig(&kc).expect("kubeconfig");
-    let dir = tmp.path().join("w");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("main.hcl"), CONFIG).expect("main.hcl");
+    let sb = Sandboxed::start(quick(&["a"])).await;
+    let kc = sb.kubeconfig.clone();
+    let dir = sb.workdir("w", CONFIG);
     let id = |name: &str| format!("a/v1/ConfigMap/default/{name}");
 
     tokio::task::spawn_blocking(move || {
@@ -193,19 +182,9 @@ async fn bundle_failing_midway_keeps_what_it_applied() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bundle_failing_midway_on_its_first_apply_is_updated_in_place_keeping_the_objects_applied()
 {
-    let sb = posture_sandbox::start(SandboxConfig {
-        clusters: vec!["a".into()],
-        nodes: 1,
-        ..Default::default()
-    })
-    .await
-    .expect("sandbox");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let kc = tmp.path().join("kubeconfig");
-    sb.write_kubeconfig(&kc).expect("kubeconfig");
-    let dir = tmp.path().join("w");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("main.hcl"), CONFIG).expect("main.hcl");
+    let sb = Sandboxed::start(quick(&["a"])).await;
+    let kc = sb.kubeconfig.clone();
+    let dir = sb.workdir("w", CONFIG);
     let id = |name: &str| format!("a/v1/ConfigMap/default/{name}");
 
     tokio::task::spawn_blocking(move || {

@@ -10,7 +10,7 @@
 //! plan and apply of a Route53 workspace failed with "the route53 provider
 //! is not configured", for good.
 
-use super::support::{Out, command, killed, output};
+use super::support::{Out, Sandboxed, command, killed, output, quick};
 
 use posture_provider_route53::testing::MotoServer;
 use std::io::{Read, Write};
@@ -432,19 +432,9 @@ fn configmaps(kubeconfig: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn recovery_adopts_an_interrupted_kubernetes_create_on_the_sandbox() {
-    let sb = posture_sandbox::start(posture_sandbox::SandboxConfig {
-        clusters: vec!["c1".into()],
-        nodes: 1,
-        ..Default::default()
-    })
-    .await
-    .expect("sandbox");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let kc = tmp.path().join("kubeconfig");
-    sb.write_kubeconfig(&kc).expect("kubeconfig");
-    let dir = tmp.path().join("w");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("main.hcl"), K8S).expect("main.hcl");
+    let sb = Sandboxed::start(quick(&["c1"])).await;
+    let kc = sb.kubeconfig.clone();
+    let dir = sb.workdir("w", K8S);
     tokio::task::spawn_blocking(move || {
         let k8s = || {
             let mut c = command(&dir);

@@ -1,5 +1,6 @@
 //! Every example in examples/ is exercised here.
 
+use super::support::{Sandboxed, quick};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -134,29 +135,13 @@ async fn dns_applies_against_moto_then_has_nothing_to_do_then_destroys() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn k8s_applies_to_three_sandbox_clusters_then_has_nothing_to_do_then_destroys() {
-    let sandbox = posture_sandbox::start(posture_sandbox::SandboxConfig {
-        clusters: vec!["mgmt".into(), "prod-eu".into(), "prod-us".into()],
-        nodes: 2,
-        controllers: fast_controllers(),
-        ..Default::default()
-    })
-    .await
-    .expect("sandbox");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = dir.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let mut cfg = quick(&["mgmt", "prod-eu", "prod-us"]);
+    cfg.nodes = 2;
+    let sandbox = Sandboxed::start(cfg).await;
+    let kubeconfig = sandbox.kubeconfig.clone();
     let env = [("POSTURE_VAR_kubeconfig", kubeconfig.display().to_string())];
     tokio::task::spawn_blocking(move || lifecycle("k8s", &env))
         .await
         .expect("join");
     sandbox.shutdown().await.expect("sandbox shutdown");
-}
-
-/// Workloads become ready without the default half-second delays.
-fn fast_controllers() -> posture_sandbox::ControllerConfig {
-    posture_sandbox::ControllerConfig {
-        workload_delay_ms: 0,
-        ready_delay_ms: 0,
-        ..Default::default()
-    }
 }

@@ -3,7 +3,8 @@
 //! supported version (legacy discovery, no fieldValidation), and a cluster
 //! below the supported range refused by name and version.
 
-use posture_sandbox::{KubeVersion, SandboxConfig};
+use super::support::{Sandboxed, quick};
+use posture_sandbox::KubeVersion;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -35,27 +36,18 @@ fn example_copy(into: &Path) -> PathBuf {
     dir
 }
 
-async fn sandbox_at(version: &str) -> (posture_sandbox::Sandbox, tempfile::TempDir, PathBuf) {
-    let v: KubeVersion = version.parse().expect("version");
-    let mut cfg = SandboxConfig {
-        clusters: vec!["mgmt".into(), "prod-eu".into(), "prod-us".into()],
-        nodes: 2,
-        kubernetes_version: Some(v),
-        ..Default::default()
-    };
-    cfg.controllers.workload_delay_ms = 0;
-    cfg.controllers.ready_delay_ms = 0;
-    let sb = posture_sandbox::start(cfg).await.expect("sandbox");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = tmp.path().join("kubeconfig");
-    sb.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    (sb, tmp, kubeconfig)
+async fn sandbox_at(version: &str) -> Sandboxed {
+    let mut cfg = quick(&["mgmt", "prod-eu", "prod-us"]);
+    cfg.nodes = 2;
+    cfg.kubernetes_version = Some(version.parse::<KubeVersion>().expect("version"));
+    Sandboxed::start(cfg).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn k8s_example_runs_unchanged_on_the_oldest_supported_version() {
-    let (sb, tmp, kubeconfig) = sandbox_at("1.23").await;
-    let dir = example_copy(tmp.path());
+    let sb = sandbox_at("1.23").await;
+    let kubeconfig = sb.kubeconfig.clone();
+    let dir = example_copy(sb.tmp.path());
     let kc = kubeconfig.clone();
     let d = dir.clone();
     let outputs = tokio::task::spawn_blocking(move || {
@@ -71,8 +63,8 @@ async fn k8s_example_runs_unchanged_on_the_oldest_supported_version() {
     assert!(out.contains("Apply complete!"), "{out}");
     assert_eq!(pcode, 0, "second plan on 1.23 must be empty: {pout}{perr}");
     assert_eq!(dcode, 0, "destroy on 1.23: {dout}{derr}");
-    for c in sb.cluster_names() {
-        let cl = sb.cluster(&c).expect("cluster");
+    for c in sb.sandbox.cluster_names() {
+        let cl = sb.sandbox.cluster(&c).expect("cluster");
         assert!(
             cl.field_validation_seen().is_empty(),
             "{c}: fieldValidation sent to a 1.23 server"
@@ -88,8 +80,9 @@ async fn k8s_example_runs_unchanged_on_the_oldest_supported_version() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cluster_older_than_the_supported_range_fails_the_run_by_name_and_version() {
-    let (sb, tmp, kubeconfig) = sandbox_at("1.22").await;
-    let dir = example_copy(tmp.path());
+    let sb = sandbox_at("1.22").await;
+    let kubeconfig = sb.kubeconfig.clone();
+    let dir = example_copy(sb.tmp.path());
     let (code, out, err) = tokio::task::spawn_blocking(move || {
         posture(&dir, &["plan", "--detailed-exitcode"], &kubeconfig)
     })

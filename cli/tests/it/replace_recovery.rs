@@ -6,7 +6,7 @@
 //! state, so the same kills on a sandbox cluster check with kubectl that
 //! no object is left behind on the cluster.
 
-use super::support::{Out, command, killed, output, posture};
+use super::support::{Out, Sandboxed, command, killed, output, posture, quick};
 
 use std::path::Path;
 
@@ -221,17 +221,9 @@ fn config_maps(kubeconfig: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replacement_killed_midway_on_a_cluster_leaves_exactly_the_new_object() {
-    let sandbox = posture_sandbox::start(posture_sandbox::SandboxConfig {
-        clusters: vec!["a".into()],
-        nodes: 1,
-        ..Default::default()
-    })
-    .await
-    .expect("sandbox");
-    let d = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = d.path().join("kubeconfig");
-    sandbox.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    let root = d.path().to_path_buf();
+    let sandbox = Sandboxed::start(quick(&["a"])).await;
+    let kubeconfig = sandbox.kubeconfig.clone();
+    let root = sandbox.tmp.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         // After the create, before its result is recorded; after the
         // delete's intent, before the call; after the delete, before its

@@ -5,7 +5,7 @@
 //! state, documented so) and `output NAME` (asking for it by name, as in
 //! Terraform), in this run and in later runs that read the marks from state.
 
-use posture_sandbox::SandboxConfig;
+use super::support::{Sandboxed, quick};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -97,30 +97,11 @@ fn clean(dir: &Path, kubeconfig: &Path, args: &[&str]) -> String {
     r.out
 }
 
-async fn sandbox() -> (posture_sandbox::Sandbox, tempfile::TempDir, PathBuf) {
-    let cfg = SandboxConfig {
-        clusters: vec!["c1".into()],
-        nodes: 1,
-        ..Default::default()
-    };
-    let sb = posture_sandbox::start(cfg).await.expect("sandbox");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = tmp.path().join("kubeconfig");
-    sb.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    (sb, tmp, kubeconfig)
-}
-
-fn workspace(tmp: &Path, name: &str, config: &str) -> PathBuf {
-    let dir = tmp.join(name);
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("main.hcl"), config).expect("write config");
-    dir
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sensitive_variable_in_manifest_leaks_through_object() {
-    let (sb, tmp, kc) = sandbox().await;
-    let dir = workspace(tmp.path(), "w", CONFIG);
+    let sb = Sandboxed::start(quick(&["c1"])).await;
+    let kc = sb.kubeconfig.clone();
+    let dir = sb.workdir("w", CONFIG);
     tokio::task::spawn_blocking(move || {
         let plan = clean(&dir, &kc, &["plan"]);
         assert!(plan.contains("pw = (sensitive value)"), "{plan}");
@@ -192,13 +173,14 @@ async fn sensitive_variable_in_manifest_leaks_through_object() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn non_sensitive_output_of_a_manifest_secret_is_an_error() {
-    let (sb, tmp, kc) = sandbox().await;
+    let sb = Sandboxed::start(quick(&["c1"])).await;
+    let kc = sb.kubeconfig.clone();
     let config = CONFIG.replace(
         "output \"pw\" {\n  value     = kubernetes_manifest.cm.object.data.pw\n  sensitive = true\n}",
         "output \"pw\" {\n  value = kubernetes_manifest.cm.object.data.pw\n}\noutput \"tok\" {\n  value = kubernetes_manifest.copy.object.data\n}",
     );
     assert_ne!(config, CONFIG, "the output was replaced");
-    let dir = workspace(tmp.path(), "w", &config);
+    let dir = sb.workdir("w", &config);
     tokio::task::spawn_blocking(move || {
         for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
             let r = posture(&dir, &kc, args);
@@ -218,11 +200,11 @@ async fn non_sensitive_output_of_a_manifest_secret_is_an_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn imported_secret_data_stays_hidden_in_every_command() {
-    let (sb, tmp, kc) = sandbox().await;
+    let sb = Sandboxed::start(quick(&["c1"])).await;
+    let kc = sb.kubeconfig.clone();
     // One workspace makes the Secret; another imports it.
-    let maker = workspace(tmp.path(), "maker", CONFIG);
-    let importer = workspace(
-        tmp.path(),
+    let maker = sb.workdir("maker", CONFIG);
+    let importer = sb.workdir(
         "importer",
         r#"
 variable "kubeconfig" { type = string }
@@ -280,8 +262,9 @@ resource "kubernetes_manifest" "imp" {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn state_written_without_marks_keeps_secrets_in_clear_after_no_op_applies() {
-    let (sb, tmp, kc) = sandbox().await;
-    let dir = workspace(tmp.path(), "w", CONFIG);
+    let sb = Sandboxed::start(quick(&["c1"])).await;
+    let kc = sb.kubeconfig.clone();
+    let dir = sb.workdir("w", CONFIG);
     tokio::task::spawn_blocking(move || {
         clean(&dir, &kc, &["apply", "--auto-approve"]);
         // A state as posture wrote it before marks were kept: no pointers.

@@ -6,7 +6,8 @@
 //! agree, and the next apply must create exactly the rest. A second signal
 //! abandons the requests in flight, which the next run settles.
 
-use posture_sandbox::{Faults, Sandbox, SandboxConfig};
+use super::support::{Sandboxed, quick};
+use posture_sandbox::Faults;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -38,30 +39,17 @@ resource "posture_data" "after" {
 "#;
 
 struct World {
-    sb: Sandbox,
-    _tmp: tempfile::TempDir,
+    sb: Sandboxed,
     dir: PathBuf,
     kubeconfig: PathBuf,
 }
 
 async fn world() -> World {
-    let mut cfg = SandboxConfig {
-        clusters: vec!["c1".into()],
-        nodes: 1,
-        ..Default::default()
-    };
-    cfg.controllers.workload_delay_ms = 0;
-    cfg.controllers.ready_delay_ms = 0;
-    let sb = posture_sandbox::start(cfg).await.expect("sandbox");
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let kubeconfig = tmp.path().join("kubeconfig");
-    sb.write_kubeconfig(&kubeconfig).expect("kubeconfig");
-    let dir = tmp.path().join("cfg");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("main.hcl"), CONFIG).expect("config");
+    let sb = Sandboxed::start(quick(&["c1"])).await;
+    let dir = sb.workdir("cfg", CONFIG);
+    let kubeconfig = sb.kubeconfig.clone();
     World {
         sb,
-        _tmp: tmp,
         dir,
         kubeconfig,
     }
@@ -110,7 +98,7 @@ impl World {
 
     /// The ConfigMaps of this configuration that exist in the cluster.
     fn configmaps(&self) -> usize {
-        let c = self.sb.cluster("c1").expect("cluster");
+        let c = self.sb.sandbox.cluster("c1").expect("cluster");
         let st = c.state();
         st.objects
             .get(&(String::new(), "configmaps".to_string()))
@@ -123,6 +111,7 @@ impl World {
 
     fn set_latency(&self, ms: u64) {
         self.sb
+            .sandbox
             .set_faults(
                 "c1",
                 Faults {

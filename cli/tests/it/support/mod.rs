@@ -2,11 +2,12 @@
 //! `posture --chdir DIR ARGS` with a closed, empty stdin (not a terminal),
 //! its exit code and both output streams.
 
-// Each test file is its own crate and uses a part of this module.
-#![allow(dead_code)]
-
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+mod sandbox;
+
+pub use sandbox::{Sandboxed, quick};
 
 /// What one run exited with and printed.
 pub struct Out {
