@@ -344,3 +344,17 @@ fn whole_number_and_zero_step_errors_blamed_an_argument() {
     assert_eq!(o.code, 0, "{}", o.all());
     assert_eq!(o.stdout, "tolist([])\n", "{}", o.all());
 }
+
+// yamldecode("") was null; Terraform fails with go-yaml's error.
+#[test]
+fn yamldecode_of_no_document_was_null() {
+    let d = dir_with(LOCALS);
+    let o = console(d.path(), &[r#"yamldecode("")"#]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(
+        o.stderr.contains("Error in function call")
+            && o.stderr.contains("missing start of document"),
+        "{}",
+        o.all()
+    );
+}

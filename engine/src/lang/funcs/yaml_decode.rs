@@ -57,11 +57,13 @@ pub(super) fn decode(src: &str) -> Result<Value, String> {
         depth: 0,
         weight: 0,
     };
-    // StreamStart, then DocumentStart or StreamEnd (empty input: null).
+    // StreamStart, then DocumentStart or StreamEnd: no document is an
+    // error, with go-yaml's words, as in Terraform (`yamldecode("")`).
     b.pos = 1;
     match b.events.get(b.pos) {
         Some((Event::DocumentStart, _)) => b.pos += 1,
-        _ => return Ok(Value::NULL),
+        Some((_, m)) => return Err(at(m, "missing start of document")),
+        None => return Err("missing start of document".into()),
     }
     let v = b.node()?;
     match b.events.get(b.pos) {
