@@ -20,7 +20,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use posture_engine::state::{
     Backend, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo, NewIntent,
-    Outcome, OutputValue, State, StateError, decode, encode, encode_compact, next_serial,
+    Offer, Outcome, OutputValue, State, StateError, accept_push, accept_rewrite, decode, encode,
+    encode_compact, next_serial,
 };
 use serde::{Deserialize, Serialize};
 
@@ -384,67 +385,19 @@ impl Backend for S3Backend {
         self.lock.check()?;
         let pushed = posture_engine::state::decode_push(json)?;
         let mut g = self.guard();
-        let current = g.working.clone();
-        if !force {
-            if pushed.lineage != current.lineage {
-                return Err(StateError::LineageMismatch {
-                    current: current.lineage,
-                    pushed: pushed.lineage,
-                });
-            }
-            let same = pushed.instances == current.instances && pushed.outputs == current.outputs;
-            if pushed.serial == current.serial && same {
-                return Ok(current.serial);
-            }
-            if pushed.serial <= current.serial {
-                return Err(StateError::SerialConflict {
-                    current: current.serial,
-                    pushed: pushed.serial,
-                });
-            }
-            if !g.pending.is_empty() {
-                return Err(StateError::PendingIntents {
-                    count: g.pending.len(),
-                });
-            }
+        match accept_push(&g.working, pushed, g.pending.len(), force)? {
+            Offer::Unchanged(serial) => Ok(serial),
+            Offer::Commit(next) => self.write_commit(&mut g, next, "state push"),
         }
-        let serial = match next_serial(current.serial) {
-            Ok(next) => pushed.serial.max(next),
-            Err(_) if force => pushed.serial,
-            Err(e) => return Err(e),
-        };
-        let mut next = pushed;
-        next.serial = serial;
-        self.write_commit(&mut g, next, "state push")
     }
 
     fn rewrite(&self, state: &State, summary: &str) -> Result<u64> {
         self.lock.check()?;
         let mut g = self.guard();
-        let current = &g.working;
-        if state.lineage != current.lineage {
-            return Err(StateError::LineageMismatch {
-                current: current.lineage.clone(),
-                pushed: state.lineage.clone(),
-            });
+        match accept_rewrite(&g.working, state, g.pending.len())? {
+            Offer::Unchanged(serial) => Ok(serial),
+            Offer::Commit(next) => self.write_commit(&mut g, next, summary),
         }
-        if state.serial != current.serial {
-            return Err(StateError::SerialConflict {
-                current: current.serial,
-                pushed: state.serial,
-            });
-        }
-        if !g.pending.is_empty() {
-            return Err(StateError::PendingIntents {
-                count: g.pending.len(),
-            });
-        }
-        if state.instances == current.instances && state.outputs == current.outputs {
-            return Ok(current.serial);
-        }
-        let mut next = state.clone();
-        next.serial = next_serial(g.committed.serial)?;
-        self.write_commit(&mut g, next, summary)
     }
 
     fn close(mut self: Box<Self>) -> Result<()> {

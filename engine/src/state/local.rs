@@ -28,6 +28,7 @@ use super::model::{
     FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, NewIntent, Outcome,
     OutputValue, State,
 };
+use super::offer::{Offer, accept_push, accept_rewrite, decode_push, next_serial};
 use super::seal::{CommitMark, write_mark};
 use super::store::{Sealer, Store, TxResult, db_err, tx_err};
 
@@ -88,6 +89,25 @@ pub struct LocalBackend {
 }
 
 impl LocalBackend {
+    /// Commits what [`accept_push`] or [`accept_rewrite`] decided.
+    fn commit_offer(&self, offer: Offer, summary: &str) -> Result<u64> {
+        let mut committed = match offer {
+            Offer::Unchanged(serial) => return Ok(serial),
+            Offer::Commit(state) => state,
+        };
+        committed.format_version = FORMAT_VERSION;
+        self.write_commit(CommitWrite {
+            lineage: &committed.lineage,
+            serial: committed.serial,
+            summary,
+            snapshot: encode_compact(&committed).into_bytes(),
+            instance_count: committed.instances.len(),
+            outputs: &committed.outputs,
+            instances: Some(&committed.instances),
+        })?;
+        Ok(committed.serial)
+    }
+
     /// Takes the lock of the state directory `dir` (created if missing) and
     /// opens its database, creating an empty state with a new lineage if the
     /// directory holds none.
@@ -324,50 +344,6 @@ struct CommitWrite<'a> {
     instances: Option<&'a BTreeMap<String, InstanceRecord>>,
 }
 
-/// The largest serial posture commits or accepts: far beyond any real
-/// history, small enough that it can always grow and that JSON tools which
-/// read numbers as doubles (jq, JavaScript) read it exactly.
-pub const MAX_SERIAL: u64 = (1 << 53) - 1;
-
-/// A state file given to `posture state push`, decoded and checked the same
-/// way for every backend.
-///
-/// # Errors
-/// [`StateError::InvalidPush`] for a file that is not a state,
-/// [`StateError::SerialTooLarge`] for a serial that could not grow.
-pub fn decode_push(json: &str) -> Result<State> {
-    let pushed = decode(json, "in the pushed file").map_err(|e| match e {
-        StateError::Corrupt { detail, .. } => StateError::InvalidPush { detail },
-        other => other,
-    })?;
-    if pushed.serial >= MAX_SERIAL {
-        return Err(StateError::SerialTooLarge {
-            serial: pushed.serial,
-            max: MAX_SERIAL,
-            advice: "nothing was changed: set \"serial\" in the file to the current serial \
-                     (`posture state history`) or lower, and push it with --force",
-        });
-    }
-    Ok(pushed)
-}
-
-/// The serial after `serial`, or the refusal when it cannot grow (every
-/// backend's commit).
-///
-/// # Errors
-/// [`StateError::SerialTooLarge`] at [`MAX_SERIAL`].
-pub fn next_serial(serial: u64) -> Result<u64> {
-    if serial >= MAX_SERIAL {
-        return Err(StateError::SerialTooLarge {
-            serial,
-            max: MAX_SERIAL,
-            advice: "nothing was committed: `posture state pull` the state, set its \"serial\" \
-                     lower, and `posture state push --force` it",
-        });
-    }
-    Ok(serial + 1)
-}
-
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     // Model types contain only strings, numbers, maps and JSON values.
     serde_json::to_vec(value).unwrap_or_default()
@@ -491,86 +467,16 @@ impl Backend for LocalBackend {
         let pushed = decode_push(json)?;
         let _g = self.guard();
         let current = self.load_unlocked()?;
-        if !force {
-            if pushed.lineage != current.lineage {
-                return Err(StateError::LineageMismatch {
-                    current: current.lineage,
-                    pushed: pushed.lineage,
-                });
-            }
-            let same = pushed.instances == current.instances && pushed.outputs == current.outputs;
-            if pushed.serial == current.serial && same {
-                return Ok(current.serial);
-            }
-            if pushed.serial <= current.serial {
-                return Err(StateError::SerialConflict {
-                    current: current.serial,
-                    pushed: pushed.serial,
-                });
-            }
-            let pending = self.store.intents.len();
-            if pending > 0 {
-                return Err(StateError::PendingIntents { count: pending });
-            }
-        }
-        // Never backwards: a forced push gets the next serial at least,
-        // unless the current one cannot grow (only --force resets it).
-        let serial = match next_serial(current.serial) {
-            Ok(next) => pushed.serial.max(next),
-            Err(_) if force => pushed.serial,
-            Err(e) => return Err(e),
-        };
-        let mut committed = pushed;
-        committed.serial = serial;
-        committed.format_version = FORMAT_VERSION;
-        self.write_commit(CommitWrite {
-            lineage: &committed.lineage,
-            serial,
-            summary: "state push",
-            snapshot: encode_compact(&committed).into_bytes(),
-            instance_count: committed.instances.len(),
-            outputs: &committed.outputs,
-            instances: Some(&committed.instances),
-        })?;
-        Ok(serial)
+        let offer = accept_push(&current, pushed, self.store.intents.len(), force)?;
+        self.commit_offer(offer, "state push")
     }
 
     fn rewrite(&self, state: &State, summary: &str) -> Result<u64> {
         self.lock.check()?;
         let _g = self.guard();
         let current = self.load_unlocked()?;
-        if state.lineage != current.lineage {
-            return Err(StateError::LineageMismatch {
-                current: current.lineage,
-                pushed: state.lineage.clone(),
-            });
-        }
-        if state.serial != current.serial {
-            return Err(StateError::SerialConflict {
-                current: current.serial,
-                pushed: state.serial,
-            });
-        }
-        let pending = self.store.intents.len();
-        if pending > 0 {
-            return Err(StateError::PendingIntents { count: pending });
-        }
-        if state.instances == current.instances && state.outputs == current.outputs {
-            return Ok(current.serial);
-        }
-        let mut committed = state.clone();
-        committed.serial = next_serial(current.serial)?;
-        committed.format_version = FORMAT_VERSION;
-        self.write_commit(CommitWrite {
-            lineage: &committed.lineage,
-            serial: committed.serial,
-            summary,
-            snapshot: encode_compact(&committed).into_bytes(),
-            instance_count: committed.instances.len(),
-            outputs: &committed.outputs,
-            instances: Some(&committed.instances),
-        })?;
-        Ok(committed.serial)
+        let offer = accept_rewrite(&current, state, self.store.intents.len())?;
+        self.commit_offer(offer, summary)
     }
 
     fn close(self: Box<Self>) -> Result<()> {

@@ -68,6 +68,7 @@ mod json;
 mod local;
 mod lock;
 mod model;
+mod offer;
 mod seal;
 mod store;
 
@@ -75,14 +76,13 @@ pub use backend::{Backend, StateLocation};
 pub use encoding::{decode, encode, encode_compact};
 pub use error::{Result, StateError};
 pub use json::{MAX_DEPTH as MAX_JSON_DEPTH, from_str as decode_json};
-pub use local::{
-    DEFAULT_STATE_DIR, LocalBackend, LocalLocation, MAX_SERIAL, decode_push, next_serial,
-};
+pub use local::{DEFAULT_STATE_DIR, LocalBackend, LocalLocation};
 pub use lock::{LockInfo, LockOptions, WaitCallback, force_unlock, read_lock};
 pub use model::{
     Action, DeposedObject, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, Mode,
     NewIntent, Outcome, OutputValue, State,
 };
+pub use offer::{MAX_SERIAL, Offer, accept_push, accept_rewrite, decode_push, next_serial};
 
 #[cfg(test)]
 mod encoding_tests;
