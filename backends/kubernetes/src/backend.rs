@@ -271,7 +271,29 @@ impl K8sBackend {
         let e = entry(&self.lock, next.serial, &summary, next.instances.len());
         self.switch(g, next, e)
     }
+}
 
+fn entry(lock: &HeldLock, serial: u64, summary: &str, instances: usize) -> HistoryEntry {
+    HistoryEntry {
+        serial,
+        time: now_rfc3339(),
+        summary: summary.to_string(),
+        operation: lock.info.operation.clone(),
+        who: lock.info.who.clone(),
+        instances,
+    }
+}
+
+/// The pointer a history document names, checked against `serial`.
+fn pointer_of(store: &Store, name: &str, serial: u64) -> Result<Option<Pointer>> {
+    let Some(s) = store.get_secret(name)? else {
+        return Ok(None);
+    };
+    let doc = generation::read_doc(store, &s)?;
+    Ok((doc.pointer.serial == serial).then_some(doc.pointer))
+}
+
+impl Backend for K8sBackend {
     /// Fills an empty state with another backend's: every serial of
     /// `history` as its own generation with its original history line, then
     /// `current` as the current state, lineage and serial kept (what
@@ -281,7 +303,7 @@ impl K8sBackend {
     ///
     /// # Errors
     /// A non-empty state, a lost lock, storage failures (nothing switched).
-    pub fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
+    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
         self.lock.check()?;
         let mut g = self.guard();
         let c = &g.committed;
@@ -316,29 +338,11 @@ impl K8sBackend {
         });
         self.switch(&mut g, current.clone(), e)
     }
-}
 
-fn entry(lock: &HeldLock, serial: u64, summary: &str, instances: usize) -> HistoryEntry {
-    HistoryEntry {
-        serial,
-        time: now_rfc3339(),
-        summary: summary.to_string(),
-        operation: lock.info.operation.clone(),
-        who: lock.info.who.clone(),
-        instances,
+    fn adopts_history(&self) -> bool {
+        true
     }
-}
 
-/// The pointer a history document names, checked against `serial`.
-fn pointer_of(store: &Store, name: &str, serial: u64) -> Result<Option<Pointer>> {
-    let Some(s) = store.get_secret(name)? else {
-        return Ok(None);
-    };
-    let doc = generation::read_doc(store, &s)?;
-    Ok((doc.pointer.serial == serial).then_some(doc.pointer))
-}
-
-impl Backend for K8sBackend {
     fn lock_info(&self) -> &LockInfo {
         &self.lock.info
     }

@@ -53,7 +53,7 @@ pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
 
 /// The Kubernetes location of a `backend "kubernetes"` block; prints the
 /// problems and returns exit 1 when the settings are wrong.
-pub fn k8s_location(b: &Backend, ws: &Workspace) -> Result<K8sLocation, u8> {
+fn k8s_location(b: &Backend, ws: &Workspace) -> Result<K8sLocation, u8> {
     let mut diags = Diagnostics::default();
     let settings = kubernetes::settings(b, &mut diags, &super::env());
     if diags.has_errors() {

@@ -1,12 +1,11 @@
 //! `posture init [--migrate-state]`: checks the configured backend (the
 //! bucket is reachable with these credentials, the lock can be taken) and,
 //! for a remote backend that holds no state yet, copies the local state in
-//! `.posture/` to it when asked to. To a Kubernetes backend the copy keeps
-//! every serial of the local history, each with its own history line.
+//! `.posture/` to it when asked to (`Backend::adopt`: a Kubernetes backend
+//! keeps every serial of the local history, each with its own history line).
 
 use posture_engine::state::{
-    Backend as _, DEFAULT_STATE_DIR, HistoryEntry, LocalLocation, LockOptions, State,
-    StateLocation, encode,
+    DEFAULT_STATE_DIR, HistoryEntry, LocalLocation, LockOptions, State, StateLocation,
 };
 use posture_engine::workspace::Workspace;
 
@@ -98,51 +97,6 @@ fn differs(local: &State, current: &State, describe: &str) {
     }
 }
 
-/// `posture init` for `backend "kubernetes"`: the migration copies the
-/// local history too ([`posture_backend_kubernetes::K8sBackend::adopt`]).
-/// Interrupted, it leaves the remote state empty, and rerunning finishes it.
-fn init_kubernetes(
-    a: &Args,
-    b: &posture_engine::config::Backend,
-    ws: &Workspace,
-) -> Result<(), u8> {
-    let location = super::backend::k8s_location(b, ws)?;
-    let describe = location.describe();
-    let mut opts = LockOptions::new("init");
-    if let Some(t) = a.lock.lock_timeout {
-        opts = opts.timeout(t);
-    }
-    let backend = location.open_backend(&opts).map_err(|e| {
-        eprintln!("Error: Failed to open state\n\n{e}\n");
-        1u8
-    })?;
-    let current = backend.load().map_err(|e| {
-        eprintln!("Error: Failed to read the state\n\n{e}\n");
-        1u8
-    })?;
-    if let Some(local) = local_state()? {
-        if is_empty(&current) {
-            if !a.migrate_state {
-                return Err(not_migrated(&local, &describe));
-            }
-            let history = local_history()?;
-            let serial = backend.adopt(history, &local).map_err(|e| {
-                eprintln!("Error: Failed to migrate the state\n\n{e}\n");
-                1u8
-            })?;
-            migrated(&local, serial, &describe);
-        } else {
-            differs(&local, &current, &describe);
-        }
-    }
-    Box::new(backend).close().map_err(|e| {
-        eprintln!("Error: Failed to release the state lock\n\n{e}\n");
-        1u8
-    })?;
-    println!("posture has been initialized: {describe}.");
-    Ok(())
-}
-
 /// Runs the command.
 pub fn run(a: Args) -> u8 {
     match init(&a) {
@@ -156,16 +110,6 @@ fn init(a: &Args) -> Result<(), u8> {
     print_diags(&ws.diags, &ws.sources);
     if ws.diags.has_errors() {
         return Err(1);
-    }
-    if let Some(b) = ws
-        .tree
-        .module
-        .settings
-        .backend
-        .as_ref()
-        .filter(|b| b.kind == "kubernetes")
-    {
-        return init_kubernetes(a, b, &ws);
     }
     let location = common::location(Some(&ws))?;
     let remote = ws
@@ -186,12 +130,17 @@ fn init(a: &Args) -> Result<(), u8> {
                 if !a.migrate_state {
                     return Err(not_migrated(&local, &location.describe()));
                 }
-                // Forced: the remote state was created empty, with another lineage.
-                let pushed = backend.push(&encode(&local), true).map_err(|e| {
+                // With its history where the backend keeps one (Kubernetes).
+                let history = if backend.adopts_history() {
+                    local_history()?
+                } else {
+                    Vec::new()
+                };
+                let serial = backend.adopt(history, &local).map_err(|e| {
                     eprintln!("Error: Failed to migrate the state\n\n{e}\n");
                     1u8
                 })?;
-                migrated(&local, pushed, &location.describe());
+                migrated(&local, serial, &location.describe());
             } else {
                 differs(&local, &current, &location.describe());
             }

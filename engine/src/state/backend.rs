@@ -132,6 +132,26 @@ pub trait Backend: Send + Sync {
     /// Decoding errors, the refusals above, lock lost, storage failure.
     fn push(&self, json: &str, force: bool) -> Result<u64>;
 
+    /// Fills this backend's empty state with another backend's (`posture
+    /// init --migrate-state`): `history` holds each of its serials with the
+    /// snapshot, oldest first, and `current` is its current state; returns
+    /// the serial committed. A backend that keeps a snapshot per serial
+    /// copies the history too; the default pushes `current` alone, forced,
+    /// as the empty state was created with another lineage.
+    ///
+    /// # Errors
+    /// A state that is not empty, lock lost, storage failure.
+    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
+        let _ = history;
+        self.push(&super::encoding::encode(current), true)
+    }
+
+    /// Whether [`Backend::adopt`] copies the history, so that a migration
+    /// reads the old backend's snapshots only for a backend that keeps them.
+    fn adopts_history(&self) -> bool {
+        false
+    }
+
     /// Replaces every record and output with `state`'s in one atomic commit
     /// (serial + 1) recorded in history with `summary`: the edits of `state
     /// rm`, `state mv` and `import`, made on a [`Backend::load`] of this run.
