@@ -32,6 +32,7 @@ use super::offer::{Offer, accept_push, accept_rewrite, decode_push, next_serial}
 use super::seal::{CommitMark, write_mark};
 use super::store::{Sealer, Store, TxResult, db_err, tx_err};
 
+mod group;
 mod intents;
 
 /// The default state directory, relative to the working directory.
@@ -390,11 +391,7 @@ impl Backend for LocalBackend {
     }
 
     fn pending_intents(&self) -> Result<Vec<Intent>> {
-        let mut intents: Vec<Intent> = self
-            .read_tree("intents", &self.store.intents)?
-            .into_iter()
-            .map(|(_, i)| i)
-            .collect();
+        let mut intents = self.read_pending()?;
         intents.sort_by_key(|i: &Intent| i.seq);
         Ok(intents)
     }
@@ -467,7 +464,7 @@ impl Backend for LocalBackend {
         let pushed = decode_push(json)?;
         let _g = self.guard();
         let current = self.load_unlocked()?;
-        let offer = accept_push(&current, pushed, self.store.intents.len(), force)?;
+        let offer = accept_push(&current, pushed, self.pending_count()?, force)?;
         self.commit_offer(offer, "state push")
     }
 
@@ -475,7 +472,7 @@ impl Backend for LocalBackend {
         self.lock.check()?;
         let _g = self.guard();
         let current = self.load_unlocked()?;
-        let offer = accept_rewrite(&current, state, self.store.intents.len())?;
+        let offer = accept_rewrite(&current, state, self.pending_count()?)?;
         self.commit_offer(offer, summary)
     }
 

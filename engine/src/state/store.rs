@@ -2,7 +2,8 @@
 //!
 //! Trees: `meta` (format_version, lineage, serial, op_seq as big-endian
 //! u64s or text), `instances` (address → record JSON), `outputs` (name →
-//! output JSON), `intents` (id → intent JSON), `snapshots` (serial,
+//! output JSON), `intents` (id → intent JSON, or a group key → the
+//! intents of one recorded chunk, see `local/group.rs`), `snapshots` (serial,
 //! big-endian → compact state JSON) and `history` (serial → entry JSON).
 //!
 //! `op_seq` counts write transactions; with the seal (see [`super::seal`])

@@ -5,8 +5,12 @@
 //! per intent: every sled transaction writes the log buffer out (a `pwrite`
 //! and a `sync_file_range`) to pin its batch, so one per intent cost four
 //! disk writes per instance of an apply. Each intent still completes
-//! atomically with its record; a chunk is all or nothing. Ids begin with
-//! their `seq` in hex, so they are also recorded in order.
+//! atomically with its record; a chunk is all or nothing. A chunk of
+//! several intents is one key, a group (see [`super::group`]). Ids begin
+//! with the `seq` in hex of their chunk's first intent, so they are also
+//! recorded in order.
+
+use std::collections::BTreeMap;
 
 use sled::Transactional;
 use sled::transaction::{TransactionalTree, abort};
@@ -15,13 +19,16 @@ use super::super::clock::{now_unix_ms, rfc3339};
 use super::super::error::{Result, StateError};
 use super::super::json;
 use super::super::model::{Intent, IntentId, NewIntent, Outcome};
-use super::super::store::{TxResult, tx_err};
-use super::{LocalBackend, to_json};
+use super::super::store::{TxResult, db_err, tx_err};
+use super::{LocalBackend, group, to_json};
 
 /// Intents per transaction: large enough that the per-transaction log
 /// writes vanish, small enough to keep a transaction's write set (held in
 /// memory until it commits) a few megabytes.
 pub(super) const CHUNK: usize = 1024;
+
+/// A group's pending members by id (ids sort in the order recorded).
+type Members = BTreeMap<String, Vec<u8>>;
 
 /// The part of a stored [`Intent`] completing it needs.
 #[derive(serde::Deserialize)]
@@ -46,14 +53,20 @@ impl LocalBackend {
         let _g = self.guard();
         let first = self.store.next_op_seq();
         let recorded_at = rfc3339(now_unix_ms());
+        // The seq first: ids sort in the order they were recorded, so a
+        // batch appends to the tree and leaves it in that order, instead of
+        // touching every leaf as random keys do.
+        let single = format!("{first:016x}-{}", uuid::Uuid::new_v4());
+        let grouped = chunk.len() > 1;
         let rows: Vec<(IntentId, Vec<u8>)> = chunk
             .into_iter()
             .zip(first..)
             .map(|(intent, seq)| {
-                // The seq first: ids sort in the order they were recorded,
-                // so a batch appends to the tree and leaves it in that order,
-                // instead of touching every leaf as random keys do.
-                let id = IntentId(format!("{seq:016x}-{}", uuid::Uuid::new_v4()));
+                let id = IntentId(if grouped {
+                    group::member_id(&single, seq)
+                } else {
+                    single.clone()
+                });
                 let json = to_json(&Intent {
                     id: id.clone(),
                     address: intent.address,
@@ -67,10 +80,20 @@ impl LocalBackend {
             })
             .collect();
         let last = first + rows.len() as u64 - 1;
+        // A chunk of several is one group under one key (see [`group`]).
+        let value = grouped
+            .then(|| group::encode(rows.iter().map(|(id, j)| (id.0.as_str(), j.as_slice()))));
         (&self.store.meta, &self.store.intents)
             .transaction(|(meta, intents)| {
-                for (id, json) in &rows {
-                    intents.insert(id.0.as_bytes(), json.as_slice())?;
+                match &value {
+                    Some(g) => {
+                        intents.insert(single.as_bytes(), g.as_slice())?;
+                    }
+                    None => {
+                        for (id, json) in &rows {
+                            intents.insert(id.0.as_bytes(), json.as_slice())?;
+                        }
+                    }
                 }
                 meta.insert("op_seq", &last.to_be_bytes())?;
                 TxResult::Ok(())
@@ -78,6 +101,39 @@ impl LocalBackend {
             .map_err(|e| tx_err(&self.store.path, e))?;
         self.store.committed(last);
         Ok(rows.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// Every pending intent, groups' members included, in key order.
+    pub(super) fn read_pending(&self) -> Result<Vec<Intent>> {
+        let mut out = Vec::new();
+        for item in self.store.intents.iter() {
+            let (k, v) = item.map_err(db_err(&self.store.path))?;
+            if !group::is_group(&v) {
+                out.push(self.decode_json("intents", &k, &v)?);
+                continue;
+            }
+            let members = group::decode(&v).map_err(|e| {
+                let key = String::from_utf8_lossy(&k);
+                self.store.corrupt(&format!("intents {key}: {e}"))
+            })?;
+            for (id, json) in members {
+                out.push(self.decode_json("intents", id.as_bytes(), json)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many intents are pending, groups' members included.
+    pub(super) fn pending_count(&self) -> Result<usize> {
+        let mut n = 0;
+        for item in self.store.intents.iter() {
+            let (_, v) = item.map_err(db_err(&self.store.path))?;
+            n += match group::is_group(&v) {
+                true => group::decode(&v).map(|m| m.len()).unwrap_or(1),
+                false => 1,
+            };
+        }
+        Ok(n)
     }
 
     /// Applies outcomes and drops their intents, in transactions of up to
@@ -128,8 +184,27 @@ impl LocalBackend {
         (&s.meta, &s.intents, &s.instances)
             .transaction(|(meta, intents, instances)| {
                 let mut dirty = false;
+                // Groups touched, read once and written back once (the
+                // closure may run again on a conflict: nothing outlives it).
+                let mut groups: BTreeMap<String, Members> = BTreeMap::new();
                 for ((id, outcome), record) in chunk.iter().zip(&records) {
-                    dirty |= self.settle(intents, instances, id, outcome, record.as_ref())?;
+                    let raw = match group::group_of(&id.0) {
+                        None => intents.remove(id.0.as_bytes())?.map(|r| r.to_vec()),
+                        Some(key) => self.take_member(intents, &mut groups, key, &id.0)?,
+                    };
+                    let Some(raw) = raw else {
+                        return abort(StateError::UnknownIntent { id: id.0.clone() });
+                    };
+                    dirty |= self.settle(instances, id, &raw, outcome, record.as_ref())?;
+                }
+                for (key, members) in &groups {
+                    if members.is_empty() {
+                        intents.remove(key.as_bytes())?;
+                    } else {
+                        let value =
+                            group::encode(members.iter().map(|(i, j)| (i.as_str(), j.as_slice())));
+                        intents.insert(key.as_bytes(), value)?;
+                    }
                 }
                 if dirty {
                     meta.insert("dirty", &[1u8])?;
@@ -142,21 +217,44 @@ impl LocalBackend {
         Ok(())
     }
 
-    /// One outcome inside a transaction; true when it changed a record.
-    fn settle(
+    /// Takes the member `id` out of the group `key` (read into `groups` on
+    /// first use); its intent JSON, or `None` when it is not pending.
+    fn take_member(
         &self,
         intents: &TransactionalTree,
+        groups: &mut BTreeMap<String, Members>,
+        key: &str,
+        id: &str,
+    ) -> TxResult<Option<Vec<u8>>> {
+        if !groups.contains_key(key) {
+            let members = match intents.get(key.as_bytes())? {
+                None => Members::new(),
+                Some(raw) => match group::decode(&raw) {
+                    Ok(m) => m
+                        .into_iter()
+                        .map(|(i, j)| (i.to_string(), j.to_vec()))
+                        .collect::<Members>(),
+                    Err(e) => return abort(self.store.corrupt(&format!("intents {key}: {e}"))),
+                },
+            };
+            groups.insert(key.to_string(), members);
+        }
+        Ok(groups.get_mut(key).and_then(|m| m.remove(id)))
+    }
+
+    /// One outcome inside a transaction, its intent (`raw`) already taken
+    /// out of the tree; true when it changed a record.
+    fn settle(
+        &self,
         instances: &TransactionalTree,
         id: &IntentId,
+        raw: &[u8],
         outcome: &Outcome,
         record: Option<&(&str, Vec<u8>)>,
     ) -> TxResult<bool> {
-        let Some(raw) = intents.remove(id.0.as_bytes())? else {
-            return abort(StateError::UnknownIntent { id: id.0.clone() });
-        };
         // Only the address is checked: decoding the planned values of
         // every intent again was a tenth of a large apply.
-        let intent: IntentAddress = match json::from_slice(&raw) {
+        let intent: IntentAddress = match json::from_slice(raw) {
             Ok(i) => i,
             Err(e) => return abort(self.store.corrupt(&format!("intent {id}: {e}"))),
         };
@@ -292,5 +390,46 @@ mod tests {
             .map(|i| i.id)
             .collect();
         assert_eq!(pending, ids[2..].to_vec());
+    }
+
+    #[test]
+    fn a_group_completed_in_parts_keeps_exactly_the_rest_pending_across_a_reopen() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let addrs = addresses(10);
+        let ids = {
+            let b = open(tmp.path());
+            let ids = b
+                .record_intents(addrs.iter().map(|a| new(a)).collect())
+                .expect("recorded");
+            assert_eq!(b.store.intents.len(), 1, "one key for the chunk");
+            let done = ids[..4]
+                .iter()
+                .cloned()
+                .zip(addrs[..4].iter().map(|a| upsert(a)));
+            b.complete_intents(done.collect()).expect("first part");
+            b.close().expect("close");
+            ids
+        };
+        let b = open(tmp.path());
+        let pending: Vec<IntentId> = b
+            .pending_intents()
+            .expect("pending")
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(pending, ids[4..].to_vec());
+        assert_eq!(b.pending_count().expect("count"), 6);
+        // A completed member is not pending any more.
+        let again = b.complete_intent(&ids[0], upsert(&addrs[0]));
+        assert!(
+            matches!(again, Err(StateError::UnknownIntent { .. })),
+            "{again:?}"
+        );
+        for (id, a) in ids[4..].iter().zip(&addrs[4..]) {
+            b.complete_intent(id, upsert(a)).expect("one by one");
+        }
+        assert!(b.pending_intents().expect("pending").is_empty());
+        assert_eq!(b.store.intents.len(), 0, "an emptied group is removed");
+        assert_eq!(loaded(&b).instances.len(), addrs.len());
     }
 }
