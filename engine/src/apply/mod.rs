@@ -47,8 +47,10 @@ pub struct ApplyOptions {
 pub enum Progress {
     /// Operations started: addresses and what is done to them.
     Started(Vec<(String, Action)>),
-    /// One finished: address, what was done, error message when it failed.
-    Finished(String, Action, Option<String>),
+    /// Operations finished, a node's at a time: address, what was done,
+    /// error message when it failed. One event per node, not per
+    /// operation, so that a display writes a 100,000-operation node at once.
+    Finished(Vec<(String, Action, Option<String>)>),
 }
 
 /// What an apply did.
@@ -307,6 +309,7 @@ pub async fn apply_or_abandon(
         let id = outcome.node;
         let mut node_failed = false;
         let mut node_cut = false;
+        let mut finished = Vec::new();
         for (ci, kind, res) in outcome.results {
             let c = &plan.changes[ci];
             match res {
@@ -344,22 +347,21 @@ pub async fn apply_or_abandon(
                     if done {
                         report.applied.push((c.address.clone(), c.action));
                     }
-                    if let Some(p) = &opts.progress {
-                        p(Progress::Finished(c.address.clone(), c.action, None));
+                    if opts.progress.is_some() {
+                        finished.push((c.address.clone(), c.action, None));
                     }
                 }
                 OpResult::Failed(e) => {
                     node_failed = true;
-                    if let Some(p) = &opts.progress {
-                        p(Progress::Finished(
-                            c.address.clone(),
-                            c.action,
-                            Some(e.clone()),
-                        ));
+                    if opts.progress.is_some() {
+                        finished.push((c.address.clone(), c.action, Some(e.clone())));
                     }
                     report.failed.push((c.address.clone(), e));
                 }
             }
+        }
+        if let Some(p) = opts.progress.as_ref().filter(|_| !finished.is_empty()) {
+            p(Progress::Finished(finished));
         }
         if node_failed {
             state[id] = NodeState::Failed;
