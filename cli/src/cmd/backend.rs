@@ -11,6 +11,7 @@ use posture_engine::config::{Backend, BackendSetting};
 use posture_engine::diag::{Diagnostic, Diagnostics, Span};
 use posture_engine::state::{LocalLocation, StateLocation};
 use posture_engine::workspace::Workspace;
+use std::time::Duration;
 
 use crate::output::print_diags;
 
@@ -69,11 +70,11 @@ fn k8s_location(b: &Backend, ws: &Workspace) -> Result<K8sLocation, u8> {
     })
 }
 
-fn string(b: &Backend, name: &str, diags: &mut Diagnostics) -> Option<String> {
+pub(super) fn string(b: &Backend, name: &str, diags: &mut Diagnostics) -> Option<String> {
     match b.settings.get(name) {
         Some((BackendSetting::Str(s), _)) => Some(s.clone()),
         Some((BackendSetting::Bool(_), span)) => {
-            diags.push(invalid(name, "a string", *span));
+            diags.push(invalid(b, name, "a string", *span));
             None
         }
         None => None,
@@ -84,19 +85,57 @@ fn boolean(b: &Backend, name: &str, diags: &mut Diagnostics) -> Option<bool> {
     match b.settings.get(name) {
         Some((BackendSetting::Bool(v), _)) => Some(*v),
         Some((BackendSetting::Str(_), span)) => {
-            diags.push(invalid(name, "true or false", *span));
+            diags.push(invalid(b, name, "true or false", *span));
             None
         }
         None => None,
     }
 }
 
-fn invalid(name: &str, want: &str, span: Span) -> Diagnostic {
+fn invalid(b: &Backend, name: &str, want: &str, span: Span) -> Diagnostic {
     Diagnostic::error(
         "Invalid backend setting",
-        format!("The s3 backend setting {name} must be {want}."),
+        format!("The {} backend setting {name} must be {want}.", b.kind),
     )
     .at(span)
+}
+
+/// `lock_ttl = "2m"` of any backend block: how long a lock outlives its
+/// last heartbeat. `None` when unset; a diagnostic at the value when it is
+/// not a duration of at least one second.
+pub fn lock_ttl(b: &Backend, diags: &mut Diagnostics) -> Option<Duration> {
+    let t = string(b, "lock_ttl", diags)?;
+    match super::common::parse_duration(&t) {
+        Ok(d) if d >= Duration::from_secs(1) => Some(d),
+        _ => {
+            if let Some((_, span)) = b.settings.get("lock_ttl") {
+                diags.push(invalid(
+                    b,
+                    "lock_ttl",
+                    "a duration of at least 1s, like \"2m\"",
+                    *span,
+                ));
+            }
+            None
+        }
+    }
+}
+
+/// The lock lease of the local state: the `backend "local"` block's
+/// `lock_ttl`, else [`LockOptions::new`]'s default (2 minutes). Prints the
+/// problem at its file:line:col and returns exit 1 when it is malformed.
+pub fn local_lease(ws: Option<&Workspace>) -> Result<Option<Duration>, u8> {
+    let Some(ws) = ws else { return Ok(None) };
+    let Some(b) = ws.tree.module.settings.backend.as_ref().filter(|b| b.kind == "local") else {
+        return Ok(None);
+    };
+    let mut diags = Diagnostics::default();
+    let ttl = lock_ttl(b, &mut diags);
+    if diags.has_errors() {
+        print_diags(&diags, &ws.sources);
+        return Err(1);
+    }
+    Ok(ttl)
 }
 
 /// The S3 settings of a `backend "s3"` block; `None` with diagnostics when
@@ -166,19 +205,8 @@ pub fn s3_settings(
             s.server_side_encryption = Some("AES256".into());
         }
     }
-    if let Some(t) = string(b, "lock_ttl", diags) {
-        match super::common::parse_duration(&t) {
-            Ok(d) if d.as_secs() >= 1 => s.lock_ttl = d,
-            _ => {
-                if let Some((_, span)) = b.settings.get("lock_ttl") {
-                    diags.push(invalid(
-                        "lock_ttl",
-                        "a duration of at least 1s, like \"2m\"",
-                        *span,
-                    ));
-                }
-            }
-        }
+    if let Some(ttl) = lock_ttl(b, diags) {
+        s.lock_ttl = ttl;
     }
     (!diags.has_errors()).then_some(s)
 }

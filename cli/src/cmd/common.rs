@@ -112,6 +112,10 @@ pub fn open_state(
 ) -> Result<Arc<dyn Backend>, u8> {
     let loc = location(ws)?;
     let mut opts = LockOptions::new(operation);
+    // The remote backends take their lock_ttl from their own settings.
+    if let Some(lease) = super::backend::local_lease(ws)? {
+        opts = opts.lease(lease);
+    }
     if let Some(t) = lock.lock_timeout {
         opts = opts.timeout(t).on_wait(|holder| {
             eprintln!(

@@ -15,6 +15,7 @@ mod heredocs;
 mod k8s_backend;
 mod k8s_versions;
 mod l1_language;
+mod lock_ttl;
 mod plan_apply;
 mod provider_aliases;
 mod replace_recovery;

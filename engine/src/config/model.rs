@@ -45,7 +45,7 @@ pub struct Settings {
 
 /// The backend types a `backend` block may name, and each one's settings.
 pub const BACKEND_KINDS: &[(&str, &[&str])] = &[
-    ("local", &["path"]),
+    ("local", &["path", "lock_ttl"]),
     (
         "s3",
         &[

@@ -86,6 +86,10 @@ impl std::fmt::Display for LockInfo {
     }
 }
 
+/// The default lease (`lock_ttl`) of a lock: how long it outlives its
+/// holder's last renewal. The same 2 minutes as the remote backends'.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(120);
+
 /// How to take a lock.
 pub struct LockOptions {
     /// The command taking it, shown to whoever finds it held.
@@ -103,12 +107,12 @@ pub struct LockOptions {
 pub type WaitCallback = Box<dyn Fn(&LockInfo) + Send + Sync>;
 
 impl LockOptions {
-    /// Options for `operation`: no waiting, a 30-second lease.
+    /// Options for `operation`: no waiting, a [`DEFAULT_LEASE`] lease.
     pub fn new(operation: impl Into<String>) -> Self {
         LockOptions {
             operation: operation.into(),
             timeout: Duration::ZERO,
-            lease: Duration::from_secs(30),
+            lease: DEFAULT_LEASE,
             on_wait: None,
         }
     }

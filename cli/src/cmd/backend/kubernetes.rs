@@ -4,25 +4,10 @@
 use std::collections::BTreeMap;
 
 use posture_backend_kubernetes::K8sSettings;
-use posture_engine::config::{Backend, BackendSetting};
-use posture_engine::diag::{Diagnostic, Diagnostics};
+use posture_engine::config::Backend;
 
-fn string(b: &Backend, name: &str, diags: &mut Diagnostics) -> Option<String> {
-    match b.settings.get(name) {
-        Some((BackendSetting::Str(s), _)) => Some(s.clone()),
-        Some((BackendSetting::Bool(_), span)) => {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid backend setting",
-                    format!("The kubernetes backend setting {name} must be a string."),
-                )
-                .at(*span),
-            );
-            None
-        }
-        None => None,
-    }
-}
+use super::string;
+use posture_engine::diag::{Diagnostic, Diagnostics};
 
 /// The settings of a `backend "kubernetes"` block; `None` with diagnostics
 /// when a required one is missing or one is malformed. A relative
@@ -69,22 +54,8 @@ pub fn settings(
     if let Some(w) = env.get("POSTURE_WORKSPACE").filter(|w| !w.is_empty()) {
         s.workspace = w.clone();
     }
-    if let Some(t) = string(b, "lock_ttl", diags) {
-        match super::super::common::parse_duration(&t) {
-            Ok(d) if d.as_secs() >= 1 => s.lock_ttl = d,
-            _ => {
-                if let Some((_, span)) = b.settings.get("lock_ttl") {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid backend setting",
-                            "The kubernetes backend setting lock_ttl must be a duration of at \
-                             least 1s, like \"2m\".",
-                        )
-                        .at(*span),
-                    );
-                }
-            }
-        }
+    if let Some(ttl) = super::lock_ttl(b, diags) {
+        s.lock_ttl = ttl;
     }
     if !diags.has_errors()
         && let Err(e) = s.check()
