@@ -66,7 +66,7 @@ enum Command {
 const COMMAND_STACK: usize = 256 * 1024 * 1024;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cmd::init::terraform_flags(std::env::args_os()));
     let worker = std::thread::Builder::new()
         .name("posture".into())
         .stack_size(COMMAND_STACK)

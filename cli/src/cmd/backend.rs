@@ -19,13 +19,33 @@ use crate::output::print_diags;
 /// prints the problems and returns exit 1 when the settings are wrong.
 pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
     let backend = ws.and_then(|w| w.tree.module.settings.backend.as_ref());
+    let report = |d: &Diagnostics| match ws {
+        Some(ws) => print_diags(d, &ws.sources),
+        None => print_unplaced(d),
+    };
+    location_of(backend, &report)
+}
+
+/// Diagnostics of settings that are not in a file (those `posture init`
+/// recorded), without a file:line:col.
+pub fn print_unplaced(d: &Diagnostics) {
+    for diag in d.iter() {
+        eprintln!("Error: {}\n\n{}\n", diag.summary, diag.detail);
+    }
+}
+
+/// The state location of a backend block (`.posture/` for none); `report`
+/// prints the problems, and the result is exit 1 when the settings are wrong.
+pub fn location_of(
+    backend: Option<&Backend>,
+    report: &dyn Fn(&Diagnostics),
+) -> Result<Box<dyn StateLocation>, u8> {
     match backend {
         Some(b) if b.kind == "s3" => {
             let mut diags = Diagnostics::default();
             let settings = s3_settings(b, &mut diags, &super::env());
-            let Some(ws) = ws else { return Err(1) };
             if diags.has_errors() {
-                print_diags(&diags, &ws.sources);
+                report(&diags);
                 return Err(1);
             }
             let Some(settings) = settings else {
@@ -39,10 +59,7 @@ pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
                 }
             }
         }
-        Some(b) if b.kind == "kubernetes" => {
-            let Some(ws) = ws else { return Err(1) };
-            Ok(Box::new(k8s_location(b, ws)?))
-        }
+        Some(b) if b.kind == "kubernetes" => Ok(Box::new(k8s_location(b, report)?)),
         _ => {
             let dir = backend
                 .and_then(|b| b.path.clone())
@@ -54,11 +71,11 @@ pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
 
 /// The Kubernetes location of a `backend "kubernetes"` block; prints the
 /// problems and returns exit 1 when the settings are wrong.
-fn k8s_location(b: &Backend, ws: &Workspace) -> Result<K8sLocation, u8> {
+fn k8s_location(b: &Backend, report: &dyn Fn(&Diagnostics)) -> Result<K8sLocation, u8> {
     let mut diags = Diagnostics::default();
     let settings = kubernetes::settings(b, &mut diags, &super::env());
     if diags.has_errors() {
-        print_diags(&diags, &ws.sources);
+        report(&diags);
         return Err(1);
     }
     let Some(settings) = settings else {
@@ -126,7 +143,14 @@ pub fn lock_ttl(b: &Backend, diags: &mut Diagnostics) -> Option<Duration> {
 /// problem at its file:line:col and returns exit 1 when it is malformed.
 pub fn local_lease(ws: Option<&Workspace>) -> Result<Option<Duration>, u8> {
     let Some(ws) = ws else { return Ok(None) };
-    let Some(b) = ws.tree.module.settings.backend.as_ref().filter(|b| b.kind == "local") else {
+    let Some(b) = ws
+        .tree
+        .module
+        .settings
+        .backend
+        .as_ref()
+        .filter(|b| b.kind == "local")
+    else {
         return Ok(None);
     };
     let mut diags = Diagnostics::default();

@@ -9,7 +9,7 @@ use posture_engine::workspace::Workspace;
 use std::sync::Arc;
 use std::time::Duration;
 
-mod halt;
+pub mod halt;
 
 /// Options for taking the state lock.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -110,6 +110,9 @@ pub fn open_state(
     operation: &str,
     lock: &LockArgs,
 ) -> Result<Arc<dyn Backend>, u8> {
+    if operation != "init" {
+        super::init::require_initialized(ws)?;
+    }
     let loc = location(ws)?;
     let mut opts = LockOptions::new(operation);
     // The remote backends take their lock_ttl from their own settings.

@@ -110,7 +110,7 @@ fn init_and_apply_keep_state_in_the_cluster_and_a_held_lease_refuses_apply_namin
     );
     let o = run(&first, &["apply", "--auto-approve"]);
     assert_eq!(o.code, 0, "{}", o.all());
-    assert!(!first.join(".posture").exists(), "no local state");
+    assert!(!first.join(".posture/db").exists(), "no local state");
 
     let second = peer.dir_with("second", &config);
     let o = run(&second, &["state", "list"]);

@@ -74,9 +74,16 @@ fn a_killed_holders_local_lock_expires_after_lock_ttl_and_the_next_apply_takes_i
         &["apply", "--auto-approve", "--lock-timeout", "60s"],
     );
     assert_eq!(o.code, 0, "{}", o.all());
-    assert!(o.stderr.contains("Waiting for the state lock held by"), "{}", o.all());
+    assert!(
+        o.stderr.contains("Waiting for the state lock held by"),
+        "{}",
+        o.all()
+    );
     assert!(o.stderr.contains("Recovered: "), "{}", o.all());
-    assert!(now_ms() > dead.lease_expires_unix_ms, "taken over before the lease ended");
+    assert!(
+        now_ms() > dead.lease_expires_unix_ms,
+        "taken over before the lease ended"
+    );
     let o = posture(d.path(), &["state", "list"]);
     assert_eq!(o.stdout, "posture_data.a\nposture_data.b\n", "{}", o.all());
     // The history holds the new holder's commit; the lock is released.
@@ -96,7 +103,10 @@ fn the_default_local_lease_is_two_minutes_and_force_unlock_frees_a_killed_holder
         left > 60_000 && left <= 120_000,
         "lease ends {left} ms from now"
     );
-    let o = posture(d.path(), &["apply", "--auto-approve", "--lock-timeout", "2s"]);
+    let o = posture(
+        d.path(),
+        &["apply", "--auto-approve", "--lock-timeout", "2s"],
+    );
     assert_refused_naming(&o, &dead);
     let o = posture(d.path(), &["force-unlock", "--force", "not-the-id"]);
     assert_eq!(o.code, 1, "{}", o.all());
@@ -115,13 +125,21 @@ fn a_malformed_local_lock_ttl_is_a_configuration_error_at_its_position() {
         let d = dir_with(&format!("    lock_ttl = {bad}\n"));
         let o = posture(d.path(), &["plan"]);
         assert_eq!(o.code, 1, "{bad}: {}", o.all());
-        assert!(o.stderr.contains("Invalid backend setting"), "{bad}: {}", o.all());
         assert!(
-            o.stderr.contains("The local backend setting lock_ttl must be"),
+            o.stderr.contains("Invalid backend setting"),
+            "{bad}: {}",
+            o.all()
+        );
+        assert!(
+            o.stderr
+                .contains("The local backend setting lock_ttl must be"),
             "{bad}: {}",
             o.all()
         );
         assert!(o.stderr.contains("main.hcl:3:16"), "{bad}: {}", o.all());
-        assert!(!d.path().join(".posture").exists(), "{bad}: nothing written");
+        assert!(
+            !d.path().join(".posture").exists(),
+            "{bad}: nothing written"
+        );
     }
 }

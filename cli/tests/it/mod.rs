@@ -16,6 +16,7 @@ mod k8s_backend;
 mod k8s_versions;
 mod l1_language;
 mod lock_ttl;
+mod migrate;
 mod plan_apply;
 mod provider_aliases;
 mod replace_recovery;

@@ -3,7 +3,9 @@
 //! sleeps: `POSTURE_TEST_HALT=intents:N` halts once N intents are durable,
 //! before the provider is called; `POSTURE_TEST_HALT=applied:N` halts once
 //! N intents are durable and the provider has answered their batch, before
-//! the answer is recorded (the objects exist, the intents are pending).
+//! the answer is recorded (the objects exist, the intents are pending);
+//! `POSTURE_TEST_HALT=migrate:copied` halts `posture init --migrate-state`
+//! once the state was copied, before the new backend is recorded.
 //!
 //! Halting prints one line on stderr and blocks every later state write
 //! until the process is killed. Unset, nothing is wrapped; any other value
@@ -29,6 +31,8 @@ pub enum Halt {
     /// Once this many intents are durable and their batch was answered,
     /// before the results are recorded.
     Applied(usize),
+    /// `init --migrate-state`: once copied, before the new backend is recorded.
+    Migrated,
 }
 
 /// The hook the environment asks for; exit 1 for a value it does not take.
@@ -38,13 +42,16 @@ pub fn from_env() -> std::result::Result<Option<Halt>, u8> {
     };
     parse(&v).map(Some).ok_or_else(|| {
         eprintln!(
-            "Error: Invalid {VAR}\n\n{VAR} is a test hook that stops a run for a test to kill it; it takes intents:N or applied:N (N ≥ 1), not {v:?}. Unset it."
+            "Error: Invalid {VAR}\n\n{VAR} is a test hook that stops a run for a test to kill it; it takes intents:N or applied:N (N ≥ 1) or migrate:copied, not {v:?}. Unset it."
         );
         1
     })
 }
 
 fn parse(v: &str) -> Option<Halt> {
+    if v == "migrate:copied" {
+        return Some(Halt::Migrated);
+    }
     let (kind, n) = v.split_once(':')?;
     let n: usize = n.parse().ok().filter(|n| *n >= 1)?;
     match kind {
@@ -57,13 +64,24 @@ fn parse(v: &str) -> Option<Halt> {
 /// The backend, wrapped when a hook is set.
 pub fn wrap(b: Box<dyn Backend>, halt: Option<Halt>) -> Arc<dyn Backend> {
     match halt {
-        None => Arc::from(b),
+        None | Some(Halt::Migrated) => Arc::from(b),
         Some(at) => Arc::new(Halting {
             inner: b,
             at,
             recorded: AtomicUsize::new(0),
             halted: AtomicBool::new(false),
         }),
+    }
+}
+
+/// Halts here, never to return, when the environment asks for `at`: the
+/// test kills the process.
+pub fn halt_at(at: Halt) {
+    if from_env().ok().flatten() == Some(at) {
+        eprintln!("{VAR}: halted at {at:?}; waiting to be killed");
+        loop {
+            std::thread::park();
+        }
     }
 }
 

@@ -1,0 +1,265 @@
+//! `posture init --migrate-state` through the binary between the local, s3
+//! (moto) and kubernetes (the sandbox) backends: local → s3 → kubernetes →
+//! local and s3 → local, each keeping lineage and serial; a changed
+//! `backend` block refuses plan/apply and a bare `init` until migrated;
+//! `--reconfigure` copies nothing; a migration killed with kill -9 after
+//! its copy, before the new backend is recorded, leaves the old one in
+//! use, and the rerun finishes it.
+
+#![allow(clippy::unwrap_used)]
+
+use super::support::{Out, command, killed, output};
+
+use posture_backend_s3::{S3Location, S3Settings};
+use posture_provider_route53::testing::MotoServer;
+use posture_sandbox::{Sandbox, SandboxConfig};
+use std::path::{Path, PathBuf};
+
+const BUCKET: &str = "posture-migrate";
+
+struct Peers {
+    moto: MotoServer,
+    sandbox: Option<Sandbox>,
+    rt: tokio::runtime::Runtime,
+    tmp: tempfile::TempDir,
+}
+
+impl Peers {
+    fn start(kubernetes: bool) -> Peers {
+        // Multi-threaded: the peers keep serving while a test waits on posture.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let moto = rt.block_on(MotoServer::start()).expect("moto starts");
+        let mut s = S3Settings::new(BUCKET, "fleet/state.json");
+        s.endpoint = Some(moto.endpoint());
+        s.region = Some("us-east-1".into());
+        s.force_path_style = true;
+        s.static_keys = Some(posture_backend_s3::StaticKeys {
+            access_key: "test".into(),
+            secret_key: "test".into(),
+            session_token: None,
+        });
+        let client = S3Location::new(s).unwrap().client().clone();
+        rt.block_on(client.create_bucket().bucket(BUCKET).send())
+            .expect("bucket");
+        let tmp = tempfile::tempdir().unwrap();
+        let sandbox = kubernetes.then(|| {
+            let cfg = SandboxConfig {
+                clusters: vec!["c1".into()],
+                nodes: 1,
+                ..Default::default()
+            };
+            let sandbox = rt.block_on(posture_sandbox::start(cfg)).expect("sandbox");
+            sandbox
+                .write_kubeconfig(&tmp.path().join("kubeconfig"))
+                .unwrap();
+            sandbox
+        });
+        Peers {
+            moto,
+            sandbox,
+            rt,
+            tmp,
+        }
+    }
+
+    fn s3(&self) -> String {
+        format!(
+            "posture {{\n  backend \"s3\" {{\n    bucket = \"{BUCKET}\"\n    key = \
+             \"fleet/state.json\"\n    region = \"us-east-1\"\n    endpoint = \"{}\"\n    \
+             force_path_style = true\n    lock_ttl = \"3s\"\n  }}\n}}\n",
+            self.moto.endpoint()
+        )
+    }
+
+    fn kubernetes(&self) -> String {
+        assert!(self.sandbox.is_some(), "started without the sandbox");
+        format!(
+            "posture {{\n  backend \"kubernetes\" {{\n    kubeconfig = \"{}\"\n    context = \
+             \"c1\"\n    namespace = \"default\"\n    secret_suffix = \"fleet\"\n    lock_ttl = \"3s\"\n  }}\n}}\n",
+            self.tmp.path().join("kubeconfig").display()
+        )
+    }
+
+    fn workdir(&self) -> PathBuf {
+        let d = self.tmp.path().join("work");
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}
+
+impl Drop for Peers {
+    fn drop(&mut self) {
+        if let Some(s) = self.sandbox.take() {
+            drop(self.rt.block_on(s.shutdown()));
+        }
+    }
+}
+
+const LOCAL: &str = "";
+
+fn resources(input: &str) -> String {
+    format!(
+        "resource \"posture_data\" \"a\" {{\n  input = \"{input}\"\n}}\n\
+         resource \"posture_data\" \"b\" {{\n  input = posture_data.a.output\n}}\n"
+    )
+}
+
+fn env(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    cmd.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("KUBECONFIG")
+}
+
+fn run(dir: &Path, args: &[&str]) -> Out {
+    output(env(&mut command(dir)).args(args))
+}
+
+fn ok(dir: &Path, args: &[&str]) -> Out {
+    let o = run(dir, args);
+    assert_eq!(o.code, 0, "posture {args:?}\n{}", o.all());
+    o
+}
+
+fn configure(dir: &Path, backend: &str, input: &str) {
+    std::fs::write(
+        dir.join("main.hcl"),
+        format!("{backend}{}", resources(input)),
+    )
+    .unwrap();
+}
+
+/// Lineage and serial of the state the configuration uses now.
+fn identity(dir: &Path) -> (String, u64) {
+    let v: serde_json::Value = serde_json::from_str(&ok(dir, &["state", "pull"]).stdout).unwrap();
+    (
+        v["lineage"].as_str().unwrap().to_string(),
+        v["serial"].as_u64().unwrap(),
+    )
+}
+
+/// Moves the configuration to `backend` and migrates, checking the refusal
+/// before and the state after.
+fn migrate_to(dir: &Path, backend: &str, input: &str, before: &(String, u64)) {
+    configure(dir, backend, input);
+    for args in [&["plan"][..], &["init"][..]] {
+        let o = run(dir, args);
+        assert_eq!(o.code, 1, "{args:?}\n{}", o.all());
+        assert!(
+            o.stderr.contains("posture init --migrate-state"),
+            "{}",
+            o.all()
+        );
+        assert!(o.stderr.contains("--reconfigure"), "{}", o.all());
+    }
+    let o = ok(dir, &["init", "-migrate-state"]);
+    assert!(o.stdout.contains("Copied the state"), "{}", o.all());
+    assert!(
+        o.stdout.contains(&format!("serial {}", before.1)),
+        "{}",
+        o.all()
+    );
+    assert_eq!(&identity(dir), before, "lineage and serial kept");
+    assert_eq!(
+        ok(dir, &["state", "list"]).stdout,
+        "posture_data.a\nposture_data.b\n"
+    );
+    let o = ok(dir, &["state", "history"]);
+    assert!(o.stdout.contains(&format!("{}", before.1)), "{}", o.all());
+    // The next plan sees the migrated objects: nothing to do.
+    let o = run(dir, &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+}
+
+#[test]
+fn migrate_state_goes_local_to_s3_to_kubernetes_to_local_keeping_lineage_and_serial() {
+    let peers = Peers::start(true);
+    let d = peers.workdir();
+    configure(&d, LOCAL, "one");
+    ok(&d, &["apply", "--auto-approve"]);
+    configure(&d, LOCAL, "two");
+    ok(&d, &["apply", "--auto-approve"]);
+    let first = identity(&d);
+    assert_eq!(first.1, 2);
+
+    migrate_to(&d, &peers.s3(), "two", &first);
+    configure(&d, &peers.s3(), "three");
+    ok(&d, &["apply", "--auto-approve"]);
+    let on_s3 = identity(&d);
+    assert_eq!(on_s3, (first.0.clone(), 3));
+
+    migrate_to(&d, &peers.kubernetes(), "three", &on_s3);
+    configure(&d, &peers.kubernetes(), "four");
+    ok(&d, &["apply", "--auto-approve"]);
+    let on_k8s = identity(&d);
+    assert_eq!(on_k8s, (first.0.clone(), 4));
+
+    // Back to local: `.posture/` still holds serial 2, another state than
+    // the cluster's, so the copy is refused and nothing is overwritten.
+    configure(&d, LOCAL, "four");
+    let o = run(&d, &["init", "--migrate-state"]);
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(
+        o.stderr.contains("already holds another state"),
+        "{}",
+        o.all()
+    );
+    // Empty the old local state, keeping the record of the initialized backend.
+    for e in std::fs::read_dir(d.join(".posture")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p).unwrap();
+        } else if !p.ends_with("backend.json") {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    let o = ok(&d, &["init", "--migrate-state"]);
+    assert!(o.stdout.contains("Copied the state"), "{}", o.all());
+    assert_eq!(identity(&d), on_k8s);
+    let o = run(&d, &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+}
+
+#[test]
+fn a_migration_killed_after_its_copy_leaves_the_old_backend_in_use_and_the_rerun_finishes_it() {
+    let peers = Peers::start(false);
+    let d = peers.workdir();
+    configure(&d, &peers.s3(), "one");
+    ok(&d, &["init"]);
+    ok(&d, &["apply", "--auto-approve"]);
+    let on_s3 = identity(&d);
+
+    // s3 → local, killed once the copy is verified, before it is recorded.
+    configure(&d, LOCAL, "one");
+    let mut cmd = command(&d);
+    env(&mut cmd);
+    killed(cmd, &["init", "--migrate-state"], "migrate:copied");
+    let o = run(&d, &["apply", "--auto-approve"]);
+    assert_eq!(o.code, 1, "still the s3 backend's: {}", o.all());
+    assert!(
+        o.stderr.contains("Backend initialization required"),
+        "{}",
+        o.all()
+    );
+    // The dead run's s3 lock runs out after its 3 s lock_ttl.
+    let o = ok(&d, &["init", "--migrate-state", "--lock-timeout", "60s"]);
+    assert!(o.stdout.contains("Copied the state"), "{}", o.all());
+    assert_eq!(identity(&d), on_s3);
+    let o = run(&d, &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+
+    // --reconfigure: back to s3 without copying (the s3 state stays serial 1
+    // after a local apply makes serial 2).
+    configure(&d, LOCAL, "two");
+    ok(&d, &["apply", "--auto-approve"]);
+    assert_eq!(identity(&d).1, on_s3.1 + 1);
+    configure(&d, &peers.s3(), "two");
+    let o = ok(&d, &["init", "-reconfigure"]);
+    assert!(o.stdout.contains("nothing was copied"), "{}", o.all());
+    assert_eq!(identity(&d), on_s3);
+}
