@@ -203,6 +203,12 @@ impl S3Backend {
             None => summary.to_string(),
         };
         let entry = self.history_entry(serial, &summary, next.instances.len());
+        self.write_with_entry(g, next, &entry)
+    }
+
+    /// Writes `next` as the new current state with `entry` as its history line.
+    fn write_with_entry(&self, g: &mut Inner, next: State, entry: &HistoryEntry) -> Result<u64> {
+        let serial = next.serial;
         let body = encode_compact(&next).into_bytes();
         // Snapshot and entry first: a commit that then fails leaves objects
         // above the current serial, which history ignores and the next commit overwrites.
@@ -213,7 +219,7 @@ impl S3Backend {
         )?;
         self.store.put(
             &history_key(&self.key, serial, "entry"),
-            to_json(&entry),
+            to_json(entry),
             Cond::Any,
         )?;
         let etag = match self
@@ -389,6 +395,51 @@ impl Backend for S3Backend {
             Offer::Unchanged(serial) => Ok(serial),
             Offer::Commit(next) => self.write_commit(&mut g, next, "state push"),
         }
+    }
+
+    /// Each older serial's snapshot and line first, then the current state:
+    /// until that last write the state stays empty (history ignores serials
+    /// above the current one), so an interrupted migration is redone whole.
+    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
+        self.lock.check()?;
+        let mut g = self.guard();
+        let c = &g.committed;
+        if c.serial != 0 || !c.instances.is_empty() || !c.outputs.is_empty() {
+            return Err(StateError::Conflict {
+                location: self.store.url(&self.key),
+                detail: format!("it already holds serial {}: nothing was migrated", c.serial),
+            });
+        }
+        let mut entry = None;
+        for (e, mut snap) in history {
+            if e.serial == current.serial {
+                entry = Some(e);
+                continue;
+            }
+            if e.serial > current.serial {
+                continue;
+            }
+            snap.serial = e.serial;
+            snap.format_version = FORMAT_VERSION;
+            let body = encode_compact(&snap).into_bytes();
+            self.store
+                .put(&history_key(&self.key, e.serial, "state"), body, Cond::Any)?;
+            self.store.put(
+                &history_key(&self.key, e.serial, "entry"),
+                to_json(&e),
+                Cond::Any,
+            )?;
+        }
+        let mut next = current.clone();
+        next.format_version = FORMAT_VERSION;
+        let entry = entry.unwrap_or_else(|| {
+            self.history_entry(next.serial, "state migrated", next.instances.len())
+        });
+        self.write_with_entry(&mut g, next, &entry)
+    }
+
+    fn adopts_history(&self) -> bool {
+        true
     }
 
     fn rewrite(&self, state: &State, summary: &str) -> Result<u64> {

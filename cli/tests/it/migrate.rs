@@ -146,6 +146,8 @@ fn identity(dir: &Path) -> (String, u64) {
 /// Moves the configuration to `backend` and migrates, checking the refusal
 /// before and the state after.
 fn migrate_to(dir: &Path, backend: &str, input: &str, before: &(String, u64)) {
+    let history = ok(dir, &["state", "history"]).stdout;
+    assert_eq!(history.lines().count() as u64, before.1 + 1, "{history}");
     configure(dir, backend, input);
     for args in [&["plan"][..], &["init"][..]] {
         let o = run(dir, args);
@@ -169,8 +171,10 @@ fn migrate_to(dir: &Path, backend: &str, input: &str, before: &(String, u64)) {
         ok(dir, &["state", "list"]).stdout,
         "posture_data.a\nposture_data.b\n"
     );
-    let o = ok(dir, &["state", "history"]);
-    assert!(o.stdout.contains(&format!("{}", before.1)), "{}", o.all());
+    // Every serial, each with its line as it was (time and who included).
+    assert_eq!(ok(dir, &["state", "history"]).stdout, history);
+    let o = ok(dir, &["state", "show", "--serial", "1"]);
+    assert!(o.stdout.contains("one"), "{}", o.all());
     // The next plan sees the migrated objects: nothing to do.
     let o = run(dir, &["plan", "--detailed-exitcode"]);
     assert_eq!(o.code, 0, "{}", o.all());
@@ -221,6 +225,13 @@ fn migrate_state_goes_local_to_s3_to_kubernetes_to_local_keeping_lineage_and_ser
     let o = ok(&d, &["init", "--migrate-state"]);
     assert!(o.stdout.contains("Copied the state"), "{}", o.all());
     assert_eq!(identity(&d), on_k8s);
+    let o = ok(&d, &["state", "history"]);
+    assert_eq!(
+        o.stdout.lines().count(),
+        5,
+        "a header and serials 1 to 4: {}",
+        o.all()
+    );
     let o = run(&d, &["plan", "--detailed-exitcode"]);
     assert_eq!(o.code, 0, "{}", o.all());
 }

@@ -105,6 +105,8 @@ impl LocalBackend {
             instance_count: committed.instances.len(),
             outputs: &committed.outputs,
             instances: Some(&committed.instances),
+            entry: None,
+            older: &[],
         })?;
         Ok(committed.serial)
     }
@@ -296,7 +298,10 @@ impl LocalBackend {
         };
         let old_outputs = keys(&s.outputs)?;
         let serial = write.serial;
-        let entry = to_json(&self.history_entry(serial, write.summary, write.instance_count));
+        let entry = match write.entry {
+            Some(e) => to_json(e),
+            None => to_json(&self.history_entry(serial, write.summary, write.instance_count)),
+        };
         let records: Vec<(&String, Vec<u8>)> = write
             .instances
             .map(|m| m.iter().map(|(k, r)| (k, to_json(r))).collect())
@@ -322,6 +327,10 @@ impl LocalBackend {
                 meta.insert("serial", &serial.to_be_bytes())?;
                 meta.insert("op_seq", &op_seq.to_be_bytes())?;
                 meta.remove("dirty")?;
+                for (older, snap, line) in write.older {
+                    snaps.insert(&older.to_be_bytes(), snap.as_slice())?;
+                    hist.insert(&older.to_be_bytes(), line.as_slice())?;
+                }
                 snaps.insert(&serial.to_be_bytes(), write.snapshot.as_slice())?;
                 hist.insert(&serial.to_be_bytes(), entry.as_slice())?;
                 TxResult::Ok(())
@@ -343,6 +352,11 @@ struct CommitWrite<'a> {
     instance_count: usize,
     outputs: &'a BTreeMap<String, OutputValue>,
     instances: Option<&'a BTreeMap<String, InstanceRecord>>,
+    /// The history line to keep instead of a new one (a migration).
+    entry: Option<&'a HistoryEntry>,
+    /// Older serials' snapshots and history lines, written in the same
+    /// transaction (a migration's history).
+    older: &'a [(u64, Vec<u8>, Vec<u8>)],
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
@@ -421,6 +435,8 @@ impl Backend for LocalBackend {
             instance_count,
             outputs: &outputs,
             instances: None,
+            entry: None,
+            older: &[],
         })?;
         Ok(serial)
     }
@@ -466,6 +482,52 @@ impl Backend for LocalBackend {
         let current = self.load_unlocked()?;
         let offer = accept_push(&current, pushed, self.pending_count()?, force)?;
         self.commit_offer(offer, "state push")
+    }
+
+    /// The whole history and the current state in one transaction: an
+    /// interrupted migration leaves this state empty, and a rerun redoes it.
+    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
+        self.lock.check()?;
+        let _g = self.guard();
+        let here = self.load_unlocked()?;
+        if here.serial != 0 || !here.instances.is_empty() || !here.outputs.is_empty() {
+            return Err(StateError::Conflict {
+                location: self.store.path.display().to_string(),
+                detail: format!(
+                    "it already holds serial {}: nothing was migrated",
+                    here.serial
+                ),
+            });
+        }
+        let mut entry = None;
+        let mut older = Vec::new();
+        for (e, mut snap) in history {
+            if e.serial == current.serial {
+                entry = Some(e);
+            } else if e.serial < current.serial {
+                snap.serial = e.serial;
+                snap.format_version = FORMAT_VERSION;
+                older.push((e.serial, encode_compact(&snap).into_bytes(), to_json(&e)));
+            }
+        }
+        let mut next = current.clone();
+        next.format_version = FORMAT_VERSION;
+        self.write_commit(CommitWrite {
+            lineage: &next.lineage,
+            serial: next.serial,
+            summary: "state migrated",
+            snapshot: encode_compact(&next).into_bytes(),
+            instance_count: next.instances.len(),
+            outputs: &next.outputs,
+            instances: Some(&next.instances),
+            entry: entry.as_ref(),
+            older: &older,
+        })?;
+        Ok(next.serial)
+    }
+
+    fn adopts_history(&self) -> bool {
+        true
     }
 
     fn rewrite(&self, state: &State, summary: &str) -> Result<u64> {
