@@ -19,6 +19,7 @@ const BUCKET: &str = "posture-migrate";
 
 struct Peers {
     moto: MotoServer,
+    s3: S3Location,
     sandbox: Option<Sandbox>,
     rt: tokio::runtime::Runtime,
     tmp: tempfile::TempDir,
@@ -42,8 +43,8 @@ impl Peers {
             secret_key: "test".into(),
             session_token: None,
         });
-        let client = S3Location::new(s).unwrap().client().clone();
-        rt.block_on(client.create_bucket().bucket(BUCKET).send())
+        let s3 = S3Location::new(s).unwrap();
+        rt.block_on(s3.client().create_bucket().bucket(BUCKET).send())
             .expect("bucket");
         let tmp = tempfile::tempdir().unwrap();
         let sandbox = kubernetes.then(|| {
@@ -60,6 +61,7 @@ impl Peers {
         });
         Peers {
             moto,
+            s3,
             sandbox,
             rt,
             tmp,
@@ -273,4 +275,47 @@ fn a_migration_killed_after_its_copy_leaves_the_old_backend_in_use_and_the_rerun
     let o = ok(&d, &["init", "-reconfigure"]);
     assert!(o.stdout.contains("nothing was copied"), "{}", o.all());
     assert_eq!(identity(&d), on_s3);
+}
+
+#[test]
+fn a_partial_copy_left_in_s3_is_redone_and_the_record_never_holds_credentials() {
+    let peers = Peers::start(false);
+    let d = peers.workdir();
+    configure(&d, LOCAL, "one");
+    ok(&d, &["apply", "--auto-approve"]);
+    configure(&d, LOCAL, "two");
+    ok(&d, &["apply", "--auto-approve"]);
+    let local = identity(&d);
+    let history = ok(&d, &["state", "history"]).stdout;
+
+    // What a migration killed mid-copy leaves: an older serial's objects,
+    // not yet the current state object.
+    let stale = "fleet/state.json.history/00000000000000000001.entry.json";
+    let put = peers
+        .s3
+        .client()
+        .put_object()
+        .bucket(BUCKET)
+        .key(stale)
+        .body(b"{\"interrupted\": true}".to_vec().into())
+        .send();
+    peers.rt.block_on(put).expect("put a leftover");
+
+    // Credentials in the block (a canary) reach S3 but never the record.
+    let canary = "canary-secret-7f3a";
+    let block = peers.s3().replace(
+        "force_path_style = true",
+        &format!(
+            "force_path_style = true\n    access_key = \"test\"\n    secret_key = \"{canary}\""
+        ),
+    );
+    configure(&d, &block, "two");
+    let o = ok(&d, &["init", "--migrate-state"]);
+    assert!(!o.all().contains(canary), "{}", o.all());
+    assert_eq!(identity(&d), local);
+    assert_eq!(ok(&d, &["state", "history"]).stdout, history);
+    let record = std::fs::read_to_string(d.join(".posture/backend.json")).unwrap();
+    assert!(record.contains(BUCKET), "{record}");
+    assert!(!record.contains(canary), "{record}");
+    assert!(!record.contains("access_key"), "{record}");
 }
