@@ -478,3 +478,46 @@ fn rewrite_commits_an_edit_atomically_with_its_summary_and_refuses_stale_ones() 
     );
     assert_eq!(backend.load().expect("load").instances.len(), 1);
 }
+
+#[test]
+fn adopt_copies_every_serial_with_its_history_line_and_refuses_a_state_that_is_not_empty() {
+    let (from, to) = (tempfile::tempdir().expect("from"), tempfile::tempdir().expect("to"));
+    let source = open(from.path());
+    for value in [60, 120] {
+        let i = intent(&source, "route53_record.a", Action::Update);
+        source
+            .complete_intent(&i, upsert("route53_record.a", value))
+            .expect("complete");
+        source.commit(None, "apply: 1 changed").expect("commit");
+    }
+    let current = source.load().expect("load");
+    assert_eq!(current.serial, 2);
+    let history: Vec<_> = source
+        .history()
+        .expect("history")
+        .into_iter()
+        .map(|e| {
+            let snap = source.snapshot(e.serial).expect("snapshot");
+            (e, snap)
+        })
+        .collect();
+
+    let target = open(to.path());
+    assert!(target.adopts_history());
+    assert_eq!(target.adopt(history.clone(), &current).expect("adopt"), 2);
+    let copied = target.load().expect("load");
+    assert_eq!(
+        (copied.lineage.as_str(), copied.serial),
+        (current.lineage.as_str(), 2)
+    );
+    assert_eq!(copied.instances, current.instances);
+    assert_eq!(target.history().expect("history"), source.history().expect("history"));
+    assert_eq!(
+        target.snapshot(1).expect("serial 1").instances,
+        source.snapshot(1).expect("serial 1").instances
+    );
+
+    let again = target.adopt(history, &current);
+    assert!(matches!(again, Err(StateError::Conflict { .. })), "{again:?}");
+    assert_eq!(target.load().expect("load").serial, 2, "nothing overwritten");
+}
