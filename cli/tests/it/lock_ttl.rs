@@ -1,7 +1,8 @@
 //! `lock_ttl` of the local backend through the `posture` binary: a holder
 //! killed with kill -9 on another host (so its pid cannot be checked and
 //! only the lease can free the lock) refuses the next run, naming it, until
-//! its TTL ran out; then the next apply takes the lock over and recovers.
+//! its TTL ran out; then the next apply takes the lock over, recovers, and
+//! `state history` names the takeover.
 //! The default lease is 2 minutes, which only `force-unlock` shortens; a
 //! malformed `lock_ttl` is a configuration error at file:line:col.
 
@@ -86,11 +87,12 @@ fn a_killed_holders_local_lock_expires_after_lock_ttl_and_the_next_apply_takes_i
     );
     let o = posture(d.path(), &["state", "list"]);
     assert_eq!(o.stdout, "posture_data.a\nposture_data.b\n", "{}", o.all());
-    // The history holds the new holder's commit; the lock is released.
+    // The history names the takeover and the dead holder; the lock is released.
     let o = posture(d.path(), &["state", "history"]);
     assert_eq!(o.code, 0, "{}", o.all());
-    assert!(o.stdout.contains("apply"), "{}", o.all());
-    assert!(!o.stdout.contains("build-runner-7"), "{}", o.all());
+    assert!(o.stdout.contains("lock taken over from"), "{}", o.all());
+    assert!(o.stdout.contains("build-runner-7"), "{}", o.all());
+    assert!(o.stdout.contains(&dead.id), "{}", o.all());
     assert!(read_lock(&d.path().join(".posture")).unwrap().is_none());
 }
 

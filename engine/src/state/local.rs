@@ -87,6 +87,8 @@ pub struct LocalBackend {
     // Serialises writes (and reads that must see one moment) in this process.
     write: Mutex<()>,
     lock: HeldLock,
+    // The stale lock this run took over, named in its first commit's line.
+    took_over: Mutex<Option<LockInfo>>,
 }
 
 impl LocalBackend {
@@ -136,11 +138,13 @@ impl LocalBackend {
             }
             Err(e) => return Err(e),
         };
+        let took_over = Mutex::new(lock.replaced().cloned());
         Ok(LocalBackend {
             sealer: store.sealer(),
             store,
             write: Mutex::new(()),
             lock,
+            took_over,
         })
     }
 
@@ -160,6 +164,7 @@ impl LocalBackend {
             mut sealer,
             write: _,
             mut lock,
+            took_over: _,
         } = self;
         let flushed = store.flush();
         drop(store);
@@ -229,10 +234,23 @@ impl LocalBackend {
 
     fn history_entry(&self, serial: u64, summary: &str, instances: usize) -> HistoryEntry {
         let info = self.lock.info();
+        let took_over = self
+            .took_over
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let summary = match took_over {
+            Some(prev) => format!(
+                "{summary} (lock taken over from {} once its holder was gone: {} since {}, \
+                 lock ID {})",
+                prev.who, prev.operation, prev.created, prev.id
+            ),
+            None => summary.to_string(),
+        };
         HistoryEntry {
             serial,
             time: rfc3339(now_unix_ms()),
-            summary: summary.to_string(),
+            summary,
             operation: info.operation.clone(),
             who: info.who.clone(),
             instances,

@@ -378,6 +378,11 @@ impl HeldLock {
         &self.info
     }
 
+    /// The stale lock this one took over, if any, for history to name.
+    pub(crate) fn replaced(&self) -> Option<&LockInfo> {
+        self.replaced.as_ref()
+    }
+
     /// Fails if the lock was force-unlocked or taken over. Reads `lock.json`
     /// (one small read, no guard needed: it is only ever replaced by rename)
     /// so a force-unlock stops the very next write, not the next renewal.
