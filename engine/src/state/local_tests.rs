@@ -481,7 +481,10 @@ fn rewrite_commits_an_edit_atomically_with_its_summary_and_refuses_stale_ones() 
 
 #[test]
 fn adopt_copies_every_serial_with_its_history_line_and_refuses_a_state_that_is_not_empty() {
-    let (from, to) = (tempfile::tempdir().expect("from"), tempfile::tempdir().expect("to"));
+    let (from, to) = (
+        tempfile::tempdir().expect("from"),
+        tempfile::tempdir().expect("to"),
+    );
     let source = open(from.path());
     for value in [60, 120] {
         let i = intent(&source, "route53_record.a", Action::Update);
@@ -511,13 +514,23 @@ fn adopt_copies_every_serial_with_its_history_line_and_refuses_a_state_that_is_n
         (current.lineage.as_str(), 2)
     );
     assert_eq!(copied.instances, current.instances);
-    assert_eq!(target.history().expect("history"), source.history().expect("history"));
+    assert_eq!(
+        target.history().expect("history"),
+        source.history().expect("history")
+    );
     assert_eq!(
         target.snapshot(1).expect("serial 1").instances,
         source.snapshot(1).expect("serial 1").instances
     );
 
     let again = target.adopt(history, &current);
-    assert!(matches!(again, Err(StateError::Conflict { .. })), "{again:?}");
-    assert_eq!(target.load().expect("load").serial, 2, "nothing overwritten");
+    assert!(
+        matches!(again, Err(StateError::Conflict { .. })),
+        "{again:?}"
+    );
+    assert_eq!(
+        target.load().expect("load").serial,
+        2,
+        "nothing overwritten"
+    );
 }
