@@ -21,8 +21,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use posture_engine::state::{
     Backend, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo, NewIntent,
-    Offer, Outcome, OutputValue, State, StateError, accept_push, accept_rewrite, encode,
-    next_serial,
+    Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push, accept_rewrite,
+    encode, next_serial,
 };
 use serde::{Deserialize, Serialize};
 
@@ -306,13 +306,7 @@ impl Backend for K8sBackend {
     fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
         self.lock.check()?;
         let mut g = self.guard();
-        let c = &g.committed;
-        if c.serial != 0 || !c.instances.is_empty() || !c.outputs.is_empty() {
-            return Err(StateError::Conflict {
-                location: self.store.url(&self.base),
-                detail: format!("it already holds serial {}: nothing was migrated", c.serial),
-            });
-        }
+        accept_adopt(&g.committed, || self.store.url(&self.base))?;
         let mut current_entry = None;
         for (e, mut snap) in history {
             if e.serial == current.serial {

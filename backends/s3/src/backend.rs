@@ -20,8 +20,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use posture_engine::state::{
     Backend, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo, NewIntent,
-    Offer, Outcome, OutputValue, State, StateError, accept_push, accept_rewrite, decode, encode,
-    encode_compact, next_serial,
+    Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push, accept_rewrite,
+    decode, encode, encode_compact, next_serial,
 };
 use serde::{Deserialize, Serialize};
 
@@ -403,13 +403,7 @@ impl Backend for S3Backend {
     fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
         self.lock.check()?;
         let mut g = self.guard();
-        let c = &g.committed;
-        if c.serial != 0 || !c.instances.is_empty() || !c.outputs.is_empty() {
-            return Err(StateError::Conflict {
-                location: self.store.url(&self.key),
-                detail: format!("it already holds serial {}: nothing was migrated", c.serial),
-            });
-        }
+        accept_adopt(&g.committed, || self.store.url(&self.key))?;
         let mut entry = None;
         for (e, mut snap) in history {
             if e.serial == current.serial {

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::support::{Out, command, killed, output};
+use super::support::{Out, TWO_RESOURCES, command, killed, output};
 
 use posture_backend_kubernetes::{K8sLocation, K8sSettings};
 use posture_engine::state::{LockOptions, StateLocation};
@@ -81,15 +81,6 @@ posture {{
     }
 }
 
-const RESOURCES: &str = r#"
-resource "posture_data" "a" {
-  input = "one"
-}
-resource "posture_data" "b" {
-  input = posture_data.a.output
-}
-"#;
-
 /// posture without a KUBECONFIG of the environment's.
 fn run(dir: &Path, args: &[&str]) -> Out {
     output(command(dir).args(args).env_remove("KUBECONFIG"))
@@ -98,7 +89,7 @@ fn run(dir: &Path, args: &[&str]) -> Out {
 #[test]
 fn init_and_apply_keep_state_in_the_cluster_and_a_held_lease_refuses_apply_naming_the_holder() {
     let peer = Peer::start();
-    let config = format!("{}{RESOURCES}", peer.backend_block());
+    let config = format!("{}{TWO_RESOURCES}", peer.backend_block());
     let first = peer.dir_with("first", &config);
     let o = run(&first, &["init"]);
     assert_eq!(o.code, 0, "{}", o.all());
@@ -140,7 +131,7 @@ fn init_and_apply_keep_state_in_the_cluster_and_a_held_lease_refuses_apply_namin
 #[test]
 fn a_killed_holders_lease_expires_after_lock_ttl_and_the_next_apply_takes_it_over() {
     let peer = Peer::start();
-    let d = peer.dir_with("w", &format!("{}{RESOURCES}", peer.backend_block()));
+    let d = peer.dir_with("w", &format!("{}{TWO_RESOURCES}", peer.backend_block()));
     let mut cmd = command(&d);
     cmd.env_remove("KUBECONFIG");
     // kill -9 once the provider answered the first batch: the Lease and a
@@ -168,9 +159,13 @@ fn a_killed_holders_lease_expires_after_lock_ttl_and_the_next_apply_takes_it_ove
 #[test]
 fn init_migrate_state_copies_local_state_with_its_lineage_serial_and_history() {
     let peer = Peer::start();
-    let d = peer.dir_with("w", RESOURCES);
+    let d = peer.dir_with("w", TWO_RESOURCES);
     assert_eq!(run(&d, &["apply", "--auto-approve"]).code, 0);
-    std::fs::write(d.join("main.hcl"), RESOURCES.replace("\"one\"", "\"two\"")).unwrap();
+    std::fs::write(
+        d.join("main.hcl"),
+        TWO_RESOURCES.replace("\"one\"", "\"two\""),
+    )
+    .unwrap();
     assert_eq!(run(&d, &["apply", "--auto-approve"]).code, 0);
     let local_history = run(&d, &["state", "history"]).stdout;
     let local = run(&d, &["state", "pull"]).stdout;
@@ -182,7 +177,7 @@ fn init_migrate_state_copies_local_state_with_its_lineage_serial_and_history() {
         format!(
             "{}{}",
             peer.backend_block(),
-            RESOURCES.replace("\"one\"", "\"two\"")
+            TWO_RESOURCES.replace("\"one\"", "\"two\"")
         ),
     )
     .unwrap();
@@ -233,7 +228,7 @@ fn bad_kubernetes_settings_are_reported_at_file_line_col_and_a_missing_namespace
     let block = peer
         .backend_block()
         .replace("namespace     = \"default\"", "namespace     = \"state\"");
-    let d = peer.dir_with("ns", &format!("{block}{RESOURCES}"));
+    let d = peer.dir_with("ns", &format!("{block}{TWO_RESOURCES}"));
     let o = run(&d, &["apply", "--auto-approve"]);
     assert_eq!(o.code, 1, "{}", o.all());
     assert!(

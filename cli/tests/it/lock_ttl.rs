@@ -8,24 +8,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::support::{Out, command, killed, posture};
+use super::support::{Out, TWO_RESOURCES, command, killed, posture};
 
 use posture_engine::state::{LockInfo, read_lock};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const RESOURCES: &str = r#"
-resource "posture_data" "a" {
-  input = "one"
-}
-resource "posture_data" "b" {
-  input = posture_data.a.output
-}
-"#;
-
 fn dir_with(backend: &str) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
-    let config = format!("posture {{\n  backend \"local\" {{\n{backend}  }}\n}}\n{RESOURCES}");
+    let config = format!("posture {{\n  backend \"local\" {{\n{backend}  }}\n}}\n{TWO_RESOURCES}");
     std::fs::write(d.path().join("main.hcl"), config).unwrap();
     d
 }

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::support::{Out, command, killed, output};
+use super::support::{Out, TWO_RESOURCES, command, killed, output};
 
 use posture_backend_s3::{S3Location, S3Settings};
 use posture_engine::state::{LockOptions, StateLocation};
@@ -68,15 +68,6 @@ posture {{
     }
 }
 
-const RESOURCES: &str = r#"
-resource "posture_data" "a" {
-  input = "one"
-}
-resource "posture_data" "b" {
-  input = posture_data.a.output
-}
-"#;
-
 /// posture with credentials from the environment (the standard chain).
 fn run(dir: &Path, args: &[&str]) -> Out {
     output(
@@ -98,7 +89,7 @@ fn dir_with(files: &str) -> tempfile::TempDir {
 #[test]
 fn state_in_s3_is_shared_between_directories_and_a_held_lock_refuses_apply_naming_the_holder() {
     let peer = Peer::start();
-    let config = format!("{}{RESOURCES}", peer.backend_block());
+    let config = format!("{}{TWO_RESOURCES}", peer.backend_block());
     let first = dir_with(&config);
     let o = run(first.path(), &["apply", "--auto-approve"]);
     assert_eq!(o.code, 0, "{}", o.all());
@@ -141,7 +132,7 @@ fn state_in_s3_is_shared_between_directories_and_a_held_lock_refuses_apply_namin
 #[test]
 fn a_killed_holders_lock_expires_and_the_next_apply_takes_it_over_and_recovers() {
     let peer = Peer::start();
-    let d = dir_with(&format!("{}{RESOURCES}", peer.backend_block()));
+    let d = dir_with(&format!("{}{TWO_RESOURCES}", peer.backend_block()));
     let mut cmd = command(d.path());
     cmd.env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
@@ -175,12 +166,12 @@ fn a_killed_holders_lock_expires_and_the_next_apply_takes_it_over_and_recovers()
 #[test]
 fn init_migrates_local_state_to_s3_only_when_asked() {
     let peer = Peer::start();
-    let d = dir_with(RESOURCES);
+    let d = dir_with(TWO_RESOURCES);
     let o = run(d.path(), &["apply", "--auto-approve"]);
     assert_eq!(o.code, 0, "{}", o.all());
     std::fs::write(
         d.path().join("main.hcl"),
-        format!("{}{RESOURCES}", peer.backend_block()),
+        format!("{}{TWO_RESOURCES}", peer.backend_block()),
     )
     .unwrap();
     let o = run(d.path(), &["init"]);
@@ -241,7 +232,7 @@ fn the_endpoint_comes_from_aws_endpoint_url_when_the_block_has_none() {
         &format!("endpoint         = \"{}\"", peer.moto.endpoint()),
         "",
     );
-    let d = dir_with(&format!("{block}{RESOURCES}"));
+    let d = dir_with(&format!("{block}{TWO_RESOURCES}"));
     let o = output(
         command(d.path())
             .args(["apply", "--auto-approve"])
@@ -257,7 +248,7 @@ fn the_endpoint_comes_from_aws_endpoint_url_when_the_block_has_none() {
 #[test]
 fn no_credentials_is_a_clear_error_that_writes_nothing() {
     let peer = Peer::start();
-    let d = dir_with(&format!("{}{RESOURCES}", peer.backend_block()));
+    let d = dir_with(&format!("{}{TWO_RESOURCES}", peer.backend_block()));
     let home = tempfile::tempdir().unwrap();
     let o = output(
         command(d.path())

@@ -82,7 +82,9 @@ pub use model::{
     Action, DeposedObject, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, Mode,
     NewIntent, Outcome, OutputValue, State,
 };
-pub use offer::{MAX_SERIAL, Offer, accept_push, accept_rewrite, decode_push, next_serial};
+pub use offer::{
+    MAX_SERIAL, Offer, accept_adopt, accept_push, accept_rewrite, decode_push, next_serial,
+};
 
 #[cfg(test)]
 mod encoding_tests;

@@ -61,6 +61,22 @@ pub enum Offer {
     Commit(State),
 }
 
+/// Refuses an adoption (`posture init --migrate-state`) into a state that
+/// is not the empty one a backend creates at open: a migration never
+/// overwrites. `location` names the destination in the error.
+pub fn accept_adopt(current: &State, location: impl FnOnce() -> String) -> Result<()> {
+    if current.serial != 0 || !current.instances.is_empty() || !current.outputs.is_empty() {
+        return Err(StateError::Conflict {
+            location: location(),
+            detail: format!(
+                "it already holds serial {}: nothing was migrated",
+                current.serial
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Decides a `state push` of `pushed` over `current`, with `pending`
 /// intents not yet settled. Without `force`: the same lineage, a newer
 /// serial (or the same serial and content, which changes nothing), and no

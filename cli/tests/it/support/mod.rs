@@ -9,6 +9,17 @@ mod sandbox;
 
 pub use sandbox::{Sandboxed, quick};
 
+/// Two `posture_data` resources, one depending on the other: what the
+/// backend tests apply.
+pub const TWO_RESOURCES: &str = r#"
+resource "posture_data" "a" {
+  input = "one"
+}
+resource "posture_data" "b" {
+  input = posture_data.a.output
+}
+"#;
+
 /// What one run exited with and printed.
 pub struct Out {
     /// The exit code (-1 when killed by a signal).
