@@ -41,6 +41,18 @@ pub struct Settings {
     pub required_version: Option<(String, Span)>,
     /// `backend "local" { path = "..." }`, `backend "s3" { ... }` or `backend "kubernetes" { ... }`
     pub backend: Option<Backend>,
+    /// `encryption { ... }`, kept as written: the `posture-encryption`
+    /// crate decodes it (the engine knows no cipher).
+    pub encryption: Option<EncryptionBlock>,
+}
+
+/// The `encryption` block of `posture { }`, undecoded.
+#[derive(Debug, Clone)]
+pub struct EncryptionBlock {
+    /// Its body and file.
+    pub body: BodyRef,
+    /// Where the block is.
+    pub span: Span,
 }
 
 /// The backend types a `backend` block may name, and each one's settings.

@@ -30,6 +30,16 @@ pub enum StateError {
         /// Where and how decoding failed (never a value from the state).
         detail: String,
     },
+    /// An encrypted state object cannot be opened (wrong key or
+    /// passphrase, damaged, bound to another state), or plaintext was found
+    /// where encryption is enforced. Nothing was overwritten.
+    #[error("{location}: {detail}")]
+    Encryption {
+        /// The backend and object, e.g. `s3 state at s3://bucket/key`.
+        location: String,
+        /// What is wrong and what to do (never a key or a value).
+        detail: String,
+    },
     /// The state was written by a newer posture.
     #[error(
         "state {what} was written by a newer posture (format {found}); upgrade posture \

@@ -61,6 +61,7 @@
 //! ```
 
 mod backend;
+mod cipher;
 mod clock;
 mod encoding;
 mod error;
@@ -73,6 +74,7 @@ mod seal;
 mod store;
 
 pub use backend::{Backend, StateLocation};
+pub use cipher::{Binding, Opened, SharedCipher, StateCipher};
 pub use encoding::{decode, encode, encode_compact};
 pub use error::{Result, StateError};
 pub use json::{MAX_DEPTH as MAX_JSON_DEPTH, from_str as decode_json};

@@ -194,7 +194,7 @@ impl Decoder<'_> {
         let (attrs, blocks) = self.content(
             &b.body,
             &["required_version"],
-            &["backend"],
+            &["backend", "encryption"],
             "in the posture block",
         );
         if let Some(a) = attrs.get("required_version")
@@ -205,6 +205,24 @@ impl Decoder<'_> {
         }
         for bb in blocks {
             let span = self.span(bb.span());
+            if bb.ident.value().as_str() == "encryption" {
+                if m.settings.encryption.is_some() {
+                    self.err(
+                        "Duplicate encryption configuration",
+                        "Only one encryption block is allowed.".into(),
+                        span,
+                    );
+                    continue;
+                }
+                m.settings.encryption = Some(EncryptionBlock {
+                    body: BodyRef {
+                        file: self.file,
+                        body: bb.body.clone(),
+                    },
+                    span,
+                });
+                continue;
+            }
             let Some(l) = self.labels(bb, 1, "the backend type") else {
                 continue;
             };
