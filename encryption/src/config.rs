@@ -512,7 +512,12 @@ pub fn decode(
         ));
         return Err(r.diags);
     };
-    let attrs = r.attrs(&state.body, &["method", "enforced"], &["fallback"], "in state");
+    let attrs = r.attrs(
+        &state.body,
+        &["method", "enforced"],
+        &["fallback"],
+        "in state",
+    );
     let method_ref = |r: &mut Reader, a: Option<&&Attribute>, at: Option<_>| match a {
         Some(a) => {
             let id = r.reference(a, "method")?;

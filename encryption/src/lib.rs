@@ -136,7 +136,12 @@ impl Cipher {
         }
     }
 
-    fn try_open(m: &Method, env: &Envelope, nonce: &[u8], sealed: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    fn try_open(
+        m: &Method,
+        env: &Envelope,
+        nonce: &[u8],
+        sealed: &[u8],
+    ) -> Result<Option<Vec<u8>>, String> {
         let key: Key = match m.keys.opening_key(&env.header.key) {
             Ok(Some(k)) => k,
             Ok(None) => return Ok(None),

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use posture_engine::state::{Binding, StateCipher};
 
+use crate::Cipher;
 use crate::config::{EncryptionConfig, Hash, KeyProvider, Method, Pbkdf2Settings, Secret};
 use crate::envelope::{Envelope, Parsed};
-use crate::Cipher;
 
 const PASS: &str = "correct horse battery staple";
 const CANARY: &[u8] = br#"{"lineage":"l1","serial":3,"secret":"canary-7f3a"}"#;
@@ -86,7 +86,10 @@ fn wrong_passphrase_is_refused_with_what_to_check() {
         .expect_err("wrong key opened");
     let text = err.to_string();
     assert!(text.contains("s3 state at s3://b/k"), "{text}");
-    assert!(text.contains("cannot be decrypted with method aes_gcm.new"), "{text}");
+    assert!(
+        text.contains("cannot be decrypted with method aes_gcm.new"),
+        "{text}"
+    );
     assert!(text.contains("check the passphrase"), "{text}");
     assert!(!text.contains("another passphrase"), "{text}");
 }
@@ -107,10 +110,14 @@ fn a_changed_binding_fails_authentication() {
     let text = String::from_utf8(sealed).expect("utf8");
     let forged = text.replace("\"serial\":3", "\"serial\":9");
     assert_ne!(forged, text);
-    let err = c.open("t", "state", forged.as_bytes()).expect_err("replay opened");
+    let err = c
+        .open("t", "state", forged.as_bytes())
+        .expect_err("replay opened");
     assert!(err.to_string().contains("cannot be decrypted"), "{err}");
     // And an honest older object presented where a newer serial is expected.
-    let old = c.seal(&Binding::new("state", "l1", 2), CANARY).expect("seal");
+    let old = c
+        .seal(&Binding::new("state", "l1", 2), CANARY)
+        .expect("seal");
     let opened = c.open("t", "state", &old).expect("open");
     let binding = opened.binding.expect("sealed");
     assert!(binding.expect("t", "l1", Some(3)).is_err());
@@ -140,7 +147,9 @@ fn plaintext_is_read_unless_enforced() {
     assert_eq!(opened.plaintext, CANARY);
     assert!(opened.binding.is_none());
     let strict = cipher(PASS, None, true);
-    let err = strict.open("t", "state", CANARY).expect_err("plaintext read");
+    let err = strict
+        .open("t", "state", CANARY)
+        .expect_err("plaintext read");
     assert!(err.to_string().contains("enforced = true"), "{err}");
 }
 

@@ -20,9 +20,9 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use posture_engine::state::{
-    Backend, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo, NewIntent,
-    Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push, accept_rewrite,
-    encode, next_serial,
+    Backend, Binding, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo,
+    NewIntent, Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push,
+    accept_rewrite, encode, next_serial,
 };
 use serde::{Deserialize, Serialize};
 
@@ -146,12 +146,18 @@ impl K8sBackend {
         let mut next_seq = 0;
         for s in store.list_secrets("intent", "")? {
             let name = s.metadata.name.clone().unwrap_or_default();
-            let doc: IntentDoc = store::data(&s, INTENT_KEY)
-                .ok_or_else(|| format!("no `{INTENT_KEY}` key"))
-                .and_then(|b| serde_json::from_slice(b).map_err(|e| e.to_string()))
-                .map_err(|detail| StateError::Corrupt {
+            let stored = store::data(&s, INTENT_KEY).ok_or_else(|| StateError::Corrupt {
+                what: store.url(&name),
+                detail: format!("no `{INTENT_KEY}` key"),
+            })?;
+            let opened = store.open(&name, &name, stored.to_vec())?;
+            if let Some(b) = &opened.binding {
+                b.expect(&store.url(&name), &committed.lineage, None)?;
+            }
+            let doc: IntentDoc =
+                serde_json::from_slice(&opened.plaintext).map_err(|e| StateError::Corrupt {
                     what: store.url(&name),
-                    detail,
+                    detail: e.to_string(),
                 })?;
             next_seq = next_seq.max(doc.intent.seq + 1).max(doc.done_seq + 1);
             match doc.outcome {
@@ -368,7 +374,12 @@ impl Backend for K8sBackend {
             done_seq: 0,
         };
         let labels = self.store.labels("intent", &[]);
-        let s = Store::secret(&name, labels, vec![(INTENT_KEY, to_json(&doc))], None);
+        let body = self.store.seal(
+            &name,
+            Binding::new(&name, &g.committed.lineage, doc.base_serial),
+            to_json(&doc),
+        )?;
+        let s = Store::secret(&name, labels, vec![(INTENT_KEY, body)], None);
         self.store.put_secret(s)?;
         g.pending.insert(id.clone(), (name, doc.intent));
         Ok(id)
@@ -404,7 +415,12 @@ impl Backend for K8sBackend {
             done_seq,
         };
         let labels = self.store.labels("intent", &[]);
-        let s = Store::secret(&name, labels, vec![(INTENT_KEY, to_json(&doc))], None);
+        let body = self.store.seal(
+            &name,
+            Binding::new(&name, &g.committed.lineage, doc.base_serial),
+            to_json(&doc),
+        )?;
+        let s = Store::secret(&name, labels, vec![(INTENT_KEY, body)], None);
         self.store.put_secret(s)?;
         if let Some(out) = &doc.outcome {
             apply(&mut g.working, &address, out);

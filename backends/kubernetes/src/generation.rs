@@ -11,7 +11,7 @@
 use std::io::{Read, Write as _};
 
 use k8s_openapi::api::core::v1::Secret;
-use posture_engine::state::{HistoryEntry, State, StateError, decode, encode_compact};
+use posture_engine::state::{Binding, HistoryEntry, State, StateError, decode, encode_compact};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -36,7 +36,8 @@ pub(crate) struct Pointer {
     pub(crate) chunks: Vec<String>,
     pub(crate) serial: u64,
     pub(crate) lineage: String,
-    /// SHA-256 of the gzip stream (all chunks joined), hex.
+    /// SHA-256 of the stored stream (all chunks joined: gzip, sealed when
+    /// encryption is on), hex.
     pub(crate) sha256: String,
     /// Bytes of the gzip stream.
     pub(crate) size: u64,
@@ -99,6 +100,13 @@ pub(crate) fn write(store: &Store, state: &State) -> Result<Pointer, StateError>
             location: store.url(&base),
             detail: format!("compressing the state failed: {e}"),
         })?;
+    // Sealed whole, then chunked: every generation of this state is bound
+    // to its base name, lineage and serial.
+    let zipped = store.seal(
+        &base,
+        Binding::new(&base, &state.lineage, state.serial),
+        zipped,
+    )?;
     let rand = uuid::Uuid::new_v4().simple().to_string();
     let generation = format!("s{}-{}", state.serial, &rand[..8]);
     let mut chunks = Vec::new();
@@ -174,6 +182,11 @@ pub(crate) fn read(store: &Store, p: &Pointer, index: &str) -> Result<State, Sta
             ),
         ));
     }
+    let opened = store.open(index, &store.settings.base_name(), zipped)?;
+    if let Some(b) = &opened.binding {
+        b.expect(&store.url(index), &p.lineage, Some(p.serial))?;
+    }
+    let zipped = opened.plaintext;
     let mut json = String::new();
     flate2::read::GzDecoder::new(zipped.as_slice())
         .read_to_string(&mut json)

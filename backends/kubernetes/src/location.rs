@@ -1,6 +1,8 @@
 //! [`K8sLocation`]: a Kubernetes state before its lock is taken.
 
-use posture_engine::state::{Backend, LockInfo, LockOptions, State, StateError, StateLocation};
+use posture_engine::state::{
+    Backend, LockInfo, LockOptions, SharedCipher, State, StateError, StateLocation,
+};
 
 use crate::backend::K8sBackend;
 use crate::generation;
@@ -32,6 +34,13 @@ impl K8sLocation {
             store: Store::new(settings)?,
             base,
         })
+    }
+
+    /// Encrypts the state's chunks and intents with `cipher`
+    /// (docs/encryption.md).
+    pub fn with_cipher(mut self, cipher: SharedCipher) -> K8sLocation {
+        self.store.cipher = Some(cipher);
+        self
     }
 
     fn lock_name(&self) -> String {

@@ -14,7 +14,7 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use posture_engine::state::StateError;
+use posture_engine::state::{Binding, Opened, SharedCipher, StateError};
 use posture_provider_kubernetes::cluster::ClusterRef;
 
 use crate::settings::K8sSettings;
@@ -54,6 +54,8 @@ pub(crate) struct Store {
     pub(crate) settings: Arc<K8sSettings>,
     /// The API server's URL, for messages.
     server: String,
+    /// Client-side encryption of chunks and intents, when configured.
+    pub(crate) cipher: Option<SharedCipher>,
 }
 
 impl Store {
@@ -90,6 +92,7 @@ impl Store {
             leases: Api::namespaced(client, &ns),
             settings: Arc::new(settings),
             server,
+            cipher: None,
         })
     }
 
@@ -111,6 +114,47 @@ impl Store {
         if let Some(rt) = &self.rt.0 {
             rt.spawn(fut);
         }
+    }
+
+    /// `body` as stored in Secret `name`: sealed for `binding` when
+    /// encryption is on.
+    pub(crate) fn seal(
+        &self,
+        name: &str,
+        binding: Binding,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, StateError> {
+        match &self.cipher {
+            Some(c) => c.seal(&binding, &body).map_err(|e| match e {
+                StateError::Encryption { detail, .. } => StateError::Encryption {
+                    location: self.describe(name),
+                    detail,
+                },
+                other => other,
+            }),
+            None => Ok(body),
+        }
+    }
+
+    /// What was stored for `object` (read from Secret `name`), opened when
+    /// encryption is on (plaintext passes unless encryption is enforced).
+    pub(crate) fn open(
+        &self,
+        name: &str,
+        object: &str,
+        stored: Vec<u8>,
+    ) -> Result<Opened, StateError> {
+        match &self.cipher {
+            Some(c) => c.open(&self.describe(name), object, &stored),
+            None => Ok(Opened {
+                plaintext: stored,
+                binding: None,
+            }),
+        }
+    }
+
+    fn describe(&self, name: &str) -> String {
+        format!("the kubernetes state Secret {}", self.url(name))
     }
 
     /// The labels of an object of this state with `role`, plus `extra`.

@@ -19,9 +19,9 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use posture_engine::state::{
-    Backend, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo, NewIntent,
-    Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push, accept_rewrite,
-    decode, encode, encode_compact, next_serial,
+    Backend, Binding, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo,
+    NewIntent, Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push,
+    accept_rewrite, decode, encode, encode_compact, next_serial,
 };
 use serde::{Deserialize, Serialize};
 
@@ -104,16 +104,27 @@ impl S3Backend {
     pub(crate) fn open(store: Store, key: String, lock: HeldLock) -> Result<S3Backend> {
         let (committed, etag) = match store.get(&key)? {
             Some(o) => {
-                let text = String::from_utf8(o.body).map_err(|_| StateError::Corrupt {
-                    what: store.url(&key),
-                    detail: "not UTF-8".into(),
-                })?;
-                (decode(&text, &store.url(&key))?, o.etag)
+                let opened = store.open(&key, o.body)?;
+                let text =
+                    String::from_utf8(opened.plaintext).map_err(|_| StateError::Corrupt {
+                        what: store.url(&key),
+                        detail: "not UTF-8".into(),
+                    })?;
+                let state = decode(&text, &store.url(&key))?;
+                if let Some(b) = &opened.binding {
+                    b.expect(&store.url(&key), &state.lineage, Some(state.serial))?;
+                }
+                (state, o.etag)
             }
             None => {
                 // Created now, so the lineage is fixed before any plan names it.
                 let state = State::new();
-                match store.put(&key, encode(&state).into_bytes(), Cond::Absent)? {
+                let body = store.seal(
+                    &key,
+                    Binding::new(&key, &state.lineage, state.serial),
+                    encode(&state).into_bytes(),
+                )?;
+                match store.put(&key, body, Cond::Absent)? {
                     Put::Done(etag) => (state, etag),
                     Put::Refused => {
                         return Err(StateError::Conflict {
@@ -132,8 +143,12 @@ impl S3Backend {
         let mut next_seq = 0;
         for k in store.list(&format!("{key}.intents/"))? {
             let Some(o) = store.get(&k)? else { continue };
+            let opened = store.open(&k, o.body)?;
+            if let Some(b) = &opened.binding {
+                b.expect(&store.url(&k), &committed.lineage, None)?;
+            }
             let doc: IntentDoc =
-                serde_json::from_slice(&o.body).map_err(|e| StateError::Corrupt {
+                serde_json::from_slice(&opened.plaintext).map_err(|e| StateError::Corrupt {
                     what: store.url(&k),
                     detail: e.to_string(),
                 })?;
@@ -191,6 +206,13 @@ impl S3Backend {
         }
     }
 
+    /// An intent object's body, sealed to this state's lineage and the
+    /// serial it applies on.
+    fn sealed_intent(&self, g: &Inner, key: &str, doc: &IntentDoc) -> Result<Vec<u8>> {
+        let binding = Binding::new(key, &g.committed.lineage, doc.base_serial);
+        self.store.seal(key, binding, to_json(doc))
+    }
+
     /// Writes `next` as the new current state (serial already set).
     fn write_commit(&self, g: &mut Inner, mut next: State, summary: &str) -> Result<u64> {
         next.format_version = FORMAT_VERSION;
@@ -210,21 +232,22 @@ impl S3Backend {
     fn write_with_entry(&self, g: &mut Inner, next: State, entry: &HistoryEntry) -> Result<u64> {
         let serial = next.serial;
         let body = encode_compact(&next).into_bytes();
+        let sealed = |key: &str, body: Vec<u8>| {
+            self.store
+                .seal(key, Binding::new(key, &next.lineage, serial), body)
+        };
         // Snapshot and entry first: a commit that then fails leaves objects
         // above the current serial, which history ignores and the next commit overwrites.
-        self.store.put(
-            &history_key(&self.key, serial, "state"),
-            body.clone(),
-            Cond::Any,
-        )?;
-        self.store.put(
-            &history_key(&self.key, serial, "entry"),
-            to_json(entry),
-            Cond::Any,
-        )?;
+        let snap_key = history_key(&self.key, serial, "state");
+        self.store
+            .put(&snap_key, sealed(&snap_key, body.clone())?, Cond::Any)?;
+        let entry_key = history_key(&self.key, serial, "entry");
+        self.store
+            .put(&entry_key, sealed(&entry_key, to_json(entry))?, Cond::Any)?;
+        let current = sealed(&self.key, body)?;
         let etag = match self
             .store
-            .put(&self.key, body, Cond::Matches(g.etag.clone()))?
+            .put(&self.key, current, Cond::Matches(g.etag.clone()))?
         {
             Put::Done(e) => e,
             Put::Refused => {
@@ -279,7 +302,8 @@ impl Backend for S3Backend {
             base_serial: g.committed.serial,
             done_seq: 0,
         };
-        self.store.put(&key, to_json(&doc), Cond::Any)?;
+        let body = self.sealed_intent(&g, &key, &doc)?;
+        self.store.put(&key, body, Cond::Any)?;
         g.pending.insert(id.clone(), (key, doc.intent));
         Ok(id)
     }
@@ -313,7 +337,8 @@ impl Backend for S3Backend {
             base_serial: g.committed.serial,
             done_seq,
         };
-        self.store.put(&key, to_json(&doc), Cond::Any)?;
+        let body = self.sealed_intent(&g, &key, &doc)?;
+        self.store.put(&key, body, Cond::Any)?;
         if let Some(out) = &doc.outcome {
             apply(&mut g.working, &address, out);
         }
@@ -354,8 +379,9 @@ impl Backend for S3Backend {
             let Some(o) = self.store.get(&k)? else {
                 continue;
             };
+            let opened = self.store.open(&k, o.body)?;
             let e: HistoryEntry =
-                serde_json::from_slice(&o.body).map_err(|e| StateError::Corrupt {
+                serde_json::from_slice(&opened.plaintext).map_err(|e| StateError::Corrupt {
                     what: self.store.url(&k),
                     detail: e.to_string(),
                 })?;
@@ -376,11 +402,17 @@ impl Backend for S3Backend {
             .store
             .get(&k)?
             .ok_or(StateError::NoSnapshot { serial })?;
-        let text = String::from_utf8(o.body).map_err(|_| StateError::Corrupt {
+        let opened = self.store.open(&k, o.body)?;
+        let text = String::from_utf8(opened.plaintext).map_err(|_| StateError::Corrupt {
             what: self.store.url(&k),
             detail: "not UTF-8".into(),
         })?;
-        decode(&text, &self.store.url(&k))
+        let state = decode(&text, &self.store.url(&k))?;
+        if let Some(b) = &opened.binding {
+            let lineage = self.guard().committed.lineage.clone();
+            b.expect(&self.store.url(&k), &lineage, Some(serial))?;
+        }
+        Ok(state)
     }
 
     fn pull(&self) -> Result<String> {
@@ -416,13 +448,12 @@ impl Backend for S3Backend {
             snap.serial = e.serial;
             snap.format_version = FORMAT_VERSION;
             let body = encode_compact(&snap).into_bytes();
-            self.store
-                .put(&history_key(&self.key, e.serial, "state"), body, Cond::Any)?;
-            self.store.put(
-                &history_key(&self.key, e.serial, "entry"),
-                to_json(&e),
-                Cond::Any,
-            )?;
+            for (what, body) in [("state", body), ("entry", to_json(&e))] {
+                let key = history_key(&self.key, e.serial, what);
+                let binding = Binding::new(&key, &snap.lineage, e.serial);
+                let sealed = self.store.seal(&key, binding, body)?;
+                self.store.put(&key, sealed, Cond::Any)?;
+            }
         }
         let mut next = current.clone();
         next.format_version = FORMAT_VERSION;

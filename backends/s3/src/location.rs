@@ -1,6 +1,8 @@
 //! [`S3Location`]: an S3 state before its lock is taken.
 
-use posture_engine::state::{Backend, LockInfo, LockOptions, StateError, StateLocation};
+use posture_engine::state::{
+    Backend, LockInfo, LockOptions, SharedCipher, StateError, StateLocation,
+};
 
 use crate::backend::S3Backend;
 use crate::lock::{self, HeldLock};
@@ -33,6 +35,13 @@ impl S3Location {
             store: Store::new(settings)?,
             key,
         })
+    }
+
+    /// Encrypts every object of the state but the lock with `cipher`
+    /// (docs/encryption.md).
+    pub fn with_cipher(mut self, cipher: SharedCipher) -> S3Location {
+        self.store.cipher = Some(cipher);
+        self
     }
 
     fn lock_key(&self) -> String {

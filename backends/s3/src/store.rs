@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use posture_engine::state::StateError;
+use posture_engine::state::{Binding, Opened, SharedCipher, StateError};
 
 use crate::settings::S3Settings;
 
@@ -56,6 +56,8 @@ pub(crate) struct Store {
     rt: Arc<Rt>,
     client: Client,
     pub(crate) settings: Arc<S3Settings>,
+    /// Client-side encryption of every object but the lock, when configured.
+    pub(crate) cipher: Option<SharedCipher>,
 }
 
 impl Store {
@@ -80,6 +82,7 @@ impl Store {
             rt,
             client: Client::from_conf(conf),
             settings,
+            cipher: None,
         })
     }
 
@@ -100,6 +103,47 @@ impl Store {
     pub(crate) fn spawn(&self, fut: impl Future<Output = ()> + Send + 'static) {
         if let Some(rt) = &self.rt.0 {
             rt.spawn(fut);
+        }
+    }
+
+    /// `body` as stored at `key`: sealed for `binding` when encryption is on.
+    pub(crate) fn seal(
+        &self,
+        key: &str,
+        binding: Binding,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, StateError> {
+        match &self.cipher {
+            Some(c) => c.seal(&binding, &body),
+            None => Ok(body),
+        }
+        .map_err(|e| self.located(key, e))
+    }
+
+    /// What was stored at `key`, opened when encryption is on (a plaintext
+    /// object passes unless encryption is enforced).
+    pub(crate) fn open(&self, key: &str, stored: Vec<u8>) -> Result<Opened, StateError> {
+        match &self.cipher {
+            Some(c) => c.open(
+                &format!("the s3 state object {}", self.url(key)),
+                key,
+                &stored,
+            ),
+            None => Ok(Opened {
+                plaintext: stored,
+                binding: None,
+            }),
+        }
+    }
+
+    /// An encryption error naming the object.
+    fn located(&self, key: &str, e: StateError) -> StateError {
+        match e {
+            StateError::Encryption { detail, .. } => StateError::Encryption {
+                location: format!("the s3 state object {}", self.url(key)),
+                detail,
+            },
+            other => other,
         }
     }
 

@@ -9,7 +9,7 @@ use posture_backend_kubernetes::K8sLocation;
 use posture_backend_s3::{S3Location, S3Settings};
 use posture_engine::config::{Backend, BackendSetting};
 use posture_engine::diag::{Diagnostic, Diagnostics, Span};
-use posture_engine::state::{LocalLocation, StateLocation};
+use posture_engine::state::{LocalLocation, SharedCipher, StateLocation};
 use posture_engine::workspace::Workspace;
 use std::time::Duration;
 
@@ -23,7 +23,8 @@ pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
         Some(ws) => print_diags(d, &ws.sources),
         None => print_unplaced(d),
     };
-    location_of(backend, &report)
+    let cipher = cipher(ws)?;
+    location_with(backend, &report, cipher)
 }
 
 /// Diagnostics of settings that are not in a file (those `posture init`
@@ -40,6 +41,16 @@ pub fn location_of(
     backend: Option<&Backend>,
     report: &dyn Fn(&Diagnostics),
 ) -> Result<Box<dyn StateLocation>, u8> {
+    location_with(backend, report, None)
+}
+
+/// [`location_of`], with every stored value encrypted by `cipher` when
+/// given (docs/encryption.md).
+fn location_with(
+    backend: Option<&Backend>,
+    report: &dyn Fn(&Diagnostics),
+    cipher: Option<SharedCipher>,
+) -> Result<Box<dyn StateLocation>, u8> {
     match backend {
         Some(b) if b.kind == "s3" => {
             let mut diags = Diagnostics::default();
@@ -52,19 +63,53 @@ pub fn location_of(
                 return Err(1);
             };
             match S3Location::new(settings) {
-                Ok(l) => Ok(Box::new(l)),
+                Ok(l) => Ok(match cipher {
+                    Some(c) => Box::new(l.with_cipher(c)),
+                    None => Box::new(l),
+                }),
                 Err(e) => {
                     eprintln!("Error: Failed to configure the s3 backend\n\n{e}\n");
                     Err(1)
                 }
             }
         }
-        Some(b) if b.kind == "kubernetes" => Ok(Box::new(k8s_location(b, report)?)),
+        Some(b) if b.kind == "kubernetes" => {
+            let l = k8s_location(b, report)?;
+            Ok(match cipher {
+                Some(c) => Box::new(l.with_cipher(c)),
+                None => Box::new(l),
+            })
+        }
         _ => {
             let dir = backend
                 .and_then(|b| b.path.clone())
                 .unwrap_or_else(|| posture_engine::state::DEFAULT_STATE_DIR.to_string());
+            if cipher.is_some() {
+                // Refused rather than written in plaintext.
+                eprintln!(
+                    "Error: State encryption is not available for the local backend yet\n\n\
+                     The encryption block encrypts S3 and Kubernetes state; remove it, or \
+                     configure backend \"s3\" or backend \"kubernetes\".\n"
+                );
+                return Err(1);
+            }
             Ok(Box::new(LocalLocation::new(super::cwd().join(dir))))
+        }
+    }
+}
+
+/// The cipher of `posture { encryption { } }` (docs/encryption.md), if
+/// any; prints the block's problems and returns exit 1 when it is wrong.
+fn cipher(ws: Option<&Workspace>) -> Result<Option<SharedCipher>, u8> {
+    let Some(ws) = ws else { return Ok(None) };
+    let Some(block) = &ws.tree.module.settings.encryption else {
+        return Ok(None);
+    };
+    match posture_encryption::from_block(block, &super::env()) {
+        Ok(c) => Ok(Some(std::sync::Arc::new(c))),
+        Err(diags) => {
+            print_diags(&diags, &ws.sources);
+            Err(1)
         }
     }
 }

@@ -6,6 +6,7 @@ mod bundle_partial;
 mod cli;
 mod crash_recovery;
 mod destroy_outputs_import_ids;
+mod encryption;
 mod examples;
 mod failed_runs;
 mod h1_lang;
