@@ -84,16 +84,11 @@ fn location_with(
             let dir = backend
                 .and_then(|b| b.path.clone())
                 .unwrap_or_else(|| posture_engine::state::DEFAULT_STATE_DIR.to_string());
-            if cipher.is_some() {
-                // Refused rather than written in plaintext.
-                eprintln!(
-                    "Error: State encryption is not available for the local backend yet\n\n\
-                     The encryption block encrypts S3 and Kubernetes state; remove it, or \
-                     configure backend \"s3\" or backend \"kubernetes\".\n"
-                );
-                return Err(1);
-            }
-            Ok(Box::new(LocalLocation::new(super::cwd().join(dir))))
+            let l = LocalLocation::new(super::cwd().join(dir));
+            Ok(match cipher {
+                Some(c) => Box::new(l.with_cipher(c)),
+                None => Box::new(l),
+            })
         }
     }
 }

@@ -499,3 +499,67 @@ fn kubernetes_state_holds_no_canary_and_the_wrong_passphrase_is_refused() {
     let after = peer.secrets();
     assert_eq!(secrets, after, "a Secret changed after the refused run");
 }
+
+/// Every file under `dir`, by path.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn local_state_files_hold_no_canary_and_the_wrong_passphrase_is_refused() {
+    let text = format!(
+        "posture {{\n{}\n}}\n{}",
+        encryption(true, None),
+        resources(CANARY)
+    );
+    let d = dir_with(&text);
+    let env = [(PASS_ENV, PASS)];
+    let o = run(d.path(), &["apply", "--auto-approve"], &env);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let stored = files(&d.path().join(".posture"));
+    assert!(!stored.is_empty());
+    for (path, bytes) in &stored {
+        assert_no_secret_in(path, bytes);
+    }
+    let o = run(d.path(), &["state", "pull"], &env);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(o.stdout.contains(CANARY), "{}", o.all());
+    let o = run(d.path(), &["state", "history"], &env);
+    assert_eq!(o.code, 0, "{}", o.all());
+    // A second apply with nothing to change commits nothing (the
+    // comparison is made in clear, not on the sealed bytes).
+    let o = run(d.path(), &["apply", "--auto-approve"], &env);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(o.stdout.contains("No changes."), "{}", o.all());
+    let o = run(d.path(), &["state", "history"], &env);
+    assert_eq!(
+        o.stdout.lines().filter(|l| l.contains("apply")).count(),
+        1,
+        "{}",
+        o.all()
+    );
+
+    let o = run(
+        d.path(),
+        &["apply", "--auto-approve"],
+        &[(PASS_ENV, "a-wrong-passphrase-42")],
+    );
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(o.stderr.contains("the local state in"), "{}", o.all());
+    assert!(o.stderr.contains("check the passphrase"), "{}", o.all());
+    let o = run(d.path(), &["state", "pull"], &env);
+    assert!(o.stdout.contains(CANARY), "state intact: {}", o.all());
+}

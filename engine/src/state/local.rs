@@ -34,6 +34,9 @@ use super::store::{Sealer, Store, TxResult, db_err, tx_err};
 
 mod group;
 mod intents;
+mod sealing;
+
+pub use sealing::SealedLocalLocation;
 
 /// The default state directory, relative to the working directory.
 pub const DEFAULT_STATE_DIR: &str = ".posture";
@@ -89,6 +92,8 @@ pub struct LocalBackend {
     lock: HeldLock,
     // The stale lock this run took over, named in its first commit's line.
     took_over: Mutex<Option<LockInfo>>,
+    /// Encrypts every stored value when set (`sealing.rs`).
+    cipher: Option<super::cipher::SharedCipher>,
 }
 
 impl LocalBackend {
@@ -145,6 +150,7 @@ impl LocalBackend {
             write: Mutex::new(()),
             lock,
             took_over,
+            cipher: None,
         })
     }
 
@@ -165,6 +171,7 @@ impl LocalBackend {
             write: _,
             mut lock,
             took_over: _,
+            cipher: _,
         } = self;
         let flushed = store.flush();
         drop(store);
@@ -194,10 +201,15 @@ impl LocalBackend {
         tree: &sled::Tree,
     ) -> Result<Vec<(String, T)>> {
         let mut out = Vec::with_capacity(tree.len());
+        let lineage = match self.cipher {
+            Some(_) => self.lineage()?,
+            None => String::new(),
+        };
         for item in tree.iter() {
             let (k, v) = item.map_err(db_err(&self.store.path))?;
             let key = String::from_utf8(k.to_vec())
                 .map_err(|_| self.store.corrupt(&format!("a key of {name} is not UTF-8")))?;
+            let v = self.open_value(&lineage, &format!("{name}/{key}"), None, &v)?;
             let value = self.decode_json(name, &k, &v)?;
             out.push((key, value));
         }
@@ -289,6 +301,7 @@ impl LocalBackend {
             }
             out.extend_from_slice(&to_json(&key));
             out.push(b':');
+            let v = self.open_value(lineage, &format!("instances/{key}"), None, &v)?;
             out.extend_from_slice(&v);
             count += 1;
         }
@@ -316,16 +329,38 @@ impl LocalBackend {
         };
         let old_outputs = keys(&s.outputs)?;
         let serial = write.serial;
+        let lineage = write.lineage;
         let entry = match write.entry {
             Some(e) => to_json(e),
             None => to_json(&self.history_entry(serial, write.summary, write.instance_count)),
         };
-        let records: Vec<(&String, Vec<u8>)> = write
-            .instances
-            .map(|m| m.iter().map(|(k, r)| (k, to_json(r))).collect())
-            .unwrap_or_default();
-        let outputs: Vec<(&String, Vec<u8>)> =
-            write.outputs.iter().map(|(k, o)| (k, to_json(o))).collect();
+        let entry = self.seal_value(lineage, &format!("history/{serial}"), serial, entry)?;
+        let snapshot = self.seal_value(
+            lineage,
+            &format!("snapshots/{serial}"),
+            serial,
+            write.snapshot,
+        )?;
+        let mut records: Vec<(&String, Vec<u8>)> = Vec::new();
+        for (k, r) in write.instances.into_iter().flatten() {
+            records.push((
+                k,
+                self.seal_value(lineage, &format!("instances/{k}"), 0, to_json(r))?,
+            ));
+        }
+        let mut outputs: Vec<(&String, Vec<u8>)> = Vec::new();
+        for (k, o) in write.outputs {
+            outputs.push((
+                k,
+                self.seal_value(lineage, &format!("outputs/{k}"), 0, to_json(o))?,
+            ));
+        }
+        let mut older = Vec::with_capacity(write.older.len());
+        for (o, snap, line) in write.older {
+            let snap = self.seal_value(lineage, &format!("snapshots/{o}"), *o, snap.clone())?;
+            let line = self.seal_value(lineage, &format!("history/{o}"), *o, line.clone())?;
+            older.push((*o, snap, line));
+        }
         let op_seq = s.next_op_seq();
         (&s.meta, &s.instances, &s.outputs, &s.snapshots, &s.history)
             .transaction(|(meta, inst, outs, snaps, hist)| {
@@ -345,11 +380,11 @@ impl LocalBackend {
                 meta.insert("serial", &serial.to_be_bytes())?;
                 meta.insert("op_seq", &op_seq.to_be_bytes())?;
                 meta.remove("dirty")?;
-                for (older, snap, line) in write.older {
+                for (older, snap, line) in &older {
                     snaps.insert(&older.to_be_bytes(), snap.as_slice())?;
                     hist.insert(&older.to_be_bytes(), line.as_slice())?;
                 }
-                snaps.insert(&serial.to_be_bytes(), write.snapshot.as_slice())?;
+                snaps.insert(&serial.to_be_bytes(), snapshot.as_slice())?;
                 hist.insert(&serial.to_be_bytes(), entry.as_slice())?;
                 TxResult::Ok(())
             })
@@ -462,11 +497,13 @@ impl Backend for LocalBackend {
     fn history(&self) -> Result<Vec<HistoryEntry>> {
         // Keys are big-endian serials, not text (serial 128 is not UTF-8).
         let mut out = Vec::with_capacity(self.store.history.len());
+        let lineage = self.lineage()?;
         for item in self.store.history.iter() {
             let (k, v) = item.map_err(db_err(&self.store.path))?;
             let serial = <[u8; 8]>::try_from(k.as_ref())
                 .map(u64::from_be_bytes)
                 .map_err(|_| self.store.corrupt("a key of history is not a serial"))?;
+            let v = self.open_value(&lineage, &format!("history/{serial}"), Some(serial), &v)?;
             out.push(self.decode_json("history", serial.to_string().as_bytes(), &v)?);
         }
         Ok(out)
@@ -479,6 +516,8 @@ impl Backend for LocalBackend {
             .get(serial.to_be_bytes())
             .map_err(db_err(&self.store.path))?
             .ok_or(StateError::NoSnapshot { serial })?;
+        let lineage = self.lineage()?;
+        let raw = self.open_value(&lineage, &format!("snapshots/{serial}"), Some(serial), &raw)?;
         let text = std::str::from_utf8(&raw).map_err(|_| {
             self.store
                 .corrupt(&format!("snapshot {serial} is not UTF-8"))

@@ -78,7 +78,7 @@ pub use cipher::{Binding, Opened, SharedCipher, StateCipher};
 pub use encoding::{decode, encode, encode_compact};
 pub use error::{Result, StateError};
 pub use json::{MAX_DEPTH as MAX_JSON_DEPTH, from_str as decode_json};
-pub use local::{DEFAULT_STATE_DIR, LocalBackend, LocalLocation};
+pub use local::{DEFAULT_STATE_DIR, LocalBackend, LocalLocation, SealedLocalLocation};
 pub use lock::{LockInfo, LockOptions, WaitCallback, force_unlock, read_lock};
 pub use model::{
     Action, DeposedObject, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, Mode,

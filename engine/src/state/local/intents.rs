@@ -30,6 +30,15 @@ pub(super) const CHUNK: usize = 1024;
 /// A group's pending members by id (ids sort in the order recorded).
 type Members = BTreeMap<String, Vec<u8>>;
 
+/// A record an outcome writes: its JSON and the bytes stored (sealed when
+/// encryption is on).
+struct Record<'a> {
+    address: &'a str,
+    json: Vec<u8>,
+    /// The sealed bytes stored instead of `json` when encryption is on.
+    stored: Option<Vec<u8>>,
+}
+
 /// The part of a stored [`Intent`] completing it needs.
 #[derive(serde::Deserialize)]
 struct IntentAddress {
@@ -79,6 +88,18 @@ impl LocalBackend {
                 (id, json)
             })
             .collect();
+        let rows = match self.cipher {
+            None => rows,
+            Some(_) => {
+                let lineage = self.lineage()?;
+                let mut sealed = Vec::with_capacity(rows.len());
+                for (id, json) in rows {
+                    let v = self.seal_value(&lineage, &format!("intents/{}", id.0), 0, json)?;
+                    sealed.push((id, v));
+                }
+                sealed
+            }
+        };
         let last = first + rows.len() as u64 - 1;
         // A chunk of several is one group under one key (see [`group`]).
         let value = grouped
@@ -106,10 +127,19 @@ impl LocalBackend {
     /// Every pending intent, groups' members included, in key order.
     pub(super) fn read_pending(&self) -> Result<Vec<Intent>> {
         let mut out = Vec::new();
+        let lineage = match self.cipher {
+            Some(_) => self.lineage()?,
+            None => String::new(),
+        };
+        let open = |id: &str, v: &[u8]| {
+            self.open_value(&lineage, &format!("intents/{id}"), None, v)
+                .map(|p| p.into_owned())
+        };
         for item in self.store.intents.iter() {
             let (k, v) = item.map_err(db_err(&self.store.path))?;
             if !group::is_group(&v) {
-                out.push(self.decode_json("intents", &k, &v)?);
+                let plain = open(&String::from_utf8_lossy(&k), &v)?;
+                out.push(self.decode_json("intents", &k, &plain)?);
                 continue;
             }
             let members = group::decode(&v).map_err(|e| {
@@ -117,7 +147,8 @@ impl LocalBackend {
                 self.store.corrupt(&format!("intents {key}: {e}"))
             })?;
             for (id, json) in members {
-                out.push(self.decode_json("intents", id.as_bytes(), json)?);
+                let plain = open(id, json)?;
+                out.push(self.decode_json("intents", id.as_bytes(), &plain)?);
             }
         }
         Ok(out)
@@ -172,14 +203,32 @@ impl LocalBackend {
 
     fn apply_chunk(&self, chunk: &[(IntentId, Outcome)]) -> Result<()> {
         let s = &self.store;
-        let records: Vec<Option<(&str, Vec<u8>)>> = chunk
-            .iter()
-            .map(|(_, o)| match o {
-                Outcome::Upsert(r) => Some((r.address.as_str(), to_json(r))),
-                _ => None,
-            })
-            .collect();
         let _g = self.guard();
+        let lineage = match self.cipher {
+            Some(_) => self.lineage()?,
+            None => String::new(),
+        };
+        let mut records: Vec<Option<Record<'_>>> = Vec::with_capacity(chunk.len());
+        for (_, o) in chunk {
+            records.push(match o {
+                Outcome::Upsert(r) => {
+                    let json = to_json(r);
+                    let stored = match self.cipher {
+                        Some(_) => {
+                            let object = format!("instances/{}", r.address);
+                            Some(self.seal_value(&lineage, &object, 0, json.clone())?)
+                        }
+                        None => None,
+                    };
+                    Some(Record {
+                        address: r.address.as_str(),
+                        json,
+                        stored,
+                    })
+                }
+                _ => None,
+            });
+        }
         let last = s.next_op_seq() + chunk.len() as u64 - 1;
         (&s.meta, &s.intents, &s.instances)
             .transaction(|(meta, intents, instances)| {
@@ -195,7 +244,8 @@ impl LocalBackend {
                     let Some(raw) = raw else {
                         return abort(StateError::UnknownIntent { id: id.0.clone() });
                     };
-                    dirty |= self.settle(instances, id, &raw, outcome, record.as_ref())?;
+                    dirty |=
+                        self.settle(instances, id, &raw, outcome, record.as_ref(), &lineage)?;
                 }
                 for (key, members) in &groups {
                     if members.is_empty() {
@@ -250,25 +300,39 @@ impl LocalBackend {
         id: &IntentId,
         raw: &[u8],
         outcome: &Outcome,
-        record: Option<&(&str, Vec<u8>)>,
+        record: Option<&Record<'_>>,
+        lineage: &str,
     ) -> TxResult<bool> {
+        let raw = match self.open_value(lineage, &format!("intents/{}", id.0), None, raw) {
+            Ok(r) => r,
+            Err(e) => return abort(e),
+        };
         // Only the address is checked: decoding the planned values of
         // every intent again was a tenth of a large apply.
-        let intent: IntentAddress = match json::from_slice(raw) {
+        let intent: IntentAddress = match json::from_slice(&raw) {
             Ok(i) => i,
             Err(e) => return abort(self.store.corrupt(&format!("intent {id}: {e}"))),
         };
         match (outcome, record) {
-            (Outcome::Upsert(_), Some((address, json))) => {
-                if *address != intent.address {
+            (Outcome::Upsert(_), Some(rec)) => {
+                let address = rec.address;
+                if address != intent.address {
                     return abort(StateError::AddressMismatch {
                         id: id.0.clone(),
                         expected: intent.address,
                         found: address.to_string(),
                     });
                 }
-                let old = instances.insert(address.as_bytes(), json.as_slice())?;
-                Ok(old.as_deref() != Some(json.as_slice()))
+                let stored = rec.stored.as_deref().unwrap_or(&rec.json);
+                let Some(old) = instances.insert(address.as_bytes(), stored)? else {
+                    return Ok(true);
+                };
+                // Compared in clear: sealed bytes differ at every write.
+                let object = format!("instances/{address}");
+                match self.open_value(lineage, &object, None, &old) {
+                    Ok(p) => Ok(*p != *rec.json),
+                    Err(e) => abort(e),
+                }
             }
             (Outcome::Remove, _) => Ok(instances.remove(intent.address.as_bytes())?.is_some()),
             _ => Ok(false),
