@@ -198,12 +198,13 @@ impl StateCipher for Cipher {
         let env = match Envelope::parse(stored) {
             Parsed::Sealed(e) => e,
             Parsed::Plain if self.enforced => {
-                return Err(fail(format!(
+                return Err(fail(
                     "the object is not encrypted, and the encryption block says enforced = true; \
                      posture neither reads nor writes plaintext state then: to encrypt an \
                      existing plaintext state, run once with enforced = false (it is read, then \
                      written encrypted), then set enforced = true"
-                )));
+                        .to_string(),
+                ));
             }
             Parsed::Plain => {
                 return Ok(Opened {

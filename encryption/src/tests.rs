@@ -160,3 +160,138 @@ fn each_seal_uses_a_fresh_nonce() {
     let b = c.seal(&bind("state"), CANARY).expect("seal");
     assert_ne!(a, b);
 }
+
+mod decoding {
+    use std::collections::BTreeMap;
+
+    use hcl_edit::structure::Body;
+    use posture_engine::config::{BodyRef, EncryptionBlock};
+    use posture_engine::diag::{FileId, Span};
+
+    use crate::config::{KeyProvider, decode};
+
+    /// The `encryption` block of `text` and its diagnostics' summaries and
+    /// the text each points at.
+    fn decode_text(
+        text: &str,
+        env: &[(&str, &str)],
+    ) -> Result<crate::EncryptionConfig, Vec<(String, String)>> {
+        let body: Body = text.parse().expect("HCL");
+        let block = body.get_blocks("encryption").next().expect("block").clone();
+        let span = hcl_edit::Span::span(&block).unwrap_or(0..0);
+        let eb = EncryptionBlock {
+            body: BodyRef {
+                file: FileId(0),
+                body: block.body.clone(),
+            },
+            span: Span::new(FileId(0), span),
+        };
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        decode(&eb, &env).map_err(|d| {
+            d.iter()
+                .map(|d| {
+                    let at = d
+                        .span
+                        .map(|s| text[s.start..s.end].to_string())
+                        .unwrap_or_default();
+                    (d.summary.clone(), at)
+                })
+                .collect()
+        })
+    }
+
+    const GOOD: &str = r#"
+encryption {
+  key_provider "pbkdf2" "main" {
+    passphrase    = env("PASS")
+    iterations    = 300000
+    hash_function = "sha256"
+  }
+  method "aes_gcm" "main" {
+    keys = key_provider.pbkdf2.main
+  }
+  state {
+    method   = method.aes_gcm.main
+    enforced = true
+  }
+}
+"#;
+
+    #[test]
+    fn a_block_in_opentofu_syntax_decodes_with_the_environment() {
+        let cfg = decode_text(GOOD, &[("PASS", "sixteen-chars-or-more")]).expect("decodes");
+        assert_eq!(cfg.primary, "aes_gcm.main");
+        assert!(cfg.enforced);
+        let Some(KeyProvider::Pbkdf2(p)) = cfg.key_providers.get("pbkdf2.main") else {
+            panic!("no pbkdf2.main: {cfg:?}");
+        };
+        assert_eq!(p.iterations, 300_000);
+        assert_eq!(p.key_length, 32);
+        assert_eq!(p.passphrase.0, "sixteen-chars-or-more");
+        // The passphrase never shows in Debug output.
+        assert!(!format!("{cfg:?}").contains("sixteen-chars"));
+    }
+
+    #[test]
+    fn each_bad_input_is_reported_at_what_is_wrong() {
+        let cases = [
+            (
+                GOOD.replace("\"pbkdf2\" \"main\"", "\"vault\" \"main\""),
+                "Unsupported key provider",
+                "\"vault\"",
+            ),
+            (
+                GOOD.replace("method \"aes_gcm\" \"main\"", "method \"chacha\" \"main\""),
+                "Unsupported method",
+                "\"chacha\"",
+            ),
+            (
+                GOOD.replace(
+                    "keys = key_provider.pbkdf2.main",
+                    "keys = key_provider.pbkdf2.nope",
+                ),
+                "Reference to an undeclared key provider",
+                "key_provider.pbkdf2.nope",
+            ),
+            (
+                GOOD.replace(
+                    "method   = method.aes_gcm.main",
+                    "method   = \"aes_gcm.main\"",
+                ),
+                "Invalid reference",
+                "\"aes_gcm.main\"",
+            ),
+            (
+                GOOD.replace("    keys = key_provider.pbkdf2.main\n", ""),
+                "Missing keys",
+                "method",
+            ),
+            (
+                GOOD.replace("iterations    = 300000", "iterations    = 1000"),
+                "Invalid iterations",
+                "1000",
+            ),
+            (
+                GOOD.replace("env(\"PASS\")", "env(\"UNSET\")"),
+                "Environment variable not set",
+                "env(\"UNSET\")",
+            ),
+            (
+                GOOD.replace("env(\"PASS\")", "\"short\""),
+                "Passphrase too short",
+                "\"short\"",
+            ),
+        ];
+        for (text, summary, at) in cases {
+            let diags =
+                decode_text(&text, &[("PASS", "sixteen-chars-or-more")]).expect_err(summary);
+            assert!(
+                diags.iter().any(|(s, a)| s == summary && a.trim() == at),
+                "{summary} at {at}: {diags:?}"
+            );
+        }
+    }
+}
