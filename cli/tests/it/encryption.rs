@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::support::{Out, command, output};
+use super::support::{Out, command, killed, output};
 
 use posture_backend_s3::{S3Location, S3Settings};
 use posture_provider_route53::testing::MotoServer;
@@ -520,14 +520,19 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn local_state_files_hold_no_canary_and_the_wrong_passphrase_is_refused() {
+    // Several independent resources: their intents are recorded as one group.
+    let more: String = (0..5)
+        .map(|i| format!("resource \"posture_data\" \"n{i}\" {{\n  input = var.token\n}}\n"))
+        .collect();
     let text = format!(
-        "posture {{\n{}\n}}\n{}",
+        "posture {{\n{}\n}}\n{}{more}",
         encryption(true, None),
         resources(CANARY)
     );
     let d = dir_with(&text);
     let env = [(PASS_ENV, PASS)];
     let o = run(d.path(), &["apply", "--auto-approve"], &env);
+    assert!(o.stdout.contains("6 added"), "{}", o.all());
     assert_eq!(o.code, 0, "{}", o.all());
     let stored = files(&d.path().join(".posture"));
     assert!(!stored.is_empty());
@@ -562,4 +567,37 @@ fn local_state_files_hold_no_canary_and_the_wrong_passphrase_is_refused() {
     assert!(o.stderr.contains("check the passphrase"), "{}", o.all());
     let o = run(d.path(), &["state", "pull"], &env);
     assert!(o.stdout.contains(CANARY), "state intact: {}", o.all());
+}
+
+#[test]
+fn a_killed_apply_on_encrypted_local_state_recovers_from_its_sealed_intents() {
+    let more: String = (0..3)
+        .map(|i| format!("resource \"posture_data\" \"n{i}\" {{\n  input = var.token\n}}\n"))
+        .collect();
+    let text = format!(
+        "posture {{\n{}\n}}\n{}{more}",
+        encryption(true, None),
+        resources(CANARY)
+    );
+    let d = dir_with(&text);
+    let mut cmd = command(d.path());
+    cmd.env(PASS_ENV, PASS);
+    // SIGKILL once the first object is applied, before it is recorded.
+    killed(cmd, &["apply", "--auto-approve"], "applied:1");
+    for (path, bytes) in files(&d.path().join(".posture")) {
+        assert_no_secret_in(&path, &bytes);
+    }
+    let env = [(PASS_ENV, PASS)];
+    let o = run(d.path(), &["apply", "--auto-approve"], &env);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(
+        o.stderr.lines().any(|l| l.starts_with("Recovered: ")),
+        "{}",
+        o.all()
+    );
+    let o = run(d.path(), &["state", "list"], &env);
+    assert_eq!(o.stdout.lines().count(), 4, "{}", o.all());
+    for (path, bytes) in files(&d.path().join(".posture")) {
+        assert_no_secret_in(&path, &bytes);
+    }
 }
