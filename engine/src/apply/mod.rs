@@ -25,7 +25,7 @@ use crate::state::{Backend, NewIntent, Outcome, OutputValue};
 use crate::value::Value;
 use node::{NodeRun, OpResult, TaskOutcome, run_node};
 use ops::{OpGraph, OpKind};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -74,6 +74,22 @@ pub struct ApplyReport {
     pub outputs: BTreeMap<String, OutputValue>,
     /// A failure of the state store itself (the run stopped).
     pub state_error: Option<String>,
+}
+
+/// The addresses already in [`ApplyReport::skipped`] and
+/// [`ApplyReport::abandoned`], so each is listed once in constant time.
+#[derive(Default)]
+struct Listed {
+    skipped: HashSet<String>,
+    abandoned: HashSet<String>,
+}
+
+impl Listed {
+    fn skip(&mut self, report: &mut ApplyReport, address: &str, why: &str) {
+        if self.skipped.insert(address.to_string()) {
+            report.skipped.push((address.to_string(), why.into()));
+        }
+    }
 }
 
 impl ApplyReport {
@@ -135,6 +151,9 @@ pub async fn apply_or_abandon(
     abandon: &CancellationToken,
 ) -> ApplyReport {
     let mut report = ApplyReport::default();
+    // Sets beside the report's lists: an interrupt can leave 100,000
+    // operations not started, and a linear check per address was quadratic.
+    let mut listed = Listed::default();
     // What references see before anything runs: the recorded objects.
     for c in &plan.changes {
         if let Ok(a) = crate::addrs::parse_instance(&c.address) {
@@ -315,13 +334,11 @@ pub async fn apply_or_abandon(
             match res {
                 OpResult::NotStarted => {
                     node_cut = true;
-                    if !report.skipped.iter().any(|(a, _)| *a == c.address) {
-                        report.skipped.push((c.address.clone(), INTERRUPTED.into()));
-                    }
+                    listed.skip(&mut report, &c.address, INTERRUPTED);
                 }
                 OpResult::Abandoned => {
                     node_cut = true;
-                    if !report.abandoned.contains(&c.address) {
+                    if listed.abandoned.insert(c.address.clone()) {
                         report.abandoned.push(c.address.clone());
                     }
                 }
@@ -369,12 +386,8 @@ pub async fn apply_or_abandon(
                 if state[d] == NodeState::Waiting {
                     state[d] = NodeState::Skipped;
                     for (ci, _) in &graph.nodes[d].ops {
-                        let addr = plan.changes[*ci].address.clone();
-                        if !report.skipped.iter().any(|(a, _)| *a == addr) {
-                            report
-                                .skipped
-                                .push((addr, "a resource it depends on failed".into()));
-                        }
+                        let addr = &plan.changes[*ci].address;
+                        listed.skip(&mut report, addr, "a resource it depends on failed");
                     }
                 }
             }
@@ -397,15 +410,12 @@ pub async fn apply_or_abandon(
     for (id, st) in state.iter().enumerate() {
         if *st == NodeState::Waiting {
             for (ci, _) in &graph.nodes[id].ops {
-                let addr = plan.changes[*ci].address.clone();
                 let why = if report.interrupted {
                     INTERRUPTED
                 } else {
                     "not started"
                 };
-                if !report.skipped.iter().any(|(a, _)| *a == addr) {
-                    report.skipped.push((addr, why.into()));
-                }
+                listed.skip(&mut report, &plan.changes[*ci].address, why);
             }
         }
     }
