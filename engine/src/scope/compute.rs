@@ -225,11 +225,11 @@ impl Evaluation<'_> {
         if c.for_each.is_none() {
             return one(name.to_string(), None);
         }
-        match self.expansion(path, None, c.for_each.as_ref(), &ctx) {
+        let exp = self.expansion_of(&Node::Cluster(path.clone(), name.to_string()));
+        match &*exp {
             expand::Expansion::ForEach(_) | expand::Expansion::Single => {}
             _ => return Value::Unknown(Type::Dynamic),
         }
-        let exp = self.expansion(path, None, c.for_each.as_ref(), &ctx);
         Value::Object(
             exp.instances()
                 .into_iter()

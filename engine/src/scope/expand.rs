@@ -9,6 +9,7 @@ use crate::lang::eval::Evaluator;
 use crate::schema::decode_body;
 use crate::value::{Type, Value, convert};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The most instances one resource or module call may expand to by
 /// `count` or `for_each` (docs/language.md, "Limits"): Terraform has no
@@ -65,8 +66,69 @@ impl Expansion {
 }
 
 impl Evaluation<'_> {
+    /// The instances of `site` (a [`Node::Resource`], [`Node::ModuleCall`]
+    /// or [`Node::Cluster`]), its `count` / `for_each` evaluated once and
+    /// kept until something it read changes (as a node's value is).
+    pub(crate) fn expansion_of(&self, site: &Node) -> Arc<Expansion> {
+        let key = Node::Expansion(Box::new(site.clone()));
+        if let Some(reader) = self.stack.borrow().last() {
+            self.dependents
+                .borrow_mut()
+                .entry(key.clone())
+                .or_default()
+                .insert(reader.clone());
+        }
+        if let Some(e) = self.expansions.borrow().get(&key) {
+            if self.failed.borrow().contains(&key) {
+                self.failed_reads.set(self.failed_reads.get() + 1);
+            }
+            return Arc::clone(e);
+        }
+        let on_stack = self.stack.borrow().iter().position(|n| *n == key);
+        if let Some(pos) = on_stack {
+            self.report_cycle(pos, &key);
+            self.failed_reads.set(self.failed_reads.get() + 1);
+            return Arc::new(Expansion::Unknown);
+        }
+        let before = self.error_count();
+        self.stack.borrow_mut().push(key.clone());
+        let e = Arc::new(self.compute_expansion(site));
+        self.stack.borrow_mut().pop();
+        if self.error_count() > before {
+            self.failed.borrow_mut().insert(key.clone());
+            self.failed_reads.set(self.failed_reads.get() + 1);
+        }
+        self.expansions.borrow_mut().insert(key, Arc::clone(&e));
+        e
+    }
+
+    fn compute_expansion(&self, site: &Node) -> Expansion {
+        let module = |p: &ModuleInstance| self.tree.descendant(&p.static_path()).map(|t| &t.module);
+        match site {
+            Node::Resource(p, a) => match module(p).and_then(|m| m.resources.get(a)) {
+                Some(r) => self.expansion(p, r.count.as_ref(), r.for_each.as_ref(), &r.describe()),
+                None => Expansion::Unknown,
+            },
+            Node::ModuleCall(p, n) => match module(p).and_then(|m| m.module_calls.get(n)) {
+                Some(c) => {
+                    let ctx = format!("module \"{n}\"");
+                    self.expansion(p, c.count.as_ref(), c.for_each.as_ref(), &ctx)
+                }
+                None => Expansion::Unknown,
+            },
+            Node::Cluster(p, n) => match module(p).and_then(|m| m.clusters.get(n)) {
+                Some(c) => {
+                    let ctx = format!("cluster \"{n}\"");
+                    self.expansion(p, None, c.for_each.as_ref(), &ctx)
+                }
+                None => Expansion::Unknown,
+            },
+            _ => Expansion::Single,
+        }
+    }
+
     /// Evaluates `count` / `for_each` of a resource or module call.
-    pub fn expansion(
+    fn expansion(
         &self,
         path: &ModuleInstance,
         count: Option<&Expr>,
@@ -277,14 +339,8 @@ impl Evaluation<'_> {
     }
 
     /// The instances of a resource in one module instance.
-    pub fn resource_expansion(&self, path: &ModuleInstance, addr: &ResourceAddr) -> Expansion {
-        let Some(t) = self.tree.descendant(&path.static_path()) else {
-            return Expansion::Unknown;
-        };
-        let Some(r) = t.module.resources.get(addr) else {
-            return Expansion::Unknown;
-        };
-        self.expansion(path, r.count.as_ref(), r.for_each.as_ref(), &r.describe())
+    pub fn resource_expansion(&self, path: &ModuleInstance, addr: &ResourceAddr) -> Arc<Expansion> {
+        self.expansion_of(&Node::Resource(path.clone(), addr.clone()))
     }
 
     /// One instance's configuration decoded against its schema, with
@@ -343,7 +399,7 @@ impl Evaluation<'_> {
         for d in &r.depends_on {
             self.eval_expr(path, d, &[], Some(ctx.clone()));
         }
-        let expansion = self.expansion(path, r.count.as_ref(), r.for_each.as_ref(), &ctx);
+        let expansion = self.expansion_of(&Node::Resource(path.clone(), addr.clone()));
         let overrides = self
             .overrides
             .borrow()
@@ -356,7 +412,7 @@ impl Evaluation<'_> {
                 None => self.instance_config(path, addr, binding),
             }
         };
-        match &expansion {
+        match &*expansion {
             Expansion::Single => value_of(&InstanceKey::None, None),
             Expansion::Count(_) => Value::Tuple(
                 expansion
@@ -414,14 +470,7 @@ impl Evaluation<'_> {
         path: &ModuleInstance,
         name: &str,
     ) -> Vec<InstanceKey> {
-        let Some(t) = self.tree.descendant(&path.static_path()) else {
-            return Vec::new();
-        };
-        let Some(call) = t.module.module_calls.get(name) else {
-            return Vec::new();
-        };
-        let ctx = format!("module \"{name}\"");
-        let expansion = self.expansion(path, call.count.as_ref(), call.for_each.as_ref(), &ctx);
+        let expansion = self.expansion_of(&Node::ModuleCall(path.clone(), name.to_string()));
         let mut keys = Vec::new();
         for (k, b) in expansion.instances() {
             if let Some(b) = b {
@@ -490,16 +539,12 @@ impl Evaluation<'_> {
     }
 
     fn expansion_cached_empty(&self, path: &ModuleInstance, name: &str) -> Option<bool> {
-        let t = self.tree.descendant(&path.static_path())?;
-        let call = t.module.module_calls.get(name)?;
-        let ctx = format!("module \"{name}\"");
-        Some(
-            match self.expansion(path, call.count.as_ref(), call.for_each.as_ref(), &ctx) {
-                Expansion::Count(0) => true,
-                Expansion::ForEach(m) => m.is_empty(),
-                _ => false,
-            },
-        )
+        let site = Node::ModuleCall(path.clone(), name.to_string());
+        Some(match &*self.expansion_of(&site) {
+            Expansion::Count(0) => true,
+            Expansion::ForEach(m) => m.is_empty(),
+            _ => false,
+        })
     }
 }
 

@@ -64,11 +64,17 @@ pub enum Node {
     ModuleCall(ModuleInstance, String),
     /// `cluster.NAME`
     Cluster(ModuleInstance, String),
+    /// The `count` / `for_each` of the boxed resource, module call or
+    /// cluster: bookkeeping for [`Evaluation::expansion_of`], so that what
+    /// the expression reads invalidates it like any node's value.
+    Expansion(Box<Node>),
 }
 
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (m, rest) = match self {
+            // Named as its item: users wrote `for_each` inside it.
+            Node::Expansion(site) => return site.fmt(f),
             Node::Var(m, n) => (m, format!("var.{n}")),
             Node::Local(m, n) => (m, format!("local.{n}")),
             Node::Output(m, n) => (m, format!("output.{n}")),
@@ -113,6 +119,10 @@ pub struct Evaluation<'c> {
         RefCell<HashMap<(ModuleInstance, ResourceAddr), BTreeMap<InstanceKey, Value>>>,
     /// For each node, the nodes whose computation read it.
     dependents: RefCell<HashMap<Node, HashSet<Node>>>,
+    /// Evaluated `count` / `for_each`, by [`Node::Expansion`]: a wide
+    /// `for_each` (a for expression over 100,000 keys) was evaluated again
+    /// by every phase that asked for a resource's instances.
+    expansions: RefCell<HashMap<Node, Arc<Expansion>>>,
 }
 
 impl<'c> Evaluation<'c> {
@@ -141,6 +151,7 @@ impl<'c> Evaluation<'c> {
             diags: RefCell::default(),
             overrides: RefCell::default(),
             dependents: RefCell::default(),
+            expansions: RefCell::default(),
         }
     }
 
@@ -325,6 +336,7 @@ impl<'c> Evaluation<'c> {
                 continue;
             }
             self.memo.borrow_mut().remove(&n);
+            self.expansions.borrow_mut().remove(&n);
             self.failed.borrow_mut().remove(&n);
             if let Some(ds) = self.dependents.borrow_mut().remove(&n) {
                 todo.extend(ds);
@@ -349,7 +361,17 @@ impl<'c> Evaluation<'c> {
 
     fn report_cycle(&self, pos: usize, node: &Node) {
         let stack = self.stack.borrow();
-        let members: Vec<String> = stack[pos..].iter().map(Node::to_string).collect();
+        // Expansion nodes are bookkeeping: the cycle is named by its items,
+        // closed on the first of them, as when for_each was not memoised.
+        let items: Vec<&Node> = stack[pos..]
+            .iter()
+            .filter(|n| !matches!(n, Node::Expansion(_)))
+            .collect();
+        let node = match (node, items.first()) {
+            (Node::Expansion(_), Some(first)) => *first,
+            _ => node,
+        };
+        let members: Vec<String> = items.iter().map(|n| n.to_string()).collect();
         let mut key = members.clone();
         key.sort();
         if !self.reported_cycles.borrow_mut().insert(key) {
@@ -373,6 +395,7 @@ impl<'c> Evaluation<'c> {
 
     fn node_span(&self, node: &Node) -> Option<Span> {
         let path = match node {
+            Node::Expansion(site) => return self.node_span(site),
             Node::Var(p, _)
             | Node::Local(p, _)
             | Node::Output(p, _)
@@ -388,6 +411,7 @@ impl<'c> Evaluation<'c> {
             Node::Resource(_, a) => m.resources.get(a).map(|r| r.span),
             Node::ModuleCall(_, n) => m.module_calls.get(n).map(|c| c.span),
             Node::Cluster(_, n) => m.clusters.get(n).map(|c| c.span),
+            Node::Expansion(_) => None,
         }
     }
 
@@ -463,6 +487,8 @@ impl<'c> Evaluation<'c> {
             Node::Resource(p, a) => self.compute_resource(p, a),
             Node::ModuleCall(p, n) => self.compute_module_call(p, n),
             Node::Cluster(p, n) => self.compute_cluster(p, n),
+            // Never a value: read through `expansion_of`.
+            Node::Expansion(_) => Value::NULL,
         }
     }
 

@@ -95,3 +95,59 @@ resource "posture_data" "a" {
         "{errs:#?}"
     );
 }
+
+/// `for_each` is evaluated once and kept: it must still follow a value it
+/// read when that value becomes known (set at apply, as a plan sets its
+/// planned values), or `each.value` would stay stale.
+#[test]
+fn a_memoised_for_each_follows_a_new_value_of_what_it_reads() {
+    use super::{Expansion, Node};
+    use crate::addrs::{InstanceKey, ModuleInstance, ResourceAddr};
+    use crate::value::Value;
+    let dir = std::env::temp_dir().join(format!("posture-scope-memo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = r#"
+resource "posture_data" "up" {
+  input = "x"
+}
+resource "posture_data" "down" {
+  for_each = { a = posture_data.up.id }
+  input    = each.value
+}
+"#;
+    std::fs::write(dir.join("main.hcl"), src).expect("main.hcl");
+    let ws = Workspace::load(&dir, &[], &BTreeMap::new());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!ws.diags.has_errors(), "{:?}", ws.diags);
+    let ev = ws.evaluation(&Builtins, Strictness::Full).for_plan();
+    let root = ModuleInstance::root();
+    let addr = |name: &str| ResourceAddr {
+        mode: crate::addrs::Mode::Managed,
+        type_name: "posture_data".into(),
+        name: name.into(),
+    };
+    let input_of_down = || {
+        let v = ev.get(&Node::Resource(root.clone(), addr("down")));
+        v.as_map()
+            .and_then(|m| m.get("a"))
+            .and_then(Value::as_map)
+            .and_then(|m| m.get("input"))
+            .cloned()
+    };
+    let each_value = || match &*ev.resource_expansion(&root, &addr("down")) {
+        Expansion::ForEach(m) => m.get("a").cloned(),
+        other => panic!("not a for_each expansion: {other:?}"),
+    };
+    assert!(input_of_down().is_some_and(|v| v.is_unknown()));
+    assert!(each_value().is_some_and(|v| v.is_unknown()));
+
+    let applied = Value::Object(BTreeMap::from([
+        ("id".to_string(), Value::from("abc")),
+        ("input".to_string(), Value::from("x")),
+    ]));
+    ev.set_instance_value(&root, &addr("up"), InstanceKey::None, applied);
+    assert_eq!(input_of_down(), Some(Value::from("abc")));
+    assert_eq!(each_value(), Some(Value::from("abc")));
+    assert!(!ev.diagnostics().has_errors(), "{:?}", ev.diagnostics());
+}
