@@ -52,7 +52,7 @@ fn create_noop_update_replace_destroy() {
         o.stdout
     );
     assert!(
-        o.stdout.contains("~ input            = \"one\" -> \"two\""),
+        o.stdout.contains("~ input  = \"one\" -> \"two\""),
         "{}",
         o.stdout
     );

@@ -3,11 +3,14 @@
 
 mod build;
 mod checks;
+mod diff;
 pub mod graph;
 mod ignore;
 mod model;
 mod refresh;
 pub mod render;
+#[cfg(test)]
+mod render_snapshots;
 pub mod statecodec;
 mod target;
 

@@ -11,12 +11,14 @@
 //! ```
 //!
 //! Sensitive values print as `(sensitive value)`, unknown ones as
-//! `(known after apply)`, and multi-line strings are diffed line by line.
+//! `(known after apply)`; each instance's attributes are a structured diff
+//! (see [`super::diff`]): unchanged ones counted, not shown.
 //!
 //! A plan with instances that could not be read or planned never ends in
 //! "No changes.": it ends in a `Plan incomplete: ...` line instead, because
 //! nothing is known about those instances.
 
+use super::diff::{Op, render_attrs};
 use super::model::*;
 use crate::value::{Value, raw_equal, render::quote};
 use std::fmt::Write;
@@ -183,7 +185,12 @@ fn render_change(out: &mut String, c: &ResourceChange, drift: bool) {
     }
     let (kw, name) = split_address(c);
     let _ = writeln!(out, "{:>3} {kw} \"{}\" \"{name}\" {{", sym, c.type_name);
-    render_attrs(out, &c.before, &c.after, c.action, &c.replace_paths, 3);
+    let op = match c.action {
+        Action::Create | Action::Read => Op::Create,
+        Action::Delete => Op::Delete,
+        _ => Op::Update,
+    };
+    render_attrs(out, &c.before, &c.after, op, &c.replace_paths, 3);
     out.push_str("    }\n\n");
 }
 
@@ -201,91 +208,6 @@ fn split_address(c: &ResourceChange) -> (&'static str, String) {
         .unwrap_or(after_type)
         .to_string();
     (kw, name)
-}
-
-fn render_attrs(
-    out: &mut String,
-    before: &Value,
-    after: &Value,
-    action: Action,
-    replace: &[String],
-    depth: usize,
-) {
-    let empty = std::collections::BTreeMap::new();
-    let b = before.unmarked().as_map().unwrap_or(&empty);
-    let a = after.unmarked().as_map().unwrap_or(&empty);
-    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let width = keys
-        .iter()
-        .filter(|k| {
-            !(b.get(**k).is_none_or(Value::is_null) && a.get(**k).is_none_or(Value::is_null))
-        })
-        .map(|k| k.chars().count())
-        .max()
-        .unwrap_or(0);
-    for k in keys {
-        let bv = b.get(k).cloned().unwrap_or(Value::NULL);
-        let av = a.get(k).cloned().unwrap_or(Value::NULL);
-        if bv.is_null() && av.is_null() {
-            continue;
-        }
-        let pad = " ".repeat(width - k.chars().count());
-        let ind = " ".repeat(depth * 2);
-        let forces = if replace.iter().any(|r| r == k) {
-            " # forces replacement"
-        } else {
-            ""
-        };
-        match action {
-            Action::Create | Action::Read => {
-                let _ = writeln!(out, "{ind}+ {k}{pad} = {}", inline(&av));
-            }
-            Action::Delete => {
-                let _ = writeln!(out, "{ind}- {k}{pad} = {} -> null", inline(&bv));
-            }
-            _ => {
-                if raw_equal(&bv, &av)
-                    && av.is_wholly_known()
-                    && bv.is_sensitive() == av.is_sensitive()
-                {
-                    let _ = writeln!(out, "{ind}  {k}{pad} = {}", inline(&av));
-                } else if bv.is_null() {
-                    let _ = writeln!(out, "{ind}+ {k}{pad} = {}{forces}", inline(&av));
-                } else if av.is_null() && av.is_wholly_known() {
-                    let _ = writeln!(out, "{ind}- {k}{pad} = {} -> null{forces}", inline(&bv));
-                } else if let (Some(x), Some(y)) = (multiline(&bv), multiline(&av)) {
-                    let _ = writeln!(out, "{ind}~ {k}{pad} = <<-EOT{forces}");
-                    let diff = similar::TextDiff::from_lines(x, y);
-                    for ch in diff.iter_all_changes() {
-                        let tag = match ch.tag() {
-                            similar::ChangeTag::Delete => "-",
-                            similar::ChangeTag::Insert => "+",
-                            similar::ChangeTag::Equal => " ",
-                        };
-                        let _ =
-                            writeln!(out, "{ind}    {tag} {}", ch.value().trim_end_matches('\n'));
-                    }
-                    let _ = writeln!(out, "{ind}    EOT");
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "{ind}~ {k}{pad} = {} -> {}{forces}",
-                        inline(&bv),
-                        inline(&av)
-                    );
-                }
-            }
-        }
-    }
-}
-
-fn multiline(v: &Value) -> Option<&str> {
-    match v {
-        Value::String(s) if s.contains('\n') => Some(s),
-        _ => None,
-    }
 }
 
 /// A value on one line, HCL-like: `{ a = 1, b = "x" }`, `["a", "b"]`.
