@@ -36,23 +36,32 @@ pub fn notes(conflicts: &[Conflict], live: Option<&J>, secret: bool, force: bool
 }
 
 /// The value at a field path, if the path parses and the value is there.
+///
+/// A field name may itself hold dots (`.data.hosts.toml` is the key
+/// `hosts.toml` of `data`: the path does not escape them), so each `.name`
+/// segment tries the shortest name first, then longer ones up to the next
+/// dots, until the rest of the path is found.
 pub fn lookup<'a>(root: &'a J, path: &str) -> Option<&'a J> {
-    let mut cur = root;
-    let mut rest = path;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            cur = cur.get(&r[..end])?;
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let (elem, after) = bracket(r)?;
-            cur = select(cur.as_array()?, elem)?;
-            rest = after;
-        } else {
-            return None;
-        }
+    if path.is_empty() {
+        return Some(root);
     }
-    Some(cur)
+    if let Some(r) = path.strip_prefix('.') {
+        let ends = r
+            .match_indices(['.', '['])
+            .map(|(i, _)| i)
+            .chain(std::iter::once(r.len()));
+        for end in ends {
+            if let Some(next) = root.get(&r[..end])
+                && let Some(found) = lookup(next, &r[end..])
+            {
+                return Some(found);
+            }
+        }
+        return None;
+    }
+    let r = path.strip_prefix('[')?;
+    let (elem, after) = bracket(r)?;
+    lookup(select(root.as_array()?, elem)?, after)
 }
 
 /// What a bracket selects in a list.
@@ -134,6 +143,24 @@ mod tests {
                 "conflict: .spec.replicas is owned by field manager \"kubectl-edit\" with value 5; apply takes it back (force_conflicts = true)"
             ]
         );
+    }
+
+    #[test]
+    fn a_conflict_on_a_key_with_dots_named_its_value_see_the_live_object() {
+        let live = json!({"data": {"hosts.toml": "server = \"b\"\n", "a": {"b": 1}}});
+        assert_eq!(
+            lookup(&live, ".data.hosts.toml"),
+            Some(&json!("server = \"b\"\n"))
+        );
+        assert_eq!(lookup(&live, ".data.a.b"), Some(&json!(1)));
+        assert_eq!(lookup(&live, ".data.hosts.yaml"), None);
+        let n = notes(
+            &[c(".data.hosts.toml", "kubectl-patch")],
+            Some(&live),
+            false,
+            true,
+        );
+        assert!(n[0].contains(r#"with value "server = \"b\"\n""#), "{n:?}");
     }
 
     #[test]
