@@ -132,7 +132,8 @@ impl Differ<'_> {
             shown.push((k, bv, av, child));
         }
         let label = |k: &str| match kind {
-            Members::Attributes { .. } => k.to_string(),
+            // `hosts.toml` in an object's data is no identifier: quoted.
+            Members::Attributes { .. } => super::render::key(k),
             Members::Elements => quote(k),
         };
         let width = shown

@@ -241,7 +241,8 @@ pub fn inline(v: &Value) -> String {
     }
 }
 
-fn key(k: &str) -> String {
+/// An object key as HCL writes it: bare when it is an identifier.
+pub(super) fn key(k: &str) -> String {
     let ident = k
         .chars()
         .next()
