@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// sorted and unique, so iteration order is Terraform's everywhere.
 ///
 /// ```
-/// use posture_engine::value::{Type, Value};
+/// use posture_provider_core::value::{Type, Value};
 /// let v = Value::list_of(vec![Value::from("a"), Value::from("b")]);
 /// assert_eq!(v.ty(), Type::List(Box::new(Type::String)));
 /// ```

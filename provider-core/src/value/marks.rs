@@ -31,7 +31,7 @@ impl Value {
     /// Paths of `source` missing from `self` are ignored.
     ///
     /// ```
-    /// use posture_engine::value::Value;
+    /// use posture_provider_core::value::Value;
     /// use std::collections::BTreeMap;
     /// let obj = |pw: Value| Value::Object(BTreeMap::from([("pw".to_string(), pw)]));
     /// let config = obj(Value::from("s3cret").mark_sensitive());

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 /// Encodes a value with everything needed to decode it exactly.
 ///
 /// ```
-/// use posture_engine::value::{codec, Type, Value};
+/// use posture_provider_core::value::{codec, Type, Value};
 /// let v = Value::Tuple(vec![Value::Unknown(Type::String), Value::from("x").mark_sensitive()]);
 /// assert_eq!(codec::decode(&codec::encode(&v)), Some(v));
 /// ```

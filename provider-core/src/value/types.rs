@@ -7,7 +7,7 @@ use std::fmt;
 /// The type of a [`crate::value::Value`], or a type constraint with `any` in it.
 ///
 /// ```
-/// use posture_engine::value::Type;
+/// use posture_provider_core::value::Type;
 /// let t = Type::List(Box::new(Type::String));
 /// assert_eq!(t.to_string(), "list(string)");
 /// ```

@@ -45,7 +45,7 @@ pub enum Mode {
 /// A resource in a module, not yet expanded: `posture_data.x`, `data.t.n`.
 ///
 /// ```
-/// use posture_engine::addrs::{Mode, ResourceAddr};
+/// use posture_provider_core::addrs::{Mode, ResourceAddr};
 /// let a = ResourceAddr { mode: Mode::Data, type_name: "route53_zone".into(), name: "main".into() };
 /// assert_eq!(a.to_string(), "data.route53_zone.main");
 /// ```
@@ -108,7 +108,7 @@ impl fmt::Display for ModuleInstance {
 /// One instance of a resource, anywhere in the module tree.
 ///
 /// ```
-/// use posture_engine::addrs::*;
+/// use posture_provider_core::addrs::*;
 /// let a = ResourceInstanceAddr {
 ///     module: ModuleInstance::root().child("app", InstanceKey::Str("eu".into())),
 ///     resource: ResourceAddr { mode: Mode::Managed, type_name: "posture_data".into(), name: "x".into() },

@@ -6,7 +6,7 @@ use super::{InstanceKey, Mode, ModuleInstance, ResourceAddr, ResourceInstanceAdd
 /// instance address (key `None` when no key is written).
 ///
 /// ```
-/// use posture_engine::addrs::{parse_instance, InstanceKey};
+/// use posture_provider_core::addrs::{parse_instance, InstanceKey};
 /// let a = parse_instance("module.app[\"eu\"].posture_data.x[2]").unwrap();
 /// assert_eq!(a.key, InstanceKey::Int(2));
 /// assert_eq!(a.to_string(), "module.app[\"eu\"].posture_data.x[2]");

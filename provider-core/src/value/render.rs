@@ -7,7 +7,7 @@ use super::Value;
 /// `(sensitive value)` and `(known after apply)`.
 ///
 /// ```
-/// use posture_engine::value::{render, Value};
+/// use posture_provider_core::value::{render, Value};
 /// assert_eq!(render(&Value::from("a\"b")), r#""a\"b""#);
 /// ```
 pub fn render(v: &Value) -> String {

@@ -49,7 +49,7 @@ fn required(t: &Type) -> String {
 /// Converts `v` to type `ty`.
 ///
 /// ```
-/// use posture_engine::value::{convert::convert, Type, Value};
+/// use posture_provider_core::value::{convert::convert, Type, Value};
 /// let v = convert(Value::from(5), &Type::String).unwrap();
 /// assert_eq!(v.as_str(), Some("5"));
 /// ```

@@ -257,7 +257,7 @@ mod bin512 {
 /// An arbitrary-precision decimal number.
 ///
 /// ```
-/// use posture_engine::value::Number;
+/// use posture_provider_core::value::Number;
 /// let a: Number = "0.1".parse().unwrap();
 /// let b: Number = "1.5".parse().unwrap();
 /// assert_eq!(a.mul(&b).to_string(), "0.15");
