@@ -17,4 +17,5 @@
 //! the provider layer uses either path.
 
 pub mod addrs;
+pub mod schema;
 pub mod value;

@@ -1,8 +1,10 @@
-//! Decoding a block body against a [`Schema`] into an object value.
+//! Decoding a block body against a [`Schema`] into an object value. It
+//! lives with the language, not with the schemas: it evaluates HCL syntax,
+//! and the schemas (in `posture-provider-core`) are data providers declare.
 
-use super::{Nesting, Schema};
 use crate::diag::{Diagnostic, Span, suggest};
 use crate::lang::eval::Evaluator;
+use crate::schema::{Nesting, Schema};
 use crate::value::{Type, Value, convert};
 use hcl_edit::Span as _;
 use hcl_edit::structure::{Block, Body, Structure};

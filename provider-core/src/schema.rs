@@ -1,9 +1,6 @@
-//! Schemas that providers declare for their resource types, and decoding of
-//! a resource body against one (arguments, nested blocks, `dynamic` blocks).
-
-mod decode;
-
-pub use decode::decode_body;
+//! Schemas that providers declare for their resource types. Decoding an
+//! HCL body against one is the engine's (`posture_engine::lang::decode`):
+//! a schema is plain data, and this layer knows no syntax.
 
 use crate::addrs::Mode;
 use crate::value::Type;
