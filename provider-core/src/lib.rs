@@ -17,5 +17,6 @@
 //! the provider layer uses either path.
 
 pub mod addrs;
+pub mod provider;
 pub mod schema;
 pub mod value;

@@ -1,7 +1,8 @@
 //! `posture_data` through the provider interface, like any other provider.
 
 use super::*;
-use crate::value::Type;
+use crate::value::{Type, Value};
+use std::collections::BTreeMap;
 
 /// The built-in provider of `posture_data`.
 #[derive(Debug, Default)]

@@ -6,14 +6,14 @@
 //! provider every instance of one resource type on one *target* (a cluster,
 //! a hosted zone) in one [`Provider::read`] call, and groups ready changes
 //! with the same [`Provider::batch_key`] into one [`Provider::apply`] call.
+//!
+//! The registry of a run's providers (`Providers`, which reads `provider`
+//! blocks) and the built-in `posture_data` provider are the engine's
+//! (`posture_engine::provider`).
 
 mod notice;
-mod posture_data;
-mod registry;
 
 pub use notice::{Notice, Notices};
-pub use posture_data::PostureDataProvider;
-pub use registry::{ProviderFactory, Providers};
 
 use crate::addrs::Mode;
 use crate::schema::Schema;
