@@ -9,8 +9,10 @@ use crate::error::K8sError;
 use crate::manifest::{Ident, from_json_marked, parse_id, project};
 use crate::object;
 use crate::resource::{attr, force_of};
-use posture_engine::provider::{PlanRequest, PlanResponse, ProviderError, ReadRequest, ReadResult};
-use posture_engine::value::{Type, Value};
+use posture_provider_core::provider::{
+    PlanRequest, PlanResponse, ProviderError, ReadRequest, ReadResult,
+};
+use posture_provider_core::value::{Type, Value};
 use serde::Deserialize;
 use serde_json::Value as J;
 use std::collections::BTreeMap;

@@ -8,7 +8,7 @@ use crate::error::{Conflict, K8sError};
 use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::discovery::ApiResource;
-use posture_engine::value::Value;
+use posture_provider_core::value::Value;
 use serde_json::Value as J;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! (the API server does not echo Secret data in its errors, and posture never
 //! puts object bodies into messages).
 
-use posture_engine::provider::ProviderError;
+use posture_provider_core::provider::ProviderError;
 
 /// What can go wrong talking to a cluster.
 #[derive(Debug, thiserror::Error)]

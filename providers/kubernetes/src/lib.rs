@@ -22,11 +22,11 @@ pub mod wait;
 
 use cluster::{ClusterRef, Conns, RetryPolicy};
 use object::PlannedCrds;
-use posture_engine::provider::{
+use posture_provider_core::provider::{
     ApplyRequest, ApplyResult, Interrupt, PlanRequest, PlanResponse, Provider, ProviderError,
     ProviderSchema, ReadRequest, ReadResult,
 };
-use posture_engine::value::Value;
+use posture_provider_core::value::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 

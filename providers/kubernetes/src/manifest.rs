@@ -3,7 +3,7 @@
 //! Pure functions; no API calls here.
 
 use crate::error::K8sError;
-use posture_engine::value::Value;
+use posture_provider_core::value::Value;
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 

@@ -8,7 +8,7 @@ use crate::error::K8sError;
 use crate::manifest::{Ident, MANAGED_LABEL, to_json};
 use crate::object::locate;
 use crate::resource::{attr, state_of};
-use posture_engine::provider::{ReadRequest, ReadResult};
+use posture_provider_core::provider::{ReadRequest, ReadResult};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 
@@ -192,7 +192,7 @@ fn settle(results: Vec<Option<ReadResult>>, requests: &[ReadRequest]) -> Vec<Rea
 #[cfg(test)]
 mod tests {
     use super::*;
-    use posture_engine::value::Value;
+    use posture_provider_core::value::Value;
 
     #[test]
     fn an_instance_left_unanswered_is_a_failed_read_not_gone() {

@@ -8,10 +8,10 @@ use crate::manifest::{
     Ident, from_json_marked, mark_secret_fields, parse_id, project, strip_server_fields, to_json,
 };
 use crate::object::{self, WaitSpec, parse_duration};
-use posture_engine::provider::{
+use posture_provider_core::provider::{
     ApplyRequest, ApplyResult, Operation, PlanRequest, PlanResponse, ProviderError,
 };
-use posture_engine::value::{Type, Value};
+use posture_provider_core::value::{Type, Value};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,9 +1,9 @@
 //! The schemas of `kubernetes_manifest` and `kubernetes_manifests`.
 //! Declarations only.
 
-use posture_engine::provider::ProviderSchema;
-use posture_engine::schema::{Attribute, NestedBlock, Nesting, Schema};
-use posture_engine::value::Type;
+use posture_provider_core::provider::ProviderSchema;
+use posture_provider_core::schema::{Attribute, NestedBlock, Nesting, Schema};
+use posture_provider_core::value::Type;
 use std::collections::BTreeMap;
 
 fn attrs(list: Vec<(&str, Attribute)>) -> BTreeMap<String, Attribute> {

@@ -17,7 +17,7 @@
 use crate::error::AwsError;
 use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response as HttpResponse;
-use posture_engine::provider::{Notice, Notices};
+use posture_provider_core::provider::{Notice, Notices};
 use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

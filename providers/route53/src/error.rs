@@ -4,7 +4,7 @@
 //! Messages never carry credentials: they are built from the operation
 //! name, the AWS error code and AWS's message, which holds no secrets.
 
-use posture_engine::provider::ProviderError;
+use posture_provider_core::provider::ProviderError;
 
 /// A failed AWS call, after retries.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

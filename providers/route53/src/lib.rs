@@ -34,12 +34,12 @@ use crate::client::{Api, Timing};
 use crate::error::Error;
 use crate::settings::Settings;
 use crate::snapshot::SnapshotCache;
-use posture_engine::provider::Notices;
-use posture_engine::provider::{
+use posture_provider_core::provider::Notices;
+use posture_provider_core::provider::{
     ApplyRequest, ApplyResult, Interrupt, PlanRequest, PlanResponse, Provider, ProviderError,
     ProviderSchema, ReadRequest, ReadResult,
 };
-use posture_engine::value::Value;
+use posture_provider_core::value::Value;
 use std::sync::{Arc, RwLock};
 
 /// The managed zone type and data source name.

@@ -13,7 +13,7 @@ use aws_sdk_route53::types::{
     AliasTarget, GeoLocation, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover,
     ResourceRecordSetRegion, RrType,
 };
-use posture_engine::value::{Type, Value};
+use posture_provider_core::value::{Type, Value};
 use std::fmt;
 
 /// Record types Route53 serves (used to parse import ids).

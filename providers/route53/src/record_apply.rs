@@ -13,8 +13,10 @@ use crate::records::record_of;
 use crate::snapshot::ZoneSnapshot;
 use crate::values::{self as v, entries};
 use aws_sdk_route53::types::{Change, ChangeAction};
-use posture_engine::provider::{ApplyRequest, ApplyResult, Interrupt, Operation, ProviderError};
-use posture_engine::value::Value;
+use posture_provider_core::provider::{
+    ApplyRequest, ApplyResult, Interrupt, Operation, ProviderError,
+};
+use posture_provider_core::value::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn change(action: ChangeAction, rec: &Record) -> Result<Change, String> {

@@ -8,8 +8,10 @@ use crate::names::{bare_zone_id, canonical_name};
 use crate::record::{Record, RecordKey};
 use crate::snapshot::ZoneSnapshot;
 use crate::values::{self as v, entries};
-use posture_engine::provider::{PlanRequest, PlanResponse, ProviderError, ReadRequest, ReadResult};
-use posture_engine::value::{Type, Value};
+use posture_provider_core::provider::{
+    PlanRequest, PlanResponse, ProviderError, ReadRequest, ReadResult,
+};
+use posture_provider_core::value::{Type, Value};
 use std::collections::BTreeMap;
 
 /// Checks what can be checked without AWS.

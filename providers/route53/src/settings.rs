@@ -9,8 +9,8 @@ use crate::client::{Api, Timing};
 use crate::error::{Error, Result};
 use crate::values as v;
 use posture_aws::StaticKeys;
-use posture_engine::provider::Notices;
-use posture_engine::value::Value;
+use posture_provider_core::provider::Notices;
+use posture_provider_core::value::Value;
 
 /// Route53's global signing region, used when nothing names one.
 pub const DEFAULT_REGION: &str = posture_aws::DEFAULT_REGION;

@@ -2,7 +2,7 @@
 //! nulls and unknowns (an unknown reads as absent; callers that must know
 //! check [`is_known`] first).
 
-use posture_engine::value::{Number, Type, Value};
+use posture_provider_core::value::{Number, Type, Value};
 use std::collections::BTreeMap;
 
 /// The attribute `key` of an object value, or `None` when null or missing.

@@ -15,11 +15,11 @@ use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneOutput;
 use aws_sdk_route53::types::{
     Change, ChangeAction, HostedZone, HostedZoneConfig, Tag, TagResourceType, Vpc, VpcRegion,
 };
-use posture_engine::provider::{
+use posture_provider_core::provider::{
     ApplyRequest, ApplyResult, Operation, PlanRequest, PlanResponse, ProviderError, ReadRequest,
     ReadResult,
 };
-use posture_engine::value::{Type, Value};
+use posture_provider_core::value::{Type, Value};
 use std::collections::BTreeMap;
 
 /// Checks what can be checked without AWS.

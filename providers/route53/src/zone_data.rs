@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::names::{bare_zone_id, canonical_name, wire_name};
 use crate::values::{self as v, object};
 use crate::zone::get_zone;
-use posture_engine::provider::ProviderError;
-use posture_engine::value::{Type, Value};
+use posture_provider_core::provider::ProviderError;
+use posture_provider_core::value::{Type, Value};
 
 /// The data source: a zone by id, or by name and privacy (and VPC).
 pub async fn read_data(ctx: &Context, config: Value) -> Result<Value, ProviderError> {

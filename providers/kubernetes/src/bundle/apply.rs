@@ -10,8 +10,8 @@ use crate::error::K8sError;
 use crate::manifest::{from_json_marked, project};
 use crate::object::{self, WaitSpec};
 use crate::resource::{attr, delete_timeout, force_of};
-use posture_engine::provider::{ApplyRequest, ApplyResult, Operation, ProviderError};
-use posture_engine::value::Value;
+use posture_provider_core::provider::{ApplyRequest, ApplyResult, Operation, ProviderError};
+use posture_provider_core::value::Value;
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 
