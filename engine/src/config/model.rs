@@ -44,6 +44,19 @@ pub struct Settings {
     /// `encryption { ... }`, kept as written: the `posture-encryption`
     /// crate decodes it (the engine knows no cipher).
     pub encryption: Option<EncryptionBlock>,
+    /// `state_partition = "cluster"`: one state and lock per cluster
+    /// (docs/backends.md); [`StatePartition::None`] when unset.
+    pub state_partition: StatePartition,
+}
+
+/// How the state of a configuration is split (`posture { state_partition }`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StatePartition {
+    /// One state and one lock for everything (the default).
+    #[default]
+    None,
+    /// One state and one lock per cluster, and one for resources on no cluster.
+    Cluster,
 }
 
 /// The `encryption` block of `posture { }`, undecoded.

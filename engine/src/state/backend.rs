@@ -7,6 +7,7 @@ use super::error::Result;
 use super::error::StateError;
 use super::lock::LockInfo;
 use super::model::{HistoryEntry, Intent, IntentId, NewIntent, Outcome, OutputValue, State};
+use super::partition::PartitionKey;
 
 /// A state store opened under its lock by one run.
 ///
@@ -216,4 +217,27 @@ pub trait StateLocation: Send + Sync {
     /// # Errors
     /// Not locked, another id, or an unreachable store.
     fn force_unlock(&self, lock_id: &str) -> Result<Option<LockInfo>>;
+
+    /// The location of partition `key` of a partitioned state kept in this
+    /// store (docs/backends.md): an independent state with its own lock,
+    /// serial, history and intents. The default: a store that keeps one
+    /// state only.
+    ///
+    /// # Errors
+    /// [`StateError::Partitioning`] where partitions are not kept.
+    fn partition(&self, key: &PartitionKey) -> Result<Box<dyn StateLocation>> {
+        Err(StateError::Partitioning {
+            location: self.describe(),
+            detail: format!("this backend keeps no state partitions (asked for {key})"),
+        })
+    }
+
+    /// The partitions that exist in this store, sorted (none for a store
+    /// that keeps one state).
+    ///
+    /// # Errors
+    /// An unreachable store.
+    fn partitions(&self) -> Result<Vec<PartitionKey>> {
+        Ok(Vec::new())
+    }
 }

@@ -243,6 +243,34 @@ pub enum StateError {
         /// What was expected.
         detail: String,
     },
+    /// A write to a partition whose lock this run does not hold.
+    #[error(
+        "{address} is on partition {partition}, whose lock this run does not hold: nothing \
+         was written for it; run with `--cluster {partition}` as well, or without --cluster"
+    )]
+    PartitionNotHeld {
+        /// The instance address.
+        address: String,
+        /// The partition's name (`_global` for resources on no cluster).
+        partition: String,
+    },
+    /// An error of one partition of a partitioned state.
+    #[error("partition {partition}: {source}")]
+    InPartition {
+        /// The partition's name.
+        partition: String,
+        /// What went wrong there.
+        source: Box<StateError>,
+    },
+    /// A partitioned state asked of a store that keeps one state only, or
+    /// an operation a partitioned state does not support.
+    #[error("{location}: {detail}")]
+    Partitioning {
+        /// The state location.
+        location: String,
+        /// What is not supported and what to do instead.
+        detail: String,
+    },
 }
 
 /// Shorthand for results of this module.

@@ -29,11 +29,13 @@ use super::model::{
     OutputValue, State,
 };
 use super::offer::{Offer, accept_push, accept_rewrite, decode_push, next_serial};
+use super::partition::PartitionKey;
 use super::seal::{CommitMark, write_mark};
 use super::store::{Sealer, Store, TxResult, db_err, tx_err};
 
 mod group;
 mod intents;
+mod partitions;
 mod sealing;
 
 pub use sealing::SealedLocalLocation;
@@ -78,6 +80,16 @@ impl StateLocation for LocalLocation {
 
     fn force_unlock(&self, lock_id: &str) -> Result<Option<LockInfo>> {
         force_unlock(&self.dir, lock_id)
+    }
+
+    fn partition(&self, key: &PartitionKey) -> Result<Box<dyn StateLocation>> {
+        Ok(Box::new(LocalLocation::new(partitions::dir(
+            &self.dir, key,
+        ))))
+    }
+
+    fn partitions(&self) -> Result<Vec<PartitionKey>> {
+        partitions::list(&self.dir)
     }
 }
 

@@ -9,6 +9,8 @@
 //! - [`StateLocation`]: where a state lives before it is opened ([`LocalLocation`]);
 //! - [`Backend`]: an opened, locked state (working state, intents, commits,
 //!   history, pull/push), and [`LocalBackend`], its sled implementation;
+//! - [`PartitionedLocation`], [`PartitionedBackend`]: a state split per
+//!   cluster ([`Partition`]), each part with its own lock;
 //! - [`LockInfo`], [`LockOptions`], [`read_lock`], [`force_unlock`]: the lock.
 //!
 //! **Architecture invariant**: this module does not depend on the HCL
@@ -70,6 +72,7 @@ mod local;
 mod lock;
 mod model;
 mod offer;
+mod partition;
 mod seal;
 mod store;
 
@@ -87,6 +90,7 @@ pub use model::{
 pub use offer::{
     MAX_SERIAL, Offer, accept_adopt, accept_push, accept_rewrite, decode_push, next_serial,
 };
+pub use partition::{Partition, PartitionKey, PartitionedBackend, PartitionedLocation, Selection};
 
 #[cfg(test)]
 mod encoding_tests;

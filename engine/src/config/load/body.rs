@@ -193,7 +193,7 @@ impl Decoder<'_> {
     pub(super) fn settings(&mut self, b: &Block, m: &mut Module) {
         let (attrs, blocks) = self.content(
             &b.body,
-            &["required_version"],
+            &["required_version", "state_partition"],
             &["backend", "encryption"],
             "in the posture block",
         );
@@ -202,6 +202,25 @@ impl Decoder<'_> {
         {
             let span = self.span(a.value.span());
             m.settings.required_version = Some((s, span));
+        }
+        if let Some(a) = attrs.get("state_partition")
+            && let Some(s) = self.const_string(&a.value, "state_partition")
+        {
+            m.settings.state_partition = match s.as_str() {
+                "cluster" => StatePartition::Cluster,
+                "none" => StatePartition::None,
+                other => {
+                    let span = self.span(a.value.span());
+                    self.err(
+                        "Invalid state_partition",
+                        format!(
+                            "state_partition must be \"cluster\" (one state and lock per cluster) or \"none\" (one state), not {other:?}."
+                        ),
+                        span,
+                    );
+                    StatePartition::None
+                }
+            };
         }
         for bb in blocks {
             let span = self.span(bb.span());

@@ -12,6 +12,7 @@ use super::super::backend::{Backend, StateLocation};
 use super::super::cipher::{Binding, SharedCipher};
 use super::super::error::Result;
 use super::super::lock::{LockInfo, LockOptions};
+use super::super::partition::PartitionKey;
 use super::{LocalBackend, LocalLocation};
 
 /// A [`LocalLocation`] whose backend encrypts every value it stores.
@@ -47,6 +48,17 @@ impl StateLocation for SealedLocalLocation {
 
     fn force_unlock(&self, lock_id: &str) -> Result<Option<LockInfo>> {
         self.location.force_unlock(lock_id)
+    }
+
+    fn partition(&self, key: &PartitionKey) -> Result<Box<dyn StateLocation>> {
+        let dir = super::partitions::dir(&self.location.dir, key);
+        Ok(Box::new(
+            LocalLocation::new(dir).with_cipher(self.cipher.clone()),
+        ))
+    }
+
+    fn partitions(&self) -> Result<Vec<PartitionKey>> {
+        super::partitions::list(&self.location.dir)
     }
 }
 
