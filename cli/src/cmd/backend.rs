@@ -7,9 +7,11 @@ pub mod kubernetes;
 
 use posture_backend_kubernetes::K8sLocation;
 use posture_backend_s3::{S3Location, S3Settings};
-use posture_engine::config::{Backend, BackendSetting};
+use posture_engine::config::{Backend, BackendSetting, StatePartition};
 use posture_engine::diag::{Diagnostic, Diagnostics, Span};
-use posture_engine::state::{LocalLocation, SharedCipher, StateLocation};
+use posture_engine::state::{
+    LocalLocation, PartitionedLocation, Selection, SharedCipher, StateLocation,
+};
 use posture_engine::workspace::Workspace;
 use std::time::Duration;
 
@@ -18,6 +20,33 @@ use crate::output::print_diags;
 /// The state location of `ws` (`.posture/` without a backend block);
 /// prints the problems and returns exit 1 when the settings are wrong.
 pub fn location(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
+    location_selected(ws, Selection::All)
+}
+
+/// [`location`], opening only the partitions `selection` names (`--cluster`)
+/// of a partitioned state; exit 1 with what to do when the state is not
+/// partitioned.
+pub fn location_selected(
+    ws: Option<&Workspace>,
+    selection: Selection,
+) -> Result<Box<dyn StateLocation>, u8> {
+    let partitioned =
+        ws.is_some_and(|w| w.tree.module.settings.state_partition == StatePartition::Cluster);
+    if !partitioned && selection != Selection::All {
+        eprintln!(
+            "Error: --cluster needs a partitioned state\n\nThis configuration keeps one state for all clusters, so --cluster has nothing to select. Run without --cluster, or set `posture {{ state_partition = \"cluster\" }}` and run `posture init --migrate-state` (docs/backends.md).\n"
+        );
+        return Err(1);
+    }
+    let loc = location_unpartitioned(ws)?;
+    Ok(if partitioned {
+        Box::new(PartitionedLocation::new(loc).select(selection))
+    } else {
+        loc
+    })
+}
+
+fn location_unpartitioned(ws: Option<&Workspace>) -> Result<Box<dyn StateLocation>, u8> {
     let backend = ws.and_then(|w| w.tree.module.settings.backend.as_ref());
     let report = |d: &Diagnostics| match ws {
         Some(ws) => print_diags(d, &ws.sources),
@@ -41,8 +70,21 @@ pub fn location_of(
     backend: Option<&Backend>,
     report: &dyn Fn(&Diagnostics),
 ) -> Result<Box<dyn StateLocation>, u8> {
-    location_with(backend, report, None)
+    let loc = location_with(backend, report, None)?;
+    // A record of a partitioned state says so in a setting of its own.
+    let partitioned = backend.is_some_and(|b| {
+        matches!(b.settings.get(PARTITION_SETTING), Some((BackendSetting::Str(v), _)) if v == "cluster")
+    });
+    Ok(if partitioned {
+        Box::new(PartitionedLocation::new(loc))
+    } else {
+        loc
+    })
 }
+
+/// The setting `posture init` records for `state_partition = "cluster"`,
+/// so that turning partitioning on or off is a backend change.
+pub const PARTITION_SETTING: &str = "state_partition";
 
 /// [`location_of`], with every stored value encrypted by `cipher` when
 /// given (docs/encryption.md).

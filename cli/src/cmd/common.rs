@@ -4,7 +4,7 @@
 use crate::output::print_diags;
 use posture_engine::config::vars::{RawVar, VarSource};
 use posture_engine::provider::Providers;
-use posture_engine::state::{Backend, LockOptions, StateLocation};
+use posture_engine::state::{Backend, LockOptions, Partition, Selection, StateLocation};
 use posture_engine::workspace::Workspace;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +17,21 @@ pub struct LockArgs {
     /// Wait this long for a held state lock (e.g. 30s, 2m); default: fail at once.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Option<Duration>,
+    /// Lock and change only this cluster's state partition (repeatable;
+    /// `_global` names the one of resources on no cluster). Needs
+    /// `posture { state_partition = "cluster" }`; see docs/backends.md.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+}
+
+impl LockArgs {
+    /// The partitions `--cluster` selects: all of them without it.
+    pub fn selection(&self) -> Selection {
+        if self.clusters.is_empty() {
+            return Selection::All;
+        }
+        Selection::Only(self.clusters.iter().map(|c| Partition::named(c)).collect())
+    }
 }
 
 /// The longest `--lock-timeout` accepted: a deadline this far ahead can
@@ -113,7 +128,7 @@ pub fn open_state(
     if operation != "init" {
         super::init::require_initialized(ws)?;
     }
-    let loc = location(ws)?;
+    let loc = super::backend::location_selected(ws, lock.selection())?;
     let mut opts = LockOptions::new(operation);
     // The remote backends take their lock_ttl from their own settings.
     if let Some(lease) = super::backend::local_lease(ws)? {

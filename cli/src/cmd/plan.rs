@@ -47,6 +47,7 @@ impl PlanArgs {
             refresh: self.refresh,
             targets: self.targets.clone(),
             replace: self.replace.clone(),
+            selection: self.lock.selection(),
         }
     }
 }

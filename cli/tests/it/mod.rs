@@ -18,6 +18,7 @@ mod k8s_versions;
 mod l1_language;
 mod lock_ttl;
 mod migrate;
+mod partitions;
 mod plan_apply;
 mod plan_render;
 mod provider_aliases;

@@ -22,6 +22,9 @@ pub struct PlanOptions {
     pub targets: Vec<String>,
     /// `--replace`: replace these instances even if unchanged.
     pub replace: Vec<String>,
+    /// `--cluster`: only the instances of these state partitions are read
+    /// and planned (`select.rs`).
+    pub selection: crate::state::Selection,
 }
 
 impl Default for PlanOptions {
@@ -31,6 +34,7 @@ impl Default for PlanOptions {
             refresh: true,
             targets: Vec::new(),
             replace: Vec::new(),
+            selection: crate::state::Selection::All,
         }
     }
 }
@@ -59,7 +63,8 @@ pub async fn plan(
         drift,
         unreadable,
         marks_unrecorded,
-    } = super::refresh::refresh(ev, providers, state, opts.refresh, &mut diags).await;
+    } = super::refresh::refresh(ev, providers, state, opts, &mut diags).await;
+    let mut selecting = super::select::Selecting::new(&opts.selection);
     let mut failed: Vec<(String, String)> = Vec::new();
     if diags.has_errors() {
         return Err(diags);
@@ -119,6 +124,32 @@ pub async fn plan(
                         }
                         continue;
                     }
+                    let mut checked = None;
+                    if selecting.active() && d.resource.mode == Mode::Managed {
+                        let config = ev.instance_config(&d.module, &d.resource, binding.clone());
+                        let record = state.instances.get(&address);
+                        match selecting.decide(&config, record) {
+                            super::select::Decision::Plan => checked = Some(config),
+                            super::select::Decision::Skip(p) => {
+                                let prior = current.get(&address);
+                                let (m, r, k) = (&d.module, &d.resource, d.key.clone());
+                                changes.extend(
+                                    selecting.skip(ev, m, r, k, &address, p, prior, record),
+                                );
+                                continue;
+                            }
+                            super::select::Decision::Unknown => {
+                                failed.push((address.clone(), super::select::UNKNOWN.to_string()));
+                                continue;
+                            }
+                        }
+                    }
+                    if let (Some(config), Some(schema)) = (
+                        &checked,
+                        providers.schema_of(d.resource.mode, &d.resource.type_name),
+                    ) {
+                        selecting.check(&address, config, &schema, &deps, &mut diags);
+                    }
                     let c = plan_instance(
                         ev,
                         providers,
@@ -156,6 +187,9 @@ pub async fn plan(
         if desired_addrs.contains(addr) || rec.mode == crate::state::Mode::Data {
             continue;
         }
+        if !selecting.selects_record(rec) {
+            continue;
+        }
         if let Some(msg) = unreadable.get(addr) {
             // Its delete cannot be planned unread; dropping it silently would
             // let destroy claim "No changes" with the object still there.
@@ -186,7 +220,12 @@ pub async fn plan(
     // Destroy dependents before what they depend on.
     orphans.reverse();
     changes.extend(orphans);
-    changes.extend(deposed_deletes(providers, state));
+    changes.extend(deposed_deletes(providers, state).into_iter().filter(|c| {
+        state
+            .instances
+            .get(&c.address)
+            .is_some_and(|r| selecting.selects_record(r))
+    }));
     if opts.mode == PlanMode::RefreshOnly {
         for c in changes.iter_mut() {
             c.action = Action::NoOp;
@@ -207,11 +246,6 @@ pub async fn plan(
     let mut outputs = Vec::new();
     if !diags.has_errors() {
         for (name, o) in &ev.tree().module.outputs {
-            let after = if opts.mode == PlanMode::Destroy {
-                Value::NULL
-            } else {
-                ev.get(&Node::Output(ModuleInstance::root(), name.clone()))
-            };
             let before = state
                 .outputs
                 .get(name)
@@ -226,6 +260,14 @@ pub async fn plan(
                         .mark_if(ov.sensitive)
                 })
                 .unwrap_or(Value::NULL);
+            let after = if !selecting.selects_outputs() {
+                // Outputs live in the no-cluster partition, not written by this run.
+                before.clone()
+            } else if opts.mode == PlanMode::Destroy {
+                Value::NULL
+            } else {
+                ev.get(&Node::Output(ModuleInstance::root(), name.clone()))
+            };
             outputs.push(OutputChange {
                 name: name.clone(),
                 before,

@@ -11,6 +11,7 @@ mod refresh;
 pub mod render;
 #[cfg(test)]
 mod render_snapshots;
+mod select;
 pub mod statecodec;
 mod target;
 

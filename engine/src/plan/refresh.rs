@@ -44,9 +44,10 @@ pub(super) async fn refresh(
     ev: &Evaluation<'_>,
     providers: &Providers,
     state: &State,
-    refresh: bool,
+    opts: &super::PlanOptions,
     diags: &mut Diagnostics,
 ) -> Refreshed {
+    let refresh = opts.refresh;
     let mut out = Refreshed::default();
     let mut groups: ReadGroups = BTreeMap::new();
     for (addr, rec) in &state.instances {
@@ -75,7 +76,11 @@ pub(super) async fn refresh(
             continue;
         }
         out.current.insert(addr.clone(), prior.clone());
-        if refresh && mode == Mode::Managed {
+        // An instance on a cluster this run does not select keeps its record.
+        let selected = opts
+            .selection
+            .selects(&crate::state::Partition::of_record(rec));
+        if refresh && mode == Mode::Managed && selected {
             let key = p.batch_key(&rec.resource_type, &prior);
             groups
                 .entry((pname.to_string(), rec.resource_type.clone(), key))

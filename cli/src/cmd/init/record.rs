@@ -46,10 +46,18 @@ impl Recorded {
     /// The backend a configuration names: `local` in `.posture` without a
     /// block.
     pub fn of(ws: &Workspace) -> Recorded {
-        match ws.tree.module.settings.backend.as_ref() {
+        let mut r = match ws.tree.module.settings.backend.as_ref() {
             Some(b) => Recorded::from_block(b),
             None => Recorded::default_local(),
+        };
+        // Partitions are another layout of the state: switching is a move.
+        if ws.tree.module.settings.state_partition
+            == posture_engine::config::StatePartition::Cluster
+        {
+            let key = crate::cmd::backend::PARTITION_SETTING.to_string();
+            r.settings.insert(key, Setting::Str("cluster".into()));
         }
+        r
     }
 
     /// The default: local state in `.posture`.

@@ -408,6 +408,17 @@ impl Backend for PartitionedBackend {
         })
     }
 
+    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
+        let _ = (history, current);
+        Err(StateError::Partitioning {
+            location: "a partitioned state".into(),
+            detail: "migrating a state into partitions is not supported yet: keep \
+                     state_partition = \"none\" for this state, or start the partitioned \
+                     state empty and `posture import` what it manages"
+                .into(),
+        })
+    }
+
     /// Splits `state` by partition and rewrites each one that changed; a
     /// change to a partition this run does not hold is refused first.
     fn rewrite(&self, state: &State, summary: &str) -> Result<u64> {
