@@ -1,7 +1,7 @@
 //! [`S3Location`]: an S3 state before its lock is taken.
 
 use posture_engine::state::{
-    Backend, LockInfo, LockOptions, SharedCipher, StateError, StateLocation,
+    Backend, LockInfo, LockOptions, PartitionKey, SharedCipher, StateError, StateLocation,
 };
 
 use crate::backend::S3Backend;
@@ -44,6 +44,13 @@ impl S3Location {
         self
     }
 
+    /// Where the partitions of a partitioned state are: `<key>.partitions/`,
+    /// each with the objects of a state of its own (`<key>.partitions/<p>`,
+    /// its `.lock`, history and intents), docs/backends.md.
+    fn partitions_prefix(&self) -> String {
+        format!("{}.partitions/", self.key)
+    }
+
     fn lock_key(&self) -> String {
         format!("{}.lock", self.key)
     }
@@ -83,5 +90,32 @@ impl StateLocation for S3Location {
 
     fn force_unlock(&self, lock_id: &str) -> Result<Option<LockInfo>, StateError> {
         lock::force_unlock(&self.store, &self.lock_key(), lock_id)
+    }
+
+    fn partition(&self, key: &PartitionKey) -> Result<Box<dyn StateLocation>, StateError> {
+        Ok(Box::new(S3Location {
+            store: self.store.clone(),
+            key: format!("{}{key}", self.partitions_prefix()),
+        }))
+    }
+
+    /// Every partition with any object (its state, lock, history or an
+    /// intent: a partition whose first run was killed before its first
+    /// commit still has its intents settled).
+    fn partitions(&self) -> Result<Vec<PartitionKey>, StateError> {
+        let prefix = self.partitions_prefix();
+        let mut out: Vec<PartitionKey> = self
+            .store
+            .list(&prefix)?
+            .iter()
+            .filter_map(|k| {
+                let rest = k.strip_prefix(&prefix)?;
+                let name = rest.split(['.', '/']).next()?;
+                PartitionKey::parse(name)
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 }

@@ -332,3 +332,100 @@ fn turning_partitioning_on_for_an_existing_state_asks_for_init() {
     assert!(o.stderr.contains("not supported yet"), "{}", o.all());
     assert!(d.path().join(".posture/db").is_dir());
 }
+
+/// The keys of every object in `bucket` on moto, sorted.
+async fn s3_keys(
+    moto: &posture_provider_route53::testing::MotoServer,
+    bucket: &str,
+) -> Vec<String> {
+    let mut s = posture_backend_s3::S3Settings::new(bucket, "x");
+    s.endpoint = Some(moto.endpoint());
+    s.region = Some("us-east-1".into());
+    s.force_path_style = true;
+    s.static_keys = Some(posture_backend_s3::StaticKeys {
+        access_key: "test".into(),
+        secret_key: "test".into(),
+        session_token: None,
+    });
+    let loc = posture_backend_s3::S3Location::new(s).expect("location");
+    let out = loc
+        .client()
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("list");
+    let mut keys: Vec<String> = out
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_s3_each_partition_is_a_state_of_its_own_under_the_state_key() {
+    let moto = posture_provider_route53::testing::MotoServer::start()
+        .await
+        .expect("moto starts");
+    {
+        let mut s = posture_backend_s3::S3Settings::new("parts", "x");
+        s.endpoint = Some(moto.endpoint());
+        s.region = Some("us-east-1".into());
+        s.force_path_style = true;
+        s.static_keys = Some(posture_backend_s3::StaticKeys {
+            access_key: "test".into(),
+            secret_key: "test".into(),
+            session_token: None,
+        });
+        let loc = posture_backend_s3::S3Location::new(s).expect("location");
+        loc.client()
+            .create_bucket()
+            .bucket("parts")
+            .send()
+            .await
+            .expect("bucket");
+    }
+    let sb = Sandboxed::start(quick(&["a", "b"])).await;
+    let kc = sb.kubeconfig.clone();
+    let backend = format!(
+        "posture {{\n  backend \"s3\" {{\n    bucket = \"parts\"\n    key = \"fleet/state.json\"\n    region = \"us-east-1\"\n    endpoint = \"{}\"\n    force_path_style = true\n  }}\n}}\n",
+        moto.endpoint()
+    );
+    let dir = sb.workdir("w", &format!("{backend}{}", fleet(&["a", "b"], "v1")));
+    let d = dir.clone();
+    let o = tokio::task::spawn_blocking(move || {
+        let run = || {
+            let mut c = command(&d);
+            c.env("POSTURE_VAR_kubeconfig", &kc)
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .env_remove("AWS_PROFILE")
+                .env_remove("AWS_ENDPOINT_URL");
+            c
+        };
+        let o = output(run().args(["apply", "--auto-approve"]));
+        assert_ok(&o, "apply on s3");
+        let o = output(run().args(["apply", "--auto-approve", "--cluster", "b"]));
+        assert_ok(&o, "apply --cluster b on s3");
+        output(run().args(["state", "list"]))
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        o.stdout,
+        "kubernetes_manifest.cm[\"a\"]\nkubernetes_manifest.cm[\"b\"]\nposture_data.global\n",
+        "{}",
+        o.all()
+    );
+    let keys = s3_keys(&moto, "parts").await;
+    for p in ["cluster-a", "cluster-b", "global"] {
+        let state = format!("fleet/state.json.partitions/{p}");
+        assert!(keys.contains(&state), "{state} in {keys:#?}");
+    }
+    // No run holds a lock now, and nothing was written under the state key itself.
+    assert!(keys.iter().all(|k| !k.ends_with(".lock")), "{keys:#?}");
+    assert!(!keys.contains(&"fleet/state.json".to_string()), "{keys:#?}");
+    sb.shutdown().await.expect("shutdown");
+}
