@@ -1,7 +1,7 @@
 //! [`K8sLocation`]: a Kubernetes state before its lock is taken.
 
 use posture_engine::state::{
-    Backend, LockInfo, LockOptions, SharedCipher, State, StateError, StateLocation,
+    Backend, LockInfo, LockOptions, PartitionKey, SharedCipher, State, StateError, StateLocation,
 };
 
 use crate::backend::K8sBackend;
@@ -101,5 +101,25 @@ impl StateLocation for K8sLocation {
 
     fn force_unlock(&self, lock_id: &str) -> Result<Option<LockInfo>, StateError> {
         lock::force_unlock(&self.store, &self.lock_name(), lock_id)
+    }
+
+    /// Partition `key`: Secrets and a Lease named `<base>-<key>...`, see
+    /// [`K8sSettings::for_partition`].
+    fn partition(&self, key: &PartitionKey) -> Result<Box<dyn StateLocation>, StateError> {
+        let mut l = K8sLocation::new(self.store.settings.for_partition(key))?;
+        l.store.cipher = self.store.cipher.clone();
+        Ok(Box::new(l))
+    }
+
+    fn partitions(&self) -> Result<Vec<PartitionKey>, StateError> {
+        let mut out: Vec<PartitionKey> = self
+            .store
+            .partition_keys()?
+            .iter()
+            .filter_map(|k| PartitionKey::parse(k))
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 }

@@ -2,6 +2,7 @@
 //! context, loaded as kubectl does), which namespace, the names of the
 //! objects, and how long the lock outlives its last heartbeat.
 
+use posture_engine::state::PartitionKey;
 use std::time::Duration;
 
 /// The workspace used unless `POSTURE_WORKSPACE` names another. Every
@@ -10,6 +11,12 @@ pub const DEFAULT_WORKSPACE: &str = "default";
 
 /// The default `lock_ttl`: how long a lock outlives its last heartbeat.
 pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(120);
+
+/// The label naming, on every object of a partition, the base name of the
+/// state it is a partition of.
+pub const PARTITION_OF_LABEL: &str = "posture.dev/partition-of";
+/// The label naming, on every object of a partition, its partition key.
+pub const PARTITION_LABEL: &str = "posture.dev/partition";
 
 /// The longest base name: it is a label value (at most 63 characters), and
 /// chunk names add about 30 characters to it.
@@ -32,6 +39,9 @@ pub struct K8sSettings {
     pub workspace: String,
     /// How long a lock outlives its last heartbeat (whole seconds, at least 1).
     pub lock_ttl: Duration,
+    /// The partition of a partitioned state these settings name (see
+    /// [`K8sSettings::for_partition`]), `None` for the state itself.
+    pub partition: Option<PartitionKey>,
 }
 
 impl K8sSettings {
@@ -45,16 +55,41 @@ impl K8sSettings {
             name: None,
             workspace: DEFAULT_WORKSPACE.into(),
             lock_ttl: DEFAULT_LOCK_TTL,
+            partition: None,
+        }
+    }
+
+    /// The settings of partition `key` of this state (docs/backends.md): its
+    /// objects are named `<base>-<key>` (the key shortened with a hash to
+    /// keep the name a label of at most 63 characters) and labelled with
+    /// [`PARTITION_OF_LABEL`] (this state's base name) and [`PARTITION_LABEL`].
+    pub fn for_partition(&self, key: &PartitionKey) -> K8sSettings {
+        let mut s = self.clone();
+        s.partition = Some(key.clone());
+        s
+    }
+
+    /// The base name of the state itself, without a partition's suffix.
+    pub fn parent_base_name(&self) -> String {
+        match &self.name {
+            Some(n) if self.workspace == DEFAULT_WORKSPACE => n.clone(),
+            Some(n) => format!("{n}-{}", self.workspace),
+            None => format!("posture-state-{}-{}", self.workspace, self.secret_suffix),
         }
     }
 
     /// The base name of every object of this workspace's state: the index
     /// Secret itself; chunks, history, intents and the Lease add suffixes.
     pub fn base_name(&self) -> String {
-        match &self.name {
-            Some(n) if self.workspace == DEFAULT_WORKSPACE => n.clone(),
-            Some(n) => format!("{n}-{}", self.workspace),
-            None => format!("posture-state-{}-{}", self.workspace, self.secret_suffix),
+        let base = self.parent_base_name();
+        match &self.partition {
+            // At least 10 characters of key: a base that leaves fewer is
+            // refused by `check`.
+            Some(k) => {
+                let room = MAX_BASE.saturating_sub(base.len() + 1).max(10);
+                format!("{base}-{}", k.shortened(room))
+            }
+            None => base,
         }
     }
 
@@ -133,5 +168,23 @@ mod tests {
         let mut s = K8sSettings::new("ns", "x");
         s.lock_ttl = Duration::from_millis(1500);
         assert_eq!(s.lease_seconds(), 2);
+    }
+
+    #[test]
+    fn partition_names_are_readable_labels_that_fit() {
+        let s = K8sSettings::new("posture", "fleet");
+        let key = posture_engine::state::Partition::named("prod-eu").key();
+        let p = s.for_partition(&key);
+        assert_eq!(p.base_name(), "posture-state-default-fleet-cluster-prod-eu");
+        assert_eq!(p.parent_base_name(), "posture-state-default-fleet");
+        assert!(p.check().is_ok());
+        let long = posture_engine::state::Partition::named(&"x".repeat(40)).key();
+        let p = s.for_partition(&long);
+        assert!(p.check().is_ok(), "{}", p.base_name());
+        assert_eq!(p.base_name().len(), 63, "{}", p.base_name());
+        assert!(
+            p.base_name()
+                .starts_with("posture-state-default-fleet-cluster-xxx")
+        );
     }
 }

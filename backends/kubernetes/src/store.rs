@@ -170,7 +170,39 @@ impl Store {
         for (k, v) in extra {
             l.insert((*k).to_string(), v.clone());
         }
+        // A partition's objects say whose partition they are (listing).
+        if let Some(key) = &self.settings.partition {
+            let parent = self.settings.parent_base_name();
+            l.insert(crate::settings::PARTITION_OF_LABEL.to_string(), parent);
+            l.insert(
+                crate::settings::PARTITION_LABEL.to_string(),
+                key.to_string(),
+            );
+        }
         l
+    }
+
+    /// The partition keys any Secret of a partition of this state carries.
+    pub(crate) fn partition_keys(&self) -> Result<Vec<String>, StateError> {
+        let selector = format!(
+            "{}={}",
+            crate::settings::PARTITION_OF_LABEL,
+            self.settings.parent_base_name()
+        );
+        let st = self.clone();
+        let items = self.run(async move {
+            st.secrets
+                .list(&ListParams::default().labels(&selector))
+                .await
+                .map(|l| l.items)
+                .map_err(|e| st.fail(&st.settings.base_name(), "list", &e))
+        })??;
+        Ok(items
+            .iter()
+            .filter_map(|s| {
+                label(&s.metadata, crate::settings::PARTITION_LABEL).map(str::to_string)
+            })
+            .collect())
     }
 
     /// A Secret of this state: `name`, `labels`, one data key per entry.

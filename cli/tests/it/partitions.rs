@@ -429,3 +429,80 @@ async fn on_s3_each_partition_is_a_state_of_its_own_under_the_state_key() {
     assert!(!keys.contains(&"fleet/state.json".to_string()), "{keys:#?}");
     sb.shutdown().await.expect("shutdown");
 }
+
+/// The names of the Secrets in `default` of the sandbox cluster `context`.
+fn secrets(kubeconfig: &Path, context: &str) -> Vec<String> {
+    let o = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args([
+            "--context",
+            context,
+            "-n",
+            "default",
+            "get",
+            "secrets",
+            "-o",
+            "name",
+        ])
+        .output()
+        .expect("run kubectl");
+    assert!(
+        o.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| l.trim_start_matches("secret/").to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_kubernetes_each_partition_has_secrets_named_after_it() {
+    let sb = Sandboxed::start(quick(&["a", "b", "mgmt"])).await;
+    let kc = sb.kubeconfig.clone();
+    let backend = format!(
+        "posture {{\n  backend \"kubernetes\" {{\n    kubeconfig = \"{}\"\n    context = \"mgmt\"\n    namespace = \"default\"\n    secret_suffix = \"fleet\"\n  }}\n}}\n",
+        kc.display()
+    );
+    let dir = sb.workdir("w", &format!("{backend}{}", fleet(&["a", "b"], "v1")));
+    tokio::task::spawn_blocking(move || {
+        let run = || {
+            let mut c = command(&dir);
+            c.env("POSTURE_VAR_kubeconfig", &kc);
+            c
+        };
+        assert_ok(&output(run().args(["apply", "--auto-approve"])), "apply");
+        std::fs::write(
+            dir.join("main.hcl"),
+            format!("{backend}{}", fleet(&["a", "b"], "v2")),
+        )
+        .expect("main.hcl");
+        let o = output(run().args(["apply", "--auto-approve", "--cluster", "b"]));
+        assert_ok(&o, "apply --cluster b");
+        assert!(o.stdout.contains("0 added, 1 changed"), "{}", o.all());
+        let o = output(run().args(["state", "list"]));
+        assert_eq!(
+            o.stdout,
+            "kubernetes_manifest.cm[\"a\"]\nkubernetes_manifest.cm[\"b\"]\nposture_data.global\n",
+            "{}",
+            o.all()
+        );
+        let names = secrets(&kc, "mgmt");
+        for p in ["cluster-a", "cluster-b", "global"] {
+            let index = format!("posture-state-default-fleet-{p}");
+            assert!(names.contains(&index), "{index} in {names:#?}");
+        }
+        // The state itself holds nothing: every object is a partition's.
+        assert!(
+            !names.contains(&"posture-state-default-fleet".to_string()),
+            "{names:#?}"
+        );
+        assert_eq!(configmap_value(&kc, "a").as_deref(), Some("v1"));
+        assert_eq!(configmap_value(&kc, "b").as_deref(), Some("v2"));
+    })
+    .await
+    .expect("join");
+    sb.shutdown().await.expect("shutdown");
+}

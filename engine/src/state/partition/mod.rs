@@ -127,6 +127,23 @@ impl PartitionKey {
         &self.0
     }
 
+    /// The key in at most `max` characters (at least 10), for stores whose
+    /// names are shorter: unchanged when it fits, else its start and `-`
+    /// and 8 hex digits of a hash of the whole key.
+    pub fn shortened(&self, max: usize) -> String {
+        if self.0.len() <= max {
+            return self.0.clone();
+        }
+        let hash = format!("{:08x}", fnv1a(self.0.as_bytes()) as u32);
+        let keep = max.saturating_sub(9);
+        let head = self.0[..keep].trim_end_matches('-');
+        if head.is_empty() {
+            hash
+        } else {
+            format!("{head}-{hash}")
+        }
+    }
+
     /// Whether this is the no-cluster partition's key.
     pub fn is_no_cluster(&self) -> bool {
         self.0 == NO_CLUSTER_KEY
