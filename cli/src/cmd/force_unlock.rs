@@ -25,7 +25,14 @@ pub fn run(a: Args) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let holder = match location.lock_holder() {
+    // A partitioned state has a lock per partition: the one with this id.
+    let holders = location.lock_holders().map(|hs| {
+        hs.iter()
+            .find(|h| h.id == a.lock_id)
+            .or(hs.first())
+            .cloned()
+    });
+    let holder = match holders {
         Ok(Some(h)) => h,
         // A damaged lock file names no holder: its id is a digest of it.
         Err(StateError::LockFileCorrupt {

@@ -506,3 +506,95 @@ async fn on_kubernetes_each_partition_has_secrets_named_after_it() {
     .expect("join");
     sb.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_commands_read_across_partitions_and_write_only_those_they_lock() {
+    let sb = Sandboxed::start(quick(&["a", "b"])).await;
+    let kc = sb.kubeconfig.clone();
+    let dir = sb.workdir("w", &fleet(&["a", "b"], "v1"));
+    tokio::task::spawn_blocking(move || {
+        let run = || {
+            let mut c = command(&dir);
+            c.env("POSTURE_VAR_kubeconfig", &kc);
+            c
+        };
+        assert_ok(&output(run().args(["apply", "--auto-approve"])), "apply");
+        let o = output(run().args(["state", "show", "kubernetes_manifest.cm[\"b\"]"]));
+        assert_ok(&o, "state show");
+        assert!(o.stdout.contains("part-cm"), "{}", o.all());
+        let o = output(run().args(["state", "pull"]));
+        assert_ok(&o, "state pull");
+        let pulled: serde_json::Value = serde_json::from_str(&o.stdout).expect("JSON");
+        assert_eq!(
+            pulled["instances"].as_object().map(|m| m.len()),
+            Some(3),
+            "{pulled:#}"
+        );
+        assert_eq!(pulled["outputs"]["g"]["value"], "g", "{pulled:#}");
+
+        // History per partition: only a's lines with --cluster a.
+        let o = output(run().args(["state", "history", "--cluster", "a"]));
+        assert_ok(&o, "state history --cluster a");
+        let lines: Vec<&str> = o.stdout.lines().skip(1).collect();
+        assert!(
+            !lines.is_empty() && lines.iter().all(|l| l.contains("[cluster-a]")),
+            "{}",
+            o.all()
+        );
+        let o = output(run().args(["state", "history"]));
+        assert!(
+            o.stdout.contains("[cluster-b]") && o.stdout.contains("[global]"),
+            "{}",
+            o.all()
+        );
+
+        // An edit of b's record by a run that locks only a is refused.
+        let o = output(run().args([
+            "state",
+            "rm",
+            "--cluster",
+            "a",
+            "kubernetes_manifest.cm[\"b\"]",
+        ]));
+        assert_eq!(o.code, 1, "{}", o.all());
+        assert!(o.stderr.contains("partition b"), "{}", o.all());
+        let o = output(run().args(["state", "rm", "kubernetes_manifest.cm[\"b\"]"]));
+        assert_ok(&o, "state rm");
+        let o = output(run().args(["state", "list"]));
+        assert_eq!(
+            o.stdout,
+            "kubernetes_manifest.cm[\"a\"]\nposture_data.global\n",
+            "{}",
+            o.all()
+        );
+
+        // force-unlock finds the lock in whichever partition holds it.
+        let (holder, _) = halted(
+            run(),
+            &["apply", "--auto-approve", "--cluster", "b"],
+            "intents:1",
+        );
+        let lock: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(".posture/partitions/cluster-b/lock.json"))
+                .expect("b's lock"),
+        )
+        .expect("lock JSON");
+        let id = lock["id"].as_str().expect("lock id").to_string();
+        let o = output(run().args(["force-unlock", "--force", &id]));
+        assert_ok(&o, "force-unlock");
+        assert!(!dir.join(".posture/partitions/cluster-b/lock.json").exists());
+        kill9(holder);
+        // A push is refused, saying what to do instead.
+        std::fs::write(
+            dir.join("pulled.json"),
+            serde_json::to_string(&pulled).expect("JSON"),
+        )
+        .expect("write");
+        let o = output(run().args(["state", "push", "pulled.json"]));
+        assert_eq!(o.code, 1, "{}", o.all());
+        assert!(o.stderr.contains("not supported yet"), "{}", o.all());
+    })
+    .await
+    .expect("join");
+    sb.shutdown().await.expect("shutdown");
+}

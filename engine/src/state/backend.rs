@@ -210,6 +210,15 @@ pub trait StateLocation: Send + Sync {
     /// An unreadable lock record, or an unreachable store.
     fn lock_holder(&self) -> Result<Option<LockInfo>>;
 
+    /// Every lock held now: [`StateLocation::lock_holder`]'s, or for a
+    /// partitioned state each locked partition's, in key order.
+    ///
+    /// # Errors
+    /// As [`StateLocation::lock_holder`].
+    fn lock_holders(&self) -> Result<Vec<LockInfo>> {
+        Ok(self.lock_holder()?.into_iter().collect())
+    }
+
     /// Removes the lock if its id is `lock_id` (the CLI confirms first
     /// unless `--force`), returning who held it, or `None` for a damaged
     /// lock record (named by the `unlock_id` of its error).

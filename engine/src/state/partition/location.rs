@@ -68,6 +68,14 @@ impl StateLocation for PartitionedLocation {
         Ok(None)
     }
 
+    fn lock_holders(&self) -> Result<Vec<LockInfo>> {
+        let mut out = Vec::new();
+        for key in self.keys()? {
+            out.extend(self.base.partition(&key)?.lock_holder()?);
+        }
+        Ok(out)
+    }
+
     /// Removes the lock `lock_id` from whichever partition holds it.
     fn force_unlock(&self, lock_id: &str) -> Result<Option<LockInfo>> {
         let mut seen = Vec::new();
