@@ -11,87 +11,37 @@
 //! never recreated or overwritten.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
 
-use super::backend::{Backend, StateLocation};
+use super::backend::Backend;
 use super::clock::{now_unix_ms, rfc3339};
 use super::encoding::{decode, encode, encode_compact};
 use super::error::{Result, StateError};
 use super::json;
-use super::lock::{HeldLock, LockInfo, LockOptions, force_unlock, read_lock};
+use super::lock::{HeldLock, LockInfo, LockOptions};
 use super::model::{
     FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, NewIntent, Outcome,
     OutputValue, State,
 };
 use super::offer::{Offer, accept_push, accept_rewrite, decode_push, next_serial};
-use super::partition::PartitionKey;
 use super::seal::{CommitMark, write_mark};
 use super::store::{Sealer, Store, TxResult, db_err, tx_err};
 
 mod group;
 mod intents;
-mod partitions;
+mod location;
 mod sealing;
 
+pub use location::LocalLocation;
 pub use sealing::SealedLocalLocation;
 
 /// The default state directory, relative to the working directory.
 pub const DEFAULT_STATE_DIR: &str = ".posture";
-
-/// A local state directory not yet opened: the [`StateLocation`] of
-/// [`LocalBackend`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalLocation {
-    /// The state directory (default [`DEFAULT_STATE_DIR`]).
-    pub dir: PathBuf,
-}
-
-impl LocalLocation {
-    /// The state directory `dir`.
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        LocalLocation { dir: dir.into() }
-    }
-}
-
-impl Default for LocalLocation {
-    /// `.posture` in the working directory.
-    fn default() -> Self {
-        LocalLocation::new(DEFAULT_STATE_DIR)
-    }
-}
-
-impl StateLocation for LocalLocation {
-    fn describe(&self) -> String {
-        format!("local state in {}", self.dir.display())
-    }
-
-    fn open(&self, options: &LockOptions) -> Result<Box<dyn Backend>> {
-        Ok(Box::new(LocalBackend::open(&self.dir, options)?))
-    }
-
-    fn lock_holder(&self) -> Result<Option<LockInfo>> {
-        read_lock(&self.dir)
-    }
-
-    fn force_unlock(&self, lock_id: &str) -> Result<Option<LockInfo>> {
-        force_unlock(&self.dir, lock_id)
-    }
-
-    fn partition(&self, key: &PartitionKey) -> Result<Box<dyn StateLocation>> {
-        Ok(Box::new(LocalLocation::new(partitions::dir(
-            &self.dir, key,
-        ))))
-    }
-
-    fn partitions(&self) -> Result<Vec<PartitionKey>> {
-        partitions::list(&self.dir)
-    }
-}
 
 /// A local state directory, opened under its lock. See [`Backend`] for the
 /// protocol; this type adds opening and the storage details.

@@ -51,14 +51,14 @@ impl StateLocation for SealedLocalLocation {
     }
 
     fn partition(&self, key: &PartitionKey) -> Result<Box<dyn StateLocation>> {
-        let dir = super::partitions::dir(&self.location.dir, key);
+        let dir = super::location::dir(&self.location.dir, key);
         Ok(Box::new(
             LocalLocation::new(dir).with_cipher(self.cipher.clone()),
         ))
     }
 
     fn partitions(&self) -> Result<Vec<PartitionKey>> {
-        super::partitions::list(&self.location.dir)
+        super::location::list(&self.location.dir)
     }
 }
 
