@@ -19,6 +19,7 @@ mod l1_language;
 mod lock_ttl;
 mod migrate;
 mod partitions;
+mod partitions_stores;
 mod plan_apply;
 mod plan_render;
 mod provider_aliases;

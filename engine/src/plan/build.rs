@@ -220,12 +220,8 @@ pub async fn plan(
     // Destroy dependents before what they depend on.
     orphans.reverse();
     changes.extend(orphans);
-    changes.extend(deposed_deletes(providers, state).into_iter().filter(|c| {
-        state
-            .instances
-            .get(&c.address)
-            .is_some_and(|r| selecting.selects_record(r))
-    }));
+    changes.extend(selecting.deposed(deposed_deletes(providers, state), state));
+    diags.extend(selecting.unknown_names(state));
     if opts.mode == PlanMode::RefreshOnly {
         for c in changes.iter_mut() {
             c.action = Action::NoOp;

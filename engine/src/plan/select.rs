@@ -10,7 +10,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::scope::Evaluation;
 use crate::state::{InstanceRecord, Partition, Selection};
 use crate::value::{Type, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The partition of a configured or planned object: the `name` of the
 /// cluster object in its `cluster` argument, the no-cluster partition
@@ -47,6 +47,8 @@ pub(super) enum Decision {
 pub(super) struct Selecting<'a> {
     selection: &'a Selection,
     pending: BTreeMap<String, Partition>,
+    /// The partitions of the configured instances decided so far.
+    seen: BTreeSet<Partition>,
 }
 
 impl<'a> Selecting<'a> {
@@ -54,12 +56,58 @@ impl<'a> Selecting<'a> {
         Selecting {
             selection,
             pending: BTreeMap::new(),
+            seen: BTreeSet::new(),
         }
     }
 
     /// Whether a record or orphan of `rec`'s partition is planned.
     pub(super) fn selects_record(&self, rec: &InstanceRecord) -> bool {
         self.selection.selects(&Partition::of_record(rec))
+    }
+
+    /// The deletes of deposed objects of selected partitions only.
+    pub(super) fn deposed(
+        &self,
+        deletes: Vec<ResourceChange>,
+        state: &crate::state::State,
+    ) -> Vec<ResourceChange> {
+        deletes
+            .into_iter()
+            .filter(|c| {
+                state
+                    .instances
+                    .get(&c.address)
+                    .is_some_and(|r| self.selects_record(r))
+            })
+            .collect()
+    }
+
+    /// An error for each `--cluster` name that no configured instance and
+    /// no record is on: a typo would otherwise plan nothing, silently.
+    pub(super) fn unknown_names(&self, state: &crate::state::State) -> Diagnostics {
+        let mut diags = Diagnostics::default();
+        let Selection::Only(names) = self.selection else {
+            return diags;
+        };
+        for p in names {
+            let Partition::Cluster(name) = p else {
+                continue;
+            };
+            let recorded = state
+                .instances
+                .values()
+                .any(|r| Partition::of_record(r) == *p);
+            if !self.seen.contains(p) && !recorded {
+                diags.push(Diagnostic::error(
+                    "No instance on this cluster",
+                    format!(
+                        "--cluster {name}: no instance of the configuration or the state is on a cluster named \"{name}\". Check the name against the cluster blocks' names and for_each keys (`--cluster {}` selects the resources on no cluster).",
+                        Partition::NO_CLUSTER_NAME
+                    ),
+                ));
+            }
+        }
+        diags
     }
 
     /// Whether the no-cluster partition (with the outputs) is planned.
@@ -75,10 +123,11 @@ impl<'a> Selecting<'a> {
     /// Decides for one managed instance from its configuration and record:
     /// planned only when both (an instance changing cluster moves between
     /// two partitions) are selected.
-    pub(super) fn decide(&self, config: &Value, record: Option<&InstanceRecord>) -> Decision {
+    pub(super) fn decide(&mut self, config: &Value, record: Option<&InstanceRecord>) -> Decision {
         let Some(p) = partition_of_value(config) else {
             return Decision::Unknown;
         };
+        self.seen.insert(p.clone());
         if !self.selection.selects(&p) {
             return Decision::Skip(p);
         }
