@@ -142,11 +142,7 @@ impl LocalBackend {
                 out.push(self.decode_json("intents", &k, &plain)?);
                 continue;
             }
-            let members = group::decode(&v).map_err(|e| {
-                let key = String::from_utf8_lossy(&k);
-                self.store.corrupt(&format!("intents {key}: {e}"))
-            })?;
-            for (id, json) in members {
+            for (id, json) in self.members(&k, &v)? {
                 let plain = open(id, json)?;
                 out.push(self.decode_json("intents", id.as_bytes(), &plain)?);
             }
@@ -154,13 +150,25 @@ impl LocalBackend {
         Ok(out)
     }
 
-    /// How many intents are pending, groups' members included.
+    /// The members of the group stored under `key`; a group that does not
+    /// decode is corruption, named by its key.
+    fn members<'v>(&self, key: &[u8], raw: &'v [u8]) -> Result<Vec<(&'v str, &'v [u8])>> {
+        group::decode(raw).map_err(|e| {
+            let key = String::from_utf8_lossy(key);
+            self.store.corrupt(&format!("intents {key}: {e}"))
+        })
+    }
+
+    /// How many intents are pending, groups' members included. A group that
+    /// does not decode is reported as corruption (as [`Self::read_pending`]
+    /// does), not counted as one: a count that hid it would let a rewrite
+    /// or push go ahead over intents nobody can settle.
     pub(super) fn pending_count(&self) -> Result<usize> {
         let mut n = 0;
         for item in self.store.intents.iter() {
-            let (_, v) = item.map_err(db_err(&self.store.path))?;
+            let (k, v) = item.map_err(db_err(&self.store.path))?;
             n += match group::is_group(&v) {
-                true => group::decode(&v).map(|m| m.len()).unwrap_or(1),
+                true => self.members(&k, &v)?.len(),
                 false => 1,
             };
         }
@@ -495,5 +503,35 @@ mod tests {
         assert!(b.pending_intents().expect("pending").is_empty());
         assert_eq!(b.store.intents.len(), 0, "an emptied group is removed");
         assert_eq!(loaded(&b).instances.len(), addrs.len());
+    }
+    #[test]
+    fn pending_count_counted_an_undecodable_intent_group_as_one_instead_of_reporting_it() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let b = open(tmp.path());
+        b.record_intents(addresses(3).iter().map(|a| new(a)).collect())
+            .expect("recorded");
+        assert_eq!(b.pending_count().expect("count"), 3);
+        // Cut the group short: its last member's length points past the end.
+        let (key, raw) = b
+            .store
+            .intents
+            .iter()
+            .next()
+            .expect("one group")
+            .expect("read");
+        assert!(group::is_group(&raw));
+        b.store
+            .intents
+            .insert(&key, &raw[..raw.len() - 3])
+            .expect("damage");
+        let counted = b.pending_count();
+        let read = b.pending_intents();
+        assert!(
+            matches!(counted, Err(StateError::Corrupt { .. })),
+            "{counted:?}"
+        );
+        assert!(matches!(read, Err(StateError::Corrupt { .. })), "{read:?}");
+        let message = counted.expect_err("corrupt").to_string();
+        assert!(message.contains("truncated"), "{message}");
     }
 }
