@@ -104,6 +104,20 @@ fn apply(state: &mut State, address: &str, outcome: &Stored) {
 }
 
 impl K8sBackend {
+    /// Writes an intent's Secret, sealed and bound to its name, the
+    /// lineage and the serial its outcome applies on: recording and
+    /// completing an intent are both this one PUT.
+    fn put_intent(&self, name: &str, lineage: &str, doc: &IntentDoc) -> Result<()> {
+        let body = self.store.seal(
+            name,
+            Binding::new(name, lineage, doc.base_serial),
+            to_json(doc),
+        )?;
+        let labels = self.store.labels("intent", &[]);
+        let s = Store::secret(name, labels, vec![(INTENT_KEY, body)], None);
+        self.store.put_secret(s).map(drop)
+    }
+
     /// Reads the current generation and the intents, with the lock held.
     pub(crate) fn open(store: Store, lock: HeldLock) -> Result<K8sBackend> {
         let base = store.settings.base_name();
@@ -373,14 +387,7 @@ impl Backend for K8sBackend {
             base_serial: g.committed.serial,
             done_seq: 0,
         };
-        let labels = self.store.labels("intent", &[]);
-        let body = self.store.seal(
-            &name,
-            Binding::new(&name, &g.committed.lineage, doc.base_serial),
-            to_json(&doc),
-        )?;
-        let s = Store::secret(&name, labels, vec![(INTENT_KEY, body)], None);
-        self.store.put_secret(s)?;
+        self.put_intent(&name, &g.committed.lineage, &doc)?;
         g.pending.insert(id.clone(), (name, doc.intent));
         Ok(id)
     }
@@ -414,14 +421,7 @@ impl Backend for K8sBackend {
             base_serial: g.committed.serial,
             done_seq,
         };
-        let labels = self.store.labels("intent", &[]);
-        let body = self.store.seal(
-            &name,
-            Binding::new(&name, &g.committed.lineage, doc.base_serial),
-            to_json(&doc),
-        )?;
-        let s = Store::secret(&name, labels, vec![(INTENT_KEY, body)], None);
-        self.store.put_secret(s)?;
+        self.put_intent(&name, &g.committed.lineage, &doc)?;
         if let Some(out) = &doc.outcome {
             apply(&mut g.working, &address, out);
         }
