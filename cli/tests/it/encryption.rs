@@ -7,10 +7,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::support::{Out, command, killed, output};
+use super::support::{Moto, Out, command, killed, output, secret_data};
 
-use posture_backend_s3::{S3Location, S3Settings};
-use posture_provider_route53::testing::MotoServer;
 use std::path::{Path, PathBuf};
 
 const BUCKET: &str = "posture-encrypted";
@@ -71,36 +69,14 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 }
 
 struct S3Peer {
-    moto: MotoServer,
-    rt: tokio::runtime::Runtime,
+    moto: Moto,
 }
 
 impl S3Peer {
     fn start() -> S3Peer {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let moto = rt.block_on(MotoServer::start()).expect("moto starts");
-        let peer = S3Peer { moto, rt };
-        let client = peer.location().client().clone();
-        peer.rt
-            .block_on(client.create_bucket().bucket(BUCKET).send())
-            .expect("bucket");
-        peer
-    }
-
-    fn location(&self) -> S3Location {
-        let mut s = S3Settings::new(BUCKET, "fleet/state.json");
-        s.endpoint = Some(self.moto.endpoint());
-        s.region = Some("us-east-1".into());
-        s.force_path_style = true;
-        s.static_keys = Some(posture_backend_s3::StaticKeys {
-            access_key: "test".into(),
-            secret_key: "test".into(),
-            session_token: None,
-        });
-        S3Location::new(s).unwrap()
+        S3Peer {
+            moto: Moto::start(BUCKET),
+        }
     }
 
     fn config(&self, encryption: &str, value: &str) -> String {
@@ -124,35 +100,7 @@ posture {{
 
     /// Every object of the bucket: key and bytes.
     fn objects(&self) -> Vec<(String, Vec<u8>)> {
-        let loc = self.location();
-        let client = loc.client().clone();
-        self.rt.block_on(async move {
-            let list = client
-                .list_objects_v2()
-                .bucket(BUCKET)
-                .send()
-                .await
-                .unwrap();
-            let mut out = Vec::new();
-            for o in list.contents() {
-                let key = o.key().unwrap().to_string();
-                let body = client
-                    .get_object()
-                    .bucket(BUCKET)
-                    .key(&key)
-                    .send()
-                    .await
-                    .unwrap()
-                    .body
-                    .collect()
-                    .await
-                    .unwrap()
-                    .into_bytes()
-                    .to_vec();
-                out.push((key, body));
-            }
-            out
-        })
+        self.moto.objects()
     }
 }
 
@@ -301,7 +249,7 @@ fn s3_enforced_refuses_a_plaintext_state_and_unenforced_migrates_it_into_encrypt
 fn s3_state_sealed_by_aws_kms_on_moto() {
     let peer = S3Peer::start();
     let endpoint = peer.moto.endpoint();
-    let key_id = peer.rt.block_on(async {
+    let key_id = peer.moto.rt.block_on(async {
         let keys = posture_aws::StaticKeys {
             access_key: "test".into(),
             secret_key: "test".into(),
@@ -440,28 +388,7 @@ posture {{
 
     /// Every Secret's data, decoded, by name.
     fn secrets(&self) -> Vec<(String, Vec<u8>)> {
-        let cluster = posture_provider_kubernetes::cluster::ClusterRef {
-            name: "test".into(),
-            kubeconfig: Some(self.kubeconfig.display().to_string()),
-            context: Some("c1".into()),
-            field_manager: "test".into(),
-        };
-        self.rt.block_on(async move {
-            let (client, _) = posture_provider_kubernetes::kubeconfig::connect(&cluster)
-                .await
-                .unwrap();
-            let api: kube::Api<k8s_openapi::api::core::v1::Secret> =
-                kube::Api::namespaced(client, "default");
-            let list = api.list(&Default::default()).await.unwrap();
-            let mut out = Vec::new();
-            for s in list.items {
-                let name = s.metadata.name.clone().unwrap_or_default();
-                for (k, v) in s.data.unwrap_or_default() {
-                    out.push((format!("{name}/{k}"), v.0));
-                }
-            }
-            out
-        })
+        secret_data(&self.rt, &self.kubeconfig, "c1")
     }
 }
 

@@ -8,44 +8,25 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::support::{Out, command, killed, output};
+use super::support::{Moto, Out, command, killed, output};
 
-use posture_backend_s3::{S3Location, S3Settings};
-use posture_provider_route53::testing::MotoServer;
+use posture_backend_s3::S3Location;
 use posture_sandbox::{Sandbox, SandboxConfig};
 use std::path::{Path, PathBuf};
 
 const BUCKET: &str = "posture-migrate";
 
 struct Peers {
-    moto: MotoServer,
+    moto: Moto,
     s3: S3Location,
     sandbox: Option<Sandbox>,
-    rt: tokio::runtime::Runtime,
     tmp: tempfile::TempDir,
 }
 
 impl Peers {
     fn start(kubernetes: bool) -> Peers {
-        // Multi-threaded: the peers keep serving while a test waits on posture.
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let moto = rt.block_on(MotoServer::start()).expect("moto starts");
-        let mut s = S3Settings::new(BUCKET, "fleet/state.json");
-        s.endpoint = Some(moto.endpoint());
-        s.region = Some("us-east-1".into());
-        s.force_path_style = true;
-        s.static_keys = Some(posture_backend_s3::StaticKeys {
-            access_key: "test".into(),
-            secret_key: "test".into(),
-            session_token: None,
-        });
-        let s3 = S3Location::new(s).unwrap();
-        rt.block_on(s3.client().create_bucket().bucket(BUCKET).send())
-            .expect("bucket");
+        let moto = Moto::start(BUCKET);
+        let s3 = moto.location("fleet/state.json");
         let tmp = tempfile::tempdir().unwrap();
         let sandbox = kubernetes.then(|| {
             let cfg = SandboxConfig {
@@ -53,7 +34,10 @@ impl Peers {
                 nodes: 1,
                 ..Default::default()
             };
-            let sandbox = rt.block_on(posture_sandbox::start(cfg)).expect("sandbox");
+            let sandbox = moto
+                .rt
+                .block_on(posture_sandbox::start(cfg))
+                .expect("sandbox");
             sandbox
                 .write_kubeconfig(&tmp.path().join("kubeconfig"))
                 .unwrap();
@@ -63,7 +47,6 @@ impl Peers {
             moto,
             s3,
             sandbox,
-            rt,
             tmp,
         }
     }
@@ -96,7 +79,7 @@ impl Peers {
 impl Drop for Peers {
     fn drop(&mut self) {
         if let Some(s) = self.sandbox.take() {
-            drop(self.rt.block_on(s.shutdown()));
+            drop(self.moto.rt.block_on(s.shutdown()));
         }
     }
 }
@@ -299,7 +282,7 @@ fn a_partial_copy_left_in_s3_is_redone_and_the_record_never_holds_credentials() 
         .key(stale)
         .body(b"{\"interrupted\": true}".to_vec().into())
         .send();
-    peers.rt.block_on(put).expect("put a leftover");
+    peers.moto.rt.block_on(put).expect("put a leftover");
 
     // Credentials in the block (a canary) reach S3 but never the record.
     let canary = "canary-secret-7f3a";

@@ -5,48 +5,28 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::support::{Out, TWO_RESOURCES, command, killed, output};
+use super::support::{Moto, Out, TWO_RESOURCES, command, killed, output};
 
-use posture_backend_s3::{S3Location, S3Settings};
+use posture_backend_s3::S3Location;
 use posture_engine::state::{LockOptions, StateLocation};
-use posture_provider_route53::testing::MotoServer;
 use std::path::Path;
 
 const BUCKET: &str = "posture-cli-state";
 
 struct Peer {
-    moto: MotoServer,
-    _rt: tokio::runtime::Runtime,
+    moto: Moto,
 }
 
 impl Peer {
     fn start() -> Peer {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let moto = rt.block_on(MotoServer::start()).expect("moto starts");
-        let peer = Peer { moto, _rt: rt };
-        let loc = peer.location();
-        let client = loc.client().clone();
-        peer._rt
-            .block_on(client.create_bucket().bucket(BUCKET).send())
-            .expect("bucket");
-        peer
+        Peer {
+            moto: Moto::start(BUCKET),
+        }
     }
 
     /// The test's own view of the state the configurations use.
     fn location(&self) -> S3Location {
-        let mut s = S3Settings::new(BUCKET, "fleet/state.json");
-        s.endpoint = Some(self.moto.endpoint());
-        s.region = Some("us-east-1".into());
-        s.force_path_style = true;
-        s.static_keys = Some(posture_backend_s3::StaticKeys {
-            access_key: "test".into(),
-            secret_key: "test".into(),
-            session_token: None,
-        });
-        S3Location::new(s).unwrap()
+        self.moto.location("fleet/state.json")
     }
 
     fn backend_block(&self) -> String {

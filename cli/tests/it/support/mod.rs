@@ -5,9 +5,11 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+mod moto;
 mod sandbox;
 
-pub use sandbox::{Sandboxed, quick};
+pub use moto::Moto;
+pub use sandbox::{Sandboxed, quick, secret_data};
 
 /// Two `posture_data` resources, one depending on the other: what the
 /// backend tests apply.

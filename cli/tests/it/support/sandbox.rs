@@ -1,7 +1,7 @@
 //! A sandbox for one test: the emulated clusters, and a temporary directory
 //! holding their kubeconfig and the test's configuration directories.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use posture_sandbox::{Sandbox, SandboxConfig};
 
@@ -54,4 +54,35 @@ pub fn quick(clusters: &[&str]) -> SandboxConfig {
     cfg.controllers.workload_delay_ms = 0;
     cfg.controllers.ready_delay_ms = 0;
     cfg
+}
+
+/// Every Secret's data in the `default` namespace of `context`, by
+/// `name/key`: what a test scans for a canary.
+pub fn secret_data(
+    rt: &tokio::runtime::Runtime,
+    kubeconfig: &Path,
+    context: &str,
+) -> Vec<(String, Vec<u8>)> {
+    let cluster = posture_provider_kubernetes::cluster::ClusterRef {
+        name: "test".into(),
+        kubeconfig: Some(kubeconfig.display().to_string()),
+        context: Some(context.into()),
+        field_manager: "test".into(),
+    };
+    rt.block_on(async move {
+        let (client, _) = posture_provider_kubernetes::kubeconfig::connect(&cluster)
+            .await
+            .expect("connect");
+        let api: kube::Api<k8s_openapi::api::core::v1::Secret> =
+            kube::Api::namespaced(client, "default");
+        let list = api.list(&Default::default()).await.expect("list Secrets");
+        let mut out = Vec::new();
+        for s in list.items {
+            let name = s.metadata.name.clone().unwrap_or_default();
+            for (k, v) in s.data.unwrap_or_default() {
+                out.push((format!("{name}/{k}"), v.0));
+            }
+        }
+        out
+    })
 }
