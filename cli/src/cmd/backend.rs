@@ -64,13 +64,17 @@ pub fn print_unplaced(d: &Diagnostics) {
     }
 }
 
-/// The state location of a backend block (`.posture/` for none); `report`
-/// prints the problems, and the result is exit 1 when the settings are wrong.
+/// The state location of a backend block (`.posture/` for none), sealed
+/// and opened with `ws`'s `encryption` block when it has one (a migration's
+/// source is read with the configuration's keys, fallback included);
+/// `report` prints the problems, and the result is exit 1 when the settings
+/// or the block are wrong.
 pub fn location_of(
     backend: Option<&Backend>,
     report: &dyn Fn(&Diagnostics),
+    ws: Option<&Workspace>,
 ) -> Result<Box<dyn StateLocation>, u8> {
-    let loc = location_with(backend, report, None)?;
+    let loc = location_with(backend, report, cipher(ws)?)?;
     // A record of a partitioned state says so in a setting of its own.
     let partitioned = backend.is_some_and(|b| {
         matches!(b.settings.get(PARTITION_SETTING), Some((BackendSetting::Str(v), _)) if v == "cluster")

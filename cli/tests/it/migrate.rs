@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::support::{Moto, Out, command, killed, output};
+use super::support::{Moto, Out, command, killed, output, secret_data};
 
 use posture_backend_s3::S3Location;
 use posture_sandbox::{Sandbox, SandboxConfig};
@@ -301,4 +301,126 @@ fn a_partial_copy_left_in_s3_is_redone_and_the_record_never_holds_credentials() 
     assert!(record.contains(BUCKET), "{record}");
     assert!(!record.contains(canary), "{record}");
     assert!(!record.contains("access_key"), "{record}");
+}
+
+const CANARY: &str = "canary-migrated-4e1b9c";
+const PASS_ENV: &str = "POSTURE_TEST_MIGRATE_PASS";
+const OLD_PASS_ENV: &str = "POSTURE_TEST_MIGRATE_OLD_PASS";
+const PASS: &str = "new-pass-canary-71c0";
+const OLD_PASS: &str = "old-pass-canary-03d8";
+
+/// `backend` (a whole `posture { }` block, or none) with an enforced
+/// encryption block: pbkdf2 from `$PASS_ENV`, and with `fallback` the old
+/// key from `$OLD_PASS_ENV` as fallback.
+fn sealed(backend: &str, fallback: bool, value: &str) -> String {
+    let old = if fallback {
+        format!(
+            "key_provider \"pbkdf2\" \"old\" {{ passphrase = env(\"{OLD_PASS_ENV}\") }}\n    \
+             method \"aes_gcm\" \"old\" {{ keys = key_provider.pbkdf2.old }}\n"
+        )
+    } else {
+        String::new()
+    };
+    let fallback = if fallback {
+        "fallback { method = method.aes_gcm.old }"
+    } else {
+        ""
+    };
+    let block = format!(
+        "  encryption {{\n    key_provider \"pbkdf2\" \"main\" {{ passphrase = env(\"{PASS_ENV}\") }}\n    \
+         method \"aes_gcm\" \"main\" {{ keys = key_provider.pbkdf2.main }}\n    {old}    \
+         state {{\n      method = method.aes_gcm.main\n      enforced = true\n      {fallback}\n    }}\n  }}\n"
+    );
+    let posture = match backend.trim_end().strip_suffix('}') {
+        Some(open) => format!("{open}{block}}}\n"),
+        None => format!("posture {{\n{block}}}\n"),
+    };
+    format!(
+        "{posture}variable \"token\" {{\n  type = string\n  sensitive = true\n  default = \
+         \"{value}\"\n}}\nresource \"posture_data\" \"secret\" {{\n  input = var.token\n}}\n"
+    )
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+fn assert_sealed(what: &str, bytes: &[u8]) {
+    for secret in [CANARY, PASS, OLD_PASS] {
+        assert!(!contains(bytes, secret), "{secret} is in {what}");
+    }
+}
+
+#[test]
+fn migrate_state_out_of_encrypted_local_state_to_s3_then_kubernetes_keeps_it_sealed() {
+    let peers = Peers::start(true);
+    let d = peers.workdir();
+    let with = |args: &[&str], pass: &str| {
+        let mut c = command(&d);
+        env(&mut c)
+            .args(args)
+            .env(PASS_ENV, pass)
+            .env(OLD_PASS_ENV, OLD_PASS);
+        output(&mut c)
+    };
+    let ok_with = |args: &[&str]| {
+        let o = with(args, PASS);
+        assert_eq!(o.code, 0, "posture {args:?}\n{}", o.all());
+        o
+    };
+    // Local state sealed under the old key, two serials.
+    let main = d.join("main.hcl");
+    for value in ["first-value", CANARY] {
+        std::fs::write(&main, sealed(LOCAL, false, value)).unwrap();
+        let o = with(&["apply", "--auto-approve"], OLD_PASS);
+        assert_eq!(o.code, 0, "{}", o.all());
+    }
+    let before = with(&["state", "pull"], OLD_PASS).stdout;
+    let history = with(&["state", "history"], OLD_PASS).stdout;
+
+    // → s3, the key rotated: the source opens with the fallback (the old
+    // key), the copy is sealed with the new one.
+    std::fs::write(&main, sealed(&peers.s3(), true, CANARY)).unwrap();
+    let o = ok_with(&["init", "--migrate-state"]);
+    assert!(o.stdout.contains("Copied the state"), "{}", o.all());
+    assert!(o.stdout.contains("serial 2, 2 serial(s)"), "{}", o.all());
+    assert_sealed("the output", o.all().as_bytes());
+    let objects = peers.moto.objects();
+    assert!(objects.len() >= 3, "state, snapshot, entry: {objects:?}");
+    for (key, body) in &objects {
+        assert_sealed(key, body);
+    }
+    assert_eq!(ok_with(&["state", "pull"]).stdout, before);
+    assert_eq!(ok_with(&["state", "history"]).stdout, history);
+    assert!(
+        ok_with(&["state", "show", "--serial", "1"])
+            .stdout
+            .contains("sensitive")
+    );
+    // The new key alone reads the copy: it is not sealed under the old one.
+    std::fs::write(&main, sealed(&peers.s3(), false, CANARY)).unwrap();
+    let o = ok_with(&["plan", "--detailed-exitcode"]);
+    assert_sealed("the plan", o.all().as_bytes());
+
+    // → kubernetes with the new key only.
+    std::fs::write(&main, sealed(&peers.kubernetes(), false, CANARY)).unwrap();
+    let o = ok_with(&["init", "--migrate-state"]);
+    assert!(o.stdout.contains("Copied the state"), "{}", o.all());
+    let kubeconfig = peers.tmp.path().join("kubeconfig");
+    let secrets = secret_data(&peers.moto.rt, &kubeconfig, "c1");
+    assert!(secrets.len() >= 3, "index, chunks, history: {secrets:?}");
+    for (name, data) in &secrets {
+        assert_sealed(name, data);
+    }
+    assert_eq!(ok_with(&["state", "pull"]).stdout, before);
+    assert_eq!(ok_with(&["state", "history"]).stdout, history);
+    let o = ok_with(&["plan", "--detailed-exitcode"]);
+    assert!(o.stdout.contains("No changes"), "{}", o.all());
+
+    // A wrong key for the source: a clear error, nothing recorded.
+    std::fs::write(&main, sealed(LOCAL, false, CANARY)).unwrap();
+    let o = with(&["init", "--migrate-state"], "not-the-passphrase-5a");
+    assert_eq!(o.code, 1, "{}", o.all());
+    assert!(o.stderr.contains("check the passphrase"), "{}", o.all());
+    assert!(!o.all().contains("not-the-passphrase"), "{}", o.all());
 }

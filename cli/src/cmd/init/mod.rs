@@ -12,7 +12,7 @@ mod record;
 use std::ffi::OsString;
 use std::path::Path;
 
-use posture_engine::state::{DEFAULT_STATE_DIR, LocalLocation, LockOptions, StateLocation};
+use posture_engine::state::{DEFAULT_STATE_DIR, LockOptions};
 use posture_engine::workspace::Workspace;
 
 use super::common::{self, LockArgs};
@@ -46,19 +46,19 @@ pub fn terraform_flags(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
 }
 
 /// Whether `.posture/` holds a local state with anything in it: the
-/// backend of a directory that was used before `init` recorded any.
-fn local_state_in(cwd: &Path) -> Result<bool, u8> {
+/// backend of a directory that was used before `init` recorded any. Read
+/// with `ws`'s encryption block: an encrypted local state is one too.
+fn local_state_in(cwd: &Path, ws: &Workspace) -> Result<bool, u8> {
     let dir = cwd.join(DEFAULT_STATE_DIR);
     if !dir.join("db").exists() {
         return Ok(false);
     }
-    let read = LocalLocation::new(dir)
-        .open(&LockOptions::new("init"))
-        .and_then(|b| {
-            let s = b.load();
-            b.close()?;
-            s
-        });
+    let location = super::backend::location_of(None, &super::backend::print_unplaced, Some(ws))?;
+    let read = location.open(&LockOptions::new("init")).and_then(|b| {
+        let s = b.load();
+        b.close()?;
+        s
+    });
     match read {
         Ok(s) => Ok(!migrate::is_empty(&s)),
         Err(e) => {
@@ -70,10 +70,10 @@ fn local_state_in(cwd: &Path) -> Result<bool, u8> {
 
 /// The backend this directory was initialized with: the record, else the
 /// local state in `.posture/` when it holds one, else none.
-fn initialized(cwd: &Path) -> Result<Option<Recorded>, u8> {
+fn initialized(cwd: &Path, ws: &Workspace) -> Result<Option<Recorded>, u8> {
     match record::read(cwd) {
         Ok(Some(r)) => Ok(Some(r)),
-        Ok(None) => Ok(local_state_in(cwd)?.then(Recorded::default_local)),
+        Ok(None) => Ok(local_state_in(cwd, ws)?.then(Recorded::default_local)),
         Err(e) => {
             eprintln!("Error: Failed to read the initialized backend\n\n{e}.\n");
             Err(1)
@@ -110,7 +110,7 @@ pub fn require_initialized(ws: Option<&Workspace>) -> Result<(), u8> {
     let local = Recorded::default_local();
     let old = match old {
         None if !new.same_place(&local) && cwd.join(DEFAULT_STATE_DIR).join("db").exists() => {
-            local_state_in(&cwd)?.then_some(local)
+            local_state_in(&cwd, ws)?.then_some(local)
         }
         other => other,
     };
@@ -149,11 +149,14 @@ fn init(a: &Args) -> Result<(), u8> {
     }
     let location = common::location(Some(&ws))?;
     let new = Recorded::of(&ws);
-    let old = initialized(&super::cwd())?.filter(|old| !old.same_place(&new));
+    let old = initialized(&super::cwd(), &ws)?.filter(|old| !old.same_place(&new));
     if let Some(old) = old {
         if a.migrate_state {
             let block = old.to_block();
-            let from = super::backend::location_of(Some(&block), &super::backend::print_unplaced)?;
+            // The source is read with the configuration's encryption block:
+            // a state already encrypted moves with its keys (or fallback).
+            let unplaced = &super::backend::print_unplaced;
+            let from = super::backend::location_of(Some(&block), unplaced, Some(&ws))?;
             match migrate::migrate(from.as_ref(), location.as_ref(), a.lock.lock_timeout)? {
                 migrate::Outcome::NothingToCopy => {
                     println!("The {} holds no state: nothing to copy.", from.describe())
