@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use posture_engine::state::{
-    Backend, Binding, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo,
-    NewIntent, Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push,
+    AdoptStep, Backend, Binding, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId,
+    LockInfo, NewIntent, Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push,
     accept_rewrite, encode, next_serial,
 };
 use serde::{Deserialize, Serialize};
@@ -324,15 +324,28 @@ impl Backend for K8sBackend {
     /// # Errors
     /// A non-empty state, a lost lock, storage failures (nothing switched).
     fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
+        self.adopt_observed(history, current, &|_| {})
+    }
+
+    fn adopt_observed(
+        &self,
+        history: Vec<(HistoryEntry, State)>,
+        current: &State,
+        observe: &dyn Fn(AdoptStep),
+    ) -> Result<u64> {
         self.lock.check()?;
         let mut g = self.guard();
         accept_adopt(&g.committed, || self.store.url(&self.base))?;
-        let mut current_entry = None;
-        for (e, mut snap) in history {
+        let (mut current_entry, mut older) = (None, Vec::new());
+        for (e, snap) in history {
             if e.serial == current.serial {
                 current_entry = Some(e);
-                continue;
+            } else if e.serial < current.serial {
+                older.push((e, snap));
             }
+        }
+        let of = older.len();
+        for (done, (e, mut snap)) in older.into_iter().enumerate() {
             snap.serial = e.serial;
             let pointer = generation::write(&self.store, &snap)?;
             let name = generation::history_name(&self.base, e.serial);
@@ -341,7 +354,9 @@ impl Backend for K8sBackend {
             let h = generation::doc_secret(&self.store, &name, "history", &doc, None);
             self.store.put_secret(h)?;
             generation::collect_garbage(&self.store, doc.pointer.serial, &keep);
+            observe(AdoptStep::History { done: done + 1, of });
         }
+        observe(AdoptStep::Current);
         let e = current_entry.unwrap_or_else(|| {
             entry(
                 &self.lock,

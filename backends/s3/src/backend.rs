@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use posture_engine::state::{
-    Backend, Binding, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId, LockInfo,
-    NewIntent, Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push,
+    AdoptStep, Backend, Binding, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId,
+    LockInfo, NewIntent, Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push,
     accept_rewrite, decode, encode, encode_compact, next_serial,
 };
 use serde::{Deserialize, Serialize};
@@ -429,22 +429,33 @@ impl Backend for S3Backend {
         }
     }
 
+    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
+        self.adopt_observed(history, current, &|_| {})
+    }
+
     /// Each older serial's snapshot and line first, then the current state:
     /// until that last write the state stays empty (history ignores serials
     /// above the current one), so an interrupted migration is redone whole.
-    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
+    fn adopt_observed(
+        &self,
+        history: Vec<(HistoryEntry, State)>,
+        current: &State,
+        observe: &dyn Fn(AdoptStep),
+    ) -> Result<u64> {
         self.lock.check()?;
         let mut g = self.guard();
         accept_adopt(&g.committed, || self.store.url(&self.key))?;
         let mut entry = None;
-        for (e, mut snap) in history {
+        let mut older = Vec::new();
+        for (e, snap) in history {
             if e.serial == current.serial {
                 entry = Some(e);
-                continue;
+            } else if e.serial < current.serial {
+                older.push((e, snap));
             }
-            if e.serial > current.serial {
-                continue;
-            }
+        }
+        let of = older.len();
+        for (done, (e, mut snap)) in older.into_iter().enumerate() {
             snap.serial = e.serial;
             snap.format_version = FORMAT_VERSION;
             let body = encode_compact(&snap).into_bytes();
@@ -454,7 +465,9 @@ impl Backend for S3Backend {
                 let sealed = self.store.seal(&key, binding, body)?;
                 self.store.put(&key, sealed, Cond::Any)?;
             }
+            observe(AdoptStep::History { done: done + 1, of });
         }
+        observe(AdoptStep::Current);
         let mut next = current.clone();
         next.format_version = FORMAT_VERSION;
         let entry = entry.unwrap_or_else(|| {

@@ -2,9 +2,11 @@
 //! (moto) and kubernetes (the sandbox) backends: local → s3 → kubernetes →
 //! local and s3 → local, each keeping lineage and serial; a changed
 //! `backend` block refuses plan/apply and a bare `init` until migrated;
-//! `--reconfigure` copies nothing; a migration killed with kill -9 after
-//! its copy, before the new backend is recorded, leaves the old one in
-//! use, and the rerun finishes it.
+//! `--reconfigure` copies nothing; a migration killed with kill -9 at each
+//! point of its copy (after each older serial, before the current state,
+//! after the verified copy) leaves the old backend in use and intact, and
+//! the rerun finishes it; an encrypted state migrated local → s3 →
+//! kubernetes stays sealed (the canary nowhere in the stores).
 
 #![allow(clippy::unwrap_used)]
 
@@ -301,6 +303,75 @@ fn a_partial_copy_left_in_s3_is_redone_and_the_record_never_holds_credentials() 
     assert!(record.contains(BUCKET), "{record}");
     assert!(!record.contains(canary), "{record}");
     assert!(!record.contains("access_key"), "{record}");
+}
+
+/// Older serials written to S3 by a migration: the history snapshots.
+fn snapshots_in(peers: &Peers) -> usize {
+    let keys: Vec<String> = peers.moto.objects().into_iter().map(|(k, _)| k).collect();
+    keys.iter().filter(|k| k.ends_with(".state.json")).count()
+}
+
+/// The local state in `.posture/`, opened directly: its identity and history.
+fn local_source(dir: &Path) -> ((String, u64), Vec<posture_engine::state::HistoryEntry>) {
+    use posture_engine::state::{LocalLocation, LockOptions, StateLocation};
+    let b = LocalLocation::new(dir.join(".posture"))
+        .open(&LockOptions::new("test"))
+        .unwrap();
+    let s = b.load().unwrap();
+    let h = b.history().unwrap();
+    b.close().unwrap();
+    ((s.lineage, s.serial), h)
+}
+
+#[test]
+fn a_migration_killed_at_each_point_of_its_copy_then_rerun_loses_nothing() {
+    let peers = Peers::start(false);
+    let d = peers.workdir();
+    for input in ["one", "two", "three"] {
+        configure(&d, LOCAL, input);
+        ok(&d, &["apply", "--auto-approve"]);
+    }
+    let (local, local_history) = local_source(&d);
+    assert_eq!(local.1, 3);
+    let history = ok(&d, &["state", "history"]).stdout;
+
+    // local → s3, killed after each older serial and before the current
+    // state: each rerun starts the copy over. (Killed after the verified
+    // copy: a_migration_killed_after_its_copy_leaves_the_old_backend_in_use.)
+    configure(&d, &peers.s3(), "three");
+    let migrate = ["init", "--migrate-state", "--lock-timeout", "60s"];
+    for (point, written) in [
+        ("migrate:history:1", 1),
+        ("migrate:history:2", 2),
+        ("migrate:current", 2),
+    ] {
+        let mut cmd = command(&d);
+        env(&mut cmd);
+        let seen = killed(cmd, &migrate, point);
+        assert!(seen.contains("halted at"), "{point}: {seen}");
+        assert_eq!(snapshots_in(&peers), written, "{point}");
+        // Still the local state's directory: nothing ran against the copy.
+        let o = run(&d, &["plan"]);
+        assert_eq!(o.code, 1, "{point}: {}", o.all());
+        assert!(
+            o.stderr.contains("Backend initialization required"),
+            "{point}: {}",
+            o.all()
+        );
+        assert_eq!(local_source(&d), (local.clone(), local_history.clone()));
+    }
+    let o = ok(&d, &migrate);
+    assert!(o.stdout.contains("Copied the state"), "{}", o.all());
+    assert!(o.stdout.contains("3 serial(s) of history"), "{}", o.all());
+    assert_eq!(identity(&d), local);
+    assert_eq!(ok(&d, &["state", "history"]).stdout, history);
+    for (serial, input) in [("1", "one"), ("2", "two"), ("3", "three")] {
+        let o = ok(&d, &["state", "show", "--serial", serial]);
+        assert!(o.stdout.contains(input), "serial {serial}: {}", o.all());
+    }
+    let o = run(&d, &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert_eq!(local_source(&d), (local, local_history), "source intact");
 }
 
 const CANARY: &str = "canary-migrated-4e1b9c";

@@ -9,6 +9,21 @@ use super::lock::LockInfo;
 use super::model::{HistoryEntry, Intent, IntentId, NewIntent, Outcome, OutputValue, State};
 use super::partition::PartitionKey;
 
+/// How far [`Backend::adopt_observed`] is in a migration's copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdoptStep {
+    /// `done` of the `of` older serials are written to the destination;
+    /// the state there still reads as empty.
+    History {
+        /// Serials written so far.
+        done: usize,
+        /// Older serials to write.
+        of: usize,
+    },
+    /// Every older serial is written; the current state is next.
+    Current,
+}
+
 /// A state store opened under its lock by one run.
 ///
 /// A value of this trait *is* a held lock: it is obtained by taking the lock
@@ -145,6 +160,23 @@ pub trait Backend: Send + Sync {
     fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
         let _ = history;
         self.push(&super::encoding::encode(current), true)
+    }
+
+    /// [`Backend::adopt`], telling `observe` each step of the copy once it
+    /// is written, so that a test hook can stop a migration there. The
+    /// default, for a backend whose adopt is one write, reports only
+    /// [`AdoptStep::Current`], before that write.
+    ///
+    /// # Errors
+    /// As [`Backend::adopt`].
+    fn adopt_observed(
+        &self,
+        history: Vec<(HistoryEntry, State)>,
+        current: &State,
+        observe: &dyn Fn(AdoptStep),
+    ) -> Result<u64> {
+        observe(AdoptStep::Current);
+        self.adopt(history, current)
     }
 
     /// Whether [`Backend::adopt`] copies the history, so that a migration

@@ -76,7 +76,7 @@ mod partition;
 mod seal;
 mod store;
 
-pub use backend::{Backend, StateLocation};
+pub use backend::{AdoptStep, Backend, StateLocation};
 pub use cipher::{Binding, Opened, SharedCipher, StateCipher};
 pub use encoding::{decode, encode, encode_compact};
 pub use error::{Result, StateError};

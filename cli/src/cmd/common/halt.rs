@@ -5,7 +5,10 @@
 //! N intents are durable and the provider has answered their batch, before
 //! the answer is recorded (the objects exist, the intents are pending);
 //! `POSTURE_TEST_HALT=migrate:copied` halts `posture init --migrate-state`
-//! once the state was copied, before the new backend is recorded.
+//! once the state was copied, before the new backend is recorded;
+//! `migrate:history:K` once K older serials are written to the new backend
+//! (a backend that copies history serial by serial: s3, kubernetes), and
+//! `migrate:current` once every older serial is, before the current state.
 //!
 //! Halting prints one line on stderr and blocks every later state write
 //! until the process is killed. Unset, nothing is wrapped; any other value
@@ -33,6 +36,12 @@ pub enum Halt {
     Applied(usize),
     /// `init --migrate-state`: once copied, before the new backend is recorded.
     Migrated,
+    /// `init --migrate-state`: once this many older serials are written to
+    /// the new backend.
+    MigratedHistory(usize),
+    /// `init --migrate-state`: every older serial written, before the
+    /// current state is.
+    MigratingCurrent,
 }
 
 /// The hook the environment asks for; exit 1 for a value it does not take.
@@ -42,21 +51,24 @@ pub fn from_env() -> std::result::Result<Option<Halt>, u8> {
     };
     parse(&v).map(Some).ok_or_else(|| {
         eprintln!(
-            "Error: Invalid {VAR}\n\n{VAR} is a test hook that stops a run for a test to kill it; it takes intents:N or applied:N (N ≥ 1) or migrate:copied, not {v:?}. Unset it."
+            "Error: Invalid {VAR}\n\n{VAR} is a test hook that stops a run for a test to kill it; it takes intents:N, applied:N, migrate:history:N (N ≥ 1), migrate:current or migrate:copied, not {v:?}. Unset it."
         );
         1
     })
 }
 
 fn parse(v: &str) -> Option<Halt> {
-    if v == "migrate:copied" {
-        return Some(Halt::Migrated);
+    match v {
+        "migrate:copied" => return Some(Halt::Migrated),
+        "migrate:current" => return Some(Halt::MigratingCurrent),
+        _ => {}
     }
-    let (kind, n) = v.split_once(':')?;
+    let (kind, n) = v.rsplit_once(':')?;
     let n: usize = n.parse().ok().filter(|n| *n >= 1)?;
     match kind {
         "intents" => Some(Halt::Intents(n)),
         "applied" => Some(Halt::Applied(n)),
+        "migrate:history" => Some(Halt::MigratedHistory(n)),
         _ => None,
     }
 }
@@ -64,7 +76,9 @@ fn parse(v: &str) -> Option<Halt> {
 /// The backend, wrapped when a hook is set.
 pub fn wrap(b: Box<dyn Backend>, halt: Option<Halt>) -> Arc<dyn Backend> {
     match halt {
-        None | Some(Halt::Migrated) => Arc::from(b),
+        None | Some(Halt::Migrated | Halt::MigratedHistory(_) | Halt::MigratingCurrent) => {
+            Arc::from(b)
+        }
         Some(at) => Arc::new(Halting {
             inner: b,
             at,
@@ -193,6 +207,9 @@ mod tests {
     fn only_the_documented_values_set_the_hook() {
         assert_eq!(parse("intents:1"), Some(Halt::Intents(1)));
         assert_eq!(parse("applied:3"), Some(Halt::Applied(3)));
+        assert_eq!(parse("migrate:history:2"), Some(Halt::MigratedHistory(2)));
+        assert_eq!(parse("migrate:current"), Some(Halt::MigratingCurrent));
+        assert_eq!(parse("migrate:copied"), Some(Halt::Migrated));
         for bad in [
             "",
             "1",
@@ -201,6 +218,10 @@ mod tests {
             "applied:-1",
             "crash:1",
             "Applied:1",
+            "migrate:history:0",
+            "migrate:history",
+            "migrate:1",
+            "intents:migrate:1",
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }

@@ -11,7 +11,7 @@
 //! the recorded one, so an interrupted migration loses nothing and a rerun
 //! finishes it.
 
-use posture_engine::state::{Backend, HistoryEntry, LockOptions, State, StateLocation};
+use posture_engine::state::{AdoptStep, Backend, HistoryEntry, LockOptions, State, StateLocation};
 
 use crate::cmd::common::halt::{Halt, halt_at};
 
@@ -112,7 +112,11 @@ pub fn migrate(
             Vec::new()
         };
         history = h.len();
-        dst.adopt(h, &current).map_err(|e| {
+        let observe = |step| match step {
+            AdoptStep::History { done, .. } => halt_at(Halt::MigratedHistory(done)),
+            AdoptStep::Current => halt_at(Halt::MigratingCurrent),
+        };
+        dst.adopt_observed(h, &current, &observe).map_err(|e| {
             eprintln!(
                 "Error: Failed to migrate the state\n\n{e}\n\nThe {old} was left as it was \
                  and stays the initialized backend: run `posture init --migrate-state` again.\n"
