@@ -22,7 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 use posture_engine::state::{
     AdoptStep, Backend, Binding, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId,
     LockInfo, NewIntent, Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push,
-    accept_rewrite, encode, next_serial,
+    accept_rewrite, adoption_history, encode, next_serial,
 };
 use serde::{Deserialize, Serialize};
 
@@ -336,14 +336,7 @@ impl Backend for K8sBackend {
         self.lock.check()?;
         let mut g = self.guard();
         accept_adopt(&g.committed, || self.store.url(&self.base))?;
-        let (mut current_entry, mut older) = (None, Vec::new());
-        for (e, snap) in history {
-            if e.serial == current.serial {
-                current_entry = Some(e);
-            } else if e.serial < current.serial {
-                older.push((e, snap));
-            }
-        }
+        let (current_entry, older) = adoption_history(history, current.serial);
         let of = older.len();
         for (done, (e, mut snap)) in older.into_iter().enumerate() {
             snap.serial = e.serial;

@@ -21,7 +21,7 @@ use std::sync::{Mutex, MutexGuard};
 use posture_engine::state::{
     AdoptStep, Backend, Binding, FORMAT_VERSION, HistoryEntry, InstanceRecord, Intent, IntentId,
     LockInfo, NewIntent, Offer, Outcome, OutputValue, State, StateError, accept_adopt, accept_push,
-    accept_rewrite, decode, encode, encode_compact, next_serial,
+    accept_rewrite, adoption_history, decode, encode, encode_compact, next_serial,
 };
 use serde::{Deserialize, Serialize};
 
@@ -445,15 +445,7 @@ impl Backend for S3Backend {
         self.lock.check()?;
         let mut g = self.guard();
         accept_adopt(&g.committed, || self.store.url(&self.key))?;
-        let mut entry = None;
-        let mut older = Vec::new();
-        for (e, snap) in history {
-            if e.serial == current.serial {
-                entry = Some(e);
-            } else if e.serial < current.serial {
-                older.push((e, snap));
-            }
-        }
+        let (entry, older) = adoption_history(history, current.serial);
         let of = older.len();
         for (done, (e, mut snap)) in older.into_iter().enumerate() {
             snap.serial = e.serial;

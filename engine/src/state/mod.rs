@@ -88,7 +88,8 @@ pub use model::{
     NewIntent, Outcome, OutputValue, State,
 };
 pub use offer::{
-    MAX_SERIAL, Offer, accept_adopt, accept_push, accept_rewrite, decode_push, next_serial,
+    MAX_SERIAL, Offer, accept_adopt, accept_push, accept_rewrite, adoption_history, decode_push,
+    next_serial,
 };
 pub use partition::{Partition, PartitionKey, PartitionedBackend, PartitionedLocation, Selection};
 

@@ -6,7 +6,7 @@
 
 use super::encoding::decode;
 use super::error::{Result, StateError};
-use super::model::State;
+use super::model::{HistoryEntry, State};
 
 /// The largest serial posture commits or accepts: far beyond any real
 /// history, small enough that it can always grow and that JSON tools which
@@ -75,6 +75,25 @@ pub fn accept_adopt(current: &State, location: impl FnOnce() -> String) -> Resul
         });
     }
     Ok(())
+}
+
+/// The history a migration hands to [`Backend::adopt`](super::Backend::adopt),
+/// split as a backend writes it: the current serial's `state history` line
+/// (written with the state, last) and the older serials with their
+/// snapshots, oldest first. Serials above `current` are dropped.
+pub fn adoption_history(
+    history: Vec<(HistoryEntry, State)>,
+    current: u64,
+) -> (Option<HistoryEntry>, Vec<(HistoryEntry, State)>) {
+    let (mut entry, mut older) = (None, Vec::new());
+    for (e, snap) in history {
+        if e.serial == current {
+            entry = Some(e);
+        } else if e.serial < current {
+            older.push((e, snap));
+        }
+    }
+    (entry, older)
 }
 
 /// Decides a `state push` of `pushed` over `current`, with `pending`
