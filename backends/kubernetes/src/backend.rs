@@ -323,10 +323,6 @@ impl Backend for K8sBackend {
     ///
     /// # Errors
     /// A non-empty state, a lost lock, storage failures (nothing switched).
-    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
-        self.adopt_observed(history, current, &|_| {})
-    }
-
     fn adopt_observed(
         &self,
         history: Vec<(HistoryEntry, State)>,

@@ -429,10 +429,6 @@ impl Backend for S3Backend {
         }
     }
 
-    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
-        self.adopt_observed(history, current, &|_| {})
-    }
-
     /// Each older serial's snapshot and line first, then the current state:
     /// until that last write the state stays empty (history ignores serials
     /// above the current one), so an interrupted migration is redone whole.

@@ -151,21 +151,20 @@ pub trait Backend: Send + Sync {
     /// Fills this backend's empty state with another backend's (`posture
     /// init --migrate-state`): `history` holds each of its serials with the
     /// snapshot, oldest first, and `current` is its current state; returns
-    /// the serial committed. A backend that keeps a snapshot per serial
-    /// copies the history too; the default pushes `current` alone, forced,
-    /// as the empty state was created with another lineage.
+    /// the serial committed. [`Backend::adopt_observed`] without an observer.
     ///
     /// # Errors
     /// A state that is not empty, lock lost, storage failure.
     fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
-        let _ = history;
-        self.push(&super::encoding::encode(current), true)
+        self.adopt_observed(history, current, &|_| {})
     }
 
     /// [`Backend::adopt`], telling `observe` each step of the copy once it
-    /// is written, so that a test hook can stop a migration there. The
-    /// default, for a backend whose adopt is one write, reports only
-    /// [`AdoptStep::Current`], before that write.
+    /// is written, so that a test hook can stop a migration there. A backend
+    /// that keeps a snapshot per serial copies the history too; the default
+    /// pushes `current` alone, forced, as the empty state was created with
+    /// another lineage, and reports only [`AdoptStep::Current`], before
+    /// that one write.
     ///
     /// # Errors
     /// As [`Backend::adopt`].
@@ -175,8 +174,9 @@ pub trait Backend: Send + Sync {
         current: &State,
         observe: &dyn Fn(AdoptStep),
     ) -> Result<u64> {
+        let _ = history;
         observe(AdoptStep::Current);
-        self.adopt(history, current)
+        self.push(&super::encoding::encode(current), true)
     }
 
     /// Whether [`Backend::adopt`] copies the history, so that a migration

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Transactional;
 
-use super::backend::Backend;
+use super::backend::{AdoptStep, Backend};
 use super::clock::{now_unix_ms, rfc3339};
 use super::encoding::{decode, encode, encode_compact};
 use super::error::{Result, StateError};
@@ -505,7 +505,15 @@ impl Backend for LocalBackend {
 
     /// The whole history and the current state in one transaction: an
     /// interrupted migration leaves this state empty, and a rerun redoes it.
-    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
+    /// The history and the state in one transaction: nothing to observe
+    /// but the start of that one write.
+    fn adopt_observed(
+        &self,
+        history: Vec<(HistoryEntry, State)>,
+        current: &State,
+        observe: &dyn Fn(AdoptStep),
+    ) -> Result<u64> {
+        observe(AdoptStep::Current);
         self.lock.check()?;
         let _g = self.guard();
         let here = self.load_unlocked()?;
