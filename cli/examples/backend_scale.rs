@@ -487,6 +487,28 @@ fn run(peers: &Peers, json: &str, rounds: usize, sealed: bool) -> Res<Vec<Row>> 
     Ok(rows)
 }
 
+fn print_rows(rows: &[Row]) {
+    let beat = |per: Option<f64>| match per {
+        Some(p) => format!("{p:.1} | {:.3}", p / (DEFAULT_TTL.as_secs_f64() / 3.0)),
+        None => "1 lock-file rewrite | 0.025".to_string(),
+    };
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
+            r.name,
+            ms(r.first_commit),
+            ms(r.open),
+            ms(r.one_changed),
+            ms(r.commit),
+            ms(r.load),
+            r.stored,
+            ms(r.lock_trip),
+            beat(r.per_beat),
+            r.renewal.as_secs_f64() * 1000.0
+        );
+    }
+}
+
 fn main() -> Res<()> {
     let mut args = std::env::args().skip(1);
     let n: usize = args
@@ -504,32 +526,14 @@ fn main() -> Res<()> {
         mib(json.len() as u64)
     );
     let peers = Peers::start()?;
-    let mut rows = run(&peers, &json, rounds, false)?;
-    if sealed_too {
-        rows.extend(run(&peers, &json, rounds, true)?);
-    }
-    let beat = |per: Option<f64>| match per {
-        Some(p) => format!("{p:.1} | {:.3}", p / (DEFAULT_TTL.as_secs_f64() / 3.0)),
-        None => "1 lock-file rewrite | 0.025".to_string(),
-    };
     println!(
         "| backend | first commit (push) ms | open (lock + read) ms | 1 record changed: intent + completion + commit ms | of which commit ms | open + load + close ms | stored | lock round trip ms | heartbeat: requests per beat | requests/s at lock_ttl 2m | one renewal ms |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
-    for r in &rows {
-        println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
-            r.name,
-            ms(r.first_commit),
-            ms(r.open),
-            ms(r.one_changed),
-            ms(r.commit),
-            ms(r.load),
-            r.stored,
-            ms(r.lock_trip),
-            beat(r.per_beat),
-            r.renewal.as_secs_f64() * 1000.0
-        );
+    // Rows are printed as each set finishes, so a stopped run keeps them.
+    print_rows(&run(&peers, &json, rounds, false)?);
+    if sealed_too {
+        print_rows(&run(&peers, &json, rounds, true)?);
     }
     let Peers { rt, sandbox, .. } = peers;
     drop(rt.block_on(sandbox.shutdown()));
