@@ -10,7 +10,7 @@
 //! plan and apply of a Route53 workspace failed with "the route53 provider
 //! is not configured", for good.
 
-use super::support::{Out, Sandboxed, command, killed, output, quick};
+use super::support::{Out, Sandboxed, command, killed, kubectl, output, quick};
 
 use posture_provider_route53::testing::MotoServer;
 use std::io::{Read, Write};
@@ -403,10 +403,9 @@ resource "posture_data" "after" {
 
 /// The ConfigMaps in `default`, by kubectl.
 fn configmaps(kubeconfig: &Path) -> Vec<String> {
-    let o = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args([
+    kubectl(
+        kubeconfig,
+        &[
             "--context",
             "c1",
             "-n",
@@ -415,19 +414,12 @@ fn configmaps(kubeconfig: &Path) -> Vec<String> {
             "configmaps",
             "-o",
             "name",
-        ])
-        .output()
-        .expect("run kubectl");
-    assert!(
-        o.status.success(),
-        "kubectl: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter(|l| l.contains("crash-"))
-        .map(str::to_string)
-        .collect()
+        ],
+    )
+    .lines()
+    .filter(|l| l.contains("crash-"))
+    .map(str::to_string)
+    .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,7 +6,7 @@
 //! destroyed, and the errors of `--cluster` (a dependency on a pending
 //! instance of an unselected cluster; an unpartitioned state).
 
-use super::support::{Out, Sandboxed, command, output, quick};
+use super::support::{Out, Sandboxed, command, kubectl, output, quick};
 
 use std::io::BufRead;
 use std::path::Path;
@@ -59,22 +59,20 @@ pub(super) fn assert_ok(o: &Out, what: &str) {
 
 /// `data.k` of the ConfigMap on `context`, or `None` when it does not exist.
 pub(super) fn configmap_value(kubeconfig: &Path, context: &str) -> Option<String> {
-    let o = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(["--context", context, "-n", "default", "get", "configmaps"])
-        .args([
+    let out = kubectl(
+        kubeconfig,
+        &[
+            "--context",
+            context,
+            "-n",
+            "default",
+            "get",
+            "configmaps",
             "-o",
             "jsonpath={.items[?(@.metadata.name==\"part-cm\")].data.k}",
-        ])
-        .output()
-        .expect("run kubectl");
-    assert!(
-        o.status.success(),
-        "kubectl: {}",
-        String::from_utf8_lossy(&o.stderr)
+        ],
     );
-    let v = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let v = out.trim().to_string();
     (!v.is_empty()).then_some(v)
 }
 

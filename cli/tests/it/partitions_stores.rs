@@ -3,10 +3,9 @@
 //! state commands on a partitioned state, through the `posture` binary.
 
 use super::partitions::{assert_ok, configmap_value, fleet, halted, kill9};
-use super::support::{Sandboxed, command, output, quick};
+use super::support::{Sandboxed, command, kubectl, output, quick};
 
 use std::path::Path;
-use std::process::Command;
 
 /// The keys of every object in `bucket` on moto, sorted.
 async fn s3_keys(
@@ -107,10 +106,9 @@ async fn on_s3_each_partition_is_a_state_of_its_own_under_the_state_key() {
 
 /// The names of the Secrets in `default` of the sandbox cluster `context`.
 fn secrets(kubeconfig: &Path, context: &str) -> Vec<String> {
-    let o = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args([
+    kubectl(
+        kubeconfig,
+        &[
             "--context",
             context,
             "-n",
@@ -119,18 +117,11 @@ fn secrets(kubeconfig: &Path, context: &str) -> Vec<String> {
             "secrets",
             "-o",
             "name",
-        ])
-        .output()
-        .expect("run kubectl");
-    assert!(
-        o.status.success(),
-        "kubectl: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| l.trim_start_matches("secret/").to_string())
-        .collect()
+        ],
+    )
+    .lines()
+    .map(|l| l.trim_start_matches("secret/").to_string())
+    .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,7 +3,7 @@
 //! `hosts.toml` shows as that line, in the drift section and in the update
 //! that undoes it, with the cluster by name and nothing else of the object.
 
-use super::support::{Sandboxed, command, output, quick};
+use super::support::{Sandboxed, command, kubectl, output, quick};
 
 const CONFIG: &str = r#"
 variable "kubeconfig" { type = string }
@@ -49,14 +49,22 @@ async fn a_one_line_drift_of_hosts_toml_reads_as_that_line() {
         // Someone edits the mirror by hand.
         let patch = serde_json::json!({ "data": { "hosts.toml":
             "server = \"https://registry-1.docker.io\"\n\n[host.\"https://mirror-b.example\"]\n  capabilities = [\"pull\", \"resolve\"]\n" } });
-        let k = std::process::Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&kc)
-            .args(["--context", "a", "-n", "default", "patch", "configmap"])
-            .args(["registry-mirror", "--type", "merge", "-p", &patch.to_string()])
-            .output()
-            .expect("run kubectl");
-        assert!(k.status.success(), "kubectl: {}", String::from_utf8_lossy(&k.stderr));
+        kubectl(
+            &kc,
+            &[
+                "--context",
+                "a",
+                "-n",
+                "default",
+                "patch",
+                "configmap",
+                "registry-mirror",
+                "--type",
+                "merge",
+                "-p",
+                &patch.to_string(),
+            ],
+        );
 
         let o = run(&["plan", "--detailed-exitcode"]);
         assert_eq!(o.code, 2, "plan\n{}", o.all());

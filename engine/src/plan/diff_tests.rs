@@ -1,26 +1,8 @@
 //! Exact text of the structured diff, case by case.
 
 use super::*;
+use crate::plan::test_values::{cluster, obj, strs};
 use crate::value::Type;
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
-fn map(pairs: &[(&str, &str)]) -> Value {
-    Value::Map(
-        Type::String,
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), Value::from(*v)))
-            .collect(),
-    )
-}
 
 fn s(v: &str) -> Value {
     Value::from(v)
@@ -31,16 +13,6 @@ fn diff(before: &Value, after: &Value, op: Op, replace: &[&str]) -> String {
     let mut out = String::new();
     render_attrs(&mut out, before, after, op, &replace, 3);
     out
-}
-
-fn cluster(name: &str) -> Value {
-    obj(&[
-        ("name", s(name)),
-        ("kubeconfig", s("/home/ops/.kube/fleet.yaml")),
-        ("context", s(name)),
-        ("labels", map(&[("env", "prod")])),
-        ("field_manager", s("posture")),
-    ])
 }
 
 #[test]
@@ -54,7 +26,7 @@ fn an_update_hides_unchanged_attributes_and_goes_into_nested_objects() {
             obj(&[
                 ("name", s("web")),
                 ("namespace", s("apps")),
-                ("labels", map(&[("app", "web"), ("tier", "front")])),
+                ("labels", strs(&[("app", "web"), ("tier", "front")])),
             ]),
         ),
     ]);
@@ -67,7 +39,7 @@ fn an_update_hides_unchanged_attributes_and_goes_into_nested_objects() {
             obj(&[
                 ("name", s("web")),
                 ("namespace", s("apps")),
-                ("labels", map(&[("app", "web"), ("tier", "back")])),
+                ("labels", strs(&[("app", "web"), ("tier", "back")])),
             ]),
         ),
     ]);
@@ -91,14 +63,14 @@ fn an_update_hides_unchanged_attributes_and_goes_into_nested_objects() {
 fn a_multi_line_string_is_diffed_line_by_line_as_a_heredoc() {
     let before = obj(&[(
         "data",
-        map(&[(
+        strs(&[(
             "hosts.toml",
             "server = \"https://registry-1.docker.io\"\n[host.\"https://mirror.a\"]\n  capabilities = [\"pull\"]\n",
         )]),
     )]);
     let after = obj(&[(
         "data",
-        map(&[(
+        strs(&[(
             "hosts.toml",
             "server = \"https://registry-1.docker.io\"\n[host.\"https://mirror.b\"]\n  capabilities = [\"pull\"]\n",
         )]),
@@ -123,7 +95,7 @@ fn a_create_shows_every_set_attribute_expanded_and_skips_nulls() {
         ("cluster", cluster("prod-eu")),
         (
             "manifest",
-            obj(&[("kind", s("ConfigMap")), ("data", map(&[("a", "1")]))]),
+            obj(&[("kind", s("ConfigMap")), ("data", strs(&[("a", "1")]))]),
         ),
         ("note", Value::Null(Type::String)),
         ("uid", Value::Unknown(Type::String)),
@@ -152,7 +124,7 @@ fn a_create_shows_every_set_attribute_expanded_and_skips_nulls() {
 
 #[test]
 fn a_delete_shows_every_attribute_going_to_null() {
-    let before = obj(&[("id", s("x")), ("tags", map(&[("a", "b")]))]);
+    let before = obj(&[("id", s("x")), ("tags", strs(&[("a", "b")]))]);
     assert_eq!(
         diff(&before, &Value::NULL, Op::Delete, &[]),
         r#"      - id   = "x" -> null

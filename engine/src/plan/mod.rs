@@ -14,6 +14,8 @@ mod render_snapshots;
 mod select;
 pub mod statecodec;
 mod target;
+#[cfg(test)]
+mod test_values;
 
 pub use build::{PlanOptions, plan};
 pub use checks::{provider_checks, validate};

@@ -3,36 +3,8 @@
 //! `INSTA_UPDATE=always cargo test`) accepts a deliberate change.
 
 use super::*;
+use crate::plan::test_values::{cluster, obj, strs};
 use crate::value::{Type, Value};
-
-fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
-fn strs(pairs: &[(&str, &str)]) -> Value {
-    Value::Map(
-        Type::String,
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), Value::from(*v)))
-            .collect(),
-    )
-}
-
-fn cluster(name: &str) -> Value {
-    obj(&[
-        ("name", Value::from(name)),
-        ("kubeconfig", Value::from("/home/ops/.kube/fleet.yaml")),
-        ("context", Value::from(name)),
-        ("labels", strs(&[("env", "prod")])),
-        ("field_manager", Value::from("posture")),
-    ])
-}
 
 const HOSTS_A: &str = "server = \"https://registry-1.docker.io\"\n\n[host.\"https://mirror-a.example\"]\n  capabilities = [\"pull\", \"resolve\"]\n";
 const HOSTS_B: &str = "server = \"https://registry-1.docker.io\"\n\n[host.\"https://mirror-b.example\"]\n  capabilities = [\"pull\", \"resolve\"]\n";

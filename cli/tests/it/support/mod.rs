@@ -40,6 +40,23 @@ impl Out {
 }
 
 /// `posture --chdir DIR`, to add arguments, variables or stdin to.
+/// Runs `kubectl --kubeconfig KUBECONFIG ARGS`, asserts it succeeded, and
+/// returns its stdout.
+pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
+    let o = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .expect("run kubectl");
+    assert!(
+        o.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 pub fn command(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_posture"));
     c.arg("--chdir")
