@@ -32,3 +32,4 @@ mod signals;
 mod state_cmds;
 mod state_hardening;
 mod support;
+mod update_recovery;

@@ -5,10 +5,11 @@
 use crate::KubernetesProvider;
 use crate::cluster::ClusterRef;
 use crate::error::K8sError;
-use crate::manifest::{Ident, MANAGED_LABEL, to_json};
+use crate::manifest::{Ident, MANAGED_LABEL, from_json_marked, project, to_json};
 use crate::object::locate;
-use crate::resource::{attr, state_of};
+use crate::resource::{attr, state_of, with_kind};
 use posture_provider_core::provider::{ReadRequest, ReadResult};
+use posture_provider_core::value::Value;
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 
@@ -158,8 +159,18 @@ pub async fn read(p: &KubernetesProvider, requests: Vec<ReadRequest>) -> Vec<Rea
                 let now = state_of(&r.prior, &live, m, &c.name, ns.as_deref());
                 let recorded = attr(&r.prior, "object").and_then(to_json);
                 let found = attr(&now, "object").and_then(to_json);
-                p.mark_clean(&r.address, recorded.is_some() && recorded == found);
-                ReadResult::Found(now)
+                let clean = recorded.is_some() && recorded == found;
+                p.mark_clean(&r.address, clean);
+                // A recovery read is handed the interrupted operation's
+                // planned value: its manifest is not known to be applied.
+                // When the live fields are not what the plan expected, the
+                // manifest recorded is what is there, so the next plan
+                // dry-runs and shows what is still to do.
+                if recorded.is_some() && !clean && attr(&r.prior, RECOVERY_TOKEN).is_some() {
+                    ReadResult::Found(as_live(now, &live, m))
+                } else {
+                    ReadResult::Found(now)
+                }
             }
             Ok(None) => ReadResult::Gone,
             Err(e) => ReadResult::Failed(e.at(&r.address)),
@@ -169,6 +180,25 @@ pub async fn read(p: &KubernetesProvider, requests: Vec<ReadRequest>) -> Vec<Rea
         results[i] = Some(crate::bundle::read(p, &requests[i]).await);
     }
     settle(results, &requests)
+}
+
+/// The key under which the engine's crash recovery hands a read the
+/// interrupted operation's idempotency token (with its planned value).
+pub const RECOVERY_TOKEN: &str = "__idempotency_token";
+
+/// `state` with its manifest replaced by the live object's values of the
+/// manifest's fields: what the cluster holds, not what was planned.
+fn as_live(state: Value, live: &J, manifest: &J) -> Value {
+    match state {
+        Value::Object(mut m) => {
+            m.insert(
+                "manifest".to_string(),
+                from_json_marked(&with_kind(&project(live, manifest), manifest)),
+            );
+            Value::Object(m)
+        }
+        other => other,
+    }
 }
 
 /// One result per request. An instance left without an answer was not read:
@@ -192,7 +222,6 @@ fn settle(results: Vec<Option<ReadResult>>, requests: &[ReadRequest]) -> Vec<Rea
 #[cfg(test)]
 mod tests {
     use super::*;
-    use posture_provider_core::value::Value;
 
     #[test]
     fn an_instance_left_unanswered_is_a_failed_read_not_gone() {

@@ -226,7 +226,7 @@ pub async fn plan(p: &KubernetesProvider, r: PlanRequest) -> Result<PlanResponse
 }
 
 /// The projection always carries kind, so Secret marks apply to it.
-fn with_kind(o: &J, manifest: &J) -> J {
+pub(crate) fn with_kind(o: &J, manifest: &J) -> J {
     let mut o = o.clone();
     if let (Some(obj), Some(k)) = (o.as_object_mut(), manifest.get("kind")) {
         obj.insert("kind".to_string(), k.clone());
