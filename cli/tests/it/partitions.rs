@@ -6,7 +6,8 @@
 //! destroyed, and the errors of `--cluster` (a dependency on a pending
 //! instance of an unselected cluster; an unpartitioned state).
 
-use super::support::{Out, Sandboxed, command, kubectl, output, quick};
+pub(super) use super::support::assert_ok;
+use super::support::{Sandboxed, command, kubectl, output, quick};
 
 use std::io::BufRead;
 use std::path::Path;
@@ -51,10 +52,6 @@ output "g" {{
 "#,
         list.join(", ")
     )
-}
-
-pub(super) fn assert_ok(o: &Out, what: &str) {
-    assert_eq!(o.code, 0, "{what}\n{}", o.all());
 }
 
 /// `data.k` of the ConfigMap on `context`, or `None` when it does not exist.

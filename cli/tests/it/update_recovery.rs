@@ -7,10 +7,9 @@
 //! call used to be adopted with the *planned* manifest: the next plan said
 //! "No changes." while the cluster still held the old value, for good.
 
-use super::support::{Out, Sandboxed, command, killed, output, quick};
+use super::support::{Out, Sandboxed, assert_ok, command, killed, kubectl, output, quick};
 
 use std::path::Path;
-use std::process::Command;
 
 /// One ConfigMap whose `data.k` is `value`.
 fn config(value: &str) -> String {
@@ -36,10 +35,6 @@ resource "kubernetes_manifest" "cm" {{
     )
 }
 
-fn assert_ok(o: &Out, what: &str) {
-    assert_eq!(o.code, 0, "{what}\n{}", o.all());
-}
-
 fn recovered(o: &Out) -> Vec<&str> {
     o.stderr
         .lines()
@@ -49,10 +44,9 @@ fn recovered(o: &Out) -> Vec<&str> {
 
 /// `data.k` of the ConfigMap, by kubectl.
 fn live_value(kubeconfig: &Path) -> String {
-    let o = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args([
+    kubectl(
+        kubeconfig,
+        &[
             "--context",
             "c1",
             "-n",
@@ -60,16 +54,10 @@ fn live_value(kubeconfig: &Path) -> String {
             "get",
             "configmap",
             "upd-cm",
-        ])
-        .args(["-o", "jsonpath={.data.k}"])
-        .output()
-        .expect("run kubectl");
-    assert!(
-        o.status.success(),
-        "kubectl: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
+            "-o",
+            "jsonpath={.data.k}",
+        ],
+    )
 }
 
 /// Applies `old`, then an update to `new` killed at `halt`; returns the

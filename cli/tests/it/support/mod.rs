@@ -40,6 +40,11 @@ impl Out {
 }
 
 /// `posture --chdir DIR`, to add arguments, variables or stdin to.
+/// Fails the test, with the run's output, unless it exited 0.
+pub fn assert_ok(o: &Out, what: &str) {
+    assert_eq!(o.code, 0, "{what}\n{}", o.all());
+}
+
 /// Runs `kubectl --kubeconfig KUBECONFIG ARGS`, asserts it succeeded, and
 /// returns its stdout.
 pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
