@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::{Partition, PartitionKey, Selection, codec_cluster};
-use crate::state::backend::{Backend, StateLocation};
+use crate::state::backend::{AdoptStep, Backend, StateLocation};
 use crate::state::encoding::encode;
 use crate::state::error::{Result, StateError};
 use crate::state::lock::{LockInfo, LockOptions};
@@ -402,14 +402,20 @@ impl Backend for PartitionedBackend {
         Err(StateError::Partitioning {
             location: "a partitioned state".into(),
             detail: "state push into a partitioned state is not supported yet: edit with \
-                     `posture state rm`/`mv`/`import`, or set state_partition = \"none\", \
-                     push, and split again with `posture init --migrate-state`"
+                     `posture state rm`/`mv`/`import` instead"
                 .into(),
         })
     }
 
-    fn adopt(&self, history: Vec<(HistoryEntry, State)>, current: &State) -> Result<u64> {
-        let _ = (history, current);
+    // `init --migrate-state` copies through `adopt_observed` (`adopt` is
+    // its plain form): refusing here refuses both.
+    fn adopt_observed(
+        &self,
+        history: Vec<(HistoryEntry, State)>,
+        current: &State,
+        observe: &dyn Fn(AdoptStep),
+    ) -> Result<u64> {
+        let _ = (history, current, observe);
         Err(StateError::Partitioning {
             location: "a partitioned state".into(),
             detail: "migrating a state into partitions is not supported yet: keep \

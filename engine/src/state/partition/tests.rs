@@ -257,3 +257,26 @@ fn a_rewrite_splits_by_partition_and_refuses_one_not_held() {
     assert!(e.to_string().contains("partition b"), "{e}");
     on_a.close().expect("close");
 }
+
+/// `init --migrate-state` copies through `adopt_observed`: the refusal was
+/// on `adopt` alone, so a migration into partitions fell through to `push`
+/// and its message about `state push`.
+#[test]
+fn a_migration_into_partitions_was_refused_with_the_state_push_message() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let b = location(&tmp.path().join(".posture"))
+        .open(&LockOptions::new("init"))
+        .expect("open");
+    let current = crate::state::State::new();
+    let err = b
+        .adopt_observed(Vec::new(), &current, &|_| {})
+        .expect_err("refused");
+    let text = err.to_string();
+    assert!(text.contains("migrating a state into partitions"), "{text}");
+    assert!(!text.contains("state push"), "{text}");
+    let err = b.adopt(Vec::new(), &current).expect_err("refused");
+    assert!(
+        err.to_string()
+            .contains("migrating a state into partitions")
+    );
+}
