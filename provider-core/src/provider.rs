@@ -119,6 +119,12 @@ impl ProviderError {
     }
 }
 
+/// The key under which crash recovery hands [`Provider::read`] the
+/// interrupted operation's idempotency token, in [`ReadRequest::prior`]
+/// (the operation's planned value): its presence says the value is planned,
+/// not known to be applied.
+pub const RECOVERY_TOKEN: &str = "__idempotency_token";
+
 /// One instance handed to [`Provider::read`].
 #[derive(Debug, Clone)]
 pub struct ReadRequest {

@@ -15,9 +15,9 @@ use crate::state::{
 use crate::value::{Value, codec};
 use std::sync::Arc;
 
-/// The key under which the operation's idempotency token travels in the
-/// value handed to the provider's read.
-const TOKEN_KEY: &str = "__idempotency_token";
+// The key under which the operation's idempotency token travels in the
+// value handed to the provider's read.
+use crate::provider::RECOVERY_TOKEN as TOKEN_KEY;
 
 /// Settles every pending intent: the object a create or update left behind
 /// is adopted into state, one that is gone is forgotten. Returns what was

@@ -116,7 +116,7 @@ fn made_under_token(prior: Value) -> Value {
     let Value::Object(mut m) = prior else {
         return prior;
     };
-    let Some(token) = m.remove("__idempotency_token") else {
+    let Some(token) = m.remove(crate::provider::RECOVERY_TOKEN) else {
         return Value::Object(m);
     };
     if m.get("id").is_none_or(Value::is_unknown) {

@@ -8,7 +8,7 @@ use crate::error::K8sError;
 use crate::manifest::{Ident, MANAGED_LABEL, from_json_marked, project, to_json};
 use crate::object::locate;
 use crate::resource::{attr, state_of, with_kind};
-use posture_provider_core::provider::{ReadRequest, ReadResult};
+use posture_provider_core::provider::{RECOVERY_TOKEN, ReadRequest, ReadResult};
 use posture_provider_core::value::Value;
 use serde_json::Value as J;
 use std::collections::BTreeMap;
@@ -181,10 +181,6 @@ pub async fn read(p: &KubernetesProvider, requests: Vec<ReadRequest>) -> Vec<Rea
     }
     settle(results, &requests)
 }
-
-/// The key under which the engine's crash recovery hands a read the
-/// interrupted operation's idempotency token (with its planned value).
-pub const RECOVERY_TOKEN: &str = "__idempotency_token";
 
 /// `state` with its manifest replaced by the live object's values of the
 /// manifest's fields: what the cluster holds, not what was planned.

@@ -50,7 +50,7 @@ pub const RECORD: &str = "route53_record";
 pub const UNKNOWN_ZONE_KEY: &str = "(zone known after apply)";
 /// The attribute the engine's crash recovery adds to the planned value it
 /// reads: the interrupted operation's idempotency token.
-pub const RECOVERY_TOKEN: &str = "__idempotency_token";
+pub use posture_provider_core::provider::RECOVERY_TOKEN;
 
 /// What a configured provider holds for the run.
 #[derive(Debug)]
